@@ -1,0 +1,175 @@
+/**
+ * The one configuration object, read from the environment and validated with zod.
+ * Every process (API, worker, dev stack, CLI, simulator) reads it through `loadConfig()`.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+export const HUBSPOT_API_BASE_URL = 'https://api.hubapi.com';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const csv = z
+  .string()
+  .default('')
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .default('')
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const EnvSchema = z.object({
+  DATA_DIR: z.string().default('data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  // Temporal
+  TEMPORAL_ADDRESS: z.string().optional(),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_API_KEY: z.string().optional(),
+  TEMPORAL_TLS: bool,
+  TEMPORAL_TLS_CERT_PATH: z.string().optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().optional(),
+  TEMPORAL_TASK_QUEUE: z.string().default('hubspot-destination'),
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_UI_URL: z.string().optional(),
+
+  // API
+  API_HOST: z.string().default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  API_URL: z.string().optional(),
+  API_KEYS: csv,
+  API_KEY_FILE: z.string().optional(),
+  API_MAX_BODY_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  UPLOAD_MAX_BYTES: z.coerce.number().int().positive().default(1024 * 1024 * 1024),
+  MAX_LINE_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+
+  // HubSpot
+  HUBSPOT_BASE_URL: z.string().url().default(HUBSPOT_API_BASE_URL),
+  HUBSPOT_ALLOWED_BASE_URLS: csv,
+  HUBSPOT_TOKEN: z.string().optional(),
+  HUBSPOT_SIM_PORT: port.default(4010),
+  HUBSPOT_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+
+  // Storage: embedded SQLite under DATA_DIR unless DATABASE_URL (PostgreSQL) is set for several hosts.
+  DATABASE_URL: z.string().optional(),
+
+  // Secrets: sealing key for HubSpot tokens and payload-codec keys (env or key files under DATA_DIR).
+  SECRETS_KEY_FILE: z.string().optional(),
+  CODEC_KEYS: z.string().optional(),
+  CODEC_KEY_FILE: z.string().optional(),
+
+  // Worker tuning
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().default(50),
+  ACTIVATION_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
+  ACTIVATION_UPSERT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
+  METRICS_PORT: port.optional(),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface Config {
+  dataDir: string;
+  logLevel: Env['LOG_LEVEL'];
+  temporal: {
+    /** Unset: `npm start` runs a local dev server on `devPort`. */
+    address?: string;
+    namespace: string;
+    apiKey?: string;
+    tls: boolean;
+    tlsCertPath?: string;
+    tlsKeyPath?: string;
+    taskQueue: string;
+    devPort: number;
+    uiPort: number;
+    uiUrl: string;
+  };
+  api: {
+    host: string;
+    port: number;
+    url: string;
+    keys: string[];
+    keyFile: string;
+    maxBodyBytes: number;
+    uploadMaxBytes: number;
+    maxLineBytes: number;
+  };
+  hubspot: {
+    baseUrl: string;
+    allowedBaseUrls: string[];
+    token?: string;
+    simPort: number;
+    requestTimeoutMs: number;
+  };
+  storage: { databaseUrl?: string; sqlitePath: string; uploadsDir: string };
+  secrets: { secretsKeyFile: string; codecKeys?: string; codecKeyFile: string };
+  worker: {
+    maxConcurrentActivities: number;
+    pageSize: number;
+    upsertConcurrency: number;
+    metricsPort?: number;
+  };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  const temporalAddress = e.TEMPORAL_ADDRESS;
+  return {
+    dataDir,
+    logLevel: e.LOG_LEVEL,
+    temporal: {
+      address: temporalAddress,
+      namespace: e.TEMPORAL_NAMESPACE,
+      apiKey: e.TEMPORAL_API_KEY,
+      tls: e.TEMPORAL_TLS || Boolean(e.TEMPORAL_API_KEY),
+      tlsCertPath: e.TEMPORAL_TLS_CERT_PATH,
+      tlsKeyPath: e.TEMPORAL_TLS_KEY_PATH,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      devPort: e.TEMPORAL_PORT,
+      uiPort: e.TEMPORAL_UI_PORT,
+      uiUrl: e.TEMPORAL_UI_URL ?? `http://localhost:${e.TEMPORAL_UI_PORT}`,
+    },
+    api: {
+      host: e.API_HOST,
+      port: e.API_PORT,
+      url: e.API_URL ?? `http://localhost:${e.API_PORT}`,
+      keys: e.API_KEYS,
+      keyFile: e.API_KEY_FILE ?? path.join(dataDir, 'api-key'),
+      maxBodyBytes: e.API_MAX_BODY_BYTES,
+      uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+      maxLineBytes: e.MAX_LINE_BYTES,
+    },
+    hubspot: {
+      baseUrl: e.HUBSPOT_BASE_URL,
+      allowedBaseUrls: e.HUBSPOT_ALLOWED_BASE_URLS,
+      token: e.HUBSPOT_TOKEN,
+      simPort: e.HUBSPOT_SIM_PORT,
+      requestTimeoutMs: e.HUBSPOT_REQUEST_TIMEOUT_MS,
+    },
+    storage: {
+      databaseUrl: e.DATABASE_URL,
+      sqlitePath: path.join(dataDir, 'destination.db'),
+      uploadsDir: path.join(dataDir, 'uploads'),
+    },
+    secrets: {
+      secretsKeyFile: e.SECRETS_KEY_FILE ?? path.join(dataDir, 'keys', 'secrets.key'),
+      codecKeys: e.CODEC_KEYS,
+      codecKeyFile: e.CODEC_KEY_FILE ?? path.join(dataDir, 'keys', 'codec-keys.json'),
+    },
+    worker: {
+      maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      pageSize: e.ACTIVATION_PAGE_SIZE,
+      upsertConcurrency: e.ACTIVATION_UPSERT_CONCURRENCY,
+      metricsPort: e.METRICS_PORT,
+    },
+  };
+}
