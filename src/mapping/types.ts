@@ -1,0 +1,52 @@
+/** Field mapping from profile source paths to HubSpot contact properties, and the outcomes of mapping a record. */
+import type { MemberStatus } from '../members/types';
+
+/** `person.name.firstName` → `firstname`. Email is the identity and is implicit (see `IDENTITY_SOURCE`). */
+export interface AttributeMapping {
+  source: string;
+  target: string;
+}
+
+export interface Mapping {
+  attributes: AttributeMapping[];
+}
+
+/** Source path of the identity: XDM `identityMap.Email[]` (primary first), or the CSV `email` column. */
+export const IDENTITY_SOURCE = 'identityMap.Email';
+export const IDENTITY_TARGET = 'email';
+
+/** Why a member was not sent. `code` is stable (grouped in summaries); `message` never contains the value. */
+export interface RejectionReason {
+  code: string;
+  message: string;
+  /** Target property (or source path) concerned, if any. */
+  field?: string;
+  /** `validation`: our pre-send checks; `hubspot`: HubSpot refused it; `source`: unreadable record. */
+  origin: 'source' | 'validation' | 'hubspot';
+}
+
+/** A record parsed out of its source, not yet checked against HubSpot's types. Personal data. */
+export interface ParsedMember {
+  line: number;
+  /** Primary email as found (not yet normalised); undefined when the record has none. */
+  email?: string;
+  /** Raw status for the audience; undefined → default (`realized` for CSV). */
+  status?: string;
+  /** Profile time (ISO 8601) used to order streaming updates; undefined when the record has none. */
+  timestamp?: string;
+  /** Value per mapped source path (undefined = absent in the record). */
+  values: Record<string, unknown>;
+}
+
+/** A member ready to upsert: normalised email and HubSpot property values (all strings). */
+export interface PreparedContact {
+  line: number;
+  email: string;
+  status: MemberStatus;
+  properties: Record<string, string>;
+}
+
+export type PrepareOutcome =
+  | { kind: 'ready'; contact: PreparedContact }
+  | { kind: 'rejected'; line: number; email?: string; reason: RejectionReason }
+  | { kind: 'skipped'; line: number; reason: { code: string; message: string } };
