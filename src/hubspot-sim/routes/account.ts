@@ -1,0 +1,59 @@
+/** Account info (reference §2.5) and private-app token introspection (§2.4). */
+import { unauthorized } from '../hubspot-errors';
+import { formatOffset, utcOffsetMs } from '../limits/timezone';
+import { asObject } from '../state/properties';
+import type { AuthedContext, BaseContext, HubSpotRoute, Reply } from './types';
+
+function details(ctx: AuthedContext): Reply {
+  const offset = utcOffsetMs(ctx.portal.timeZone, ctx.now);
+  return {
+    status: 200,
+    body: {
+      portalId: ctx.portal.portalId,
+      accountType: 'STANDARD',
+      timeZone: ctx.portal.timeZone,
+      companyCurrency: 'USD',
+      additionalCurrencies: [],
+      utcOffset: formatOffset(offset),
+      utcOffsetMilliseconds: offset,
+      uiDomain: 'app.hubspot.com',
+      dataHostingLocation: 'na1',
+    },
+  };
+}
+
+function dailyUsage(ctx: AuthedContext): Reply {
+  const info = ctx.portal.limiter.info(ctx.now);
+  return {
+    status: 200,
+    body: {
+      results: [{
+        name: 'private-apps-api-calls-daily',
+        usageLimit: info.daily,
+        currentUsage: info.dailyUsed,
+        collectedAt: ctx.nowIso,
+        fetchStatus: 'SUCCESS',
+        resetsAt: info.dailyResetsAt,
+      }],
+    },
+  };
+}
+
+/** `{tokenKey}` → `{userId, hubId, appId, scopes}`; unknown or revoked keys get the 401 body. */
+function tokenInfo(ctx: BaseContext): Reply {
+  const body = ctx.body === undefined ? {} : asObject(ctx.body);
+  const rec = typeof body.tokenKey === 'string' ? ctx.state.accounts.authenticate(body.tokenKey) : undefined;
+  if (!rec) throw unauthorized();
+  return { status: 200, body: { userId: rec.portal.userId, hubId: rec.portal.portalId, appId: rec.appId, scopes: [...rec.scopes] } };
+}
+
+export function accountRoutes(): HubSpotRoute[] {
+  // Both need HubSpot's `oauth` scope, which every private app has; no scope check here.
+  return [
+    ...['v3', '2026-03'].flatMap((v): HubSpotRoute[] => [
+      { method: 'GET', pattern: `/account-info/${v}/details`, auth: 'token', handler: details },
+      { method: 'GET', pattern: `/account-info/${v}/api-usage/daily/private-apps`, auth: 'token', handler: dailyUsage },
+    ]),
+    { method: 'POST', pattern: '/oauth/v2/private-apps/get/access-token-info', auth: 'none', handler: tokenInfo },
+  ];
+}

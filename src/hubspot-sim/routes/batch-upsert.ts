@@ -1,0 +1,154 @@
+/**
+ * `POST /crm/v3/objects/contacts/batch/upsert` with HubSpot's semantics (reference §3.2, §8):
+ * ≤100 inputs; duplicate ids reject the batch; one invalid record rejects the whole batch (nothing
+ * written) unless every input carries a unique `objectWriteTraceId`, in which case the good records are
+ * written and the bad ones come back in `errors[]` with a 207. Results are shuffled.
+ */
+import type { PropertyProblem } from '../hubspot-errors';
+import { nonUniqueIdProperty, propertyValidationError, validationError, validationParts } from '../hubspot-errors';
+import type { Contact } from '../state/contacts';
+import { asObject } from '../state/properties';
+import { validateProperties } from '../state/validate';
+import { normaliseEmail } from '../state/values';
+import { MAX_BATCH_INPUTS } from './contacts';
+import type { AuthedContext, AuthedRoute, Reply } from './types';
+import { SCOPES } from './types';
+
+interface Checked {
+  id: string;
+  email?: string;
+  values: Record<string, string>;
+  problems: PropertyProblem[];
+  traceId?: string;
+}
+
+interface UpsertResult {
+  id: string;
+  properties: Record<string, string>;
+  createdAt: string;
+  updatedAt: string;
+  archived: false;
+  new: boolean;
+  objectWriteTraceId?: string;
+}
+
+function parseInputs(body: Record<string, unknown>): Record<string, unknown>[] {
+  const inputs = body.inputs;
+  if (!Array.isArray(inputs)) {
+    throw validationError('Invalid input JSON: Cannot build BatchInputSimplePublicObjectBatchInputUpsert, some of required attributes are not set [inputs]');
+  }
+  if (inputs.length > MAX_BATCH_INPUTS) {
+    throw validationError(`Too many inputs: ${inputs.length}. The maximum number of inputs supported in a batch request is ${MAX_BATCH_INPUTS}`, {
+      context: { maxInputs: [String(MAX_BATCH_INPUTS)], inputs: [String(inputs.length)] },
+    });
+  }
+  return inputs.map((raw) => {
+    const input = asObject(raw);
+    if (typeof input.id !== 'string' || input.id === '') {
+      throw validationError('Invalid input JSON: Cannot build SimplePublicObjectBatchInputUpsert, some of required attributes are not set [id]');
+    }
+    if (input.properties === undefined || input.properties === null || typeof input.properties !== 'object') {
+      throw validationError('Invalid input JSON: Cannot build SimplePublicObjectBatchInputUpsert, some of required attributes are not set [properties]');
+    }
+    // Only email is a unique contact property here; anything else (hs_object_id included) is refused.
+    const idProperty = input.idProperty ?? 'hs_object_id';
+    if (idProperty !== 'email') throw nonUniqueIdProperty(String(idProperty));
+    return input;
+  });
+}
+
+function rejectDuplicates(inputs: Record<string, unknown>[]): void {
+  const seen = new Set<string>();
+  const dups: string[] = [];
+  for (const input of inputs) {
+    const key = (input.id as string).trim().toLowerCase();
+    if (seen.has(key)) {
+      if (!dups.includes(key)) dups.push(key);
+    } else seen.add(key);
+  }
+  if (dups.length) {
+    throw validationError(`Duplicate IDs found in batch input: [${dups.join(', ')}]. IDs must be unique`, { context: { ids: dups } });
+  }
+}
+
+/** Every input carries an objectWriteTraceId and no two share one: per-record errors are allowed. */
+function tracedBatch(inputs: Record<string, unknown>[]): boolean {
+  const ids = new Set<string>();
+  for (const input of inputs) {
+    const t = input.objectWriteTraceId;
+    if (typeof t !== 'string' || t === '' || ids.has(t)) return false;
+    ids.add(t);
+  }
+  return inputs.length > 0;
+}
+
+function check(ctx: AuthedContext, input: Record<string, unknown>): Checked {
+  const { values, problems } = validateProperties(ctx.portal.properties, input.properties);
+  const id = input.id as string;
+  const email = normaliseEmail(id);
+  if (!email) problems.unshift({ name: 'email', code: 'INVALID_EMAIL', message: `Email address ${id} is invalid` });
+  else if (values.email && values.email !== email) {
+    // Changing the primary email through an upsert: refused when the new address belongs to someone else.
+    const target = ctx.portal.contacts.byEmailAddress(email);
+    const owner = ctx.portal.contacts.byEmailAddress(values.email);
+    if (owner && owner !== target) problems.push({ name: 'email', code: 'CONFLICT', message: `Contact already exists. Existing ID: ${owner.id}` });
+  }
+  const traceId = typeof input.objectWriteTraceId === 'string' ? input.objectWriteTraceId : undefined;
+  return { id, email, values, problems, traceId };
+}
+
+function write(ctx: AuthedContext, rec: Checked): UpsertResult {
+  const contacts = ctx.portal.contacts;
+  const email = rec.email as string;
+  let contact: Contact | undefined = contacts.byEmailAddress(email);
+  const isNew = !contact;
+  if (contact) contacts.update(contact, rec.values, ctx.nowIso);
+  else contact = contacts.create({ ...rec.values, email }, ctx.nowIso, ctx.now);
+  const p = contact.properties;
+  const properties: Record<string, string> = { ...rec.values, email: p.email ?? email, hs_object_id: p.hs_object_id, createdate: p.createdate, lastmodifieddate: p.lastmodifieddate };
+  const result: UpsertResult = {
+    id: String(contact.id), properties, createdAt: contact.createdAt, updatedAt: contact.updatedAt, archived: false, new: isNew,
+  };
+  if (rec.traceId !== undefined) result.objectWriteTraceId = rec.traceId;
+  return result;
+}
+
+function shuffle<T>(a: T[]): T[] {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    const t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  }
+  return a;
+}
+
+export function batchUpsert(ctx: AuthedContext): Reply {
+  const startedAt = ctx.nowIso;
+  const inputs = parseInputs(asObject(ctx.body));
+  rejectDuplicates(inputs);
+  const traced = tracedBatch(inputs);
+  const checked = inputs.map((input) => check(ctx, input));
+  const bad = checked.filter((c) => c.problems.length > 0);
+  if (bad.length && !traced) throw propertyValidationError(bad.flatMap((c) => c.problems), ctx.portal.portalId);
+
+  const results: UpsertResult[] = [];
+  const errors: Record<string, unknown>[] = [];
+  for (const rec of checked) {
+    if (rec.problems.length === 0) {
+      results.push(write(ctx, rec));
+      continue;
+    }
+    const { message, extra } = validationParts(rec.problems, ctx.portal.portalId);
+    errors.push({ status: 'error', category: 'VALIDATION_ERROR', message, context: { objectWriteTraceId: [rec.traceId as string] }, ...extra, links: {} });
+  }
+  const body: Record<string, unknown> = { status: 'COMPLETE', results: shuffle(results), startedAt, completedAt: new Date().toISOString() };
+  if (errors.length === 0) return { status: 200, body };
+  body.numErrors = errors.length;
+  body.errors = errors;
+  return { status: 207, body };
+}
+
+export function batchUpsertRoute(base: string): AuthedRoute {
+  return { method: 'POST', pattern: `${base}/batch/upsert`, auth: 'token', scopes: [SCOPES.contactsWrite], writes: true, handler: batchUpsert };
+}

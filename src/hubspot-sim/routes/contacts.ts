@@ -1,0 +1,149 @@
+/** Contacts CRUD, list and batch read (reference §3.1, §3.3–§3.5). Batch upsert and search live apart. */
+import { HsError, nonUniqueIdProperty, objectNotFound, propertyValidationError, validationError } from '../hubspot-errors';
+import type { Portal } from '../state/accounts';
+import { contactJson, DEFAULT_READ_PROPERTIES, type Contact } from '../state/contacts';
+import { asObject } from '../state/properties';
+import { validateProperties } from '../state/validate';
+import { normaliseEmail } from '../state/values';
+import { listPage, MAX_LIST_LIMIT, parseLimit } from './paging';
+import type { AuthedContext, AuthedRoute, Reply } from './types';
+import { SCOPES } from './types';
+
+export const MAX_BATCH_INPUTS = 100;
+export const MAX_HISTORY_INPUTS = 50;
+
+/** `properties=a,b&properties=c` → [a, b, c]; undefined when absent. */
+export function requestedProperties(query: URLSearchParams): string[] | undefined {
+  const all = query.getAll('properties');
+  if (all.length === 0) return undefined;
+  return all.flatMap((p) => p.split(',')).map((p) => p.trim()).filter(Boolean);
+}
+
+function conflict(existing: Contact): HsError {
+  return new HsError(409, 'CONFLICT', `Contact already exists. Existing ID: ${existing.id}`);
+}
+
+/** Resolves `{contactId}` as a record id, or as an email with `idProperty=email`. */
+function findContact(portal: Portal, id: string, idProperty: string | null, archived: boolean): Contact | undefined {
+  if (!idProperty || idProperty === 'hs_object_id') {
+    if (!/^\d+$/.test(id)) return undefined;
+    const c = portal.contacts.getIncludingArchived(Number(id));
+    return c && c.archived === archived ? c : undefined;
+  }
+  if (idProperty === 'email') {
+    if (archived) return undefined;
+    const e = normaliseEmail(id);
+    return e ? portal.contacts.byEmailAddress(e) : undefined;
+  }
+  if (!portal.properties.get(idProperty)) throw validationError(`Property "${idProperty}" does not exist`);
+  throw nonUniqueIdProperty(idProperty);
+}
+
+function create(ctx: AuthedContext): Reply {
+  const body = asObject(ctx.body);
+  const { values, problems } = validateProperties(ctx.portal.properties, body.properties);
+  if (problems.length) throw propertyValidationError(problems, ctx.portal.portalId);
+  if (values.email) {
+    const existing = ctx.portal.contacts.byEmailAddress(values.email);
+    if (existing) throw conflict(existing);
+  }
+  const c = ctx.portal.contacts.create(values, ctx.nowIso, ctx.now);
+  return { status: 201, body: contactJson(c) };
+}
+
+function list(ctx: AuthedContext): Reply {
+  const limit = parseLimit(ctx.query.get('limit'), 10, MAX_LIST_LIMIT);
+  const props = requestedProperties(ctx.query);
+  return {
+    status: 200,
+    body: listPage(ctx.portal.contacts, {
+      limit,
+      after: ctx.query.get('after'),
+      archived: ctx.query.get('archived') === 'true',
+      properties: props ?? DEFAULT_READ_PROPERTIES,
+      linkBase: `${ctx.baseUrl}${ctx.path}`,
+      extraQuery: props ? { properties: props.join(',') } : undefined,
+    }),
+  };
+}
+
+function getOne(ctx: AuthedContext): Reply {
+  const c = findContact(ctx.portal, ctx.params.contactId, ctx.query.get('idProperty'), ctx.query.get('archived') === 'true');
+  if (!c) throw objectNotFound(ctx.params.contactId);
+  return { status: 200, body: contactJson(c, requestedProperties(ctx.query) ?? DEFAULT_READ_PROPERTIES) };
+}
+
+function patch(ctx: AuthedContext): Reply {
+  const c = findContact(ctx.portal, ctx.params.contactId, ctx.query.get('idProperty'), false);
+  if (!c) throw objectNotFound(ctx.params.contactId);
+  const body = asObject(ctx.body);
+  const { values, problems } = validateProperties(ctx.portal.properties, body.properties);
+  if (problems.length) throw propertyValidationError(problems, ctx.portal.portalId);
+  if (values.email) {
+    const owner = ctx.portal.contacts.byEmailAddress(values.email);
+    if (owner && owner !== c) throw conflict(owner);
+  }
+  ctx.portal.contacts.update(c, values, ctx.nowIso);
+  return { status: 200, body: contactJson(c) };
+}
+
+function archive(ctx: AuthedContext): Reply {
+  const c = findContact(ctx.portal, ctx.params.contactId, ctx.query.get('idProperty'), false);
+  if (c) ctx.portal.contacts.archive(c, ctx.nowIso);
+  return { status: 204 };
+}
+
+function batchRead(ctx: AuthedContext): Reply {
+  const body = asObject(ctx.body);
+  const inputs = body.inputs;
+  if (!Array.isArray(inputs)) throw validationError('Invalid input JSON: Cannot build BatchReadInputSimplePublicObjectId, some of required attributes are not set [inputs]');
+  if (inputs.length > MAX_BATCH_INPUTS) {
+    throw validationError(`Too many inputs: ${inputs.length}. The maximum number of inputs supported in a batch request is ${MAX_BATCH_INPUTS}`);
+  }
+  const history = Array.isArray(body.propertiesWithHistory) ? body.propertiesWithHistory : [];
+  if (history.length > 0 && inputs.length > MAX_HISTORY_INPUTS) {
+    throw validationError('The maximum number of inputs supported in a batch request for property histories is 50. Please reduce the number of items and try again');
+  }
+  const names = Array.isArray(body.properties) && body.properties.length > 0 ? (body.properties as unknown[]).map(String) : DEFAULT_READ_PROPERTIES;
+  const idProperty = typeof body.idProperty === 'string' ? body.idProperty : null;
+  const archived = ctx.query.get('archived') === 'true';
+  const startedAt = ctx.nowIso;
+  const results = [];
+  const missing: string[] = [];
+  const seen = new Set<number>();
+  for (const input of inputs) {
+    const id = input && typeof input === 'object' && typeof (input as { id?: unknown }).id === 'string' ? (input as { id: string }).id : undefined;
+    if (id === undefined) throw validationError('Invalid input JSON: Cannot build SimplePublicObjectId, some of required attributes are not set [id]');
+    const c = findContact(ctx.portal, id, idProperty, archived);
+    if (!c) missing.push(id);
+    else if (!seen.has(c.id)) {
+      seen.add(c.id);
+      results.push(contactJson(c, names));
+    }
+  }
+  const out: Record<string, unknown> = { status: 'COMPLETE', results, startedAt, completedAt: new Date().toISOString() };
+  if (missing.length === 0) return { status: 200, body: out };
+  out.numErrors = 1;
+  out.errors = [{
+    status: 'error',
+    category: 'OBJECT_NOT_FOUND',
+    message: 'Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.',
+    context: { ids: missing },
+    errors: [],
+    links: {},
+  }];
+  return { status: 207, body: out };
+}
+
+export function contactRoutes(base: string): AuthedRoute[] {
+  const read = [SCOPES.contactsRead];
+  const write = [SCOPES.contactsWrite];
+  return [
+    { method: 'POST', pattern: base, auth: 'token', scopes: write, writes: true, handler: create },
+    { method: 'GET', pattern: base, auth: 'token', scopes: read, handler: list },
+    { method: 'POST', pattern: `${base}/batch/read`, auth: 'token', scopes: read, handler: batchRead },
+    { method: 'GET', pattern: `${base}/:contactId`, auth: 'token', scopes: read, handler: getOne },
+    { method: 'PATCH', pattern: `${base}/:contactId`, auth: 'token', scopes: write, writes: true, handler: patch },
+    { method: 'DELETE', pattern: `${base}/:contactId`, auth: 'token', scopes: write, writes: true, handler: archive },
+  ];
+}
