@@ -101,11 +101,22 @@ function write(ctx: AuthedContext, rec: Checked): UpsertResult {
   const contacts = ctx.portal.contacts;
   const email = rec.email as string;
   let contact: Contact | undefined = contacts.byEmailAddress(email);
+  let properties: Record<string, string>;
   const isNew = !contact;
-  if (contact) contacts.update(contact, rec.values, ctx.nowIso);
-  else contact = contacts.create({ ...rec.values, email }, ctx.nowIso, ctx.now);
-  const p = contact.properties;
-  const properties: Record<string, string> = { ...rec.values, email: p.email ?? email, hs_object_id: p.hs_object_id, createdate: p.createdate, lastmodifieddate: p.lastmodifieddate };
+  if (contact) {
+    contacts.update(contact, rec.values, ctx.nowIso);
+    const p = contact.properties;
+    properties = rec.values;
+    properties.email = p.email ?? email;
+    properties.hs_object_id = p.hs_object_id;
+    properties.createdate = p.createdate;
+    properties.lastmodifieddate = p.lastmodifieddate;
+  } else {
+    rec.values.email = email;
+    contact = contacts.create(rec.values, ctx.nowIso, ctx.now);
+    // Serialised before anything else can change it, so the stored object can be answered directly.
+    properties = contact.properties;
+  }
   const result: UpsertResult = {
     id: String(contact.id), properties, createdAt: contact.createdAt, updatedAt: contact.updatedAt, archived: false, new: isNew,
   };
