@@ -27,6 +27,8 @@ export interface RejectionReason {
 
 /** A record parsed out of its source, not yet checked against HubSpot's types. Personal data. */
 export interface ParsedMember {
+  /** Discriminant against the rejected/skipped outcomes of `parseRecord` (optional for hand-built members). */
+  kind?: 'member';
   line: number;
   /** Primary email as found (not yet normalised); undefined when the record has none. */
   email?: string;
@@ -44,6 +46,8 @@ export interface PreparedContact {
   email: string;
   status: MemberStatus;
   properties: Record<string, string>;
+  /** Profile time (ISO 8601) carried over from the parsed member, for ordering streaming updates. */
+  timestamp?: string;
 }
 
 export type PrepareOutcome =

@@ -39,6 +39,17 @@ export interface SourceRecord {
   raw: string;
   /** CSV only: the header line the row belongs to (needed to re-parse `raw` alone). */
   header?: string;
+  /**
+   * Set by the source reader when the record cannot be read as such: a line over `MAX_LINE_BYTES`
+   * (`raw` is then '' — the reader never buffers it), or a CSV row whose quoting leaves it without a
+   * clear end. `parseRecord` turns it into a rejection; the message never contains record content.
+   */
+  defect?: SourceRecordDefect;
+}
+
+export interface SourceRecordDefect {
+  code: 'LINE_TOO_LONG' | 'MALFORMED_RECORD';
+  message: string;
 }
 
 /** A page of records and where the next page starts. */

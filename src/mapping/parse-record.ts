@@ -1,0 +1,129 @@
+/**
+ * Turns one source record (XDM NDJSON line or CSV row) into a `ParsedMember`: the email as found, the
+ * raw audience status and the value of every mapped source path. Type checks happen later (prepare).
+ * Unreadable records are rejected with origin `source`; profiles outside the audience are skipped.
+ */
+import { parse as parseCsv } from 'csv-parse/sync';
+import type { SourceRecord } from '../members/types';
+import { IDENTITY_SOURCE, type ParsedMember, type RejectionReason } from './types';
+import { audienceMembership, audienceStatus, isPlainObject, primaryEmail, profileTimestamp, getPath } from './xdm';
+
+export type ParseRejected = { kind: 'rejected'; line: number; reason: RejectionReason };
+export type ParseSkipped = { kind: 'skipped'; line: number; reason: { code: string; message: string } };
+export type ParseResult = ParsedMember | ParseRejected | ParseSkipped;
+
+export function isParsedMember(r: ParseResult): r is ParsedMember {
+  return r.kind === undefined || r.kind === 'member';
+}
+
+function rejected(line: number, code: string, message: string): ParseRejected {
+  return { kind: 'rejected', line, reason: { code, message, origin: 'source' } };
+}
+
+export function parseRecord(record: SourceRecord, audienceId: string, sourcePaths: string[]): ParseResult {
+  if (record.defect) return rejected(record.line, record.defect.code, record.defect.message);
+  return record.format === 'csv' ? parseCsvRecord(record, sourcePaths) : parseXdmRecord(record, audienceId, sourcePaths);
+}
+
+// ---- XDM NDJSON --------------------------------------------------------------------------------
+
+function parseXdmRecord(record: SourceRecord, audienceId: string, sourcePaths: string[]): ParseResult {
+  let profile: unknown;
+  try {
+    profile = JSON.parse(record.raw);
+  } catch {
+    // JSON.parse's message quotes the input: never pass it on.
+    return rejected(record.line, 'MALFORMED_RECORD', `Line ${record.line} is not valid JSON`);
+  }
+  if (!isPlainObject(profile)) return rejected(record.line, 'MALFORMED_RECORD', `Line ${record.line} is not a JSON object (an XDM profile)`);
+  if (!audienceMembership(profile, audienceId)) {
+    return { kind: 'skipped', line: record.line, reason: { code: 'NOT_IN_AUDIENCE', message: `Profile has no segmentMembership entry for audience '${audienceId}'` } };
+  }
+  const email = primaryEmail(profile);
+  const values: Record<string, unknown> = {};
+  for (const path of sourcePaths) values[path] = path === IDENTITY_SOURCE ? email : getPath(profile, path);
+  return {
+    kind: 'member',
+    line: record.line,
+    email,
+    status: audienceStatus(profile, audienceId),
+    timestamp: profileTimestamp(profile),
+    values,
+  };
+}
+
+// ---- CSV ---------------------------------------------------------------------------------------
+
+export interface CsvHeader {
+  columns: string[];
+  /** Column index by exact name. */
+  index: Map<string, number>;
+  emailColumn: number;
+  statusColumn: number;
+}
+
+let lastHeaderText: string | undefined;
+let lastHeader: CsvHeader | undefined;
+
+/** Splits a CSV row; `undefined` when its quoting is invalid or it is not exactly one record. */
+export function splitCsvRow(text: string): string[] | undefined {
+  // Fast path: no quotes means a plain comma split is exactly what a CSV parser would return.
+  if (!text.includes('"')) return text.split(',');
+  try {
+    const rows = parseCsv(text, { relax_column_count: true, skip_empty_lines: false }) as string[][];
+    return rows.length === 1 ? rows[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Parses (and caches, since every row of a file shares it) a header line; throws on a bad header. */
+export function parseCsvHeader(text: string): CsvHeader {
+  if (text === lastHeaderText && lastHeader) return lastHeader;
+  const columns = splitCsvRow(text)?.map((c) => c.trim());
+  if (!columns) throw new Error('The CSV header line is not valid CSV');
+  const index = new Map<string, number>();
+  columns.forEach((c, i) => {
+    if (c === '') throw new Error(`CSV header column ${i + 1} is empty`);
+    if (index.has(c)) throw new Error(`CSV header has a duplicate column '${c}'`);
+    index.set(c, i);
+  });
+  const find = (name: string) => columns.findIndex((c) => c.toLowerCase() === name);
+  const header: CsvHeader = { columns, index, emailColumn: find('email'), statusColumn: find('status') };
+  lastHeaderText = text;
+  lastHeader = header;
+  return header;
+}
+
+function columnFor(header: CsvHeader, path: string): number {
+  if (path === IDENTITY_SOURCE) return header.emailColumn;
+  const exact = header.index.get(path);
+  if (exact !== undefined) return exact;
+  const lower = path.toLowerCase();
+  return header.columns.findIndex((c) => c.toLowerCase() === lower);
+}
+
+function parseCsvRecord(record: SourceRecord, sourcePaths: string[]): ParseResult {
+  if (record.header === undefined) return rejected(record.line, 'MALFORMED_RECORD', `Row at line ${record.line} has no CSV header`);
+  let header: CsvHeader;
+  try {
+    header = parseCsvHeader(record.header);
+  } catch (e) {
+    return rejected(record.line, 'MALFORMED_RECORD', (e as Error).message);
+  }
+  const cells = splitCsvRow(record.raw);
+  if (!cells) return rejected(record.line, 'MALFORMED_RECORD', `Row at line ${record.line} is not valid CSV (check its quoting)`);
+  if (cells.length !== header.columns.length) {
+    return rejected(record.line, 'MALFORMED_RECORD', `Row at line ${record.line} has ${cells.length} columns, the header has ${header.columns.length}`);
+  }
+  const cell = (i: number): string | undefined => (i < 0 || cells[i] === '' ? undefined : cells[i]);
+  const values: Record<string, unknown> = {};
+  for (const path of sourcePaths) values[path] = cell(columnFor(header, path));
+  return {
+    kind: 'member',
+    line: record.line,
+    email: cell(header.emailColumn),
+    status: cell(header.statusColumn) ?? 'realized',
+    values,
+  };
+}
