@@ -32,8 +32,10 @@ export class SimAdmin {
   private readonly faults: Faults;
   private readonly statsStore: Stats;
   private readonly settings: SimSettings;
+  private readonly clock: () => number;
 
   constructor(state: SimState, private readonly hooks: SimAdminHooks) {
+    this.clock = state.clock;
     this.accounts = state.accounts;
     this.faults = state.faults;
     this.statsStore = state.stats;
@@ -116,7 +118,7 @@ export class SimAdmin {
   }
 
   getLimits(portalId: number): LimitsInfo {
-    return this.portal(portalId).limiter.info(Date.now());
+    return this.portal(portalId).limiter.info(this.clock());
   }
 
   /** Very high values effectively switch a limit off (benchmarks do that). */
@@ -127,15 +129,15 @@ export class SimAdmin {
     if (limits.daily !== undefined) limiter.daily = positiveOrThrow('daily', limits.daily);
     if (limits.searchPerSecond !== undefined) limiter.searchPerSecond = positiveOrThrow('searchPerSecond', limits.searchPerSecond);
     if (limits.dailyResetsAt !== undefined) {
-      if (limits.dailyResetsAt === null) limiter.setDailyResetsAt(null);
+      if (limits.dailyResetsAt === null) limiter.setDailyResetsAt(null, this.clock());
       else {
         const at = Date.parse(limits.dailyResetsAt);
         if (!Number.isFinite(at)) throw new AdminError(400, 'dailyResetsAt must be an ISO-8601 time');
-        limiter.setDailyResetsAt(at);
+        limiter.setDailyResetsAt(at, this.clock());
       }
     }
     this.hooks.markDirty();
-    return limiter.info(Date.now());
+    return limiter.info(this.clock());
   }
 
   /** Replaces the fault configuration; `{}` clears it. */

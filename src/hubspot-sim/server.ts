@@ -40,6 +40,11 @@ export interface SimulatorOptions {
   tierLimits?: Partial<Record<Tier, Partial<TierLimits>>>;
   /** Debounce of snapshot writes. Default 1000 ms. */
   snapshotDebounceMs?: number;
+  /**
+   * Time source for rate limits, daily resets and timestamps (test hook: lets a suite step over a
+   * 10-second window or a midnight without waiting). Default `Date.now`.
+   */
+  clock?: () => number;
   /** Only startup problems and handler crashes are logged; never per request. Default: no logging. */
   logger?: Logger;
 }
@@ -67,7 +72,8 @@ function hubSpotRouter(): Router<HubSpotRoute> {
 
 export async function startHubSpotSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const logger = options.logger;
-  const accounts = new AccountStore({ searchPerSecond: options.searchPerSecond ?? 5, tierLimits: options.tierLimits });
+  const clock = options.clock ?? Date.now;
+  const accounts = new AccountStore({ searchPerSecond: options.searchPerSecond ?? 5, tierLimits: options.tierLimits, clock });
   let snapshot: SnapshotWriter | undefined;
   if (options.snapshotPath) {
     const loaded = loadSnapshot(options.snapshotPath);
@@ -79,6 +85,7 @@ export async function startHubSpotSimulator(options: SimulatorOptions = {}): Pro
     faults: new Faults(),
     stats: new Stats(),
     settings: { retryAfter: options.retryAfter ?? false },
+    clock,
     markDirty: () => snapshot?.markDirty(),
   };
   const admin = new SimAdmin(state, {

@@ -50,7 +50,7 @@ export class HubSpotPipeline {
     }
     if (!match) return fail(new HsError(404, 'OBJECT_NOT_FOUND', `Unable to route ${method} request to ${path}`));
     const route = match.route;
-    const now = Date.now();
+    const now = this.state.clock();
 
     let portal: Portal | undefined;
     let token: TokenRecord | undefined;

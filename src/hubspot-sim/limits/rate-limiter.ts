@@ -26,12 +26,12 @@ export class PortalRateLimiter {
 
   private timeZone: string;
 
-  constructor(opts: { tenSecondly: number; daily: number; searchPerSecond: number; timeZone: string; now?: number }) {
+  constructor(opts: { tenSecondly: number; daily: number; searchPerSecond: number; timeZone: string; now: number }) {
     this.timeZone = opts.timeZone;
     this.tenSecondly = opts.tenSecondly;
     this.daily = opts.daily;
     this.searchPerSecond = opts.searchPerSecond;
-    this.dailyResetsAt = nextMidnight(opts.timeZone, opts.now ?? Date.now());
+    this.dailyResetsAt = nextMidnight(opts.timeZone, opts.now);
   }
 
   /** Why this request must be refused, or null when it fits every limit. Does not consume. */
@@ -75,13 +75,8 @@ export class PortalRateLimiter {
   }
 
   /** Overrides the next reset (test knob); null goes back to the next midnight. */
-  setDailyResetsAt(at: number | null, now = Date.now()): void {
+  setDailyResetsAt(at: number | null, now: number): void {
     this.dailyResetsAt = at ?? nextMidnight(this.timeZone, now);
-  }
-
-  setTimeZone(timeZone: string, now = Date.now()): void {
-    this.timeZone = timeZone;
-    this.dailyResetsAt = nextMidnight(timeZone, now);
   }
 
   info(now: number): LimitsInfo {

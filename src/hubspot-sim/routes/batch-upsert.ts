@@ -153,7 +153,7 @@ export function batchUpsert(ctx: AuthedContext): Reply {
     const { message, extra } = validationParts(rec.problems, ctx.portal.portalId);
     errors.push({ status: 'error', category: 'VALIDATION_ERROR', message, context: { objectWriteTraceId: [rec.traceId as string] }, ...extra, links: {} });
   }
-  const body: Record<string, unknown> = { status: 'COMPLETE', results: shuffle(results), startedAt, completedAt: new Date().toISOString() };
+  const body: Record<string, unknown> = { status: 'COMPLETE', results: shuffle(results), startedAt, completedAt: new Date(ctx.state.clock()).toISOString() };
   if (errors.length === 0) return { status: 200, body };
   body.numErrors = errors.length;
   body.errors = errors;

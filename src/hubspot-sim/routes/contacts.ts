@@ -121,7 +121,7 @@ function batchRead(ctx: AuthedContext): Reply {
       results.push(contactJson(c, names));
     }
   }
-  const out: Record<string, unknown> = { status: 'COMPLETE', results, startedAt, completedAt: new Date().toISOString() };
+  const out: Record<string, unknown> = { status: 'COMPLETE', results, startedAt, completedAt: new Date(ctx.state.clock()).toISOString() };
   if (missing.length === 0) return { status: 200, body: out };
   out.numErrors = 1;
   out.errors = [{

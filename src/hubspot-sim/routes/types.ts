@@ -9,6 +9,8 @@ export interface SimState {
   faults: Faults;
   stats: Stats;
   settings: SimSettings;
+  /** Milliseconds since the epoch (injectable for tests). */
+  clock: () => number;
   /** Tells the snapshot writer that state changed. */
   markDirty(): void;
 }

@@ -37,6 +37,8 @@ export interface Portal {
 
 export interface AccountsOptions {
   searchPerSecond: number;
+  /** Milliseconds since the epoch; tests inject a controllable clock. */
+  clock: () => number;
   tierLimits?: Partial<Record<Tier, Partial<TierLimits>>>;
 }
 
@@ -105,12 +107,12 @@ export class AccountStore {
       apiAddOn,
       timeZone,
       label: opts.label,
-      createdAt: new Date().toISOString(),
+      createdAt: new Date(this.options.clock()).toISOString(),
       userId: 5_000_000 + portalId % 1_000_000,
       tokens: [],
       properties: new PropertyStore(),
       contacts: new ContactStore(),
-      limiter: new PortalRateLimiter({ ...limits, searchPerSecond: this.options.searchPerSecond, timeZone }),
+      limiter: new PortalRateLimiter({ ...limits, searchPerSecond: this.options.searchPerSecond, timeZone, now: this.options.clock() }),
     };
     this.portals.set(portalId, portal);
     const rec = this.addToken(portalId, { tokenType, scopes: opts.scopes });
@@ -128,7 +130,7 @@ export class AccountStore {
     const tokenType = opts.tokenType ?? 'private-app';
     const scopes = new Set(opts.scopes ?? portal.tokens[0]?.scopes ?? DEFAULT_SCOPES);
     const rec: TokenRecord = {
-      token: newToken(tokenType), tokenType, scopes, appId: this.nextAppId++, revoked: false, createdAt: new Date().toISOString(), portal,
+      token: newToken(tokenType), tokenType, scopes, appId: this.nextAppId++, revoked: false, createdAt: new Date(this.options.clock()).toISOString(), portal,
     };
     portal.tokens.push(rec);
     this.tokens.set(rec.token, rec);
@@ -148,7 +150,7 @@ export class AccountStore {
     const old = this.tokens.get(token);
     if (!old || old.portal.portalId !== portalId) throw new AdminError(404, `Portal ${portalId} has no such token`);
     old.revoked = true;
-    const rec: TokenRecord = { ...old, token: newToken(old.tokenType), revoked: false, createdAt: new Date().toISOString() };
+    const rec: TokenRecord = { ...old, token: newToken(old.tokenType), revoked: false, createdAt: new Date(this.options.clock()).toISOString() };
     old.portal.tokens.push(rec);
     this.tokens.set(rec.token, rec);
     return rec;
@@ -160,7 +162,7 @@ export class AccountStore {
     return rec && !rec.revoked ? rec : undefined;
   }
 
-  info(p: Portal, now = Date.now()): AccountInfo {
+  info(p: Portal, now = this.options.clock()): AccountInfo {
     return {
       portalId: p.portalId,
       tier: p.tier,
@@ -196,7 +198,7 @@ export class AccountStore {
         tokens: p.tokens.map((t) => ({ token: t.token, tokenType: t.tokenType, scopes: [...t.scopes], appId: t.appId, revoked: t.revoked, createdAt: t.createdAt })),
         limits: {
           tenSecondly: p.limiter.tenSecondly, daily: p.limiter.daily, searchPerSecond: p.limiter.searchPerSecond,
-          dailyUsed: p.limiter.dailyUsed, dailyResetsAt: p.limiter.resetsAt(Date.now()),
+          dailyUsed: p.limiter.dailyUsed, dailyResetsAt: p.limiter.resetsAt(this.options.clock()),
         },
         properties: p.properties.toState(),
         contacts: p.contacts.toState(),
@@ -220,10 +222,10 @@ export class AccountStore {
         tokens: [],
         properties: new PropertyStore(s.properties),
         contacts: new ContactStore(s.contacts),
-        limiter: new PortalRateLimiter({ ...s.limits, timeZone: s.timeZone }),
+        limiter: new PortalRateLimiter({ ...s.limits, timeZone: s.timeZone, now: this.options.clock() }),
       };
       // Usage survives a restart within the same day only.
-      if (Date.now() < s.limits.dailyResetsAt) portal.limiter.dailyUsed = s.limits.dailyUsed;
+      if (this.options.clock() < s.limits.dailyResetsAt) portal.limiter.dailyUsed = s.limits.dailyUsed;
       for (const t of s.tokens) {
         const rec: TokenRecord = { ...t, scopes: new Set(t.scopes), portal };
         portal.tokens.push(rec);
