@@ -83,6 +83,14 @@ export class SimAdmin {
     this.hooks.markDirty();
   }
 
+  /** Makes the token expire (now, or `at`): it then answers 401 EXPIRED_AUTHENTICATION. */
+  expireToken(portalId: number, token: string, at?: string): void {
+    const when = at === undefined ? this.clock() : Date.parse(at);
+    if (!Number.isFinite(when)) throw new AdminError(400, 'at must be an ISO-8601 time');
+    this.accounts.expire(portalId, token, when);
+    this.hooks.markDirty();
+  }
+
   /** Revokes the token and returns its replacement (same app, same scopes). */
   rotateToken(portalId: number, token: string): { token: string } {
     const rec = this.accounts.rotate(portalId, token);

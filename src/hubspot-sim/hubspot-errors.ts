@@ -63,6 +63,19 @@ export function unauthorized(): HsError {
   return new HsError(401, 'INVALID_AUTHENTICATION', AUTH_MESSAGE, {}, { 'x-hubspot-auth-failure': '401 Unauthorized' });
 }
 
+/** 401 for an expired token, worded like HubSpot's OAuth expiry (§2.2). */
+export function expiredToken(expiresAt: number, now: number): HsError {
+  const s = Math.max(0, Math.floor((now - expiresAt) / 1000));
+  const [n, unit] = s < 3600 ? [s, 'second(s)'] : s < 86_400 ? [Math.floor(s / 3600), 'hour(s)'] : [Math.floor(s / 86_400), 'day(s)'];
+  return new HsError(
+    401,
+    'EXPIRED_AUTHENTICATION',
+    `The OAuth token used to make this call expired ${n} ${unit} ago.`,
+    { context: { 'expire time': [new Date(expiresAt).toISOString()] } },
+    { 'x-hubspot-auth-failure': '401 Unauthorized' },
+  );
+}
+
 export function missingScopes(required: string[]): HsError {
   return new HsError(
     403,

@@ -48,6 +48,33 @@ describe('401 INVALID_AUTHENTICATION', () => {
   });
 });
 
+describe('401 EXPIRED_AUTHENTICATION', () => {
+  test('an expired token gets the OAuth expiry body with context["expire time"]', async () => {
+    const { portalId, token, api } = h.account();
+    const at = new Date(Date.now() - 90_000).toISOString();
+    const admin = await h.anon.post(`/__sim/accounts/${portalId}/tokens/${token}/expire`, { at });
+    expect(admin.data).toEqual({ expired: true });
+    const res = await api.get('/crm/v3/objects/contacts');
+    expect(res.status).toBe(401);
+    expect(res.data).toEqual({
+      status: 'error',
+      message: expect.stringMatching(/^The OAuth token used to make this call expired 9\d second\(s\) ago\.$/),
+      correlationId: expect.stringMatching(UUID_RE),
+      context: { 'expire time': [at] },
+      category: 'EXPIRED_AUTHENTICATION',
+    });
+    expect(res.headers['x-hubspot-auth-failure']).toBe('401 Unauthorized');
+    h.sim.admin.expireToken(portalId, token, new Date(Date.now() - 3 * 86_400_000).toISOString());
+    expect((await api.get('/crm/v3/objects/contacts')).data.message).toBe('The OAuth token used to make this call expired 3 day(s) ago.');
+  });
+
+  test('a token set to expire in the future still works until then', async () => {
+    const { portalId, token, api } = h.account();
+    h.sim.admin.expireToken(portalId, token, new Date(Date.now() + 60_000).toISOString());
+    expect((await api.get('/crm/v3/objects/contacts')).status).toBe(200);
+  });
+});
+
 describe('tokens', () => {
   test('private-app tokens look like pat-na1-<uuid>, service keys like sk-na1-<uuid>; both authenticate', async () => {
     const pat = h.account();

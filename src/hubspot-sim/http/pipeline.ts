@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { faultResponse } from '../faults';
-import { errorBody, HsError, missingScopes, rateLimitBody, unauthorized, validationError } from '../hubspot-errors';
+import { errorBody, HsError, missingScopes, rateLimitBody, validationError } from '../hubspot-errors';
 import type { HubSpotRoute, Reply, SimState } from '../routes/types';
 import type { Portal, TokenRecord } from '../state/accounts';
 import { parseJson, readBody, writeJson, writeRaw, BodyTooLarge } from './io';
@@ -55,9 +55,11 @@ export class HubSpotPipeline {
     let portal: Portal | undefined;
     let token: TokenRecord | undefined;
     if (route.auth === 'token') {
-      const key = bearer(req.headers.authorization);
-      token = key ? accounts.authenticate(key) : undefined;
-      if (!token) return fail(unauthorized());
+      try {
+        token = accounts.authenticate(bearer(req.headers.authorization), now);
+      } catch (e) {
+        return fail(e as HsError);
+      }
       portal = token.portal;
       const limiter = portal.limiter;
       stats.arrival(portal.portalId, now);

@@ -1,5 +1,4 @@
 /** Account info (reference §2.5) and private-app token introspection (§2.4). */
-import { unauthorized } from '../hubspot-errors';
 import { formatOffset, utcOffsetMs } from '../limits/timezone';
 import { asObject } from '../state/properties';
 import type { AuthedContext, BaseContext, HubSpotRoute, Reply } from './types';
@@ -42,8 +41,7 @@ function dailyUsage(ctx: AuthedContext): Reply {
 /** `{tokenKey}` → `{userId, hubId, appId, scopes}`; unknown or revoked keys get the 401 body. */
 function tokenInfo(ctx: BaseContext): Reply {
   const body = ctx.body === undefined ? {} : asObject(ctx.body);
-  const rec = typeof body.tokenKey === 'string' ? ctx.state.accounts.authenticate(body.tokenKey) : undefined;
-  if (!rec) throw unauthorized();
+  const rec = ctx.state.accounts.authenticate(typeof body.tokenKey === 'string' ? body.tokenKey : undefined, ctx.now);
   return { status: 200, body: { userId: rec.portal.userId, hubId: rec.portal.portalId, appId: rec.appId, scopes: [...rec.scopes] } };
 }
 

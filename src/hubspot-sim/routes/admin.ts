@@ -51,6 +51,13 @@ const routes: AdminRoute[] = [
       return ok({ revoked: true });
     },
   },
+  {
+    method: 'POST', pattern: '/__sim/accounts/:portalId/tokens/:token/expire',
+    handler: (a, c) => {
+      a.expireToken(portalId(c), c.params.token, object<{ at?: string }>(c.body).at);
+      return ok({ expired: true });
+    },
+  },
   { method: 'POST', pattern: '/__sim/accounts/:portalId/tokens/:token/rotate', handler: (a, c) => ok(a.rotateToken(portalId(c), c.params.token)) },
   {
     method: 'GET', pattern: '/__sim/accounts/:portalId/contacts',

@@ -3,6 +3,7 @@
  * token index is a Map. Tokens: private app `pat-na1-<uuid>`, service key `sk-na1-<uuid>` (assumed format).
  */
 import { randomUUID } from 'node:crypto';
+import { expiredToken, unauthorized } from '../hubspot-errors';
 import { PortalRateLimiter } from '../limits/rate-limiter';
 import { limitsFor, normalisePacks, TIERS, type TierLimits } from '../limits/tiers';
 import { assertTimeZone } from '../limits/timezone';
@@ -18,6 +19,8 @@ export interface TokenRecord {
   appId: number;
   revoked: boolean;
   createdAt: string;
+  /** Epoch ms after which the token answers 401 EXPIRED_AUTHENTICATION (set by the admin expire knob). */
+  expiresAt?: number;
   portal: Portal;
 }
 
@@ -51,7 +54,7 @@ export interface PortalState {
   label?: string;
   createdAt: string;
   userId: number;
-  tokens: { token: string; tokenType: TokenType; scopes: string[]; appId: number; revoked: boolean; createdAt: string }[];
+  tokens: { token: string; tokenType: TokenType; scopes: string[]; appId: number; revoked: boolean; createdAt: string; expiresAt?: number }[];
   limits: { tenSecondly: number; daily: number; searchPerSecond: number; dailyUsed: number; dailyResetsAt: number };
   properties: PropertyStoreState;
   contacts: ContactStoreState;
@@ -156,10 +159,19 @@ export class AccountStore {
     return rec;
   }
 
-  /** The live token record for a bearer token, or undefined (unknown or revoked). */
-  authenticate(token: string): TokenRecord | undefined {
+  /** Makes a token of this portal expire at `at` (epoch ms). */
+  expire(portalId: number, token: string, at: number): void {
     const rec = this.tokens.get(token);
-    return rec && !rec.revoked ? rec : undefined;
+    if (!rec || rec.portal.portalId !== portalId) throw new AdminError(404, `Portal ${portalId} has no such token`);
+    rec.expiresAt = at;
+  }
+
+  /** The live token record for a bearer token; throws HubSpot's 401 for unknown, revoked or expired tokens. */
+  authenticate(token: string | undefined, now: number): TokenRecord {
+    const rec = token === undefined ? undefined : this.tokens.get(token);
+    if (!rec || rec.revoked) throw unauthorized();
+    if (rec.expiresAt !== undefined && now >= rec.expiresAt) throw expiredToken(rec.expiresAt, now);
+    return rec;
   }
 
   info(p: Portal, now = this.options.clock()): AccountInfo {
@@ -195,7 +207,9 @@ export class AccountStore {
         label: p.label,
         createdAt: p.createdAt,
         userId: p.userId,
-        tokens: p.tokens.map((t) => ({ token: t.token, tokenType: t.tokenType, scopes: [...t.scopes], appId: t.appId, revoked: t.revoked, createdAt: t.createdAt })),
+        tokens: p.tokens.map((t) => ({
+          token: t.token, tokenType: t.tokenType, scopes: [...t.scopes], appId: t.appId, revoked: t.revoked, createdAt: t.createdAt, expiresAt: t.expiresAt,
+        })),
         limits: {
           tenSecondly: p.limiter.tenSecondly, daily: p.limiter.daily, searchPerSecond: p.limiter.searchPerSecond,
           dailyUsed: p.limiter.dailyUsed, dailyResetsAt: p.limiter.resetsAt(this.options.clock()),
