@@ -207,3 +207,11 @@ test('unknown routes → 404 JSON with a correlation id', async () => {
   expect(res.status).toBe(404);
   expect(res.data).toMatchObject({ status: 'error', category: 'OBJECT_NOT_FOUND', correlationId: expect.stringMatching(UUID_RE) });
 });
+
+test('requested property names are read as own values only', async () => {
+  const { api } = h.account();
+  const { data } = await api.post(BASE, { properties: { email: 'proto@example.com' } });
+  const res = await api.get(`${BASE}/${data.id}?properties=constructor,__proto__,toString`, { responseType: 'text' });
+  expect(res.status).toBe(200);
+  for (const name of ['constructor', '__proto__', 'toString']) expect(res.data).toContain(`"${name}":null`);
+});

@@ -159,8 +159,9 @@ export function contactJson(c: Contact, names?: readonly string[]): ContactJson 
   if (!names) {
     properties = { ...c.properties };
   } else {
-    properties = {};
-    for (const n of names) properties[n] = c.properties[n] ?? null;
+    // Names come from the query string: read own values only, and never touch `__proto__`.
+    properties = Object.create(null) as Record<string, string | null>;
+    for (const n of names) properties[n] = Object.hasOwn(c.properties, n) ? c.properties[n] : null;
     for (const n of SYSTEM_PROPERTIES) properties[n] = c.properties[n] ?? null;
   }
   const out: ContactJson = { id: String(c.id), properties, createdAt: c.createdAt, updatedAt: c.updatedAt, archived: c.archived };
