@@ -70,7 +70,7 @@ export function splitCsvRow(text: string): string[] | undefined {
   // Fast path: no quotes means a plain comma split is exactly what a CSV parser would return.
   if (!text.includes('"')) return text.split(',');
   try {
-    const rows = parseCsv(text, { relax_column_count: true, skip_empty_lines: false }) as string[][];
+    const rows = parseCsv(text, { relax_column_count: true, skip_empty_lines: false, record_delimiter: ['\r\n', '\n'] }) as string[][];
     return rows.length === 1 ? rows[0] : undefined;
   } catch {
     return undefined;

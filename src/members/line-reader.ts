@@ -7,10 +7,12 @@
  *  - a record ends at `\n` (a preceding `\r` is dropped), or at end of input;
  *  - in CSV mode a `"` at the start of a field opens a quoted field that may hold commas, `""` and
  *    newlines; a record is then one CSV record, possibly spanning several physical lines;
- *  - a record longer than `maxLineBytes` is returned with `raw = ''` and a `LINE_TOO_LONG` defect; a
- *    CSV record whose quote never closes properly (junk after a closing quote, end of input inside
- *    quotes, or over the size limit while in quotes) falls back to ending at its first physical line,
- *    with a `MALFORMED_RECORD` defect, and scanning resumes on the next line.
+ *  - a record longer than `maxLineBytes` (not counting its line end) is returned with `raw = ''` and
+ *    a `LINE_TOO_LONG` defect;
+ *  - a CSV record that cannot end where its quoting says (junk after a closing quote, end of input
+ *    inside quotes) or that spans lines and is over the limit ends at its first physical line instead,
+ *    with a `MALFORMED_RECORD` defect (`LINE_TOO_LONG` if that line alone is over the limit), and
+ *    scanning resumes on the next line.
  * Record boundaries depend only on where scanning starts, so resuming from any returned cursor yields
  * exactly the records a single pass would have yielded after it.
  */
@@ -60,8 +62,10 @@ export class RecordScanner {
   private plainLine = false;
   private malformed = false;
   private firstNlRel = -1;
-  /** Cached index of the next quote in buf at or after the last lookup (-1: none), or UNKNOWN. */
+  /** Result of the last quote search in buf (-1: none), or UNKNOWN after the buffer changed. */
   private nextQuote = UNKNOWN;
+  /** Where that search started: scanning can move back (a record cut at its first line). */
+  private nextQuoteFrom = 0;
 
   /** Set while skipping the rest of an over-long record to the end of its physical line. */
   private skipping: { offset: number; line: number } | undefined;
@@ -143,9 +147,11 @@ export class RecordScanner {
 
   // ---- CSV -------------------------------------------------------------------------------------
 
+  /** First quote at or after i, reusing the last search when i lies between its start and its result. */
   private quoteFrom(i: number): number {
     const q = this.nextQuote;
-    if (q !== UNKNOWN && (q === -1 || q >= i)) return q;
+    if (q !== UNKNOWN && i >= this.nextQuoteFrom && (q === -1 || q >= i)) return q;
+    this.nextQuoteFrom = i;
     this.nextQuote = this.buf.indexOf(QUOTE, i);
     return this.nextQuote;
   }
@@ -203,7 +209,7 @@ export class RecordScanner {
         continue;
       }
       // Junk after a closing quote.
-      if (this.firstNlRel >= 0) return this.fallbackToFirstLine();
+      if (this.firstNlRel >= 0) return this.cutAtFirstLine();
       this.inQuotes = false;
       this.plainLine = true;
       this.malformed = true;
@@ -211,26 +217,33 @@ export class RecordScanner {
     }
     // Reached the end of the buffered bytes.
     if (this.ended) {
-      if (this.inQuotes && this.firstNlRel >= 0) return this.fallbackToFirstLine();
+      if (this.inQuotes && this.firstNlRel >= 0) return this.cutAtFirstLine();
       if (this.inQuotes) this.malformed = true;
       return this.emitCsv(n, n);
     }
-    if (n - p > this.opts.maxLineBytes && this.inQuotes && this.firstNlRel >= 0) return this.fallbackToFirstLine();
     return this.needMore(i);
   }
 
   private emitCsv(contentEnd: number, next: number): ScannedRecord {
+    const b = this.buf;
+    const content = contentEnd - this.p - (contentEnd > this.p && b[contentEnd - 1] === CR ? 1 : 0);
+    // Over the limit: the record ends at its first physical line, whatever its quoting says, so the
+    // boundary never depends on how much of the file happened to be buffered.
+    if (content > this.opts.maxLineBytes && this.firstNlRel >= 0) return this.cutAtFirstLine();
     const malformed = this.malformed;
-    const newlines = this.firstNlRel >= 0 ? countNewlines(this.buf, this.p + this.firstNlRel, contentEnd) : 0;
+    const newlines = this.firstNlRel >= 0 ? countNewlines(b, this.p + this.firstNlRel, contentEnd) : 0;
     const rec = this.emit(contentEnd, next, newlines);
     if (malformed && !rec.defect) {
-      rec.defect = { code: 'MALFORMED_RECORD', message: `Row at line ${rec.line} has a quoted field that is not closed properly` };
+      rec.defect = {
+        code: 'MALFORMED_RECORD',
+        message: `Row at line ${rec.line} has a quoted field that is not closed properly (or the row is over the ${this.opts.maxLineBytes}-byte limit)`,
+      };
     }
     return rec;
   }
 
-  /** The quoted field never closed properly: the record is its first physical line only. */
-  private fallbackToFirstLine(): ScannedRecord {
+  /** The record cannot end where its quoting says: it is its first physical line only. */
+  private cutAtFirstLine(): ScannedRecord {
     const nl = this.p + this.firstNlRel;
     this.firstNlRel = -1;
     this.malformed = true;
@@ -241,7 +254,10 @@ export class RecordScanner {
 
   /** The current record needs more bytes: remember progress, or start skipping it if it is too long. */
   private needMore(scannedTo: number): ScanStep {
-    if (this.buf.length - this.p > this.opts.maxLineBytes) {
+    // Content is surely over the limit once more than max + 1 bytes (a final '\r' may be dropped)
+    // are buffered without the record's end.
+    if (this.buf.length - this.p > this.opts.maxLineBytes + 1) {
+      if (this.opts.csv && this.firstNlRel >= 0) return this.cutAtFirstLine();
       this.skipping = { offset: this.bufOffset + this.p, line: this.line };
       this.resetRecordState();
       return this.continueSkipping();

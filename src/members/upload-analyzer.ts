@@ -84,7 +84,11 @@ export class UploadAnalyzer {
 
 /** First non-blank character (after a BOM): `{` → NDJSON, anything else → CSV; undefined = need more. */
 function sniff(b: Buffer): SourceFormat | undefined {
-  let i = b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
+  const BOM = [0xef, 0xbb, 0xbf];
+  let i = 0;
+  while (i < 3 && i < b.length && b[i] === BOM[i]) i++;
+  if (i < 3 && i === b.length) return undefined; // maybe a BOM cut by the chunk boundary
+  if (i < 3) i = 0;
   for (; i < b.length; i++) {
     const c = b[i];
     if (c === 32 || c === 9 || c === 10 || c === 13) continue;
