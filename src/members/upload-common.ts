@@ -68,6 +68,7 @@ export function consumeUpload(
   let bytes = 0;
   return new Promise((resolve, reject) => {
     let settled = false;
+    let inflight: Promise<void> = Promise.resolve();
     const detach = (): void => {
       input.off('data', onData);
       input.off('end', onEnd);
@@ -96,19 +97,23 @@ export function consumeUpload(
         return;
       }
       input.pause();
-      sink(chunk).then(() => {
+      inflight = sink(chunk).then(() => {
         if (!settled) input.resume();
       }, fail);
     };
     const onEnd = (): void => {
       if (settled) return;
-      settled = true;
       detach();
-      try {
-        resolve({ ...analyzer.finish(), bytes });
-      } catch (e) {
-        reject(e);
-      }
+      // 'end' can fire while the last chunk is still being written: finish after it.
+      void inflight.then(() => {
+        if (settled) return;
+        settled = true;
+        try {
+          resolve({ ...analyzer.finish(), bytes });
+        } catch (e) {
+          reject(e);
+        }
+      });
     };
     input.on('data', onData);
     input.on('end', onEnd);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { AppError } from '../../../src/errors';
 import { formatFromContentType, formatFromFilename } from '../../../src/members/upload-analyzer';
-import { FileUploadStore } from '../../../src/members/upload-store';
+import { consumeUpload, FileUploadStore } from '../../../src/members/upload-store';
 
 let dir: string;
 let store: FileUploadStore;
@@ -99,5 +99,25 @@ describe('FileUploadStore', () => {
     const saved = await store.save(input('{"a":1}\n'), { maxBytes: 100 });
     await store.delete(saved.uploadId);
     expect(await store.info(saved.uploadId)).toBeUndefined();
+  });
+});
+
+describe('consumeUpload', () => {
+  it('finishes only after the sink has written the last chunk', async () => {
+    const written: string[] = [];
+    const slowSink = async (chunk: Buffer): Promise<void> => {
+      await new Promise((r) => setTimeout(r, 20));
+      written.push(chunk.toString());
+    };
+    const result = await consumeUpload(input('{"a":1}\n{"b":2}\n', 4), { maxBytes: 100 }, slowSink);
+    expect(result).toEqual({ format: 'xdm-ndjson', bytes: 16, rows: 2 });
+    expect(written.join('')).toBe('{"a":1}\n{"b":2}\n');
+  });
+
+  it('rejects with the sink’s error', async () => {
+    const err = await consumeUpload(input('abc'), { maxBytes: 100 }, async () => {
+      throw new Error('disk full');
+    }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('disk full');
   });
 });
