@@ -50,6 +50,9 @@ const EnvSchema = z.object({
   HUBSPOT_SIM_PORT: port.default(4010),
   HUBSPOT_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
 
+  // Directories whose files may be activated by path (`source: {path}`), besides DATA_DIR/sources.
+  SOURCE_DIRS: csv,
+
   // Storage: embedded SQLite under DATA_DIR unless DATABASE_URL (PostgreSQL) is set for several hosts.
   DATABASE_URL: z.string().optional(),
 
@@ -100,7 +103,7 @@ export interface Config {
     simPort: number;
     requestTimeoutMs: number;
   };
-  storage: { databaseUrl?: string; sqlitePath: string; uploadsDir: string };
+  storage: { databaseUrl?: string; sqlitePath: string; uploadsDir: string; sourceDirs: string[] };
   secrets: { secretsKeyFile: string; codecKeys?: string; codecKeyFile: string };
   worker: {
     maxConcurrentActivities: number;
@@ -159,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       databaseUrl: e.DATABASE_URL,
       sqlitePath: path.join(dataDir, 'destination.db'),
       uploadsDir: path.join(dataDir, 'uploads'),
+      sourceDirs: [path.join(dataDir, 'sources'), path.join(dataDir, 'samples'), ...e.SOURCE_DIRS.map((d) => path.resolve(d))],
     },
     secrets: {
       secretsKeyFile: e.SECRETS_KEY_FILE ?? path.join(dataDir, 'keys', 'secrets.key'),

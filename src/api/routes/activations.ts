@@ -1,0 +1,212 @@
+/** Activations: start, read (status, progress, summary), list (Temporal visibility), re-run, cancel, rejections. */
+import { WorkflowFailedError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import { z } from 'zod';
+import type { ActivationInput, ActivationProgress, ActivationSummary } from '../../../workflows/types';
+import type { Config } from '../../config';
+import { AppError } from '../../errors';
+import type { SourceRef } from '../../members/types';
+import type { Services } from '../../runtime/services';
+import type { ActivationRecord } from '../../store/activations';
+import { ActivationStatusKey, AudienceIdKey, DestinationIdKey } from '../../temporal/search-attributes';
+import { newActivationId } from '../../util/ids';
+import {
+  ActivationListItem, ActivationListQuery, ActivationStarted, ActivationView, ErrorBody, IdParams, RejectionsQuery, RejectionView, RerunBody, StartActivationBody,
+} from '../schemas';
+import type { ApiDeps, TypedApp } from '../server';
+import { isNotFound, webUiUrl } from '../temporal-calls';
+
+const tags = ['activations'];
+
+/** Starts one activation run; shared by POST /activations and /rerun. */
+export async function startActivation(
+  deps: { client: Client; config: Config; services: Services },
+  record: Omit<ActivationRecord, 'id' | 'createdAt'>,
+  destinationName: string,
+): Promise<{ activationId: string; workflowId: string; runId: string; webUiUrl: string }> {
+  const activationId = newActivationId();
+  await deps.services.activations.insert({ ...record, id: activationId, createdAt: new Date().toISOString() });
+  const input: ActivationInput = { activationId, destinationId: record.destinationId, audience: record.audience, source: record.source, rerunOf: record.rerunOf };
+  const handle = await deps.client.workflow.start('activateAudience', {
+    taskQueue: deps.config.temporal.taskQueue,
+    workflowId: activationId,
+    args: [input],
+    typedSearchAttributes: [
+      { key: DestinationIdKey, value: record.destinationId },
+      { key: AudienceIdKey, value: record.audience.id },
+      { key: ActivationStatusKey, value: 'Running' },
+    ],
+    staticSummary: `Activate audience "${record.audience.name}" → ${destinationName}${record.rerunOf ? ` (re-run ${record.rerunMode} of ${record.rerunOf})` : ''}`,
+    staticDetails: [
+      `Destination: \`${record.destinationId}\` (${destinationName})`,
+      `Audience: \`${record.audience.id}\` (${record.audience.name})`,
+      `Source: ${describeSource(record.source)}`,
+      record.rerunOf ? `Re-run (${record.rerunMode}) of \`${record.rerunOf}\`` : '',
+    ].filter(Boolean).join('\n\n'),
+  });
+  return { activationId, workflowId: handle.workflowId, runId: handle.firstExecutionRunId, webUiUrl: webUiUrl(deps.config, handle.workflowId, handle.firstExecutionRunId) };
+}
+
+function describeSource(s: SourceRef): string {
+  if (s.kind === 'upload') return `upload \`${s.uploadId}\``;
+  if (s.kind === 'path') return `file \`${s.path}\``;
+  return `rejected members of \`${s.activationId}\``;
+}
+
+function toSourceRef(source: { uploadId: string } | { path: string }): SourceRef {
+  return 'uploadId' in source ? { kind: 'upload', uploadId: source.uploadId } : { kind: 'path', path: source.path };
+}
+
+type ActivationViewT = z.infer<typeof ActivationView>;
+
+async function readActivation(deps: ApiDeps, id: string): Promise<ActivationViewT> {
+  const handle = deps.client.workflow.getHandle(id);
+  let desc: WorkflowExecutionDescription;
+  try {
+    desc = await handle.describe();
+  } catch (err) {
+    if (isNotFound(err)) throw new AppError('NOT_FOUND', `Activation ${id} does not exist.`);
+    throw err;
+  }
+  const record = await deps.services.activations.get(id);
+  const sa = desc.typedSearchAttributes;
+  const base: ActivationViewT = {
+    activationId: id,
+    destinationId: record?.destinationId ?? sa.get(DestinationIdKey) ?? '',
+    audience: record?.audience ?? { id: sa.get(AudienceIdKey) ?? '', name: '' },
+    status: 'unknown',
+    ...(record?.rerunOf ? { rerunOf: record.rerunOf } : {}),
+    startedAt: desc.startTime.toISOString(),
+    ...(desc.closeTime ? { closedAt: desc.closeTime.toISOString() } : {}),
+    webUiUrl: webUiUrl(deps.config, id, desc.runId),
+  };
+  switch (desc.status.name) {
+    case 'RUNNING': {
+      const progress = await handle.query<ActivationProgress>('progress').catch(() => undefined);
+      if (!progress) return { ...base, status: 'running' };
+      return {
+        ...base,
+        status: progress.phase === 'waiting-daily-limit' ? 'waiting' : 'running',
+        phase: progress.phase,
+        startedAt: progress.startedAt,
+        progress: { pagesDone: progress.pagesDone, totalRecords: progress.totalRecords, counts: progress.counts, waitingUntil: progress.waitingUntil, waitReason: progress.waitReason },
+      };
+    }
+    case 'COMPLETED': {
+      const summary = (await handle.result()) as ActivationSummary;
+      return { ...base, status: summary.status, phase: 'completed', summary };
+    }
+    case 'FAILED': {
+      try {
+        await handle.result();
+      } catch (err) {
+        const cause = err instanceof WorkflowFailedError ? err.cause : undefined;
+        return { ...base, status: 'failed', failure: { type: (cause as { type?: string } | undefined)?.type, message: cause?.message ?? (err as Error).message } };
+      }
+      return { ...base, status: 'failed' };
+    }
+    case 'CANCELLED':
+      return { ...base, status: 'cancelled' };
+    case 'TERMINATED':
+      return { ...base, status: 'terminated' };
+    case 'TIMED_OUT':
+      return { ...base, status: 'timed_out' };
+    default:
+      return base;
+  }
+}
+
+function escapeQueryValue(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+}
+
+export function registerActivationRoutes(app: TypedApp, deps: ApiDeps): void {
+  const { client, config, services } = deps;
+
+  app.post('/v1/destinations/:id/activations', {
+    schema: { tags, summary: 'Activate an audience on a destination (answers 202; follow it with GET /v1/activations/:id)', params: IdParams, body: StartActivationBody, response: { 202: ActivationStarted, 404: ErrorBody } },
+  }, async (req, reply) => {
+    const d = await services.destinations.get(req.params.id);
+    if (!d) throw new AppError('NOT_FOUND', `Destination ${req.params.id} does not exist.`);
+    const source = toSourceRef(req.body.source);
+    if (source.kind === 'upload' && !(await services.uploads.info(source.uploadId))) {
+      throw new AppError('NOT_FOUND', `Upload ${source.uploadId} does not exist. Upload the file first (POST /v1/uploads).`);
+    }
+    const started = await startActivation(deps, { destinationId: d.id, audience: req.body.audience, source }, d.name);
+    return reply.status(202).send(started);
+  });
+
+  app.get('/v1/activations/:id', {
+    schema: { tags, summary: 'Status, live progress and summary of an activation', params: IdParams, response: { 200: ActivationView, 404: ErrorBody } },
+  }, async (req) => readActivation(deps, req.params.id));
+
+  app.get('/v1/activations', {
+    schema: { tags, summary: 'Activations from Temporal visibility, filtered by destination, audience and status', querystring: ActivationListQuery, response: { 200: z.object({ items: z.array(ActivationListItem) }) } },
+  }, async (req) => {
+    const clauses = ["WorkflowType = 'activateAudience'"];
+    if (req.query.destinationId) clauses.push(`DestinationId = '${escapeQueryValue(req.query.destinationId)}'`);
+    if (req.query.audienceId) clauses.push(`AudienceId = '${escapeQueryValue(req.query.audienceId)}'`);
+    if (req.query.status) clauses.push(`ActivationStatus = '${req.query.status}'`);
+    const items: z.infer<typeof ActivationListItem>[] = [];
+    for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: Math.min(req.query.limit, 1000) })) {
+      items.push({
+        activationId: wf.workflowId,
+        destinationId: wf.typedSearchAttributes.get(DestinationIdKey),
+        audienceId: wf.typedSearchAttributes.get(AudienceIdKey),
+        status: wf.typedSearchAttributes.get(ActivationStatusKey),
+        executionStatus: wf.status.name,
+        startedAt: wf.startTime.toISOString(),
+        ...(wf.closeTime ? { closedAt: wf.closeTime.toISOString() } : {}),
+      });
+      if (items.length >= req.query.limit) break;
+    }
+    return { items };
+  });
+
+  app.post('/v1/activations/:id/rerun', {
+    schema: {
+      tags,
+      summary: 'Re-run an activation as a new run: all members again, or only the previously rejected ones',
+      params: IdParams,
+      body: RerunBody.optional(),
+      response: { 202: ActivationStarted, 404: ErrorBody, 409: ErrorBody },
+    },
+  }, async (req, reply) => {
+    const mode = req.body?.mode ?? 'all';
+    const record = await services.activations.get(req.params.id);
+    if (!record) throw new AppError('NOT_FOUND', `Activation ${req.params.id} does not exist.`);
+    const desc = await client.workflow.getHandle(record.id).describe();
+    if (desc.status.name === 'RUNNING') throw new AppError('CONFLICT', `Activation ${record.id} is still running; cancel it or wait for it to finish before re-running.`);
+    const d = await services.destinations.get(record.destinationId);
+    if (!d) throw new AppError('NOT_FOUND', `Destination ${record.destinationId} no longer exists.`);
+    const source: SourceRef = mode === 'rejected' ? { kind: 'rejections', activationId: record.id } : record.source;
+    const started = await startActivation(deps, { destinationId: d.id, audience: record.audience, source, rerunOf: record.id, rerunMode: mode }, d.name);
+    return reply.status(202).send(started);
+  });
+
+  app.post('/v1/activations/:id/cancel', {
+    schema: { tags, summary: 'Cancel a running activation', params: IdParams, response: { 202: z.object({ activationId: z.string(), status: z.literal('cancelling') }), 404: ErrorBody, 409: ErrorBody } },
+  }, async (req, reply) => {
+    const handle = client.workflow.getHandle(req.params.id);
+    let desc: WorkflowExecutionDescription;
+    try {
+      desc = await handle.describe();
+    } catch (err) {
+      if (isNotFound(err)) throw new AppError('NOT_FOUND', `Activation ${req.params.id} does not exist.`);
+      throw err;
+    }
+    if (desc.status.name !== 'RUNNING') throw new AppError('CONFLICT', `Activation ${req.params.id} is not running (${desc.status.name.toLowerCase()}).`);
+    await handle.cancel();
+    return reply.status(202).send({ activationId: req.params.id, status: 'cancelling' as const });
+  });
+
+  app.get('/v1/activations/:id/rejections', {
+    schema: { tags, summary: 'Rejected members of an activation run, with their reasons, in pages', params: IdParams, querystring: RejectionsQuery, response: { 200: z.object({ items: z.array(RejectionView), next: z.number().optional() }), 404: ErrorBody } },
+  }, async (req) => {
+    if (!(await services.activations.get(req.params.id))) throw new AppError('NOT_FOUND', `Activation ${req.params.id} does not exist.`);
+    const rows = await services.rejections.page(req.params.id, req.query.after, req.query.limit);
+    return {
+      items: rows.map((r) => ({ seq: r.seq, line: r.line, email: r.email, reason: r.reason, createdAt: r.createdAt })),
+      ...(rows.length === req.query.limit ? { next: rows[rows.length - 1]!.seq } : {}),
+    };
+  });
+}

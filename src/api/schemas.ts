@@ -1,0 +1,142 @@
+/**
+ * Request and response schemas of the client API. The API validates with them and the OpenAPI document
+ * is generated from them. Request objects are strict: unknown fields are refused, not ignored.
+ */
+import { z } from 'zod';
+
+const id = z.string().min(1).max(200);
+
+export const ErrorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+}).meta({ id: 'Error' });
+
+export const AttributeMapping = z.strictObject({
+  source: z.string().min(1).max(500).describe('Profile field path, e.g. person.name.firstName (a CSV column name for uploads)'),
+  target: z.string().min(1).max(100).describe('HubSpot contact property internal name, e.g. firstname'),
+});
+
+export const MappingSchema = z.strictObject({ attributes: z.array(AttributeMapping).max(500) });
+
+export const CreateDestinationBody = z.strictObject({
+  name: z.string().min(1).max(200),
+  description: z.string().max(2000).optional(),
+  hubspot: z.strictObject({
+    token: z.string().min(8).max(1000).describe('Private-app access token or service key; never returned'),
+    baseUrl: z.string().url().max(500).optional().describe('Defaults to https://api.hubapi.com'),
+  }),
+  mapping: MappingSchema,
+});
+
+export const UpdateDestinationBody = z.strictObject({
+  name: z.string().min(1).max(200).optional(),
+  description: z.string().max(2000).optional(),
+  hubspot: z.strictObject({ token: z.string().min(8).max(1000).optional(), baseUrl: z.string().url().max(500).optional() }).optional(),
+  mapping: MappingSchema.optional(),
+});
+
+export const DestinationView = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string().optional(),
+  baseUrl: z.string(),
+  portalId: z.number(),
+  timeZone: z.string(),
+  mapping: z.object({ attributes: z.array(z.object({ source: z.string(), target: z.string() })) }),
+  audiences: z.array(z.object({ audienceId: z.string(), audienceName: z.string(), propertyName: z.string(), activatedAt: z.string() })).optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+}).meta({ id: 'Destination' });
+
+export const PropertyView = z.object({
+  name: z.string(),
+  label: z.string(),
+  type: z.string(),
+  fieldType: z.string(),
+  groupName: z.string(),
+  hubspotDefined: z.boolean(),
+  writable: z.boolean(),
+  options: z.array(z.object({ label: z.string(), value: z.string() })),
+});
+
+export const SourceSchema = z.union([
+  z.strictObject({ uploadId: id }),
+  z.strictObject({ path: z.string().min(1).max(1000).describe('A file under one of the worker\'s allowed source directories') }),
+]);
+
+export const AudienceSchema = z.strictObject({
+  id: z.string().min(1).max(200).describe('Audience (segment) id, as in segmentMembership.ups.<id>'),
+  name: z.string().min(1).max(200).describe('Label of the HubSpot status property'),
+});
+
+export const StartActivationBody = z.strictObject({ audience: AudienceSchema, source: SourceSchema });
+
+export const ActivationStarted = z.object({
+  activationId: z.string(),
+  workflowId: z.string(),
+  runId: z.string(),
+  webUiUrl: z.string(),
+});
+
+export const RerunBody = z.strictObject({ mode: z.enum(['all', 'rejected']).default('all') });
+
+export const CountsSchema = z.object({
+  received: z.number(),
+  upserted: z.number(),
+  created: z.number(),
+  updated: z.number(),
+  rejected: z.number(),
+  skipped: z.number(),
+  rejectedByReason: z.record(z.string(), z.number()),
+  skippedByReason: z.record(z.string(), z.number()),
+});
+
+export const ActivationStatus = z.enum(['running', 'waiting', 'completed', 'completed_with_rejections', 'failed', 'cancelled', 'terminated', 'timed_out', 'unknown']);
+
+export const ActivationView = z.object({
+  activationId: z.string(),
+  destinationId: z.string(),
+  audience: z.object({ id: z.string(), name: z.string() }),
+  status: ActivationStatus,
+  phase: z.string().optional(),
+  progress: z.object({ pagesDone: z.number(), totalRecords: z.number().optional(), counts: CountsSchema, waitingUntil: z.string().optional(), waitReason: z.string().optional() }).optional(),
+  summary: z.unknown().optional(),
+  failure: z.object({ type: z.string().optional(), message: z.string() }).optional(),
+  rerunOf: z.string().optional(),
+  startedAt: z.string().optional(),
+  closedAt: z.string().optional(),
+  webUiUrl: z.string(),
+}).meta({ id: 'Activation' });
+
+export const ActivationListQuery = z.strictObject({
+  destinationId: z.string().max(200).optional(),
+  audienceId: z.string().max(200).optional(),
+  status: z.enum(['Running', 'WaitingDailyLimit', 'Completed', 'CompletedWithRejections', 'Failed', 'Cancelled']).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export const ActivationListItem = z.object({
+  activationId: z.string(),
+  destinationId: z.string().optional(),
+  audienceId: z.string().optional(),
+  status: z.string().optional(),
+  executionStatus: z.string(),
+  startedAt: z.string().optional(),
+  closedAt: z.string().optional(),
+});
+
+export const RejectionsQuery = z.strictObject({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export const RejectionView = z.object({
+  seq: z.number(),
+  line: z.number(),
+  email: z.string().optional(),
+  reason: z.object({ code: z.string(), message: z.string(), field: z.string().optional(), origin: z.string() }),
+  createdAt: z.string(),
+});
+
+export const UploadResult = z.object({ uploadId: z.string(), format: z.string(), bytes: z.number(), rows: z.number() });
+
+export const IdParams = z.strictObject({ id: id });

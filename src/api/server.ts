@@ -1,0 +1,85 @@
+/**
+ * The client API: a thin layer of zod validation over the Temporal client (and reads of the shared
+ * store). It never calls HubSpot: checks and HubSpot reads run as workflows on the workers.
+ * Errors are JSON `{error: {code, message, details}}`; bad input is 4xx, never 500.
+ */
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { Client } from '@temporalio/client';
+import Fastify, {
+  type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault,
+} from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Config } from '../config';
+import { AppError } from '../errors';
+import type { Logger } from '../logger';
+import type { Services } from '../runtime/services';
+import { registerActivationRoutes } from './routes/activations';
+import { registerDestinationRoutes } from './routes/destinations';
+import { registerUploadRoutes } from './routes/uploads';
+
+export interface ApiDeps {
+  config: Config;
+  client: Client;
+  services: Services;
+  logger: Logger;
+}
+
+export type Api = FastifyInstance;
+
+function errorBody(code: string, message: string, details?: unknown) {
+  return { error: { code, message, ...(details === undefined ? {} : { details }) } };
+}
+
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.config.api.maxBodyBytes,
+    // Request logs carry method, route and status only (no bodies, no headers).
+    requestIdHeader: false,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'HubSpot audience destination API',
+        version: '1',
+        description: 'Connect HubSpot accounts, map fields, activate audiences and stream profile updates. Every route except /healthz needs `Authorization: Bearer <API key>`.',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  app.setErrorHandler((err: FastifyError | AppError | Error, req, reply) => {
+    if (err instanceof AppError) return reply.status(err.status).send(err.toJSON());
+    const fe = err as FastifyError & { validation?: unknown };
+    if (fe.validation || fe.code === 'FST_ERR_VALIDATION') {
+      return reply.status(400).send(errorBody('VALIDATION_FAILED', `Invalid request: ${fe.message}`, fe.validation));
+    }
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || fe.statusCode === 413) {
+      return reply.status(413).send(errorBody('PAYLOAD_TOO_LARGE', `The request body is larger than this API accepts (${deps.config.api.maxBodyBytes} bytes).`));
+    }
+    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+      return reply.status(fe.statusCode).send(errorBody('BAD_REQUEST', fe.message));
+    }
+    req.log.error({ err: { name: err.name, message: err.message } }, 'unhandled API error');
+    return reply.status(500).send(errorBody('INTERNAL', 'Internal error; see the API logs.'));
+  });
+  app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody('NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`)));
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  registerDestinationRoutes(typed, deps);
+  registerActivationRoutes(typed, deps);
+  registerUploadRoutes(typed, deps);
+  return app;
+}
+
+export type TypedApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;

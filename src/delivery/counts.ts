@@ -1,0 +1,60 @@
+/**
+ * Per-run accounting. The invariant every run must satisfy (and tests assert):
+ *   received = upserted + rejected + skipped, with upserted = created + updated.
+ * Counts hold numbers and reason codes only: they travel through workflow history.
+ */
+export interface DeliveryCounts {
+  received: number;
+  upserted: number;
+  created: number;
+  updated: number;
+  rejected: number;
+  skipped: number;
+  rejectedByReason: Record<string, number>;
+  skippedByReason: Record<string, number>;
+}
+
+export function emptyCounts(): DeliveryCounts {
+  return { received: 0, upserted: 0, created: 0, updated: 0, rejected: 0, skipped: 0, rejectedByReason: {}, skippedByReason: {} };
+}
+
+function addReasons(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+export function addCounts(a: DeliveryCounts, b: DeliveryCounts): DeliveryCounts {
+  return {
+    received: a.received + b.received,
+    upserted: a.upserted + b.upserted,
+    created: a.created + b.created,
+    updated: a.updated + b.updated,
+    rejected: a.rejected + b.rejected,
+    skipped: a.skipped + b.skipped,
+    rejectedByReason: addReasons(a.rejectedByReason, b.rejectedByReason),
+    skippedByReason: addReasons(a.skippedByReason, b.skippedByReason),
+  };
+}
+
+export function countRejected(c: DeliveryCounts, code: string, n = 1): void {
+  c.rejected += n;
+  c.rejectedByReason[code] = (c.rejectedByReason[code] ?? 0) + n;
+}
+
+export function countSkipped(c: DeliveryCounts, code: string, n = 1): void {
+  c.skipped += n;
+  c.skippedByReason[code] = (c.skippedByReason[code] ?? 0) + n;
+}
+
+/** Returns a description of the broken invariant, or undefined when the books balance. */
+export function accountingError(c: DeliveryCounts): string | undefined {
+  if (c.received !== c.upserted + c.rejected + c.skipped) {
+    return `received ${c.received} != upserted ${c.upserted} + rejected ${c.rejected} + skipped ${c.skipped}`;
+  }
+  if (c.upserted !== c.created + c.updated) return `upserted ${c.upserted} != created ${c.created} + updated ${c.updated}`;
+  const sum = (r: Record<string, number>) => Object.values(r).reduce((x, y) => x + y, 0);
+  if (sum(c.rejectedByReason) !== c.rejected) return 'rejections by reason do not add up';
+  if (sum(c.skippedByReason) !== c.skipped) return 'skips by reason do not add up';
+  return undefined;
+}

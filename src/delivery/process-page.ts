@@ -1,0 +1,142 @@
+/**
+ * Turns one page of source records into HubSpot upserts and accounts for every record:
+ * parse → prepare (validate + coerce against the account's property types) → merge duplicate emails →
+ * batches of ≤ 100 sent with bounded concurrency. Rejected records are stored (with what is needed to
+ * re-send them) before the page is reported done.
+ *
+ * Resumable: batches are cut deterministically from the page, and `checkpoint` lists the batches
+ * already done with their counts, so a retried page skips them (at most the batches in flight at a
+ * crash are sent twice — harmless, upserts are idempotent by email).
+ */
+import type { HubSpotClient } from '../hubspot/client';
+import type { HubSpotProperty } from '../hubspot/types';
+import { mergeByEmail } from '../mapping/merge';
+import { isParsedMember, parseRecord } from '../mapping/parse-record';
+import { prepareContact } from '../mapping/prepare';
+import type { Mapping, PreparedContact, RejectionReason } from '../mapping/types';
+import type { SourceRecord } from '../members/types';
+import type { RejectionStore } from '../store/types';
+import { addCounts, countRejected, countSkipped, emptyCounts, type DeliveryCounts } from './counts';
+import { sendBatch, type SendOptions } from './send-batch';
+
+export const MAX_BATCH_SIZE = 100;
+
+/** Done batches of a page and their counts; small and numeric: it travels in heartbeat details. */
+export interface PageCheckpoint {
+  done: Record<string, DeliveryCounts>;
+}
+
+export interface PageContext {
+  activationId: string;
+  audienceId: string;
+  audiencePropertyName: string;
+  mapping: Mapping;
+  properties: Map<string, HubSpotProperty>;
+  client: HubSpotClient;
+  rejections: RejectionStore;
+  concurrency: number;
+  checkpoint?: PageCheckpoint;
+  onCheckpoint?: (cp: PageCheckpoint) => void;
+  send?: SendOptions;
+}
+
+interface Rejection {
+  line: number;
+  email?: string;
+  reason: RejectionReason;
+}
+
+/** Pre-send work: every record ends up ready, rejected or skipped. Deterministic for a given page. */
+export function preparePage(records: SourceRecord[], ctx: Pick<PageContext, 'audienceId' | 'audiencePropertyName' | 'mapping' | 'properties'>): {
+  ready: PreparedContact[];
+  counts: DeliveryCounts;
+  rejections: Rejection[];
+} {
+  const counts = emptyCounts();
+  const rejections: Rejection[] = [];
+  const sourcePaths = ctx.mapping.attributes.map((a) => a.source);
+  const prepared: PreparedContact[] = [];
+  counts.received = records.length;
+  for (const record of records) {
+    const parsed = parseRecord(record, ctx.audienceId, sourcePaths);
+    if (!isParsedMember(parsed)) {
+      if (parsed.kind === 'skipped') countSkipped(counts, parsed.reason.code);
+      else {
+        countRejected(counts, parsed.reason.code);
+        rejections.push({ line: parsed.line, reason: parsed.reason });
+      }
+      continue;
+    }
+    const outcome = prepareContact(parsed, { mapping: ctx.mapping, properties: ctx.properties, audiencePropertyName: ctx.audiencePropertyName });
+    if (outcome.kind === 'ready') prepared.push(outcome.contact);
+    else if (outcome.kind === 'skipped') countSkipped(counts, outcome.reason.code);
+    else {
+      countRejected(counts, outcome.reason.code);
+      rejections.push({ line: outcome.line, email: outcome.email, reason: outcome.reason });
+    }
+  }
+  const { merged, mergedAway } = mergeByEmail(prepared);
+  if (mergedAway.length) countSkipped(counts, 'DUPLICATE_MERGED', mergedAway.length);
+  return { ready: merged, counts, rejections };
+}
+
+async function storeRejections(ctx: PageContext, byLine: Map<number, SourceRecord>, rejections: Rejection[]): Promise<void> {
+  if (rejections.length === 0) return;
+  await ctx.rejections.add(
+    ctx.activationId,
+    rejections.map((r) => ({ key: String(r.line), line: r.line, email: r.email, reason: r.reason, record: byLine.get(r.line)! })),
+  );
+}
+
+export function splitBatches<T>(items: T[], size = MAX_BATCH_SIZE): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Runs `fn` over items with at most `limit` in flight; stops scheduling after the first failure. */
+async function forEachConcurrent<T>(items: T[], limit: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        await fn(items[i]!, i);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  });
+  const results = await Promise.allSettled(lanes);
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
+}
+
+export async function processPage(records: SourceRecord[], ctx: PageContext): Promise<DeliveryCounts> {
+  const byLine = new Map(records.map((r) => [r.line, r]));
+  const pre = preparePage(records, ctx);
+  await storeRejections(ctx, byLine, pre.rejections);
+
+  const batches = splitBatches(pre.ready);
+  const checkpoint: PageCheckpoint = { done: { ...(ctx.checkpoint?.done ?? {}) } };
+  await forEachConcurrent(batches, ctx.concurrency, async (batch, i) => {
+    if (checkpoint.done[i]) return;
+    const outcome = await sendBatch(ctx.client, batch, ctx.send);
+    const c = emptyCounts();
+    for (const u of outcome.upserted) {
+      c.upserted++;
+      if (u.isNew) c.created++;
+      else c.updated++;
+    }
+    for (const r of outcome.rejected) countRejected(c, r.reason.code);
+    await storeRejections(ctx, byLine, outcome.rejected.map((r) => ({ line: r.contact.line, email: r.contact.email, reason: r.reason })));
+    checkpoint.done[i] = c;
+    ctx.onCheckpoint?.({ done: { ...checkpoint.done } });
+  });
+
+  let total = pre.counts;
+  for (const c of Object.values(checkpoint.done)) total = addCounts(total, c);
+  return total;
+}

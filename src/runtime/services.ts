@@ -1,0 +1,55 @@
+/**
+ * Builds the shared services a process needs (stores, secrets, governor, sources) from the config.
+ * Embedded default: one SQLite file and an uploads folder under DATA_DIR. With DATABASE_URL, everything
+ * shared lives in PostgreSQL so several API and worker hosts see the same state and rate budget.
+ */
+import { Pool } from 'pg';
+import type { Config } from '../config';
+import { SharedRateGovernor, type RateGovernor } from '../governor/governor';
+import { DEFAULT_POLICY, type GovernorPolicy } from '../governor/policy';
+import { createSourceReader, type SourceReader } from '../members/source-reader';
+import { FileUploadStore, PgUploadStore, type UploadStore } from '../members/upload-store';
+import { loadKeyring } from '../secrets/keyring';
+import { createSealer, type Sealer } from '../secrets/sealer';
+import { ActivationStore } from '../store/activations';
+import { openDb, type Db } from '../store/db';
+import { DestinationStore } from '../store/destinations';
+import { SqlRejectionStore } from '../store/rejections';
+import { migrate } from '../store/schema';
+
+export interface Services {
+  db: Db;
+  destinations: DestinationStore;
+  activations: ActivationStore;
+  rejections: SqlRejectionStore;
+  uploads: UploadStore;
+  sealer: Sealer;
+  governor: RateGovernor;
+  sourceReader: SourceReader;
+  close(): Promise<void>;
+}
+
+export async function createServices(config: Config, options: { createKeys?: boolean; governorPolicy?: Partial<GovernorPolicy> } = {}): Promise<Services> {
+  const db = openDb({ databaseUrl: config.storage.databaseUrl, sqlitePath: config.storage.sqlitePath });
+  await migrate(db);
+  const uploadPool = config.storage.databaseUrl ? new Pool({ connectionString: config.storage.databaseUrl, max: 4 }) : undefined;
+  const uploads: UploadStore = uploadPool ? new PgUploadStore(uploadPool) : new FileUploadStore(config.storage.uploadsDir);
+  const sealer = createSealer(
+    loadKeyring({ file: config.secrets.secretsKeyFile, createIfMissing: options.createKeys ?? true, purpose: 'secrets' }),
+  );
+  const rejections = new SqlRejectionStore(db, sealer);
+  return {
+    db,
+    destinations: new DestinationStore(db),
+    activations: new ActivationStore(db),
+    rejections,
+    uploads,
+    sealer,
+    governor: new SharedRateGovernor(db, { ...DEFAULT_POLICY, ...options.governorPolicy }),
+    sourceReader: createSourceReader({ uploads, rejections, allowedSourceDirs: config.storage.sourceDirs, maxLineBytes: config.api.maxLineBytes }),
+    async close() {
+      await db.close();
+      await uploadPool?.end();
+    },
+  };
+}

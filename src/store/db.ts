@@ -1,0 +1,143 @@
+/**
+ * A small SQL layer over two back ends: embedded SQLite (one machine; the default) and PostgreSQL
+ * (several hosts; `DATABASE_URL`). Queries are written once with `$1`-style placeholders in the SQL
+ * both dialects share; the few dialect differences live here.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { Pool, type PoolClient } from 'pg';
+
+export type Dialect = 'sqlite' | 'pg';
+
+export interface Db {
+  readonly dialect: Dialect;
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  exec(sql: string): Promise<void>;
+  /**
+   * Atomic read-modify-write of one text value in the `kv_locked` table, serialised across processes
+   * (SQLite: BEGIN IMMEDIATE; PostgreSQL: SELECT ... FOR UPDATE). `fn` is synchronous on purpose: no
+   * other work can interleave with the locked section.
+   */
+  updateLocked<T>(key: string, fn: (current: string | undefined) => { next: string; result: T }): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** `$1, $2` → `?` with the parameters reordered, for SQLite. */
+function toSqlite(sql: string, params: unknown[]): { sql: string; params: unknown[] } {
+  const ordered: unknown[] = [];
+  const text = sql.replace(/\$(\d+)/g, (_m, n: string) => {
+    ordered.push(params[Number(n) - 1]);
+    return '?';
+  });
+  return { sql: text, params: ordered.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p)) };
+}
+
+class SqliteDb implements Db {
+  readonly dialect = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(file: string) {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    // API and worker processes share the file: wait for a lock instead of failing with SQLITE_BUSY.
+    this.db.pragma('busy_timeout = 10000');
+    this.db.exec('CREATE TABLE IF NOT EXISTS kv_locked (k TEXT PRIMARY KEY, v TEXT NOT NULL)');
+  }
+
+  private prepare(sql: string): Database.Statement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    const q = toSqlite(sql, params);
+    const stmt = this.prepare(q.sql);
+    if (stmt.reader) return stmt.all(...q.params) as T[];
+    stmt.run(...q.params);
+    return [];
+  }
+
+  async exec(sql: string): Promise<void> {
+    this.db.exec(sql);
+  }
+
+  async updateLocked<T>(key: string, fn: (current: string | undefined) => { next: string; result: T }): Promise<T> {
+    const select = this.prepare('SELECT v FROM kv_locked WHERE k = ?');
+    const upsert = this.prepare('INSERT INTO kv_locked (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v');
+    const tx = this.db.transaction(() => {
+      const row = select.get(key) as { v: string } | undefined;
+      const out = fn(row?.v);
+      upsert.run(key, out.next);
+      return out.result;
+    });
+    return tx.immediate();
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+class PgDb implements Db {
+  readonly dialect = 'pg' as const;
+  private readonly ready: Promise<void>;
+
+  constructor(private readonly pool: Pool) {
+    this.ready = pool.query('CREATE TABLE IF NOT EXISTS kv_locked (k TEXT PRIMARY KEY, v TEXT NOT NULL)').then(() => undefined);
+  }
+
+  async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    await this.ready;
+    const res = await this.pool.query(sql, params);
+    return res.rows as T[];
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.ready;
+    await this.pool.query(sql);
+  }
+
+  async updateLocked<T>(key: string, fn: (current: string | undefined) => { next: string; result: T }): Promise<T> {
+    await this.ready;
+    const client: PoolClient = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('INSERT INTO kv_locked (k, v) VALUES ($1, $2) ON CONFLICT (k) DO NOTHING', [key, '']);
+      const res = await client.query('SELECT v FROM kv_locked WHERE k = $1 FOR UPDATE', [key]);
+      const current = res.rows[0]?.v as string | undefined;
+      const out = fn(current === '' ? undefined : current);
+      await client.query('UPDATE kv_locked SET v = $2 WHERE k = $1', [key, out.next]);
+      await client.query('COMMIT');
+      return out.result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+export function openDb(options: { databaseUrl?: string; sqlitePath: string }): Db {
+  if (options.databaseUrl) {
+    return new PgDb(new Pool({ connectionString: options.databaseUrl, max: 10 }));
+  }
+  return new SqliteDb(options.sqlitePath);
+}
+
+/** Binary column type per dialect, for DDL. */
+export function blobType(db: Db): string {
+  return db.dialect === 'pg' ? 'BYTEA' : 'BLOB';
+}

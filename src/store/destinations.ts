@@ -1,0 +1,122 @@
+/**
+ * Destinations (a HubSpot account connection + field mapping) and the audiences activated on them.
+ * The HubSpot token is only ever stored sealed; `DestinationView` (what the API shows) has no token.
+ */
+import type { Mapping } from '../mapping/types';
+import type { Db } from './db';
+
+export interface AlertSubscription {
+  id: string;
+  url: string;
+  events: string[];
+  /** Sealed HMAC secret used to sign deliveries. */
+  sealedSecret: string;
+}
+
+export interface DestinationRecord {
+  id: string;
+  name: string;
+  description?: string;
+  baseUrl: string;
+  sealedToken: string;
+  portalId: number;
+  timeZone: string;
+  mapping: Mapping;
+  alerts: AlertSubscription[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type DestinationView = Omit<DestinationRecord, 'sealedToken' | 'alerts'> & {
+  alerts: Array<Omit<AlertSubscription, 'sealedSecret'>>;
+};
+
+export interface ActivatedAudience {
+  destinationId: string;
+  audienceId: string;
+  audienceName: string;
+  propertyName: string;
+  activatedAt: string;
+}
+
+interface Row {
+  id: string;
+  name: string;
+  description: string | null;
+  base_url: string;
+  sealed_token: string;
+  portal_id: number | string;
+  time_zone: string;
+  mapping_json: string;
+  alerts_json: string;
+  created_at: string;
+  updated_at: string;
+}
+
+function fromRow(r: Row): DestinationRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    ...(r.description ? { description: r.description } : {}),
+    baseUrl: r.base_url,
+    sealedToken: r.sealed_token,
+    portalId: Number(r.portal_id),
+    timeZone: r.time_zone,
+    mapping: JSON.parse(r.mapping_json) as Mapping,
+    alerts: JSON.parse(r.alerts_json) as AlertSubscription[],
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export function toView(d: DestinationRecord): DestinationView {
+  const { sealedToken: _token, alerts, ...rest } = d;
+  return { ...rest, alerts: alerts.map(({ sealedSecret: _s, ...a }) => a) };
+}
+
+export class DestinationStore {
+  constructor(private readonly db: Db) {}
+
+  async insert(d: DestinationRecord): Promise<void> {
+    await this.db.query(
+      `INSERT INTO destinations (id, name, description, base_url, sealed_token, portal_id, time_zone, mapping_json, alerts_json, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [d.id, d.name, d.description ?? null, d.baseUrl, d.sealedToken, d.portalId, d.timeZone, JSON.stringify(d.mapping), JSON.stringify(d.alerts), d.createdAt, d.updatedAt],
+    );
+  }
+
+  async update(d: DestinationRecord): Promise<void> {
+    await this.db.query(
+      `UPDATE destinations SET name = $2, description = $3, base_url = $4, sealed_token = $5, portal_id = $6, time_zone = $7,
+         mapping_json = $8, alerts_json = $9, updated_at = $10 WHERE id = $1`,
+      [d.id, d.name, d.description ?? null, d.baseUrl, d.sealedToken, d.portalId, d.timeZone, JSON.stringify(d.mapping), JSON.stringify(d.alerts), d.updatedAt],
+    );
+  }
+
+  async get(id: string): Promise<DestinationRecord | undefined> {
+    const rows = await this.db.query<Row>('SELECT * FROM destinations WHERE id = $1', [id]);
+    return rows[0] ? fromRow(rows[0]) : undefined;
+  }
+
+  async list(): Promise<DestinationRecord[]> {
+    const rows = await this.db.query<Row>('SELECT * FROM destinations ORDER BY created_at');
+    return rows.map(fromRow);
+  }
+
+  async recordAudience(a: ActivatedAudience): Promise<void> {
+    await this.db.query(
+      `INSERT INTO destination_audiences (destination_id, audience_id, audience_name, property_name, activated_at)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (destination_id, audience_id) DO UPDATE SET audience_name = excluded.audience_name, property_name = excluded.property_name`,
+      [a.destinationId, a.audienceId, a.audienceName, a.propertyName, a.activatedAt],
+    );
+  }
+
+  async audiences(destinationId: string): Promise<ActivatedAudience[]> {
+    const rows = await this.db.query<{ destination_id: string; audience_id: string; audience_name: string; property_name: string; activated_at: string }>(
+      'SELECT * FROM destination_audiences WHERE destination_id = $1 ORDER BY activated_at',
+      [destinationId],
+    );
+    return rows.map((r) => ({ destinationId: r.destination_id, audienceId: r.audience_id, audienceName: r.audience_name, propertyName: r.property_name, activatedAt: r.activated_at }));
+  }
+}

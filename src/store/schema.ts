@@ -1,0 +1,54 @@
+/** Tables of the shared store, created on first use. Same DDL for SQLite and PostgreSQL apart from the id column. */
+import type { Db } from './db';
+
+export async function migrate(db: Db): Promise<void> {
+  const serial = db.dialect === 'pg' ? 'BIGSERIAL PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT';
+  const statements = [
+    `CREATE TABLE IF NOT EXISTS destinations (
+      id TEXT PRIMARY KEY,
+      name TEXT NOT NULL,
+      description TEXT,
+      base_url TEXT NOT NULL,
+      sealed_token TEXT NOT NULL,
+      portal_id BIGINT NOT NULL,
+      time_zone TEXT NOT NULL,
+      mapping_json TEXT NOT NULL,
+      alerts_json TEXT NOT NULL DEFAULT '[]',
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL
+    )`,
+    `CREATE TABLE IF NOT EXISTS destination_audiences (
+      destination_id TEXT NOT NULL,
+      audience_id TEXT NOT NULL,
+      audience_name TEXT NOT NULL,
+      property_name TEXT NOT NULL,
+      activated_at TEXT NOT NULL,
+      PRIMARY KEY (destination_id, audience_id)
+    )`,
+    `CREATE TABLE IF NOT EXISTS activations (
+      id TEXT PRIMARY KEY,
+      destination_id TEXT NOT NULL,
+      audience_id TEXT NOT NULL,
+      audience_name TEXT NOT NULL,
+      source_json TEXT NOT NULL,
+      rerun_of TEXT,
+      rerun_mode TEXT,
+      created_at TEXT NOT NULL
+    )`,
+    `CREATE INDEX IF NOT EXISTS activations_by_destination ON activations (destination_id, created_at)`,
+    `CREATE TABLE IF NOT EXISTS rejections (
+      seq ${serial},
+      activation_id TEXT NOT NULL,
+      record_key TEXT NOT NULL,
+      line INTEGER NOT NULL,
+      reason_code TEXT NOT NULL,
+      reason_origin TEXT NOT NULL,
+      reason_field TEXT,
+      sealed_detail TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      UNIQUE (activation_id, record_key)
+    )`,
+    `CREATE INDEX IF NOT EXISTS rejections_by_activation ON rejections (activation_id, seq)`,
+  ];
+  for (const sql of statements) await db.exec(sql);
+}

@@ -1,0 +1,4 @@
+/** Workflow entry point bundled for the worker. */
+export { activateAudience, progressQuery } from './activate-audience';
+export { configureDestination } from './configure-destination';
+export { listDestinationProperties } from './list-properties';

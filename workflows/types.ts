@@ -1,0 +1,125 @@
+/**
+ * Messages between the API, workflows and activities. Everything here travels through Temporal history:
+ * ids, cursors, counts and reason codes only — never tokens, emails or other contact data.
+ */
+import type { DeliveryCounts } from '../src/delivery/counts';
+import type { PageCheckpoint } from '../src/delivery/process-page';
+import type { SourceCursor, SourceRef } from '../src/members/types';
+
+export type { DeliveryCounts, PageCheckpoint, SourceCursor, SourceRef };
+
+export interface AudienceRef {
+  id: string;
+  name: string;
+}
+
+/** Tuning knobs; tests lower them to exercise continue-as-new and fast failure detection. */
+export interface ActivationOptions {
+  pageSize?: number;
+  upsertConcurrency?: number;
+  /** Continue-as-new once a run's history has this many events (Temporal suggests ≤ 4,096; hard limit 51,200). */
+  maxHistoryEvents?: number;
+  /** How soon a dead worker's page is retried elsewhere. */
+  heartbeatTimeoutMs?: number;
+}
+
+export type ActivationPhase = 'starting' | 'validating' | 'ensuring-property' | 'sending' | 'waiting-daily-limit' | 'finishing' | 'completed' | 'failed' | 'cancelled';
+
+/** State carried across continue-as-new. */
+export interface ActivationCarry {
+  cursor: SourceCursor;
+  counts: DeliveryCounts;
+  pagesDone: number;
+  runsSoFar: number;
+  startedAt: string;
+  propertyName: string;
+  totalRecords?: number;
+  /** A page interrupted by the daily limit resumes from here. */
+  pageCheckpoint?: PageCheckpoint;
+}
+
+export interface ActivationInput {
+  activationId: string;
+  destinationId: string;
+  audience: AudienceRef;
+  source: SourceRef;
+  rerunOf?: string;
+  options?: ActivationOptions;
+  carry?: ActivationCarry;
+}
+
+export interface ActivationSummary {
+  activationId: string;
+  destinationId: string;
+  audience: AudienceRef;
+  status: 'completed' | 'completed_with_rejections';
+  received: number;
+  upserted: number;
+  created: number;
+  updated: number;
+  rejected: number;
+  skipped: number;
+  rejectedByReason: Record<string, number>;
+  skippedByReason: Record<string, number>;
+  pages: number;
+  runs: number;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface ActivationProgress {
+  activationId: string;
+  destinationId: string;
+  audience: AudienceRef;
+  phase: ActivationPhase;
+  pagesDone: number;
+  totalRecords?: number;
+  counts: DeliveryCounts;
+  startedAt: string;
+  waitingUntil?: string;
+  waitReason?: string;
+  runs: number;
+}
+
+/** Outcome of checking a destination's configuration against its HubSpot account. */
+export interface ConfigProblem {
+  code: string;
+  message: string;
+  field?: string;
+}
+
+export interface ConfigureDestinationInput {
+  destinationId: string;
+  /** Create a new destination, or update an existing one (only given fields change). */
+  mode: 'create' | 'update';
+  name?: string;
+  description?: string;
+  baseUrl?: string;
+  /** Sealed for `destination:<id>`; absent on update = keep the current token. */
+  sealedToken?: string;
+  mapping?: { attributes: Array<{ source: string; target: string }> };
+}
+
+export type ConfigureDestinationResult =
+  | { ok: true; destinationId: string; portalId: number }
+  | { ok: false; problems: ConfigProblem[] };
+
+/** Failure types the workflows treat as final (no retry); also the `code` users see. */
+export const NON_RETRYABLE_TYPES = [
+  'HubSpotAuthFailed',
+  'HubSpotMissingScopes',
+  'HubSpotMappingInvalid',
+  'HubSpotPropertyConflict',
+  'HubSpotRequestInvalid',
+  'DestinationNotFound',
+  'SourceInvalid',
+  'AccountingError',
+] as const;
+
+/** Activity failure telling the workflow to wait for HubSpot's daily reset, then resume the page. */
+export const DAILY_LIMIT_FAILURE = 'DailyLimitReached';
+export interface DailyLimitDetails {
+  resetsAt: string;
+  cursor: SourceCursor;
+  checkpoint?: PageCheckpoint;
+}
