@@ -67,15 +67,20 @@ export function loadKeyring(options: { value?: string; file: string; createIfMis
   }
   const id = newKeyId();
   const ring: Keyring = { primaryId: id, keys: new Map([[id, crypto.randomBytes(32)]]) };
+  fs.mkdirSync(path.dirname(options.file), { recursive: true, mode: 0o700 });
+  const data: KeyFile = { primary: id, keys: { [id]: ring.keys.get(id)!.toString('base64') } };
+  // Write a temp file, then link it into place: two processes starting together must neither overwrite
+  // each other's fresh key nor read a half-written file.
+  const tmp = `${options.file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(data, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
   try {
-    // wx: two processes starting together must not overwrite each other's fresh key.
-    fs.mkdirSync(path.dirname(options.file), { recursive: true, mode: 0o700 });
-    const data: KeyFile = { primary: id, keys: { [id]: ring.keys.get(id)!.toString('base64') } };
-    fs.writeFileSync(options.file, JSON.stringify(data, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+    fs.linkSync(tmp, options.file);
     return ring;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return fromKeyFile(JSON.parse(fs.readFileSync(options.file, 'utf8')) as KeyFile, options.file);
     throw err;
+  } finally {
+    fs.rmSync(tmp, { force: true });
   }
 }
 

@@ -17,20 +17,21 @@ import { startHubSpotSimulator, type RunningSimulator } from '../../src/hubspot-
 import { createLogger } from '../../src/logger';
 import { createServices, type Services } from '../../src/runtime/services';
 import { connectClient } from '../../src/temporal/connection';
+import { FAILURE_CONVERTER_PATH } from '../../src/temporal/data-converter';
 import { SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { createWorker, WORKFLOWS_PATH, type RunningWorker } from '../../src/worker';
 
 let runtimeInstalled = false;
-/** Keep the Rust core quiet in test output (warnings and errors only). */
+/** Keep test output readable: activity failures are expected in many tests (the SDK logs them as warnings). */
 export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH, logger: new DefaultLogger('WARN') });
   return bundle;
 }
 
