@@ -60,6 +60,8 @@ const EnvSchema = z.object({
   SECRETS_KEY_FILE: z.string().optional(),
   CODEC_KEYS: z.string().optional(),
   CODEC_KEY_FILE: z.string().optional(),
+  // The codec server answers the local dev Web UI without an API key (see docs/security.md); true turns that off.
+  CODEC_REQUIRE_API_KEY: bool,
 
   // Worker tuning
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().default(50),
@@ -104,7 +106,7 @@ export interface Config {
     requestTimeoutMs: number;
   };
   storage: { databaseUrl?: string; sqlitePath: string; uploadsDir: string; sourceDirs: string[] };
-  secrets: { secretsKeyFile: string; codecKeys?: string; codecKeyFile: string };
+  secrets: { secretsKeyFile: string; codecKeys?: string; codecKeyFile: string; codecRequireApiKey: boolean };
   worker: {
     maxConcurrentActivities: number;
     pageSize: number;
@@ -168,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       secretsKeyFile: e.SECRETS_KEY_FILE ?? path.join(dataDir, 'keys', 'secrets.key'),
       codecKeys: e.CODEC_KEYS,
       codecKeyFile: e.CODEC_KEY_FILE ?? path.join(dataDir, 'keys', 'codec-keys.json'),
+      codecRequireApiKey: e.CODEC_REQUIRE_API_KEY,
     },
     worker: {
       maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,

@@ -6,6 +6,7 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import Fastify, {
   type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault,
 } from 'fastify';
@@ -14,6 +15,10 @@ import type { Config } from '../config';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import type { Services } from '../runtime/services';
+import { ensureApiKey, loadApiKeys } from '../secrets/api-keys';
+import { createCodec } from '../temporal/data-converter';
+import { registerAuth } from './auth';
+import { registerCodecCors, registerCodecRoutes } from './routes/codec';
 import { registerActivationRoutes } from './routes/activations';
 import { registerDestinationRoutes } from './routes/destinations';
 import { registerUploadRoutes } from './routes/uploads';
@@ -23,6 +28,8 @@ export interface ApiDeps {
   client: Client;
   services: Services;
   logger: Logger;
+  /** The codec the codec server uses; default: the configured codec keys. */
+  codec?: PayloadCodec;
 }
 
 export type Api = FastifyInstance;
@@ -72,6 +79,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody('NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`)));
 
+  // Before any route: CORS for the Web UI on /codec/*, then the API key check (docs/security.md).
+  registerCodecCors(app, deps.config);
+  const apiKeys = loadApiKeys(deps.config);
+  registerAuth(app, { config: deps.config, keys: apiKeys.length ? apiKeys : [ensureApiKey(deps.config)] });
+
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
@@ -79,6 +91,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerDestinationRoutes(typed, deps);
   registerActivationRoutes(typed, deps);
   registerUploadRoutes(typed, deps);
+  registerCodecRoutes(typed, { config: deps.config, codec: deps.codec ?? createCodec(deps.config) });
   return app;
 }
 

@@ -26,7 +26,7 @@ export function registerUploadRoutes(app: TypedApp, deps: ApiDeps): void {
     if (!UPLOAD_TYPES.includes(contentType)) {
       throw new AppError('BAD_REQUEST', `Send the file as the raw body with Content-Type text/csv or application/x-ndjson (got '${contentType || 'none'}').`, { status: 415 });
     }
-    const saved = await services.uploads.save(req.body as Readable, { filename: req.query.filename, contentType, maxBytes: config.api.uploadMaxBytes });
+    const saved = await services.uploads.save(req.body as Readable, { filename: req.query.filename, contentType, maxBytes: config.api.uploadMaxBytes, maxLineBytes: config.api.maxLineBytes });
     return reply.status(201).send({ uploadId: saved.uploadId, format: saved.format, bytes: saved.bytes, rows: saved.rows });
   });
 }
