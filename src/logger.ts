@@ -15,12 +15,30 @@ const redactPaths = REDACTED_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]).conc
   'headers.authorization',
 ]);
 
+/**
+ * Errors are logged as type, message, code and stack only. Pino's default serializer copies every
+ * enumerable property, and some errors (axios: config.headers) carry credentials in them.
+ */
+export function serializeError(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const e = err as Error & { code?: unknown; kind?: unknown; type?: unknown };
+  return {
+    type: e.name,
+    message: e.message,
+    ...(typeof e.code === 'string' || typeof e.code === 'number' ? { code: e.code } : {}),
+    ...(typeof e.kind === 'string' ? { kind: e.kind } : {}),
+    stack: e.stack,
+    ...(e.cause instanceof Error ? { cause: serializeError(e.cause) } : {}),
+  };
+}
+
 export function createLogger(options: { level?: string; name?: string; destination?: pino.DestinationStream } = {}): Logger {
   return pino(
     {
       level: options.level ?? process.env.LOG_LEVEL ?? 'info',
       name: options.name,
       redact: { paths: redactPaths, censor: '[redacted]' },
+      serializers: { err: serializeError, error: serializeError },
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
     },

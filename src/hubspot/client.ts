@@ -86,17 +86,23 @@ export interface ContactRecord {
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 export class HubSpotClient {
-  private readonly http: AxiosInstance;
+  // ES-private (not enumerable): logging, inspecting or serializing a client never shows the token.
+  readonly #token: string;
+  readonly #http: AxiosInstance;
+  private readonly options: Omit<HubSpotClientOptions, 'token'>;
 
-  constructor(private readonly options: HubSpotClientOptions) {
-    this.http = axios.create({
+  constructor(clientOptions: HubSpotClientOptions) {
+    const { token, ...options } = clientOptions;
+    this.#token = token;
+    this.options = options;
+    this.#http = axios.create({
       baseURL: options.baseUrl.replace(/\/+$/, ''),
       timeout: options.timeoutMs ?? 30_000,
       httpAgent,
       httpsAgent,
       validateStatus: () => true,
       // Tokens only in the header; axios errors would otherwise carry the config (and header) around.
-      headers: { Authorization: `Bearer ${options.token}`, 'Content-Type': 'application/json', Accept: 'application/json' },
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: 'application/json' },
       maxRedirects: 0,
       transitional: { clarifyTimeoutError: true },
     });
@@ -110,7 +116,7 @@ export class HubSpotClient {
     const started = Date.now();
     let res: AxiosResponse<T>;
     try {
-      res = await this.http.request<T>({ method, url, data: init.body, params: init.params, signal: this.options.signal });
+      res = await this.#http.request<T>({ method, url, data: init.body, params: init.params, signal: this.options.signal });
     } catch (err) {
       this.options.onCall?.({ route, method, status: 'network_error', durationMs: Date.now() - started });
       throw classifyNetworkError(`${method} ${route}`, err as { code?: string; message?: string });
@@ -121,8 +127,17 @@ export class HubSpotClient {
     if (res.status >= 300) error = classifyResponse(`${method} ${route}`, res.status, res.data, retryAfterMs);
     this.options.onCall?.({ route, method, status: res.status, durationMs: Date.now() - started, policy: error?.info.policy });
     if (paced) await governor.observe(accountKey, { status: res.status, info, policy: error?.info.policy, retryAfterMs });
-    if (error) throw error;
+    if (error) throw this.#withoutToken(error);
     return res;
+  }
+
+  /** HubSpot's own error text is quoted in messages; make sure it never quotes the token back. */
+  #withoutToken(err: HubSpotApiError): HubSpotApiError {
+    const scrub = (text: string): string => text.split(this.#token).join('[redacted]');
+    if (!this.#token) return err;
+    if (err.message.includes(this.#token)) err.message = scrub(err.message);
+    if (err.info.body?.message?.includes(this.#token)) err.info.body.message = scrub(err.info.body.message);
+    return err;
   }
 
   // ---- auth and account ----
@@ -130,7 +145,7 @@ export class HubSpotClient {
   /** Token introspection for private-app tokens (reference §2.4). Sends the token in body and header. */
   async getAccessTokenInfo(): Promise<TokenInfo> {
     const res = await this.call<TokenInfo>('POST', '/oauth/v2/private-apps/get/access-token-info', '/oauth/v2/private-apps/get/access-token-info', {
-      body: { tokenKey: this.options.token },
+      body: { tokenKey: this.#token },
     });
     return { userId: res.data.userId, hubId: Number(res.data.hubId), appId: res.data.appId, scopes: res.data.scopes ?? [] };
   }
