@@ -10,6 +10,7 @@ import { createLogger, type Logger } from './logger';
 import { createServices, type Services } from './runtime/services';
 import { connectWorker } from './temporal/connection';
 import { createDataConverter } from './temporal/data-converter';
+import { installTemporalRuntime } from './temporal/runtime';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '..', 'workflows', 'index.ts');
 
@@ -67,6 +68,7 @@ export async function createWorker(config: Config, options: { logger?: Logger; w
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
+  installTemporalRuntime(logger);
   const running = await createWorker(config, { logger });
   logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void running.shutdown());
