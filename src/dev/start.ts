@@ -15,6 +15,7 @@ import { startHubSpotSimulator, type RunningSimulator } from '../hubspot-sim';
 import { createLogger } from '../logger';
 import { createServices } from '../runtime/services';
 import { connectClient } from '../temporal/connection';
+import { installTemporalRuntime } from '../temporal/runtime';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { createWorker } from '../worker';
 import { ensureDemoAccount } from './demo-account';
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
       { level: 'warn', stream: process.stderr },
     ]),
   });
+  installTemporalRuntime(logger);
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((err: Error) => console.error(`while stopping: ${err.message}`));
