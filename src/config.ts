@@ -68,6 +68,8 @@ const EnvSchema = z.object({
   ACTIVATION_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
   ACTIVATION_UPSERT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
   METRICS_PORT: port.optional(),
+  /** A workflow bundle prebuilt with `npm run build:workflows` (faster worker start); bundled at start when unset. */
+  WORKFLOW_BUNDLE_PATH: z.string().optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -112,6 +114,7 @@ export interface Config {
     pageSize: number;
     upsertConcurrency: number;
     metricsPort?: number;
+    workflowBundlePath?: string;
   };
 }
 
@@ -177,6 +180,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pageSize: e.ACTIVATION_PAGE_SIZE,
       upsertConcurrency: e.ACTIVATION_UPSERT_CONCURRENCY,
       metricsPort: e.METRICS_PORT,
+      workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     },
   };
 }

@@ -42,7 +42,7 @@ export async function createWorker(config: Config, options: { logger?: Logger; w
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowsPath: WORKFLOWS_PATH,
+    ...(config.worker.workflowBundlePath ? { workflowBundle: { codePath: config.worker.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
     activities,
     dataConverter: createDataConverter(config),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,

@@ -9,12 +9,13 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Runtime, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
+import type { Logger as TemporalLogger } from '@temporalio/common';
 import type { InjectOptions, Response as LightMyRequestResponse } from 'light-my-request';
 import { buildApi, type Api } from '../../src/api/server';
 import { loadConfig, type Config } from '../../src/config';
 import { resolveTemporalCli } from '../../src/dev/temporal-binaries';
 import { startHubSpotSimulator, type RunningSimulator } from '../../src/hubspot-sim';
-import { createLogger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/logger';
 import { createServices, type Services } from '../../src/runtime/services';
 import { connectClient } from '../../src/temporal/connection';
 import { FAILURE_CONVERTER_PATH } from '../../src/temporal/data-converter';
@@ -23,10 +24,10 @@ import { createWorker, WORKFLOWS_PATH, type RunningWorker } from '../../src/work
 
 let runtimeInstalled = false;
 /** Keep test output readable: activity failures are expected in many tests (the SDK logs them as warnings). */
-export function quietRuntime(): void {
+export function quietRuntime(logger: TemporalLogger = new DefaultLogger('ERROR')): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  Runtime.install({ logger }); // a test may install its own (capturing) logger by calling this first
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
@@ -65,15 +66,17 @@ export interface TestStack {
   request(opts: InjectOptions): Promise<LightMyRequestResponse>;
   worker?: RunningWorker;
   dataDir: string;
+  /** The environment the stack's config was read from (for worker child processes). */
+  envVars: Record<string, string>;
   startWorker(): Promise<RunningWorker>;
   close(): Promise<void>;
 }
 
-export async function startStack(options: { env?: Record<string, string>; worker?: boolean; temporal?: TestWorkflowEnvironment; sim?: RunningSimulator } = {}): Promise<TestStack> {
+export async function startStack(options: { env?: Record<string, string>; worker?: boolean; temporal?: TestWorkflowEnvironment; sim?: RunningSimulator; logger?: Logger } = {}): Promise<TestStack> {
   const env = options.temporal ?? (await startTemporal());
   const sim = options.sim ?? (await startHubSpotSimulator({ port: 0 }));
   const dataDir = tempDir();
-  const config = loadConfig({
+  const envVars: Record<string, string> = {
     DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
     TEMPORAL_ADDRESS: env.address,
@@ -82,14 +85,15 @@ export async function startStack(options: { env?: Record<string, string>; worker
     HUBSPOT_REQUEST_TIMEOUT_MS: '5000',
     API_KEYS: TEST_API_KEY,
     ...options.env,
-  });
+  };
+  const config = loadConfig(envVars);
   const services = await createServices(config);
   const client = await connectClient(config);
-  const logger = createLogger({ level: 'warn', name: 'test' });
+  const logger = options.logger ?? createLogger({ level: 'warn', name: 'test' });
   const api = await buildApi({ config, client, services, logger });
   const bundleCode = await workflowBundle();
   const stack: TestStack = {
-    env, sim, config, services, client, api, dataDir,
+    env, sim, config, services, client, api, dataDir, envVars,
     request: (opts) => api.inject({ ...opts, headers: { authorization: `Bearer ${TEST_API_KEY}`, ...opts.headers } }),
     async startWorker() {
       stack.worker = await createWorker(config, { logger, services, workerOptions: { workflowBundle: bundleCode, workflowsPath: undefined } });

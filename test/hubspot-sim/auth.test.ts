@@ -196,7 +196,7 @@ describe('account info', () => {
       results: [{
         name: 'private-apps-api-calls-daily',
         usageLimit: 625_000,
-        currentUsage: 2,
+        currentUsage: 1, // the usage call itself is unmetered
         collectedAt: expect.any(String),
         fetchStatus: 'SUCCESS',
         resetsAt: expect.any(String),

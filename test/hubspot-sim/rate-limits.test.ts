@@ -180,7 +180,18 @@ describe('daily limit', () => {
     const { portalId, api } = h.account();
     await api.get(LIST);
     const usage = await api.get('/account-info/v3/api-usage/daily/private-apps');
-    expect(usage.data.results[0]).toMatchObject({ currentUsage: 2, usageLimit: 250_000, resetsAt: h.sim.admin.getLimits(portalId).dailyResetsAt });
+    expect(usage.data.results[0]).toMatchObject({ currentUsage: 1, usageLimit: 250_000, resetsAt: h.sim.admin.getLimits(portalId).dailyResetsAt });
+  });
+
+  test('api-usage still answers (unmetered) when the daily budget is gone, with the overridden reset time', async () => {
+    const { portalId, api } = h.account();
+    const resetsAt = new Date(now + 60_000).toISOString();
+    h.sim.admin.setLimits(portalId, { daily: 1, dailyResetsAt: resetsAt });
+    expect((await api.get(LIST)).status).toBe(200);
+    expect((await api.get(LIST)).data.policyName).toBe('DAILY');
+    const usage = await api.get('/account-info/v3/api-usage/daily/private-apps');
+    expect(usage.status).toBe(200);
+    expect(usage.data.results[0]).toMatchObject({ currentUsage: 1, usageLimit: 1, resetsAt });
   });
 });
 

@@ -62,17 +62,19 @@ export class HubSpotPipeline {
       }
       portal = token.portal;
       const limiter = portal.limiter;
-      stats.arrival(portal.portalId, now);
-      const isSearch = Boolean(route.search);
-      const injected = faults.takeRateLimit(path);
-      const rejection = injected ? { policy: 'TEN_SECONDLY_ROLLING' as const, retryAfterSec: 1 } : limiter.check(now, isSearch);
-      if (rejection) {
-        stats.limited(portal.portalId, rejection.policy, injected);
-        const h = limiter.headers(now);
-        if (settings.retryAfter) h['Retry-After'] = String(rejection.retryAfterSec);
-        return answer(429, rateLimitBody(correlationId, rejection.policy, portal.portalId), h);
+      if (!route.unmetered) {
+        stats.arrival(portal.portalId, now);
+        const isSearch = Boolean(route.search);
+        const injected = faults.takeRateLimit(path);
+        const rejection = injected ? { policy: 'TEN_SECONDLY_ROLLING' as const, retryAfterSec: 1 } : limiter.check(now, isSearch);
+        if (rejection) {
+          stats.limited(portal.portalId, rejection.policy, injected);
+          const h = limiter.headers(now);
+          if (settings.retryAfter) h['Retry-After'] = String(rejection.retryAfterSec);
+          return answer(429, rateLimitBody(correlationId, rejection.policy, portal.portalId), h);
+        }
+        stats.accepted(portal.portalId, limiter.consume(now, isSearch));
       }
-      stats.accepted(portal.portalId, limiter.consume(now, isSearch));
       Object.assign(headers, limiter.headers(now));
       if (route.scopes && !route.scopes.some((s) => token!.scopes.has(s))) return fail(missingScopes(route.scopes));
     }

@@ -50,7 +50,8 @@ export function accountRoutes(): HubSpotRoute[] {
   return [
     ...['v3', '2026-03'].flatMap((v): HubSpotRoute[] => [
       { method: 'GET', pattern: `/account-info/${v}/details`, auth: 'token', handler: details },
-      { method: 'GET', pattern: `/account-info/${v}/api-usage/daily/private-apps`, auth: 'token', handler: dailyUsage },
+      // Usage monitoring must work when the budget is gone (that is when clients ask for `resetsAt`).
+      { method: 'GET', pattern: `/account-info/${v}/api-usage/daily/private-apps`, auth: 'token', unmetered: true, handler: dailyUsage },
     ]),
     { method: 'POST', pattern: '/oauth/v2/private-apps/get/access-token-info', auth: 'none', handler: tokenInfo },
   ];

@@ -51,6 +51,8 @@ export interface AuthedRoute extends RouteBase {
   search?: boolean;
   /** Changes state (the snapshot writer is told after it succeeds). */
   writes?: boolean;
+  /** Not counted against, nor refused by, the rate limits (usage monitoring; an assumption). */
+  unmetered?: boolean;
   handler(ctx: AuthedContext): Reply;
 }
 
