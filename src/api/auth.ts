@@ -13,11 +13,13 @@ import type { Config } from '../config';
 import { AppError } from '../errors';
 import { isLocalWebUiRequest } from './codec-access';
 
-const PUBLIC_PATHS = new Set(['/healthz', '/openapi.json', '/docs']);
+const PUBLIC_ROUTES = new Set(['/healthz', '/openapi.json', '/docs']);
 
-function isPublic(path: string, method: string): boolean {
-  if (PUBLIC_PATHS.has(path) || path.startsWith('/docs/')) return true;
-  return method === 'OPTIONS' && path.startsWith('/codec/');
+/** Decided on the matched route pattern, not the raw URL, so `/docs/../v1/...` tricks cannot match. */
+function isPublic(route: string | undefined, method: string): boolean {
+  if (!route) return false; // no route: 401 before 404, so unknown paths reveal nothing
+  if (PUBLIC_ROUTES.has(route) || route.startsWith('/docs/')) return true;
+  return method === 'OPTIONS' && route.startsWith('/codec/');
 }
 
 const digest = (s: string): Buffer => crypto.createHash('sha256').update(s, 'utf8').digest();
@@ -48,10 +50,10 @@ export function registerAuth(app: FastifyInstance, options: { config: Config; ke
   const keyHint = options.config.api.keys.length ? 'one of API_KEYS' : `the key in ${options.config.api.keyFile}`;
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-    const path = req.url.split('?')[0]!;
-    if (isPublic(path, req.method)) return;
+    const route = req.routeOptions.url;
+    if (isPublic(route, req.method)) return;
     const bearer = bearerOf(req.headers.authorization);
-    if (bearer === 'missing' && path.startsWith('/codec/') && isLocalWebUiRequest(req, options.config)) return;
+    if (bearer === 'missing' && route?.startsWith('/codec/') && isLocalWebUiRequest(req, options.config)) return;
     if (bearer === 'missing' || bearer === 'malformed') {
       reply.header('WWW-Authenticate', 'Bearer');
       const message = bearer === 'missing'
