@@ -67,7 +67,20 @@ const EnvSchema = z.object({
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().default(50),
   ACTIVATION_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
   ACTIVATION_UPSERT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
+  ACTIVATION_HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
+  ACTIVATION_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).max(40_000).default(2000),
   METRICS_PORT: port.optional(),
+
+  // Streaming (POST /v1/destinations/:id/profiles): defaults for each destination's stream workflow.
+  STREAM_MAX_LATENCY_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
+  STREAM_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(100),
+  STREAM_MAX_CONCURRENT_FLUSHES: z.coerce.number().int().min(1).max(32).default(4),
+  STREAM_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).max(40_000).default(10_000),
+  STREAM_HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
+  /** Updates buffered in a stream above which the API answers 429 (bounds workflow state). */
+  STREAM_MAX_BUFFERED: z.coerce.number().int().min(100).max(20_000).default(4000),
+  /** Signals in flight per destination from one API process; more requests wait and share the next signal. */
+  STREAM_SIGNALS_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(2),
   /** A workflow bundle prebuilt with `npm run build:workflows` (faster worker start); bundled at start when unset. */
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
 });
@@ -113,8 +126,19 @@ export interface Config {
     maxConcurrentActivities: number;
     pageSize: number;
     upsertConcurrency: number;
+    heartbeatTimeoutMs: number;
+    maxHistoryEvents: number;
     metricsPort?: number;
     workflowBundlePath?: string;
+  };
+  stream: {
+    maxLatencyMs: number;
+    batchSize: number;
+    maxConcurrentFlushes: number;
+    maxHistoryEvents: number;
+    heartbeatTimeoutMs: number;
+    maxBuffered: number;
+    signalsInFlight: number;
   };
 }
 
@@ -179,8 +203,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
       pageSize: e.ACTIVATION_PAGE_SIZE,
       upsertConcurrency: e.ACTIVATION_UPSERT_CONCURRENCY,
+      heartbeatTimeoutMs: e.ACTIVATION_HEARTBEAT_TIMEOUT_MS,
+      maxHistoryEvents: e.ACTIVATION_MAX_HISTORY_EVENTS,
       metricsPort: e.METRICS_PORT,
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
+    },
+    stream: {
+      maxLatencyMs: e.STREAM_MAX_LATENCY_MS,
+      batchSize: e.STREAM_BATCH_SIZE,
+      maxConcurrentFlushes: e.STREAM_MAX_CONCURRENT_FLUSHES,
+      maxHistoryEvents: e.STREAM_MAX_HISTORY_EVENTS,
+      heartbeatTimeoutMs: e.STREAM_HEARTBEAT_TIMEOUT_MS,
+      maxBuffered: e.STREAM_MAX_BUFFERED,
+      signalsInFlight: e.STREAM_SIGNALS_IN_FLIGHT,
     },
   };
 }

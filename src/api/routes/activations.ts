@@ -25,7 +25,11 @@ export async function startActivation(
 ): Promise<{ activationId: string; workflowId: string; runId: string; webUiUrl: string }> {
   const activationId = newActivationId();
   await deps.services.activations.insert({ ...record, id: activationId, createdAt: new Date().toISOString() });
-  const input: ActivationInput = { activationId, destinationId: record.destinationId, audience: record.audience, source: record.source, rerunOf: record.rerunOf };
+  const w = deps.config.worker;
+  const input: ActivationInput = {
+    activationId, destinationId: record.destinationId, audience: record.audience, source: record.source, rerunOf: record.rerunOf,
+    options: { pageSize: w.pageSize, upsertConcurrency: w.upsertConcurrency, heartbeatTimeoutMs: w.heartbeatTimeoutMs, maxHistoryEvents: w.maxHistoryEvents },
+  };
   const handle = await deps.client.workflow.start('activateAudience', {
     taskQueue: deps.config.temporal.taskQueue,
     workflowId: activationId,
