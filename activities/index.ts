@@ -27,6 +27,8 @@ import {
   DAILY_LIMIT_FAILURE, type AudienceRef, type ConfigureDestinationInput, type ConfigureDestinationResult, type DailyLimitDetails,
 } from '../workflows/types';
 import { accountKeyOf, classified, clientFor, loadDestination, toFailure, tokenContext, type HubSpotAccessDeps } from './hubspot-access';
+import { createStreamActivities } from './streaming';
+import type { StreamMemory } from '../src/streaming/memory';
 
 export interface SourceReader {
   readPage(ref: SourceRef, cursor: SourceCursor, pageSize: number): Promise<SourcePage>;
@@ -41,6 +43,8 @@ export interface ActivityDeps extends HubSpotAccessDeps {
   defaultConcurrency: number;
   logger: Logger;
   propertyCache?: PropertyCache;
+  /** Ordering memory of streamed updates (needed by the stream's flush activity). */
+  streamMemory?: StreamMemory;
 }
 
 export interface ProcessPageInput {
@@ -94,7 +98,7 @@ export function createActivities(deps: ActivityDeps) {
     return nextMidnightIn(timeZone);
   }
 
-  return {
+  const activities = {
     /** Checks a new or changed destination against its HubSpot account, and saves it when it passes. */
     async configureDestination(input: ConfigureDestinationInput): Promise<ConfigureDestinationResult> {
       return classified(async () => {
@@ -285,6 +289,7 @@ export function createActivities(deps: ActivityDeps) {
       return { storedRejections: stored };
     },
   };
+  return { ...activities, ...createStreamActivities(deps, { cache, cacheKey, ensureAudienceProperty: activities.ensureAudienceProperty }) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -36,6 +36,7 @@ export async function createWorker(config: Config, options: { logger?: Logger; w
     allowedBaseUrls: config.hubspot.allowedBaseUrls,
     defaultPageSize: config.worker.pageSize,
     defaultConcurrency: config.worker.upsertConcurrency,
+    streamMemory: services.streamMemory,
     logger,
   });
   const worker = await Worker.create({

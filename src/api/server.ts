@@ -22,6 +22,7 @@ import { registerCodecCors, registerCodecRoutes } from './routes/codec';
 import { registerActivationRoutes } from './routes/activations';
 import { registerDestinationRoutes } from './routes/destinations';
 import { registerUploadRoutes } from './routes/uploads';
+import { registerStreamRoutes } from './routes/stream';
 
 export interface ApiDeps {
   config: Config;
@@ -91,6 +92,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerDestinationRoutes(typed, deps);
   registerActivationRoutes(typed, deps);
   registerUploadRoutes(typed, deps);
+  registerStreamRoutes(typed, deps);
   registerCodecRoutes(typed, { config: deps.config, codec: deps.codec ?? createCodec(deps.config) });
   return app;
 }

@@ -16,6 +16,8 @@ import { openDb, type Db } from '../store/db';
 import { DestinationStore } from '../store/destinations';
 import { SqlRejectionStore } from '../store/rejections';
 import { migrate } from '../store/schema';
+import { createEmailHasher } from '../streaming/email-hash';
+import { StreamMemory } from '../streaming/memory';
 
 export interface Services {
   db: Db;
@@ -26,6 +28,8 @@ export interface Services {
   sealer: Sealer;
   governor: RateGovernor;
   sourceReader: SourceReader;
+  /** Streaming: update time last written per (hashed) email. */
+  streamMemory: StreamMemory;
   close(): Promise<void>;
 }
 
@@ -34,9 +38,8 @@ export async function createServices(config: Config, options: { createKeys?: boo
   await migrate(db);
   const uploadPool = config.storage.databaseUrl ? new Pool({ connectionString: config.storage.databaseUrl, max: 4 }) : undefined;
   const uploads: UploadStore = uploadPool ? new PgUploadStore(uploadPool) : new FileUploadStore(config.storage.uploadsDir);
-  const sealer = createSealer(
-    loadKeyring({ file: config.secrets.secretsKeyFile, createIfMissing: options.createKeys ?? true, purpose: 'secrets' }),
-  );
+  const secretsRing = loadKeyring({ file: config.secrets.secretsKeyFile, createIfMissing: options.createKeys ?? true, purpose: 'secrets' });
+  const sealer = createSealer(secretsRing);
   const rejections = new SqlRejectionStore(db, sealer);
   return {
     db,
@@ -46,6 +49,7 @@ export async function createServices(config: Config, options: { createKeys?: boo
     uploads,
     sealer,
     governor: new SharedRateGovernor(db, { ...DEFAULT_POLICY, ...options.governorPolicy }),
+    streamMemory: new StreamMemory(db, createEmailHasher(secretsRing)),
     sourceReader: createSourceReader({ uploads, rejections, allowedSourceDirs: config.storage.sourceDirs, maxLineBytes: config.api.maxLineBytes }),
     async close() {
       await db.close();

@@ -49,6 +49,13 @@ export async function migrate(db: Db): Promise<void> {
       UNIQUE (activation_id, record_key)
     )`,
     `CREATE INDEX IF NOT EXISTS rejections_by_activation ON rejections (activation_id, seq)`,
+    // Streaming: update time last written per destination and keyed email hash (never the email).
+    `CREATE TABLE IF NOT EXISTS stream_last_written (
+      destination_id TEXT NOT NULL,
+      email_hash TEXT NOT NULL,
+      written_ms BIGINT NOT NULL,
+      PRIMARY KEY (destination_id, email_hash)
+    )`,
   ];
   for (const sql of statements) await db.exec(sql);
 }

@@ -1,0 +1,147 @@
+/**
+ * The stream's buffer of updates not yet sent, keyed by email (pure and deterministic: it lives in the
+ * workflow). Rules:
+ *  - a newer update (time ≥ the buffered one's) merges into the buffered one: its values and statuses
+ *    win, values only the older one has are kept (as if both had been sent in order);
+ *  - an older update arriving late is dropped (stale): it never overwrites a newer one;
+ *  - an email in a flush now ("busy") is not flushed again until that flush ends, so two in-flight
+ *    batches never hold the same email and the per-email store check stays ordered.
+ * Updates without a usable email are kept under their own key and never merged.
+ */
+import type { BufferedUpdate } from './types';
+
+export type AddOutcome = 'added' | 'merged' | 'stale';
+
+export function bufferKey(u: BufferedUpdate): string {
+  return u.x || u.e === undefined ? `#${u.n}` : u.e;
+}
+
+/** `newer` wins value by value; the deadline runs from the earliest receipt. */
+export function mergeUpdates(older: BufferedUpdate, newer: BufferedUpdate): BufferedUpdate {
+  return { ...newer, s: { ...older.s, ...newer.s }, v: { ...older.v, ...newer.v }, r: Math.min(older.r, newer.r) };
+}
+
+export class StreamBuffer {
+  private readonly entries = new Map<string, BufferedUpdate>();
+  private readonly busy = new Set<string>();
+  private busyBuffered = 0;
+
+  constructor(carried: BufferedUpdate[] = []) {
+    for (const u of carried) this.add(u);
+  }
+
+  /** Distinct updates waiting (busy or not). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Waiting updates whose email is not in a flush now. */
+  get readyCount(): number {
+    return this.entries.size - this.busyBuffered;
+  }
+
+  add(u: BufferedUpdate): AddOutcome {
+    const key = bufferKey(u);
+    const current = this.entries.get(key);
+    if (!current) {
+      this.entries.set(key, u);
+      if (this.busy.has(key)) this.busyBuffered++;
+      return 'added';
+    }
+    if (u.t < current.t) {
+      // Late and older: the newer one stays; keep the earlier deadline all the same.
+      if (u.r < current.r) this.entries.set(key, { ...current, r: u.r });
+      return 'stale';
+    }
+    this.entries.set(key, mergeUpdates(current, u));
+    return 'merged';
+  }
+
+  /** Receipt time of the oldest ready update. */
+  oldestReadyAt(): number | undefined {
+    let oldest: number | undefined;
+    for (const [key, u] of this.entries) {
+      if (this.busy.has(key)) continue;
+      if (oldest === undefined || u.r < oldest) oldest = u.r;
+    }
+    return oldest;
+  }
+
+  /** Receipt time of the oldest waiting update (busy or not), for the lag. */
+  oldestAt(): number | undefined {
+    let oldest: number | undefined;
+    for (const u of this.entries.values()) if (oldest === undefined || u.r < oldest) oldest = u.r;
+    return oldest;
+  }
+
+  /** Removes up to `max` ready updates, oldest first, and marks their emails busy. */
+  take(max: number): BufferedUpdate[] {
+    const ready: Array<[string, BufferedUpdate]> = [];
+    for (const [key, u] of this.entries) if (!this.busy.has(key)) ready.push([key, u]);
+    if (ready.length > max) ready.sort(([, a], [, b]) => a.r - b.r || a.n - b.n);
+    const batch = ready.slice(0, max);
+    for (const [key] of batch) {
+      this.entries.delete(key);
+      this.busy.add(key);
+    }
+    return batch.map(([, u]) => u);
+  }
+
+  /** A flush ended: its emails may be flushed again. */
+  release(batch: BufferedUpdate[]): void {
+    for (const u of batch) {
+      const key = bufferKey(u);
+      if (!this.busy.delete(key)) continue;
+      if (this.entries.has(key)) this.busyBuffered--;
+    }
+  }
+
+  /**
+   * Puts a batch that was not sent back (cancelled, or the stream paused on a configuration error),
+   * applying the same rules against updates that arrived meanwhile. Call after `release`.
+   */
+  restore(batch: BufferedUpdate[]): { merged: number; stale: number } {
+    let merged = 0;
+    let stale = 0;
+    for (const u of batch) {
+      const key = bufferKey(u);
+      const later = this.entries.get(key);
+      if (!later) {
+        this.add(u);
+      } else if (u.t <= later.t) {
+        // Received first and not newer: fold it under the later update, as if both had been sent in order.
+        this.entries.set(key, mergeUpdates(u, later));
+        merged++;
+      } else {
+        // The update that arrived meanwhile is older than this one: it is the late one.
+        this.entries.set(key, { ...u, r: Math.min(u.r, later.r) });
+        stale++;
+      }
+    }
+    return { merged, stale };
+  }
+
+  /** Everything waiting, in insertion order (carried across continue-as-new). */
+  snapshot(): BufferedUpdate[] {
+    return [...this.entries.values()];
+  }
+}
+
+/** Splits carried updates into arrays of at most `maxChars` of JSON each (one payload per array). */
+export function chunkForCarry(updates: BufferedUpdate[], maxChars = 200_000): BufferedUpdate[][] {
+  const chunks: BufferedUpdate[][] = [];
+  let current: BufferedUpdate[] = [];
+  let size = 0;
+  for (const u of updates) {
+    const n = JSON.stringify(u).length + 1;
+    if (current.length > 0 && size + n > maxChars) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(u);
+    size += n;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}

@@ -1,0 +1,127 @@
+/**
+ * Sends one batch of buffered updates (≤ 100 distinct emails) to HubSpot and accounts for every update:
+ *   ignored  — names no audience activated on the destination;
+ *   rejected — fails validation (email, status, mapped values) or HubSpot refuses it (stored, sealed);
+ *   stale    — a newer update of the same email was already written (ordering memory);
+ *   sent     — upserted.
+ * Only statuses of activated audiences are written; the others are counted (`ignoredStatuses`).
+ * Idempotent: a retried flush re-checks the memory (an update equal to the last written time is sent
+ * again, harmless), and rejections are stored once per update key.
+ */
+import { sendBatch, type SendOptions } from '../delivery/send-batch';
+import type { HubSpotClient } from '../hubspot/client';
+import type { HubSpotProperty } from '../hubspot/types';
+import { normalizeStatus, prepareContact } from '../mapping/prepare';
+import type { Mapping, PreparedContact, RejectionReason } from '../mapping/types';
+import type { RejectionStore } from '../store/types';
+import type { StreamMemory } from './memory';
+import { toXdmProfile } from './reduce';
+import { emptyFlushCounts, type BufferedUpdate, type FlushCounts } from './types';
+
+export const NO_ACTIVATED_AUDIENCE = 'NO_ACTIVATED_AUDIENCE';
+
+/** Rejections of streamed updates are stored under this id (one list per destination). */
+export const streamRejectionsId = (destinationId: string): string => `stream-${destinationId}`;
+
+export interface FlushContext {
+  destinationId: string;
+  keyPrefix: string;
+  mapping: Mapping;
+  properties: Map<string, HubSpotProperty>;
+  /** Activated audiences: audience id → status property name. */
+  audiences: Map<string, string>;
+  client: HubSpotClient;
+  rejections: RejectionStore;
+  memory: StreamMemory;
+  send?: SendOptions;
+}
+
+interface Rejection {
+  update: BufferedUpdate;
+  reason: RejectionReason;
+}
+
+/** Activated audiences named by the update, in a stable order. */
+export function activatedAudiencesOf(u: BufferedUpdate, audiences: Map<string, string>): string[] {
+  return Object.keys(u.s).filter((id) => audiences.has(id)).sort();
+}
+
+function prepare(u: BufferedUpdate, activated: string[], ctx: FlushContext): { contact: PreparedContact } | { reason: RejectionReason } {
+  const [first, ...rest] = activated as [string, ...string[]];
+  const outcome = prepareContact(
+    { kind: 'member', line: u.n, email: u.e, status: u.s[first] ?? undefined, timestamp: new Date(u.t).toISOString(), values: u.v },
+    { mapping: ctx.mapping, properties: ctx.properties, audiencePropertyName: ctx.audiences.get(first)! },
+  );
+  if (outcome.kind === 'rejected') return { reason: outcome.reason };
+  if (outcome.kind === 'skipped') return { reason: { code: outcome.reason.code, message: outcome.reason.message, origin: 'validation' } };
+  for (const id of rest) {
+    const status = normalizeStatus(u.s[id] ?? undefined);
+    if (!status) return { reason: { code: 'INVALID_STATUS', message: 'The audience status must be one of realized, existing, exited', field: 'status', origin: 'validation' } };
+    outcome.contact.properties[ctx.audiences.get(id)!] = status;
+  }
+  return { contact: outcome.contact };
+}
+
+export async function storeStreamRejections(ctx: Pick<FlushContext, 'destinationId' | 'keyPrefix' | 'rejections'>, rejections: Rejection[]): Promise<void> {
+  if (rejections.length === 0) return;
+  await ctx.rejections.add(
+    streamRejectionsId(ctx.destinationId),
+    rejections.map(({ update, reason }) => ({
+      key: `${ctx.keyPrefix}:${update.n}`,
+      line: update.n,
+      email: update.e,
+      reason,
+      record: { line: update.n, format: 'xdm-ndjson' as const, raw: JSON.stringify(toXdmProfile(update)) },
+    })),
+  );
+}
+
+export async function flushUpdates(updates: BufferedUpdate[], ctx: FlushContext): Promise<FlushCounts> {
+  const counts = emptyFlushCounts();
+  const rejections: Rejection[] = [];
+  const ready: Array<{ update: BufferedUpdate; contact: PreparedContact }> = [];
+  for (const u of updates) {
+    const activated = activatedAudiencesOf(u, ctx.audiences);
+    counts.ignoredStatuses += Object.keys(u.s).length - activated.length;
+    if (activated.length === 0) {
+      counts.ignored++;
+      counts.ignoredByReason[NO_ACTIVATED_AUDIENCE] = (counts.ignoredByReason[NO_ACTIVATED_AUDIENCE] ?? 0) + 1;
+      continue;
+    }
+    const prepared = prepare(u, activated, ctx);
+    if ('reason' in prepared) rejections.push({ update: u, reason: prepared.reason });
+    else ready.push({ update: u, contact: prepared.contact });
+  }
+
+  // Ordering across flushes: drop what is older than the time already written for the email.
+  const written = await ctx.memory.lastWritten(ctx.destinationId, ready.map((r) => r.contact.email));
+  const toSend = ready.filter((r) => {
+    const last = written.get(r.contact.email);
+    if (last !== undefined && r.update.t < last) {
+      counts.stale++;
+      return false;
+    }
+    return true;
+  });
+
+  if (toSend.length > 0) {
+    const byLine = new Map(toSend.map((r) => [r.update.n, r.update]));
+    const outcome = await sendBatch(ctx.client, toSend.map((r) => r.contact), ctx.send);
+    const sent: Array<{ email: string; t: number }> = [];
+    for (const { contact, isNew } of outcome.upserted) {
+      counts.sent++;
+      if (isNew) counts.created++;
+      else counts.updated++;
+      sent.push({ email: contact.email, t: byLine.get(contact.line)!.t });
+    }
+    for (const r of outcome.rejected) rejections.push({ update: byLine.get(r.contact.line)!, reason: r.reason });
+    await ctx.memory.record(ctx.destinationId, sent);
+  }
+
+  for (const r of rejections) {
+    counts.rejected++;
+    counts.rejectedByReason[r.reason.code] = (counts.rejectedByReason[r.reason.code] ?? 0) + 1;
+  }
+  await storeStreamRejections(ctx, rejections);
+  return counts;
+}

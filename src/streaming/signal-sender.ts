@@ -1,0 +1,130 @@
+/**
+ * Delivers reduced updates from the API to a destination's stream workflow, with `signalWithStart` (so
+ * the first update starts the stream). A request resolves only once Temporal accepted every signal that
+ * carries its updates: then they are durable in history.
+ *
+ * Requests for the same destination share signals: at most `inFlight` signals per destination are on the
+ * wire; what arrives meanwhile waits and leaves together in the next one (no added delay when idle, fewer
+ * history events under load). Each signal stays under `maxChars` of JSON, well below Temporal's 256 KB
+ * payload warning.
+ */
+import type { Client } from '@temporalio/client';
+import { DestinationIdKey } from '../temporal/search-attributes';
+import { streamWorkflowId, type ProfilesSignal, type StreamInput, type StreamOptions, type StreamUpdate } from './types';
+
+export const MAX_SIGNAL_CHARS = 200_000;
+
+export interface StreamTarget {
+  destinationId: string;
+  destinationName: string;
+}
+
+interface Parcel {
+  updates: StreamUpdate[];
+  chars: number;
+  at: number;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+interface Queue {
+  target: StreamTarget;
+  pending: Parcel[];
+  sending: number;
+}
+
+export interface StreamSignalSenderOptions {
+  client: Client;
+  taskQueue: string;
+  /** Options a stream starts with (from the API's config). */
+  defaults: Partial<StreamOptions>;
+  inFlight: number;
+  maxChars?: number;
+}
+
+export class StreamSignalSender {
+  private readonly queues = new Map<string, Queue>();
+  private readonly maxChars: number;
+
+  constructor(private readonly o: StreamSignalSenderOptions) {
+    this.maxChars = o.maxChars ?? MAX_SIGNAL_CHARS;
+  }
+
+  /** Size of one update as it travels (callers refuse updates that could never fit a signal). */
+  static sizeOf(u: StreamUpdate): number {
+    return JSON.stringify(u).length + 1;
+  }
+
+  /** Resolves when every update is in a signal Temporal accepted; rejects if any signal failed. */
+  send(target: StreamTarget, updates: StreamUpdate[], receivedAt: number): Promise<void> {
+    const parcels: Array<Promise<void>> = [];
+    let current: StreamUpdate[] = [];
+    let chars = 0;
+    const flush = () => {
+      if (current.length === 0) return;
+      const updatesOfParcel = current;
+      const size = chars;
+      parcels.push(new Promise<void>((resolve, reject) => this.enqueue(target, { updates: updatesOfParcel, chars: size, at: receivedAt, resolve, reject })));
+      current = [];
+      chars = 0;
+    };
+    for (const u of updates) {
+      const n = StreamSignalSender.sizeOf(u);
+      if (chars + n > this.maxChars) flush();
+      current.push(u);
+      chars += n;
+    }
+    flush();
+    return Promise.all(parcels).then(() => undefined);
+  }
+
+  /** Pause, resume or re-tune a stream (starting it if it is not running yet). */
+  async control(target: StreamTarget, signal: 'pauseStream' | 'resumeStream' | 'configureStream', args: unknown[]): Promise<void> {
+    await this.o.client.workflow.signalWithStart('destinationStream', { ...this.startOptions(target), signal, signalArgs: args });
+  }
+
+  private startOptions(target: StreamTarget) {
+    const input: StreamInput = { destinationId: target.destinationId, options: this.o.defaults };
+    return {
+      workflowId: streamWorkflowId(target.destinationId),
+      taskQueue: this.o.taskQueue,
+      args: [input],
+      typedSearchAttributes: [{ key: DestinationIdKey, value: target.destinationId }],
+      staticSummary: `Stream profile updates → ${target.destinationName}`,
+      staticDetails: [
+        `Destination: \`${target.destinationId}\` (${target.destinationName})`,
+        'Profile updates arrive by signal (`profiles`), are merged by email and flushed to HubSpot in batches of ≤ 100.',
+        'Operators: `pauseStream` / `resumeStream` signals; stats: `streamStats` query (or `hubspot-destination stream stats`).',
+      ].join('\n\n'),
+    };
+  }
+
+  private enqueue(target: StreamTarget, parcel: Parcel): void {
+    let q = this.queues.get(target.destinationId);
+    if (!q) this.queues.set(target.destinationId, (q = { target, pending: [], sending: 0 }));
+    q.target = target;
+    q.pending.push(parcel);
+    this.pump(q);
+  }
+
+  private pump(q: Queue): void {
+    while (q.sending < this.o.inFlight && q.pending.length > 0) {
+      const group: Parcel[] = [q.pending.shift()!];
+      let chars = group[0]!.chars;
+      while (q.pending.length > 0 && chars + q.pending[0]!.chars <= this.maxChars) {
+        chars += q.pending[0]!.chars;
+        group.push(q.pending.shift()!);
+      }
+      q.sending++;
+      const payload: ProfilesSignal = { at: Math.min(...group.map((p) => p.at)), updates: group.flatMap((p) => p.updates) };
+      this.o.client.workflow
+        .signalWithStart('destinationStream', { ...this.startOptions(q.target), signal: 'profiles', signalArgs: [payload] })
+        .then(() => group.forEach((p) => p.resolve()), (err) => group.forEach((p) => p.reject(err)))
+        .finally(() => {
+          q.sending--;
+          if (q.sending === 0 && q.pending.length === 0) this.queues.delete(q.target.destinationId);
+          else this.pump(q);
+        });
+    }
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * Messages of the streaming path (API → `destinationStream` workflow → flush activities). Updates are
+ * contact data: they travel in signals and activity inputs, which the payload codec encrypts. They are
+ * reduced at the API to what a flush needs, so signals, workflow state and history stay small.
+ */
+
+/** Email problem found at receipt; such an update becomes a stored rejection at its flush. */
+export type EmailProblem = 'MISSING_EMAIL' | 'INVALID_EMAIL';
+
+/** One profile update, reduced at the API (short keys: thousands of these travel through history). */
+export interface StreamUpdate {
+  /** Primary email, normalised (trimmed, lowercased); absent when the profile has none. */
+  e?: string;
+  /** Update time, epoch ms: the profile's `timestamp`, else its latest `lastQualificationTime`, else receipt. */
+  t: number;
+  /** Raw status per audience id found in `segmentMembership` (null: entry without a status = realized). */
+  s: Record<string, string | null>;
+  /** Values of the destination's mapped source paths present in the profile, by path. */
+  v: Record<string, unknown>;
+  /** Set when the email is missing or invalid: never merged, rejected at flush. */
+  x?: EmailProblem;
+}
+
+/** An update inside the workflow: numbered on receipt (`n`, also its rejection key) and timed (`r`). */
+export interface BufferedUpdate extends StreamUpdate {
+  /** Receipt sequence number, unique within the stream (carried across continue-as-new). */
+  n: number;
+  /** Receipt time (epoch ms) of the earliest update merged into this one: the flush deadline runs from it. */
+  r: number;
+}
+
+/** Payload of the `profiles` signal. */
+export interface ProfilesSignal {
+  /** When the API received the oldest update in this signal (epoch ms). */
+  at: number;
+  updates: StreamUpdate[];
+}
+
+/** Per-destination stream tuning; defaults come from the API's config when it starts the stream. */
+export interface StreamOptions {
+  /** Flush when the oldest buffered update is this old (ms). */
+  maxLatencyMs: number;
+  /** Contacts per HubSpot call (≤ 100). */
+  batchSize: number;
+  /** Flush activities in flight at once. */
+  maxConcurrentFlushes: number;
+  /** Continue-as-new at this many history events (or earlier when Temporal suggests it). */
+  maxHistoryEvents: number;
+  /** A dead worker's flush is retried elsewhere after this long without heartbeat. */
+  heartbeatTimeoutMs: number;
+  /** Before continue-as-new, wait this long for in-flight flushes; then cancel them (their updates are carried). */
+  drainTimeoutMs: number;
+}
+
+export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
+  maxLatencyMs: 1000,
+  batchSize: 100,
+  maxConcurrentFlushes: 4,
+  maxHistoryEvents: 10_000,
+  heartbeatTimeoutMs: 10_000,
+  drainTimeoutMs: 30_000,
+};
+
+/** Outcome counts of flushes. Numbers and reason codes only. */
+export interface FlushCounts {
+  /** Upserted in HubSpot. */
+  sent: number;
+  created: number;
+  updated: number;
+  rejected: number;
+  rejectedByReason: Record<string, number>;
+  /** Updates naming no audience activated on the destination. */
+  ignored: number;
+  ignoredByReason: Record<string, number>;
+  /** Dropped because a newer update of the same email was already written. */
+  stale: number;
+  /** Audience statuses dropped because their audience is not activated on the destination. */
+  ignoredStatuses: number;
+}
+
+/** Stream-wide counters, carried across continue-as-new. */
+export interface StreamCounters extends FlushCounts {
+  received: number;
+  /** Updates folded into a newer buffered update of the same email. */
+  merged: number;
+  /** Flush activities completed. */
+  flushes: number;
+}
+
+export interface StreamCarry {
+  counters: StreamCounters;
+  paused: boolean;
+  pausedReason?: string;
+  nextSeq: number;
+  runsSoFar: number;
+  startedAt: string;
+  lastFlushAt?: string;
+}
+
+export interface StreamInput {
+  destinationId: string;
+  options?: Partial<StreamOptions>;
+  carry?: StreamCarry;
+}
+
+export type StreamState = 'running' | 'paused' | 'draining';
+
+/** Answer of the `streamStats` query. `lagMs` is computed by the caller from `oldestBufferedAt`. */
+export interface StreamStats extends StreamCounters {
+  destinationId: string;
+  state: StreamState;
+  pausedReason?: string;
+  /** Updates waiting in the buffer (distinct emails). */
+  buffered: number;
+  /** Updates in flush activities now. */
+  inFlight: number;
+  flushesInFlight: number;
+  /** Receipt time of the oldest update not yet sent (ISO), if any. */
+  oldestBufferedAt?: string;
+  lastFlushAt?: string;
+  options: StreamOptions;
+  runs: number;
+  historyLength: number;
+  startedAt: string;
+}
+
+export interface FlushStreamInput {
+  destinationId: string;
+  /** Prefix of rejection keys, unique per stream chain. */
+  keyPrefix: string;
+  updates: BufferedUpdate[];
+}
+
+export interface RejectStreamInput extends FlushStreamInput {
+  reason: { code: string; message: string };
+}
+
+export function emptyFlushCounts(): FlushCounts {
+  return { sent: 0, created: 0, updated: 0, rejected: 0, rejectedByReason: {}, ignored: 0, ignoredByReason: {}, stale: 0, ignoredStatuses: 0 };
+}
+
+export function emptyStreamCounters(): StreamCounters {
+  return { ...emptyFlushCounts(), received: 0, merged: 0, flushes: 0 };
+}
+
+function addReasons(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+export function addFlushCounts<T extends FlushCounts>(a: T, b: FlushCounts): T {
+  return {
+    ...a,
+    sent: a.sent + b.sent,
+    created: a.created + b.created,
+    updated: a.updated + b.updated,
+    rejected: a.rejected + b.rejected,
+    rejectedByReason: addReasons(a.rejectedByReason, b.rejectedByReason),
+    ignored: a.ignored + b.ignored,
+    ignoredByReason: addReasons(a.ignoredByReason, b.ignoredByReason),
+    stale: a.stale + b.stale,
+    ignoredStatuses: a.ignoredStatuses + b.ignoredStatuses,
+  };
+}
+
+/** Every update counted once: received = sent + rejected + ignored + merged + stale + buffered + in flight. */
+export function streamAccountingError(s: Pick<StreamStats, 'received' | 'sent' | 'rejected' | 'ignored' | 'merged' | 'stale' | 'buffered' | 'inFlight'>): string | undefined {
+  const accounted = s.sent + s.rejected + s.ignored + s.merged + s.stale + s.buffered + s.inFlight;
+  if (s.received !== accounted) {
+    return `received ${s.received} != sent ${s.sent} + rejected ${s.rejected} + ignored ${s.ignored} + merged ${s.merged} + stale ${s.stale} + buffered ${s.buffered} + in flight ${s.inFlight}`;
+  }
+  return undefined;
+}
+
+/** One stream workflow per destination. */
+export const streamWorkflowId = (destinationId: string): string => `stream-${destinationId}`;
+
+const BOUNDS: Record<keyof StreamOptions, [number, number]> = {
+  maxLatencyMs: [10, 3_600_000],
+  batchSize: [1, 100],
+  maxConcurrentFlushes: [1, 32],
+  maxHistoryEvents: [100, 40_000],
+  heartbeatTimeoutMs: [1000, 600_000],
+  drainTimeoutMs: [1000, 3_600_000],
+};
+
+/** Options with defaults filled in and every value clamped to its bounds. */
+export function resolveStreamOptions(base: StreamOptions, change: Partial<StreamOptions> = {}): StreamOptions {
+  const out = { ...base };
+  for (const key of Object.keys(BOUNDS) as Array<keyof StreamOptions>) {
+    const v = change[key];
+    if (typeof v !== 'number' || !Number.isFinite(v)) continue;
+    const [min, max] = BOUNDS[key];
+    out[key] = Math.min(max, Math.max(min, Math.round(v)));
+  }
+  return out;
+}

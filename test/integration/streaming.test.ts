@@ -1,0 +1,177 @@
+/**
+ * Streaming end to end on real parts (API → Temporal dev server → worker → HubSpot simulator):
+ * latency bound, merge and ordering rules (also across flushes), batching, audiences that are not
+ * activated, exits, pause/resume, rejections and accounting.
+ */
+import { audiencePropertyName } from '../../src/mapping/audience-property';
+import { UPSERT_ROUTE } from '../helpers/activation';
+import { createDestination, startStack, waitFor, type TestStack } from '../helpers/stack';
+import {
+  activateAudience, AUD_A, AUD_B, AUD_OFF, expectBalanced, postProfiles, sendProfiles, streamStats, waitIdle, xdm,
+} from '../helpers/streaming';
+
+jest.setTimeout(120_000);
+
+const PROP_A = audiencePropertyName(AUD_A.id);
+const PROP_B = audiencePropertyName(AUD_B.id);
+const PROP_OFF = audiencePropertyName(AUD_OFF.id);
+
+let stack: TestStack;
+let dest: { destinationId: string; portalId: number };
+
+beforeAll(async () => {
+  stack = await startStack();
+  dest = await createDestination(stack);
+  await activateAudience(stack, dest.destinationId, AUD_A);
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+const contact = (email: string, d = dest) => stack.sim.admin.getContact(d.portalId, email);
+
+test('an update lands within the latency bound (1 s), and the stream reports it', async () => {
+  const sentAt = Date.now();
+  await sendProfiles(stack, dest.destinationId, [{ email: 'first@example.com', statuses: { [AUD_A.id]: 'realized' }, first: 'Ana', city: 'Lisbon' }]);
+  await waitFor(() => contact('first@example.com'), { intervalMs: 10, timeoutMs: 10_000, what: 'first contact' });
+  const latency = Date.now() - sentAt;
+  // 1 s bound + one flush (the very first one also starts the workflow and warms the property cache).
+  expect(latency).toBeLessThan(2000);
+  expect(contact('first@example.com')!.properties).toMatchObject({ firstname: 'Ana', city: 'Lisbon', [PROP_A]: 'realized' });
+
+  const s = await waitIdle(stack, dest.destinationId, 1);
+  expect(s).toMatchObject({ state: 'running', received: 1, sent: 1, created: 1, rejected: 0, buffered: 0, inFlight: 0, lagMs: 0 });
+  expect(s.lastFlushAt).toBeDefined();
+  expectBalanced(s);
+});
+
+test('merge and ordering: newer wins, a late older update never overwrites, also across flushes', async () => {
+  const before = await streamStats(stack, dest.destinationId);
+  const email = 'order@example.com';
+  const a = { [AUD_A.id]: 'realized' };
+  // One request: newer first, then an older one (late) and a newer partial one (merges).
+  await sendProfiles(stack, dest.destinationId, [
+    { email, at: '2024-03-01T10:00:02Z', statuses: a, first: 'Newer', city: 'Brno' },
+    { email, at: '2024-03-01T10:00:01Z', statuses: a, first: 'Older', city: 'Lyon', last: 'Late' },
+    { email, at: '2024-03-01T10:00:03Z', statuses: a, last: 'Newest' },
+  ]);
+  let s = await waitIdle(stack, dest.destinationId, before.received + 3);
+  expect(contact(email)!.properties).toMatchObject({ firstname: 'Newer', lastname: 'Newest', city: 'Brno' });
+  expect(s.stale - before.stale).toBe(1);
+  expect(s.merged - before.merged).toBe(1);
+  expect(s.sent - before.sent).toBe(1);
+
+  // Across flushes: an update older than what was written is dropped at flush time.
+  await sendProfiles(stack, dest.destinationId, [{ email, at: '2024-03-01T10:00:02.500Z', statuses: { [AUD_A.id]: 'exited' }, first: 'Stale' }]);
+  s = await waitIdle(stack, dest.destinationId, before.received + 4);
+  expect(s.stale - before.stale).toBe(2);
+  expect(s.sent - before.sent).toBe(1);
+  expect(contact(email)!.properties).toMatchObject({ firstname: 'Newer', [PROP_A]: 'realized' });
+
+  // Without `timestamp`, the latest lastQualificationTime orders updates; a newer one still goes through.
+  const noTs = xdm({ email, statuses: {}, first: 'ByQualification' }) as { segmentMembership: { ups: Record<string, unknown> } };
+  noTs.segmentMembership.ups[AUD_A.id] = { status: 'exited', lastQualificationTime: '2024-03-01T10:00:04Z' };
+  expect((await postProfiles(stack, dest.destinationId, noTs)).status).toBe(202);
+  s = await waitIdle(stack, dest.destinationId, before.received + 5);
+  // `exited` is written when a member leaves.
+  expect(contact(email)!.properties).toMatchObject({ firstname: 'ByQualification', lastname: 'Newest', [PROP_A]: 'exited' });
+  expectBalanced(s);
+});
+
+test('batches of at most 100 per HubSpot call; a full buffer flushes before the latency bound', async () => {
+  const d = await createDestination(stack);
+  await activateAudience(stack, d.destinationId, AUD_A);
+  // A long latency bound: only a full buffer can trigger the first two flushes quickly.
+  const patched = await stack.request({ method: 'PATCH', url: `/v1/destinations/${d.destinationId}/stream`, payload: { maxLatencyMs: 4000 } });
+  expect(patched.statusCode).toBe(202);
+  await waitFor(async () => (await streamStats(stack, d.destinationId)).options?.maxLatencyMs === 4000, { what: 'latency setting' });
+
+  await waitIdle(stack, dest.destinationId, 0);
+  stack.sim.admin.resetStats();
+  const emails = Array.from({ length: 250 }, (_, i) => `batch${i}@example.com`);
+  const started = Date.now();
+  await sendProfiles(stack, d.destinationId, emails.map((email) => ({ email, statuses: { [AUD_A.id]: 'realized' } })));
+  await waitFor(() => stack.sim.admin.contactCount(d.portalId) >= 200, { intervalMs: 20, what: 'two full batches' });
+  expect(Date.now() - started).toBeLessThan(3000);
+  expect(stack.sim.admin.contactCount(d.portalId)).toBe(200);
+  const s = await waitIdle(stack, d.destinationId, 250);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(3500);
+  expect(s.sent).toBe(250);
+  expect(s.flushes).toBe(3);
+  expect(stack.sim.admin.contactCount(d.portalId)).toBe(250);
+  // Three upsert calls for 250 contacts (the simulator refuses more than 100 per call, so 100 + 100 + 50).
+  expect(stack.sim.admin.stats().byRoute[UPSERT_ROUTE]).toEqual({ '200': 3 });
+});
+
+test('an audience not activated on the destination is ignored and counted; a newly activated one is written', async () => {
+  const before = await streamStats(stack, dest.destinationId);
+  await sendProfiles(stack, dest.destinationId, [
+    { email: 'offonly@example.com', statuses: { [AUD_OFF.id]: 'realized' }, first: 'Off' },
+    { email: 'both@example.com', statuses: { [AUD_A.id]: 'realized', [AUD_OFF.id]: 'realized' }, first: 'Both' },
+  ]);
+  let s = await waitIdle(stack, dest.destinationId, before.received + 2);
+  expect(s.ignored - before.ignored).toBe(1);
+  expect(s.ignoredByReason.NO_ACTIVATED_AUDIENCE).toBeGreaterThanOrEqual(1);
+  expect(s.ignoredStatuses - before.ignoredStatuses).toBe(2);
+  expect(s.sent - before.sent).toBe(1);
+  expect(contact('offonly@example.com')).toBeUndefined();
+  expect(contact('both@example.com')!.properties[PROP_A]).toBe('realized');
+  expect(contact('both@example.com')!.properties[PROP_OFF]).toBeUndefined();
+
+  // Activated after the stream started: its property exists and its statuses are written from then on.
+  await activateAudience(stack, dest.destinationId, AUD_B);
+  await sendProfiles(stack, dest.destinationId, [{ email: 'both@example.com', at: '2030-01-01T00:00:00Z', statuses: { [AUD_A.id]: 'existing', [AUD_B.id]: 'realized' } }]);
+  s = await waitIdle(stack, dest.destinationId, before.received + 3);
+  expect(contact('both@example.com')!.properties).toMatchObject({ [PROP_A]: 'existing', [PROP_B]: 'realized' });
+  expectBalanced(s);
+});
+
+test('pause keeps updates (nothing is sent), resume sends them all', async () => {
+  const before = await streamStats(stack, dest.destinationId);
+  expect((await stack.request({ method: 'POST', url: `/v1/destinations/${dest.destinationId}/stream/pause` })).statusCode).toBe(202);
+  await waitFor(async () => {
+    const s = await streamStats(stack, dest.destinationId);
+    return s.state === 'paused' && s.inFlight === 0;
+  }, { what: 'paused' });
+  const countBefore = stack.sim.admin.contactCount(dest.portalId);
+  const emails = Array.from({ length: 30 }, (_, i) => `paused${i}@example.com`);
+  await sendProfiles(stack, dest.destinationId, emails.map((email) => ({ email, statuses: { [AUD_A.id]: 'realized' } })));
+  await new Promise((r) => setTimeout(r, 2000));
+  const paused = await streamStats(stack, dest.destinationId);
+  expect(paused).toMatchObject({ state: 'paused', buffered: 30, pausedReason: 'Paused by an operator' });
+  expect(paused.lagMs).toBeGreaterThanOrEqual(1500);
+  expect(stack.sim.admin.contactCount(dest.portalId)).toBe(countBefore);
+
+  expect((await stack.request({ method: 'POST', url: `/v1/destinations/${dest.destinationId}/stream/resume` })).statusCode).toBe(202);
+  const s = await waitIdle(stack, dest.destinationId, before.received + 30);
+  expect(s.state).toBe('running');
+  expect(emails.every((e) => contact(e)?.properties[PROP_A] === 'realized')).toBe(true);
+  expect(s.sent - before.sent).toBe(30);
+  expectBalanced(s);
+});
+
+test('invalid records are rejected, stored and listed; request limits', async () => {
+  const before = await streamStats(stack, dest.destinationId);
+  const res = await postProfiles(stack, dest.destinationId, [
+    xdm({ email: 'not-an-email', statuses: { [AUD_A.id]: 'realized' } }),
+    { segmentMembership: { ups: { [AUD_A.id]: { status: 'realized' } } } },
+    xdm({ email: 'badstatus@example.com', statuses: { [AUD_A.id]: 'sleeping' } }),
+    xdm({ email: 'fine@example.com', statuses: { [AUD_A.id]: 'realized' } }),
+  ]);
+  expect(res.status).toBe(202);
+  expect(res.body).toMatchObject({ accepted: 4, destinationId: dest.destinationId });
+  const s = await waitIdle(stack, dest.destinationId, before.received + 4);
+  expect(s.rejected - before.rejected).toBe(3);
+  expect(s.sent - before.sent).toBe(1);
+  expectBalanced(s);
+  const listed = await stack.request({ method: 'GET', url: `/v1/destinations/${dest.destinationId}/stream/rejections` });
+  expect(listed.statusCode).toBe(200);
+  expect(listed.json().items.map((i: { reason: { code: string } }) => i.reason.code).sort()).toEqual(['INVALID_EMAIL', 'INVALID_STATUS', 'MISSING_EMAIL']);
+
+  const tooMany = await postProfiles(stack, dest.destinationId, Array.from({ length: 1001 }, (_, i) => xdm({ email: `x${i}@example.com` })));
+  expect(tooMany.status).toBe(413);
+  expect(tooMany.body.error.message).toMatch(/at most 1000 profiles/);
+  expect((await postProfiles(stack, 'dst-unknown', xdm({ email: 'a@example.com' }))).status).toBe(404);
+  expect((await stack.request({ method: 'GET', url: '/v1/destinations/dst-unknown/stream' })).statusCode).toBe(404);
+  expect((await postProfiles(stack, dest.destinationId, ['not a profile'])).status).toBe(400);
+});

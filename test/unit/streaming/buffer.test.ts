@@ -1,0 +1,85 @@
+import { chunkForCarry, StreamBuffer } from '../../../src/streaming/buffer';
+import type { BufferedUpdate } from '../../../src/streaming/types';
+
+let n = 0;
+const upd = (e: string | undefined, t: number, extra: Partial<BufferedUpdate> = {}): BufferedUpdate => ({ e, t, s: {}, v: {}, n: ++n, r: 1000 + n, ...extra });
+
+describe('StreamBuffer', () => {
+  test('a newer update merges: its values win, values only the older has are kept', () => {
+    const b = new StreamBuffer();
+    expect(b.add(upd('a@x.com', 10, { v: { city: 'Lyon', first: 'Ana' }, s: { A: 'realized' } }))).toBe('added');
+    expect(b.add(upd('a@x.com', 20, { v: { city: 'Brno' }, s: { B: 'existing' } }))).toBe('merged');
+    const [u] = b.snapshot();
+    expect(u).toMatchObject({ t: 20, v: { city: 'Brno', first: 'Ana' }, s: { A: 'realized', B: 'existing' } });
+    expect(u!.r).toBe(1001 + (n - 2)); // deadline from the earliest receipt
+  });
+
+  test('an older update arriving late is dropped', () => {
+    const b = new StreamBuffer();
+    b.add(upd('a@x.com', 20, { v: { city: 'Brno' } }));
+    expect(b.add(upd('a@x.com', 10, { v: { city: 'Lyon', first: 'Ana' } }))).toBe('stale');
+    expect(b.snapshot()).toEqual([expect.objectContaining({ t: 20, v: { city: 'Brno' } })]);
+  });
+
+  test('equal times: the later arrival wins', () => {
+    const b = new StreamBuffer();
+    b.add(upd('a@x.com', 10, { v: { city: 'Lyon' } }));
+    expect(b.add(upd('a@x.com', 10, { v: { city: 'Brno' } }))).toBe('merged');
+    expect(b.snapshot()[0]!.v).toEqual({ city: 'Brno' });
+  });
+
+  test('updates without a usable email are never merged', () => {
+    const b = new StreamBuffer();
+    b.add(upd(undefined, 1, { x: 'MISSING_EMAIL' }));
+    b.add(upd(undefined, 2, { x: 'MISSING_EMAIL' }));
+    b.add(upd('bad', 3, { x: 'INVALID_EMAIL' }));
+    b.add(upd('bad', 4, { x: 'INVALID_EMAIL' }));
+    expect(b.size).toBe(4);
+  });
+
+  test('take: oldest first, busy emails wait for their flush to end', () => {
+    const b = new StreamBuffer();
+    for (let i = 0; i < 5; i++) b.add(upd(`u${i}@x.com`, i, { r: 100 - i }));
+    const first = b.take(2);
+    expect(first.map((u) => u.e)).toEqual(['u4@x.com', 'u3@x.com']);
+    expect(b.readyCount).toBe(3);
+    // A new update of a busy email waits, and is not ready until release.
+    b.add(upd('u4@x.com', 50, { r: 1 }));
+    expect(b.size).toBe(4);
+    expect(b.readyCount).toBe(3);
+    expect(b.oldestReadyAt()).toBe(98);
+    expect(b.oldestAt()).toBe(1);
+    expect(b.take(10).map((u) => u.e).sort()).toEqual(['u0@x.com', 'u1@x.com', 'u2@x.com']);
+    expect(b.readyCount).toBe(0);
+    b.release(first);
+    expect(b.readyCount).toBe(1);
+    expect(b.take(10).map((u) => u.e)).toEqual(['u4@x.com']);
+  });
+
+  test('restore merges a returned batch with what arrived meanwhile, by time', () => {
+    const b = new StreamBuffer();
+    b.add(upd('a@x.com', 10, { v: { city: 'Lyon', first: 'Ana' } }));
+    b.add(upd('b@x.com', 30, { v: { city: 'Oslo' } }));
+    b.add(upd('c@x.com', 5));
+    const batch = b.take(10);
+    b.add(upd('a@x.com', 20, { v: { city: 'Brno' } })); // newer than the returned one
+    b.add(upd('b@x.com', 25, { v: { city: 'Rome' } })); // older than the returned one
+    b.release(batch);
+    expect(b.restore(batch)).toEqual({ merged: 1, stale: 1 });
+    const byEmail = Object.fromEntries(b.snapshot().map((u) => [u.e, u]));
+    expect(byEmail['a@x.com']).toMatchObject({ t: 20, v: { city: 'Brno', first: 'Ana' } });
+    expect(byEmail['b@x.com']).toMatchObject({ t: 30, v: { city: 'Oslo' } });
+    expect(byEmail['c@x.com']).toMatchObject({ t: 5 });
+    expect(b.readyCount).toBe(3);
+  });
+
+  test('a carried buffer comes back whole, chunked by size', () => {
+    const b = new StreamBuffer();
+    for (let i = 0; i < 300; i++) b.add(upd(`u${i}@x.com`, i, { v: { note: 'x'.repeat(200) } }));
+    const chunks = chunkForCarry(b.snapshot(), 10_000);
+    expect(chunks.length).toBeGreaterThan(5);
+    for (const c of chunks) expect(JSON.stringify(c).length).toBeLessThanOrEqual(10_000 + c.length);
+    const again = new StreamBuffer(chunks.flat());
+    expect(again.snapshot()).toEqual(b.snapshot());
+  });
+});

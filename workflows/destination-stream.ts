@@ -1,0 +1,235 @@
+/**
+ * The always-on dataflow of one destination (workflow id `stream-<destinationId>`): receives profile
+ * updates by signal, buffers them by email and flushes batches of ≤ 100 to HubSpot when the buffer is
+ * full or its oldest update reaches the latency bound. Orchestration only: every side effect is an
+ * activity. Several flushes may run at once, never two with the same email.
+ *
+ * Nothing is lost: updates are in history once signalled; flushes retry transient errors forever; a
+ * configuration error (token, scopes, mapping) pauses the stream with the updates kept; any other final
+ * error stores the batch as rejections. History stays bounded: the run continues as new (after its
+ * flushes and handlers finish) carrying buffer and counters, the buffer split over several payloads.
+ */
+import {
+  ActivityFailure, allHandlersFinished, ApplicationFailure, CancellationScope, condition, continueAsNew, defineQuery, defineSignal,
+  isCancellation, proxyActivities, setCurrentDetails, setHandler, workflowInfo, type ActivityOptions,
+} from '@temporalio/workflow';
+import type { RetryPolicy } from '@temporalio/common';
+import type { Activities } from '../activities';
+import { chunkForCarry, StreamBuffer } from '../src/streaming/buffer';
+import {
+  addFlushCounts, DEFAULT_STREAM_OPTIONS, emptyStreamCounters, resolveStreamOptions,
+  type BufferedUpdate, type FlushCounts, type ProfilesSignal, type StreamInput, type StreamOptions, type StreamStats,
+} from '../src/streaming/types';
+import { NON_RETRYABLE_TYPES } from './types';
+
+export const profilesSignal = defineSignal<[ProfilesSignal]>('profiles');
+export const pauseStreamSignal = defineSignal<[{ reason?: string }?]>('pauseStream');
+export const resumeStreamSignal = defineSignal('resumeStream');
+export const configureStreamSignal = defineSignal<[Partial<StreamOptions>]>('configureStream');
+export const streamStatsQuery = defineQuery<StreamStats>('streamStats');
+
+/** Final failures that mean "fix the destination": pause (updates kept) instead of rejecting the batch. */
+const PAUSE_ON = new Set(['HubSpotAuthFailed', 'HubSpotMissingScopes', 'HubSpotMappingInvalid', 'HubSpotPropertyConflict', 'DestinationNotFound', 'StreamNotConfigured']);
+
+const flushRetry: RetryPolicy = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '30 seconds',
+  // Unlimited attempts: transient HubSpot errors, rate limits and the daily limit are waited out.
+  nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES] as string[],
+};
+
+const rejectOptions: ActivityOptions = { startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second', maximumInterval: '30 seconds' } };
+
+function failureOf(err: unknown): { type: string; message: string } | undefined {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return { type: err.cause.type ?? 'ActivityFailed', message: err.cause.message };
+  return undefined;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+export async function destinationStream(input: StreamInput, ...carried: BufferedUpdate[][]): Promise<void> {
+  const { destinationId, carry } = input;
+  let opts = resolveStreamOptions(DEFAULT_STREAM_OPTIONS, input.options);
+  let counters = carry?.counters ?? emptyStreamCounters();
+  let paused = carry?.paused ?? false;
+  let pausedReason = carry?.pausedReason;
+  let nextSeq = carry?.nextSeq ?? 1;
+  let lastFlushAt = carry?.lastFlushAt;
+  const startedAt = carry?.startedAt ?? new Date().toISOString();
+  const runs = (carry?.runsSoFar ?? 0) + 1;
+  // Rejection keys must stay unique if the stream is ever started afresh (new chain, new prefix).
+  const keyPrefix = workflowInfo().firstExecutionRunId.slice(0, 8);
+
+  const buffer = new StreamBuffer(carried.flat());
+  const flights = new Map<number, { scope: CancellationScope; size: number; oldest: number }>();
+  let flightSeq = 0;
+  let inFlight = 0;
+  /** Bumped by events the main loop must react to (pause, resume, options, a flush ending). */
+  let wake = 0;
+  let draining = false;
+
+  const acts = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes' });
+
+  setHandler(profilesSignal, ({ at, updates }) => {
+    const r = Math.min(at, Date.now());
+    for (const u of updates) {
+      counters.received++;
+      const outcome = buffer.add({ ...u, n: nextSeq++, r });
+      if (outcome === 'merged') counters.merged++;
+      else if (outcome === 'stale') counters.stale++;
+    }
+  });
+  setHandler(pauseStreamSignal, (p) => {
+    paused = true;
+    pausedReason = p?.reason ?? 'Paused by an operator';
+    wake++;
+  });
+  setHandler(resumeStreamSignal, () => {
+    paused = false;
+    pausedReason = undefined;
+    wake++;
+  });
+  setHandler(configureStreamSignal, (change) => {
+    opts = resolveStreamOptions(opts, change);
+    wake++;
+  });
+
+  const oldestPending = (): number | undefined => {
+    let oldest = buffer.oldestAt();
+    for (const f of flights.values()) if (oldest === undefined || f.oldest < oldest) oldest = f.oldest;
+    return oldest;
+  };
+  const stats = (): StreamStats => {
+    const oldest = oldestPending();
+    return {
+      ...counters,
+      destinationId,
+      state: draining ? 'draining' : paused ? 'paused' : 'running',
+      ...(pausedReason ? { pausedReason } : {}),
+      buffered: buffer.size,
+      inFlight,
+      flushesInFlight: flights.size,
+      ...(oldest !== undefined ? { oldestBufferedAt: new Date(oldest).toISOString() } : {}),
+      ...(lastFlushAt ? { lastFlushAt } : {}),
+      options: opts,
+      runs,
+      historyLength: workflowInfo().historyLength,
+      startedAt,
+    };
+  };
+  setHandler(streamStatsQuery, stats);
+
+  const showDetails = () => {
+    const s = stats();
+    const lines = [
+      `Destination \`${destinationId}\` · ${s.state}${pausedReason ? ` (${pausedReason})` : ''} · run ${runs}`,
+      `Received ${s.received} · sent ${s.sent} · rejected ${s.rejected} · ignored ${s.ignored} · merged ${s.merged} · stale ${s.stale}`,
+      `Buffered ${s.buffered} · in flight ${s.inFlight} (${plural(s.flushesInFlight, 'flush')}) · flushes ${s.flushes}${lastFlushAt ? ` · last ${lastFlushAt}` : ''}`,
+      `Latency bound ${opts.maxLatencyMs} ms · batch ${opts.batchSize} · ≤ ${opts.maxConcurrentFlushes} flushes at once`,
+    ];
+    if (s.rejected) lines.push(`Rejections: ${Object.entries(s.rejectedByReason).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    setCurrentDetails(lines.join('\n\n'));
+  };
+
+  const settle = (batch: BufferedUpdate[], counts: FlushCounts) => {
+    buffer.release(batch);
+    inFlight -= batch.length;
+    counters = addFlushCounts(counters, counts);
+    counters.flushes++;
+    lastFlushAt = new Date().toISOString();
+  };
+  /** A batch that was not sent goes back to the buffer, under the same merge rules. */
+  const giveBack = (batch: BufferedUpdate[]) => {
+    buffer.release(batch);
+    inFlight -= batch.length;
+    const { merged, stale } = buffer.restore(batch);
+    counters.merged += merged;
+    counters.stale += stale;
+  };
+  const pause = (reason: string) => {
+    paused = true;
+    pausedReason = reason;
+  };
+
+  async function runFlush(batch: BufferedUpdate[]): Promise<void> {
+    const input = { destinationId, keyPrefix, updates: batch };
+    try {
+      const counts = await acts.flushStreamBatch.executeWithOptions(
+        { startToCloseTimeout: '10 minutes', heartbeatTimeout: opts.heartbeatTimeoutMs, retry: flushRetry, summary: `Flush ${plural(batch.length, 'update')} to HubSpot` },
+        [input],
+      );
+      settle(batch, counts);
+      return;
+    } catch (err) {
+      if (isCancellation(err)) return giveBack(batch);
+      const failure = failureOf(err);
+      if (!failure || PAUSE_ON.has(failure.type)) {
+        giveBack(batch);
+        return pause(failure ? `${failure.type}: ${failure.message}` : 'A flush failed unexpectedly; see the Web UI');
+      }
+      try {
+        const counts = await acts.rejectStreamBatch.executeWithOptions(
+          { ...rejectOptions, summary: `Store ${plural(batch.length, 'update')} as rejected (${failure.type})` },
+          [{ ...input, reason: { code: failure.type, message: failure.message } }],
+        );
+        settle(batch, counts);
+      } catch (err2) {
+        giveBack(batch);
+        if (!isCancellation(err2)) pause('Storing rejected updates failed; see the Web UI');
+      }
+    }
+  }
+
+  const startFlush = () => {
+    const batch = buffer.take(opts.batchSize);
+    const id = ++flightSeq;
+    const scope = new CancellationScope();
+    flights.set(id, { scope, size: batch.length, oldest: Math.min(...batch.map((u) => u.r)) });
+    inFlight += batch.length;
+    void scope.run(() => runFlush(batch)).finally(() => {
+      flights.delete(id);
+      wake++;
+    });
+  };
+
+  const shouldContinueAsNew = () => {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength >= opts.maxHistoryEvents;
+  };
+  const dueAt = () => {
+    if (paused) return Infinity;
+    const oldest = buffer.oldestReadyAt();
+    return oldest === undefined ? Infinity : oldest + opts.maxLatencyMs;
+  };
+  const canFlush = () =>
+    !paused && !draining && flights.size < opts.maxConcurrentFlushes && buffer.readyCount > 0 && (buffer.readyCount >= opts.batchSize || dueAt() <= Date.now());
+
+  while (!shouldContinueAsNew()) {
+    if (canFlush()) {
+      startFlush();
+      continue;
+    }
+    showDetails();
+    const seen = wake;
+    const target = dueAt();
+    const now = Date.now();
+    if (target === Infinity || target <= now) {
+      // Nothing due, or due but every flush slot is taken: wait for a change, without a timer.
+      await condition(() => wake !== seen || canFlush() || (target === Infinity && dueAt() !== Infinity) || shouldContinueAsNew());
+    } else {
+      await condition(() => wake !== seen || canFlush() || dueAt() < target || shouldContinueAsNew(), target - now);
+    }
+  }
+
+  // Continue as new: let flushes finish (or cancel them: their updates go back to the buffer), then carry.
+  draining = true;
+  showDetails();
+  if (flights.size > 0 && !(await condition(() => flights.size === 0, opts.drainTimeoutMs))) {
+    for (const f of flights.values()) f.scope.cancel();
+    await condition(() => flights.size === 0);
+  }
+  await condition(allHandlersFinished);
+  const next: StreamInput = { destinationId, options: opts, carry: { counters, paused, pausedReason, nextSeq, runsSoFar: runs, startedAt, lastFlushAt } };
+  await continueAsNew<typeof destinationStream>(next, ...chunkForCarry(buffer.snapshot()));
+}
