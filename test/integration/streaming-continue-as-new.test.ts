@@ -1,0 +1,57 @@
+/**
+ * Bounded history: with a low history threshold the stream continues as new many times under load —
+ * also while paused with a large buffer to carry — and loses nothing: every email ends with its last value.
+ */
+import { createDestination, startStack, type TestStack } from '../helpers/stack';
+import { StreamLoad } from '../helpers/stream-load';
+import { activateAudience, AUD_A, expectBalanced, streamStats, waitIdle } from '../helpers/streaming';
+
+jest.setTimeout(120_000);
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startStack({ env: { STREAM_MAX_HISTORY_EVENTS: '100' } });
+});
+afterAll(async () => {
+  await stack?.close();
+});
+
+test('continue-as-new under load, with and without a carried buffer, loses nothing', async () => {
+  const { destinationId, portalId } = await createDestination(stack);
+  await activateAudience(stack, destinationId, AUD_A);
+  const load = new StreamLoad(stack, destinationId, AUD_A, 400);
+
+  // Running: 4 senders × 25 requests of 10 updates.
+  await Promise.all(Array.from({ length: 4 }, async () => {
+    for (let i = 0; i < 25; i++) await load.send(10);
+  }));
+  // Paused: the buffer grows (hundreds of emails) and has to be carried over several runs.
+  await stack.request({ method: 'POST', url: `/v1/destinations/${destinationId}/stream/pause` });
+  const runsBefore = (await streamStats(stack, destinationId)).runs;
+  for (let i = 0; i < 150; i++) await load.send(8);
+  const paused = await streamStats(stack, destinationId);
+  expect(paused.state).toBe('paused');
+  expect(paused.runs).toBeGreaterThan(runsBefore);
+  expect(paused.buffered).toBeGreaterThan(300);
+  await stack.request({ method: 'POST', url: `/v1/destinations/${destinationId}/stream/resume` });
+  await Promise.all(Array.from({ length: 2 }, async () => {
+    for (let i = 0; i < 20; i++) await load.send(10);
+  }));
+
+  expect(load.refused).toBe(0);
+  const s = await waitIdle(stack, destinationId, load.accepted, 60_000);
+  expect(s.received).toBe(load.accepted);
+  expect(s.runs).toBeGreaterThanOrEqual(5);
+  expect(s.rejected).toBe(0);
+  expectBalanced(s);
+  expect(load.mismatches(portalId)).toEqual([]);
+  expect(stack.sim.admin.contactCount(portalId)).toBe(400);
+
+  // Every run stayed far below Temporal's limits.
+  let runs = 0;
+  for await (const wf of stack.client.workflow.list({ query: `WorkflowId = '${s.workflowId}'` })) {
+    runs++;
+    expect(wf.historyLength).toBeLessThan(1000);
+  }
+  expect(runs).toBe(s.runs);
+});
