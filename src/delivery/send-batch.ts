@@ -24,6 +24,11 @@ export interface SendOptions {
   maxBackoffMs?: number;
   signal?: AbortSignal;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Send `objectWriteTraceId`s (default true). HubSpot documents per-record 207s for batch create only;
+   * without them a bad record fails its whole batch with 400 and bisection isolates it.
+   */
+  traceIds?: boolean;
 }
 
 /** HubSpot's 429 DAILY, surfaced so the caller can wait for the reset instead of burning retries. */
@@ -39,7 +44,9 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** Calls batch upsert, retrying what can be retried. Throws non-retryable errors and the last retryable one. */
-async function upsertWithRetry(client: HubSpotClient, inputs: ContactUpsertInput[], o: Required<Omit<SendOptions, 'signal'>> & { signal?: AbortSignal }): Promise<BatchUpsertResult> {
+type ResolvedOptions = Required<Omit<SendOptions, 'signal'>> & { signal?: AbortSignal };
+
+async function upsertWithRetry(client: HubSpotClient, inputs: ContactUpsertInput[], o: ResolvedOptions): Promise<BatchUpsertResult> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await client.batchUpsertContacts(inputs);
@@ -55,8 +62,8 @@ async function upsertWithRetry(client: HubSpotClient, inputs: ContactUpsertInput
   }
 }
 
-function toInput(c: PreparedContact, traceId: string): ContactUpsertInput {
-  return { id: c.email, idProperty: 'email', properties: c.properties, objectWriteTraceId: traceId };
+function toInput(c: PreparedContact, traceId: string | undefined): ContactUpsertInput {
+  return { id: c.email, idProperty: 'email', properties: c.properties, ...(traceId === undefined ? {} : { objectWriteTraceId: traceId }) };
 }
 
 function hubspotReason(code: string | undefined, message: string, field?: string): RejectionReason {
@@ -64,7 +71,8 @@ function hubspotReason(code: string | undefined, message: string, field?: string
 }
 
 export async function sendBatch(client: HubSpotClient, contacts: PreparedContact[], options: SendOptions = {}): Promise<BatchOutcome> {
-  const o = {
+  const o: ResolvedOptions = {
+    traceIds: options.traceIds ?? true,
     maxAttempts: options.maxAttempts ?? 6,
     baseBackoffMs: options.baseBackoffMs ?? 500,
     maxBackoffMs: options.maxBackoffMs ?? 8000,
@@ -79,14 +87,14 @@ export async function sendBatch(client: HubSpotClient, contacts: PreparedContact
 async function sendIsolating(
   client: HubSpotClient,
   contacts: PreparedContact[],
-  o: Required<Omit<SendOptions, 'signal'>> & { signal?: AbortSignal },
+  o: ResolvedOptions,
   outcome: BatchOutcome,
   retryUnconfirmed: boolean,
 ): Promise<void> {
   if (contacts.length === 0) return;
   let result: BatchUpsertResult;
   try {
-    result = await upsertWithRetry(client, contacts.map((c, i) => toInput(c, String(i))), o);
+    result = await upsertWithRetry(client, contacts.map((c, i) => toInput(c, o.traceIds ? String(i) : undefined)), o);
   } catch (err) {
     if (err instanceof HubSpotApiError && err.kind === 'validation') {
       if (contacts.length === 1) {

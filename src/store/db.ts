@@ -14,6 +14,8 @@ export interface Db {
   readonly dialect: Dialect;
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   exec(sql: string): Promise<void>;
+  /** Runs DDL statements as one transaction that concurrent starters (several hosts) take turns on. */
+  migrate(statements: string[]): Promise<void>;
   /**
    * Atomic read-modify-write of one text value in the `kv_locked` table, serialised across processes
    * (SQLite: BEGIN IMMEDIATE; PostgreSQL: SELECT ... FOR UPDATE). `fn` is synchronous on purpose: no
@@ -69,6 +71,12 @@ class SqliteDb implements Db {
     this.db.exec(sql);
   }
 
+  async migrate(statements: string[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const sql of statements) this.db.exec(sql);
+    }).immediate();
+  }
+
   async updateLocked<T>(key: string, fn: (current: string | undefined) => { next: string; result: T }): Promise<T> {
     const select = this.prepare('SELECT v FROM kv_locked WHERE k = ?');
     const upsert = this.prepare('INSERT INTO kv_locked (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v');
@@ -91,7 +99,28 @@ class PgDb implements Db {
   private readonly ready: Promise<void>;
 
   constructor(private readonly pool: Pool) {
-    this.ready = pool.query('CREATE TABLE IF NOT EXISTS kv_locked (k TEXT PRIMARY KEY, v TEXT NOT NULL)').then(() => undefined);
+    this.ready = this.lockedDdl(['CREATE TABLE IF NOT EXISTS kv_locked (k TEXT PRIMARY KEY, v TEXT NOT NULL)']);
+  }
+
+  /** CREATE ... IF NOT EXISTS races between sessions in PostgreSQL: serialise DDL with an advisory lock. */
+  private async lockedDdl(statements: string[]): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('hubspot-destination-ddl'))");
+      for (const sql of statements) await client.query(sql);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async migrate(statements: string[]): Promise<void> {
+    await this.ready;
+    await this.lockedDdl(statements);
   }
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {

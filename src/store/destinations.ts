@@ -85,12 +85,33 @@ export class DestinationStore {
     );
   }
 
+  /** Updates config and token. Alert subscriptions change only through `changeAlerts` (so no update can drop one). */
   async update(d: DestinationRecord): Promise<void> {
     await this.db.query(
       `UPDATE destinations SET name = $2, description = $3, base_url = $4, sealed_token = $5, portal_id = $6, time_zone = $7,
-         mapping_json = $8, alerts_json = $9, updated_at = $10 WHERE id = $1`,
-      [d.id, d.name, d.description ?? null, d.baseUrl, d.sealedToken, d.portalId, d.timeZone, JSON.stringify(d.mapping), JSON.stringify(d.alerts), d.updatedAt],
+         mapping_json = $8, updated_at = $9 WHERE id = $1`,
+      [d.id, d.name, d.description ?? null, d.baseUrl, d.sealedToken, d.portalId, d.timeZone, JSON.stringify(d.mapping), d.updatedAt],
     );
+  }
+
+  /**
+   * Read-modify-write of a destination's alert subscriptions, safe across API processes: the write only
+   * lands if the list is still what was read (compare-and-set), else it is read and applied again.
+   * Returns the new list and `fn`'s result, or undefined when the destination does not exist.
+   */
+  async changeAlerts<T>(id: string, fn: (alerts: AlertSubscription[]) => { alerts: AlertSubscription[]; result: T }): Promise<{ alerts: AlertSubscription[]; result: T } | undefined> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const rows = await this.db.query<{ alerts_json: string }>('SELECT alerts_json FROM destinations WHERE id = $1', [id]);
+      if (!rows[0]) return undefined;
+      const before = rows[0].alerts_json;
+      const out = fn(JSON.parse(before) as AlertSubscription[]);
+      const written = await this.db.query<{ id: string }>(
+        'UPDATE destinations SET alerts_json = $2 WHERE id = $1 AND alerts_json = $3 RETURNING id',
+        [id, JSON.stringify(out.alerts), before],
+      );
+      if (written.length) return out;
+    }
+    throw new Error(`Alert subscriptions of destination ${id} kept changing; try again.`);
   }
 
   async get(id: string): Promise<DestinationRecord | undefined> {

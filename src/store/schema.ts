@@ -57,5 +57,5 @@ export async function migrate(db: Db): Promise<void> {
       PRIMARY KEY (destination_id, email_hash)
     )`,
   ];
-  for (const sql of statements) await db.exec(sql);
+  await db.migrate(statements);
 }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Runtime, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import type { Logger as TemporalLogger } from '@temporalio/common';
 import type { InjectOptions, Response as LightMyRequestResponse } from 'light-my-request';
@@ -27,7 +27,8 @@ let runtimeInstalled = false;
 export function quietRuntime(logger: TemporalLogger = new DefaultLogger('ERROR')): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger }); // a test may install its own (capturing) logger by calling this first
+  // A test may install its own (capturing) logger by calling this first. Core (Rust) logs: errors only.
+  Runtime.install({ logger, telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }) } } });
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;

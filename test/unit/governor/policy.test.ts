@@ -1,0 +1,72 @@
+/** The rate governor's decision logic (pure): rolling window, header calibration, daily budget, search. */
+import { DEFAULT_POLICY, emptyState, markDailyExhausted, observe, reserve, type AccountRateState } from '../../../src/governor/policy';
+import { nextMidnightIn } from '../../../src/util/time-zone';
+
+const policy = { ...DEFAULT_POLICY, marginMs: 0 };
+
+function take(state: AccountRateState, now: number, cls: 'standard' | 'search' = 'standard') {
+  return reserve(state, now, cls, policy);
+}
+
+test('allows max calls per window, then says when the oldest leaves it', () => {
+  let s = { ...emptyState(policy), max: 3 };
+  for (const t of [0, 100, 200]) {
+    const r = take(s, t);
+    expect(r.decision.ok).toBe(true);
+    s = r.state;
+  }
+  const blocked = take(s, 300);
+  expect(blocked.decision).toEqual({ ok: false, waitMs: 9700, reason: 'ten_second_window' });
+  expect(take(s, 10_001).decision.ok).toBe(true);
+});
+
+test('learns the window from HubSpot headers and logs calls it did not make (other apps on the account)', () => {
+  let s = emptyState(policy);
+  s = observe(s, 0, { status: 200, info: { max: 10, remaining: 4, intervalMs: 10_000 } }, policy);
+  expect(s.max).toBe(10);
+  expect(s.calls).toHaveLength(6); // HubSpot saw 6 calls in the window; we logged none
+  for (let i = 0; i < 4; i++) s = take(s, 1).state;
+  expect(take(s, 2).decision.ok).toBe(false);
+});
+
+test('headers never shrink our own log (calls in flight are not yet counted by HubSpot)', () => {
+  let s = emptyState(policy);
+  for (let i = 0; i < 5; i++) s = take(s, i).state;
+  s = observe(s, 10, { status: 200, info: { max: 100, remaining: 99 } }, policy);
+  expect(s.calls).toHaveLength(5);
+});
+
+test('an unexpected ten-secondly 429 fills the window and honours Retry-After', () => {
+  let s = take(emptyState(policy), 0).state;
+  s = observe(s, 50, { status: 429, policy: 'TEN_SECONDLY_ROLLING', info: { max: 100, remaining: 0 }, retryAfterMs: 2000 }, policy);
+  const r = take(s, 100);
+  expect(r.decision).toMatchObject({ ok: false, reason: 'backoff', waitMs: 1950 });
+  expect(take(s, 2100).decision).toMatchObject({ ok: false, reason: 'ten_second_window' });
+});
+
+test('daily budget: gone when Daily-Remaining minus calls since reaches zero; unknown reset until told', () => {
+  let s = observe(emptyState(policy), 0, { status: 200, info: { daily: 100, dailyRemaining: 2 } }, policy);
+  s = take(s, 1).state;
+  s = take(s, 2).state;
+  expect(take(s, 3).decision).toEqual({ ok: false, reason: 'daily' });
+  s = markDailyExhausted(s, 50_000);
+  expect(take(s, 4).decision).toEqual({ ok: false, reason: 'daily', dailyExhaustedUntil: 50_000 });
+  expect(take(s, 50_001).decision.ok).toBe(true); // after the reset the old observation is forgotten
+});
+
+test('search has its own per-second limit, and counts toward the ten-second window', () => {
+  let s = emptyState(policy);
+  for (let i = 0; i < policy.searchPerSecond; i++) s = take(s, i, 'search').state;
+  expect(take(s, 10, 'search').decision).toMatchObject({ ok: false, reason: 'search_window' });
+  expect(take(s, 10, 'standard').decision.ok).toBe(true);
+  expect(take(s, 1001, 'search').decision.ok).toBe(true);
+});
+
+test('next midnight in the portal time zone', () => {
+  const now = Date.parse('2026-11-28T11:00:00Z');
+  expect(new Date(nextMidnightIn('US/Eastern', now)).toISOString()).toBe('2026-11-29T05:00:00.000Z');
+  expect(new Date(nextMidnightIn('Asia/Kolkata', now)).toISOString()).toBe('2026-11-28T18:30:00.000Z');
+  expect(new Date(nextMidnightIn('Not/AZone', now)).toISOString()).toBe('2026-11-29T00:00:00.000Z');
+  // Across the US spring-forward change.
+  expect(new Date(nextMidnightIn('US/Eastern', Date.parse('2026-03-08T12:00:00Z'))).toISOString()).toBe('2026-03-09T04:00:00.000Z');
+});
