@@ -5,6 +5,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { RateGovernor } from '../src/governor/governor';
+import type { WaitInfo } from '../src/governor/governor';
 import { HubSpotClient, type HubSpotCallEvent } from '../src/hubspot/client';
 import { HubSpotApiError } from '../src/hubspot/errors';
 import type { Sealer } from '../src/secrets/sealer';
@@ -17,6 +18,8 @@ export interface HubSpotAccessDeps {
   governor: RateGovernor;
   requestTimeoutMs: number;
   onCall?: (e: HubSpotCallEvent) => void;
+  /** Every wait for the account's rate budget (metrics). */
+  onRateWait?: (w: WaitInfo) => void;
 }
 
 export const accountKeyOf = (portalId: number): string => `portal:${portalId}`;
@@ -37,7 +40,7 @@ export function clientFor(deps: HubSpotAccessDeps, d: Pick<DestinationRecord, 'i
     accountKey: accountKeyOf(d.portalId),
     signal: extra.signal,
     onCall: deps.onCall,
-    onRateWait: extra.onRateWait,
+    onRateWait: extra.onRateWait ?? deps.onRateWait,
   });
 }
 

@@ -28,6 +28,8 @@ import {
 } from '../workflows/types';
 import { accountKeyOf, classified, clientFor, loadDestination, toFailure, tokenContext, type HubSpotAccessDeps } from './hubspot-access';
 import { createStreamActivities } from './streaming';
+import { createAlertActivities, type AlertActivityDeps } from './alerts';
+import type { ServiceMetrics } from '../src/metrics/service-metrics';
 import type { StreamMemory } from '../src/streaming/memory';
 
 export interface SourceReader {
@@ -45,6 +47,12 @@ export interface ActivityDeps extends HubSpotAccessDeps {
   propertyCache?: PropertyCache;
   /** Ordering memory of streamed updates (needed by the stream's flush activity). */
   streamMemory?: StreamMemory;
+  /** The service's Prometheus metrics (src/metrics); contacts are counted when a page succeeds. */
+  metrics?: ServiceMetrics;
+  /** Alerts: Web UI link base, webhook host allow-list, timeout (activities/alerts.ts). */
+  webUi?: AlertActivityDeps['webUi'];
+  alertAllowedHosts?: string[];
+  alertTimeoutMs?: number;
 }
 
 export interface ProcessPageInput {
@@ -247,6 +255,7 @@ export function createActivities(deps: ActivityDeps) {
         });
         const broken = accountingError(counts);
         if (broken) throw ApplicationFailure.create({ type: 'AccountingError', nonRetryable: true, message: `Page at line ${input.cursor.line} does not balance: ${broken}.` });
+        deps.metrics?.recordContacts('batch', counts);
         return { next: page.next, done: page.done, counts };
       } catch (err) {
         if ((err instanceof DailyBudgetExhaustedError || err instanceof DailyLimitHitError) && d && client) {
@@ -289,7 +298,11 @@ export function createActivities(deps: ActivityDeps) {
       return { storedRejections: stored };
     },
   };
-  return { ...activities, ...createStreamActivities(deps, { cache, cacheKey, ensureAudienceProperty: activities.ensureAudienceProperty }) };
+  return {
+    ...activities,
+    ...createStreamActivities(deps, { cache, cacheKey, ensureAudienceProperty: activities.ensureAudienceProperty }),
+    ...createAlertActivities(deps),
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -17,7 +17,7 @@ const bool = z
   .default('')
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
-const EnvSchema = z.object({
+export const EnvSchema = z.object({
   DATA_DIR: z.string().default('data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
@@ -70,6 +70,12 @@ const EnvSchema = z.object({
   ACTIVATION_HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
   ACTIVATION_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).max(40_000).default(2000),
   METRICS_PORT: port.optional(),
+  /** Where the worker's metrics server listens (0.0.0.0 in containers; docs/operations.md). */
+  METRICS_HOST: z.string().default('127.0.0.1'),
+
+  // Alerts: webhook hosts a destination may subscribe (exact host or `*.domain`); empty = any host that is
+  // not link-local/metadata (docs/operations.md#alerts).
+  ALERT_WEBHOOK_ALLOWED_HOSTS: csv,
 
   // Streaming (POST /v1/destinations/:id/profiles): defaults for each destination's stream workflow.
   STREAM_MAX_LATENCY_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
@@ -129,8 +135,10 @@ export interface Config {
     heartbeatTimeoutMs: number;
     maxHistoryEvents: number;
     metricsPort?: number;
+    metricsHost: string;
     workflowBundlePath?: string;
   };
+  alerts: { allowedHosts: string[] };
   stream: {
     maxLatencyMs: number;
     batchSize: number;
@@ -206,8 +214,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       heartbeatTimeoutMs: e.ACTIVATION_HEARTBEAT_TIMEOUT_MS,
       maxHistoryEvents: e.ACTIVATION_MAX_HISTORY_EVENTS,
       metricsPort: e.METRICS_PORT,
+      metricsHost: e.METRICS_HOST,
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     },
+    alerts: { allowedHosts: e.ALERT_WEBHOOK_ALLOWED_HOSTS },
     stream: {
       maxLatencyMs: e.STREAM_MAX_LATENCY_MS,
       batchSize: e.STREAM_BATCH_SIZE,

@@ -7,6 +7,8 @@ import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './logger';
+import { freePort, startMetricsServer, type MetricsServer } from './metrics/server';
+import { serviceMetrics, type ServiceMetrics } from './metrics/service-metrics';
 import { createServices, type Services } from './runtime/services';
 import { connectWorker } from './temporal/connection';
 import { createDataConverter } from './temporal/data-converter';
@@ -22,8 +24,9 @@ export interface RunningWorker {
   shutdown(): Promise<void>;
 }
 
-export async function createWorker(config: Config, options: { logger?: Logger; workerOptions?: Partial<WorkerOptions>; services?: Services } = {}): Promise<RunningWorker> {
+export async function createWorker(config: Config, options: { logger?: Logger; workerOptions?: Partial<WorkerOptions>; services?: Services; metrics?: ServiceMetrics } = {}): Promise<RunningWorker> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'worker' });
+  const metrics = options.metrics ?? serviceMetrics();
   const services = options.services ?? (await createServices(config));
   const connection = await connectWorker(config);
   const activities = createActivities({
@@ -38,6 +41,11 @@ export async function createWorker(config: Config, options: { logger?: Logger; w
     defaultConcurrency: config.worker.upsertConcurrency,
     streamMemory: services.streamMemory,
     logger,
+    metrics,
+    onCall: metrics.onHubSpotCall,
+    onRateWait: metrics.onRateWait,
+    webUi: { url: config.temporal.uiUrl, namespace: config.temporal.namespace },
+    alertAllowedHosts: config.alerts.allowedHosts,
   });
   const worker = await Worker.create({
     connection,
@@ -66,14 +74,30 @@ export async function createWorker(config: Config, options: { logger?: Logger; w
   };
 }
 
+/**
+ * Installs the Temporal runtime (logs through pino) and, with METRICS_PORT, serves `GET /metrics` on
+ * METRICS_HOST:METRICS_PORT: the service's metrics followed by the SDK's, whose Prometheus exporter
+ * gets a free loopback port of its own (src/metrics/server.ts).
+ */
+export async function installRuntimeWithMetrics(config: Config, logger: Logger): Promise<MetricsServer | undefined> {
+  if (config.worker.metricsPort === undefined) {
+    installTemporalRuntime(logger);
+    return undefined;
+  }
+  const sdkPort = await freePort();
+  installTemporalRuntime(logger, { metricsBindAddress: `127.0.0.1:${sdkPort}` });
+  return startMetricsServer({ host: config.worker.metricsHost, port: config.worker.metricsPort, metrics: serviceMetrics(), sdkMetricsUrl: `http://127.0.0.1:${sdkPort}/metrics` });
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
-  installTemporalRuntime(logger);
+  const metricsServer = await installRuntimeWithMetrics(config, logger);
   const running = await createWorker(config, { logger });
-  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker started');
+  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metrics: metricsServer?.url }, 'worker started');
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void running.shutdown());
   await running.done;
+  await metricsServer?.close();
   logger.info('worker stopped');
 }
 

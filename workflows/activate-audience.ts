@@ -8,11 +8,12 @@
  */
 import {
   ActivityFailure, allHandlersFinished, ApplicationFailure, CancellationScope, condition, continueAsNew, ContinueAsNew, defineQuery,
-  isCancellation, proxyActivities, setCurrentDetails, setHandler, sleep, upsertSearchAttributes, workflowInfo,
+  isCancellation, patched, proxyActivities, setCurrentDetails, setHandler, sleep, upsertSearchAttributes, workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
+import type { AlertEvent, AlertEventName } from '../src/alerts/events';
 import { addCounts, emptyCounts } from '../src/delivery/counts';
 import { START_CURSOR } from '../src/members/types';
 import { ActivationStatusKey, AudienceIdKey, DestinationIdKey, type ActivationStatusValue } from '../src/temporal/search-attributes';
@@ -20,6 +21,7 @@ import {
   DAILY_LIMIT_FAILURE, NON_RETRYABLE_TYPES,
   type ActivationCarry, type ActivationInput, type ActivationPhase, type ActivationProgress, type ActivationSummary, type DailyLimitDetails,
 } from './types';
+import { emitAlert } from './alerts';
 
 export const progressQuery = defineQuery<ActivationProgress>('progress');
 
@@ -75,6 +77,17 @@ export async function activateAudience(input: ActivationInput): Promise<Activati
     setCurrentDetails(lines.join('\n\n'));
   };
 
+  // Alerts (workflows/alerts.ts): delivered by abandoned child workflows; never delay or fail the run.
+  const alert = async (type: AlertEventName, key: string, extra: Partial<AlertEvent> = {}): Promise<void> => {
+    if (!patched('alerts-v1')) return;
+    const { workflowId, runId } = workflowInfo();
+    const { received, upserted, created, updated, rejected, skipped, rejectedByReason } = counts;
+    await emitAlert({
+      type, destinationId, activationId, audience, workflowId, runId, occurredAt: new Date().toISOString(),
+      counts: { received, upserted, created, updated, rejected, skipped, rejectedByReason }, totalRecords: carry?.totalRecords, ...extra,
+    }, key);
+  };
+
   // Set on every run: workflows started without them (e.g. by hand) are still findable.
   upsertSearchAttributes([
     { key: DestinationIdKey, value: destinationId },
@@ -84,6 +97,7 @@ export async function activateAudience(input: ActivationInput): Promise<Activati
 
   try {
     if (!carry) {
+      await alert('activation.started', 'started', { status: 'running' });
       phase = 'validating';
       showDetails();
       await acts.validateConnection.executeWithOptions({ ...setupOptions, summary: 'Check the HubSpot token and its scopes' }, [{ destinationId }]);
@@ -121,6 +135,7 @@ export async function activateAudience(input: ActivationInput): Promise<Activati
         waitReason = "HubSpot's daily API limit is used up";
         setStatus('WaitingDailyLimit');
         showDetails();
+        await alert('activation.waiting_daily_limit', `waiting-${Date.parse(details.resetsAt)}`, { status: 'waiting', waitingUntil: details.resetsAt });
         const waitMs = Math.max(1000, Date.parse(details.resetsAt) - Date.now() + 1000);
         await sleep(waitMs, { summary: `Wait for HubSpot's daily limit to reset at ${details.resetsAt}` });
         phase = 'sending';
@@ -148,6 +163,7 @@ export async function activateAudience(input: ActivationInput): Promise<Activati
     phase = 'completed';
     setStatus(status === 'completed' ? 'Completed' : 'CompletedWithRejections');
     showDetails();
+    await alert(status === 'completed' ? 'activation.completed' : 'activation.completed_with_rejections', 'completed', { status });
     return {
       activationId, destinationId, audience, status,
       received: counts.received, upserted: counts.upserted, created: counts.created, updated: counts.updated,
@@ -169,6 +185,7 @@ export async function activateAudience(input: ActivationInput): Promise<Activati
     showDetails();
     // Surface the activity's own message (what to fix) as the workflow's failure.
     const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
+    await alert('activation.failed', 'failed', { status: 'failed', failure: { type: cause?.type ?? (err as Error).name, message: (cause ?? (err as Error)).message } });
     if (cause) throw ApplicationFailure.create({ type: cause.type ?? 'ActivationFailed', message: cause.message, nonRetryable: true, details: cause.details as unknown[] | undefined });
     throw err;
   }

@@ -23,6 +23,9 @@ import { registerActivationRoutes } from './routes/activations';
 import { registerDestinationRoutes } from './routes/destinations';
 import { registerUploadRoutes } from './routes/uploads';
 import { registerStreamRoutes } from './routes/stream';
+import { registerAlertRoutes } from './routes/alerts';
+import { registerApiMetrics } from './metrics';
+import { serviceMetrics, type ServiceMetrics } from '../metrics/service-metrics';
 
 export interface ApiDeps {
   config: Config;
@@ -31,6 +34,8 @@ export interface ApiDeps {
   logger: Logger;
   /** The codec the codec server uses; default: the configured codec keys. */
   codec?: PayloadCodec;
+  /** Prometheus metrics of this process; default: the process-wide registry. */
+  metrics?: ServiceMetrics;
 }
 
 export type Api = FastifyInstance;
@@ -87,12 +92,14 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  registerApiMetrics(app, deps.metrics ?? serviceMetrics());
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
   registerDestinationRoutes(typed, deps);
   registerActivationRoutes(typed, deps);
   registerUploadRoutes(typed, deps);
   registerStreamRoutes(typed, deps);
+  registerAlertRoutes(typed, deps);
   registerCodecRoutes(typed, { config: deps.config, codec: deps.codec ?? createCodec(deps.config) });
   return app;
 }

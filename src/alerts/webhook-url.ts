@@ -1,0 +1,83 @@
+/**
+ * Which webhook URLs a destination may subscribe, and which addresses a delivery may connect to.
+ *
+ * Rules (docs/operations.md#alerts):
+ *  - http or https only, no user:password in the URL (the HMAC signature authenticates us);
+ *  - never link-local, metadata or unspecified/multicast addresses (169.254.0.0/16 with the cloud
+ *    metadata service 169.254.169.254, fe80::/10, fd00:ec2::254, 100.100.100.200, 0.0.0.0, ::,
+ *    metadata.google.internal ...): checked on the URL when subscribing and again on every address DNS
+ *    returns at delivery time, so a name that later resolves there is refused too;
+ *  - when ALERT_WEBHOOK_ALLOWED_HOSTS is set, only those hosts (`hooks.example.com`, or `*.example.com`
+ *    for subdomains). Unset, private and loopback receivers are allowed (on-premises alert relays).
+ */
+import net from 'node:net';
+import { AppError } from '../errors';
+
+const BLOCKED_HOSTNAMES = new Set([
+  'metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data', 'instance-data.ec2.internal', 'metadata.azure.internal',
+]);
+
+function ipv4ToInt(ip: string): number {
+  return ip.split('.').reduce((acc, part) => (acc << 8) + Number(part), 0) >>> 0;
+}
+
+function inV4(ip: string, cidr: string): boolean {
+  const [base, bits] = cidr.split('/') as [string, string];
+  const mask = Number(bits) === 0 ? 0 : (~0 << (32 - Number(bits))) >>> 0;
+  return (ipv4ToInt(ip) & mask) === (ipv4ToInt(base) & mask);
+}
+
+const BLOCKED_V4 = ['0.0.0.0/8', '169.254.0.0/16', '100.100.100.200/32', '224.0.0.0/4', '240.0.0.0/4'];
+
+/** True for addresses a webhook delivery must never reach. */
+export function isBlockedAddress(address: string): boolean {
+  let ip = address.replace(/^\[|\]$/g, '').toLowerCase();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(ip);
+  if (mapped) ip = mapped[1]!;
+  if (net.isIPv4(ip)) return BLOCKED_V4.some((c) => inV4(ip, c));
+  if (net.isIPv6(ip)) {
+    if (ip === '::' || ip === 'fd00:ec2::254') return true;
+    const first = parseInt(ip.split(':')[0] || '0', 16);
+    if ((first & 0xffc0) === 0xfe80) return true; // link-local fe80::/10
+    if ((first & 0xff00) === 0xff00) return true; // multicast ff00::/8
+    return false;
+  }
+  return false;
+}
+
+function hostAllowed(host: string, allowedHosts: string[]): boolean {
+  if (!allowedHosts.length) return true;
+  return allowedHosts.some((a) => {
+    const rule = a.toLowerCase();
+    return rule.startsWith('*.') ? host.endsWith(rule.slice(1)) && host.length > rule.length - 1 : host === rule;
+  });
+}
+
+/** The host part of a URL, for messages and logs (paths and queries may hold a receiver's secret). */
+export function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'invalid-url';
+  }
+}
+
+/** Throws `ALERT_URL_NOT_ALLOWED` (422) when the URL may not be subscribed. */
+export function assertWebhookUrl(url: string, allowedHosts: string[]): URL {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new AppError('ALERT_URL_NOT_ALLOWED', 'The webhook URL is not a valid absolute URL.');
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new AppError('ALERT_URL_NOT_ALLOWED', 'The webhook URL must use http or https.');
+  if (u.username || u.password) throw new AppError('ALERT_URL_NOT_ALLOWED', 'The webhook URL must not carry credentials; verify the X-Destination-Signature header instead.');
+  const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.$/, '');
+  if (BLOCKED_HOSTNAMES.has(host) || isBlockedAddress(host)) {
+    throw new AppError('ALERT_URL_NOT_ALLOWED', `Webhooks cannot be sent to ${host}: link-local and cloud metadata addresses are blocked.`);
+  }
+  if (!hostAllowed(host, allowedHosts)) {
+    throw new AppError('ALERT_URL_NOT_ALLOWED', `Webhook host ${host} is not in ALERT_WEBHOOK_ALLOWED_HOSTS (${allowedHosts.join(', ')}).`);
+  }
+  return u;
+}
