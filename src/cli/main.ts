@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { ApiClient, CliError } from './api-client';
 import { registerActivationCommands } from './commands/activations';
 import { registerDestinationCommands } from './commands/destinations';
+import { registerStreamCommands } from './commands/stream';
 
 export function buildProgram(): Command {
   const program = new Command('hubspot-destination')
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   };
   registerDestinationCommands(program, api);
   registerActivationCommands(program, api);
+  registerStreamCommands(program, api);
   return program;
 }
 

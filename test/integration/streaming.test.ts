@@ -4,8 +4,9 @@
  * activated, exits, pause/resume, rejections and accounting.
  */
 import { audiencePropertyName } from '../../src/mapping/audience-property';
+import { buildProgram } from '../../src/cli/main';
 import { UPSERT_ROUTE } from '../helpers/activation';
-import { createDestination, startStack, waitFor, type TestStack } from '../helpers/stack';
+import { createDestination, startStack, TEST_API_KEY, waitFor, type TestStack } from '../helpers/stack';
 import {
   activateAudience, AUD_A, AUD_B, AUD_OFF, expectBalanced, postProfiles, sendProfiles, streamStats, waitIdle, xdm,
 } from '../helpers/streaming';
@@ -174,4 +175,30 @@ test('invalid records are rejected, stored and listed; request limits', async ()
   expect((await postProfiles(stack, 'dst-unknown', xdm({ email: 'a@example.com' }))).status).toBe(404);
   expect((await stack.request({ method: 'GET', url: '/v1/destinations/dst-unknown/stream' })).statusCode).toBe(404);
   expect((await postProfiles(stack, dest.destinationId, ['not a profile'])).status).toBe(400);
+});
+
+test('CLI: stream stats (table), pause, resume and send over the API', async () => {
+  const url = await stack.api.listen({ host: '127.0.0.1', port: 0 });
+  const out: string[] = [];
+  const log = jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => { out.push(args.join(' ')); });
+  const cli = (...args: string[]) => buildProgram().exitOverride().parseAsync(['node', 'hubspot-destination', '--api-url', url, '--api-key', TEST_API_KEY, 'stream', ...args]);
+  try {
+    await cli('pause', dest.destinationId);
+    await waitFor(async () => (await streamStats(stack, dest.destinationId)).state === 'paused', { what: 'paused' });
+    await cli('stats', dest.destinationId);
+    expect(out.join('\n')).toMatch(/state\s+paused \(Paused by an operator\)/);
+    expect(out.join('\n')).toMatch(/received\s+\d+/);
+    expect(out.join('\n')).toMatch(/lag\s+\d+\.\d\d s/);
+
+    const file = require('node:path').join(stack.dataDir, 'stream-cli.ndjson');
+    require('node:fs').writeFileSync(file, ['cli1@example.com', 'cli2@example.com'].map((email) => JSON.stringify(xdm({ email, statuses: { [AUD_A.id]: 'realized' } }))).join('\n') + '\n');
+    const before = await streamStats(stack, dest.destinationId);
+    await cli('send', dest.destinationId, file);
+    expect(out.join('\n')).toMatch(/2 profile updates accepted/);
+    await cli('resume', dest.destinationId);
+    await waitIdle(stack, dest.destinationId, before.received + 2);
+    expect(contact('cli2@example.com')).toBeDefined();
+  } finally {
+    log.mockRestore();
+  }
 });
