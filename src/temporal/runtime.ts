@@ -6,13 +6,16 @@
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 import { Runtime, makeTelemetryFilterString, type RuntimeOptions } from '@temporalio/worker';
 import type { Logger } from '../logger';
+import { withoutPayloads } from './log-payloads';
 
 /** Temporal's Logger interface over pino. Metadata carries ids (workflowId, activityId, taskQueue ...). */
 export class PinoTemporalLogger implements TemporalLogger {
   constructor(private readonly pino: Logger) {}
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
     const method = ({ TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const)[level] ?? 'info';
-    this.pino[method]({ ...meta, component: 'temporal' }, message);
+    if (!this.pino.isLevelEnabled(method)) return;
+    // TRACE entries carry whole activations: their (by now decoded) payloads must not reach the log.
+    this.pino[method]({ ...withoutPayloads(meta), component: 'temporal' }, message);
   }
   trace(message: string, meta?: LogMetadata) { this.log('TRACE', message, meta); }
   debug(message: string, meta?: LogMetadata) { this.log('DEBUG', message, meta); }
