@@ -75,6 +75,12 @@ describe('Temporal SDK logs', () => {
   });
 });
 
+async function failureOf(p: Promise<unknown>): Promise<HubSpotApiError> {
+  return p.then(() => {
+    throw new Error('expected the call to fail');
+  }, (e: unknown) => e as HubSpotApiError);
+}
+
 describe('HubSpot client', () => {
   let server: http.Server;
   let url: string;
@@ -101,7 +107,7 @@ describe('HubSpot client', () => {
 
   test('HubSpot error text that quotes the token is scrubbed', async () => {
     const client = new HubSpotClient({ baseUrl: url, token: TOKEN });
-    const err = await client.getAccountDetails().catch((e: unknown) => e as HubSpotApiError);
+    const err = await failureOf(client.getAccountDetails());
     expect(err).toBeInstanceOf(HubSpotApiError);
     expect(err.kind).toBe('conflict');
     expect(err.message).toContain('[redacted]');
@@ -112,7 +118,7 @@ describe('HubSpot client', () => {
 
   test('a network failure names the route and code, never the request', async () => {
     const client = new HubSpotClient({ baseUrl: 'http://127.0.0.1:1', token: TOKEN, timeoutMs: 2000 });
-    const err = await client.getAccountDetails().catch((e: unknown) => e as HubSpotApiError);
+    const err = await failureOf(client.getAccountDetails());
     expect(err.message).toMatch(/No answer from HubSpot on GET \/account-info\/v3\/details \(ECONNREFUSED\)/);
     expect(util.inspect(err, { depth: 10 })).not.toContain(TOKEN);
   });
