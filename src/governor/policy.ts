@@ -25,6 +25,8 @@ export interface AccountRateState {
   dailyExhaustedUntil?: number;
   /** No call before this time (after an unexpected 429 or a Retry-After). */
   blockedUntil?: number;
+  /** Unexpected 429s in a row (backoff grows with them; a success resets it). */
+  consecutive429?: number;
 }
 
 export interface GovernorPolicy {
@@ -128,21 +130,25 @@ export function observe(state: AccountRateState, now: number, obs: Observation, 
   if (info.intervalMs !== undefined && info.intervalMs > 0) s.intervalMs = info.intervalMs;
   const windowMs = s.intervalMs + policy.marginMs;
   s.calls = prune(s.calls, now - windowMs);
-  if (info.max !== undefined && info.remaining !== undefined) {
-    const usedAtHubSpot = info.max - info.remaining;
-    const missing = usedAtHubSpot - s.calls.length;
-    if (missing > 0) s.calls = [...s.calls, ...new Array<number>(missing).fill(now)];
-  }
   if (info.dailyRemaining !== undefined) {
     s.dailyRemaining = info.dailyRemaining;
     s.callsSinceDailyObservation = 0;
   }
-  if (obs.status === 429 && obs.policy !== 'DAILY') {
-    // Unexpected: our log was behind HubSpot's. Fill the window and honour Retry-After.
-    const fill = Math.max(0, s.max - s.calls.length);
-    if (fill > 0) s.calls = [...s.calls, ...new Array<number>(fill).fill(now)];
-    const wait = obs.retryAfterMs ?? (obs.policy === 'SECONDLY' ? 1000 : 0);
-    if (wait > 0) s.blockedUntil = Math.max(s.blockedUntil ?? 0, now + wait);
+  if (obs.status === 429) {
+    if (obs.policy === 'DAILY') return s;
+    // Unexpected: HubSpot's window is fuller than our log says, but not for how long. Back off briefly
+    // (Retry-After when given), longer for 429s in a row; headers of the next answers recalibrate.
+    const n = (s.consecutive429 ?? 0) + 1;
+    s.consecutive429 = n;
+    const wait = obs.retryAfterMs ?? Math.min(s.intervalMs, 500 * 2 ** (n - 1));
+    s.blockedUntil = Math.max(s.blockedUntil ?? 0, now + wait);
+    return s;
+  }
+  s.consecutive429 = 0;
+  if (info.max !== undefined && info.remaining !== undefined) {
+    const usedAtHubSpot = info.max - info.remaining;
+    const missing = usedAtHubSpot - s.calls.length;
+    if (missing > 0) s.calls = [...s.calls, ...new Array<number>(missing).fill(now)];
   }
   return s;
 }

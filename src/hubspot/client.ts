@@ -34,6 +34,8 @@ export interface HubSpotClientOptions {
   signal?: AbortSignal;
   onCall?: (e: HubSpotCallEvent) => void;
   onRateWait?: (w: WaitInfo) => void;
+  /** Attempts per call for transient faults and unexpected 429s (batch upserts excepted). */
+  attempts?: number;
 }
 
 export interface TokenInfo {
@@ -85,6 +87,15 @@ export interface ContactRecord {
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
+interface CallInit {
+  body?: unknown;
+  params?: Record<string, unknown>;
+  cls?: CallClass;
+  paced?: boolean;
+  /** Total attempts for retryable failures (default: the client's `attempts`, else 4). */
+  attempts?: number;
+}
+
 export class HubSpotClient {
   // ES-private (not enumerable): logging, inspecting or serializing a client never shows the token.
   readonly #token: string;
@@ -109,7 +120,26 @@ export class HubSpotClient {
   }
 
   /** One HTTP call: pace, send, observe headers, classify. `route` is the path template (for metrics and errors). */
-  private async call<T>(method: Method, route: string, url: string, init: { body?: unknown; params?: Record<string, unknown>; cls?: CallClass; paced?: boolean } = {}): Promise<AxiosResponse<T>> {
+  /**
+   * A call with a few quick retries of transient faults and unexpected 429s (the governor paces them);
+   * DAILY 429s and final errors are thrown at once. Batch upserts retry in the delivery layer instead.
+   */
+  private async call<T>(method: Method, route: string, url: string, init: CallInit = {}): Promise<AxiosResponse<T>> {
+    const attempts = init.attempts ?? this.options.attempts ?? 4;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.send<T>(method, route, url, init);
+      } catch (err) {
+        const retry = err instanceof HubSpotApiError && err.retryable && err.info.policy !== 'DAILY' && attempt < attempts;
+        if (!retry) throw err;
+        const backoff = err.kind === 'rate_limit' ? err.info.retryAfterMs ?? 0 : 250 * 2 ** (attempt - 1);
+        if (backoff > 0) await new Promise((r) => setTimeout(r, backoff / 2 + Math.random() * (backoff / 2)));
+      }
+    }
+  }
+
+  /** One HTTP call: pace, send, observe headers, classify. */
+  private async send<T>(method: Method, route: string, url: string, init: CallInit): Promise<AxiosResponse<T>> {
     const { governor, accountKey } = this.options;
     const paced = init.paced !== false && governor && accountKey;
     if (paced) await governor.acquire(accountKey, { cls: init.cls, signal: this.options.signal, onWait: this.options.onRateWait });
@@ -211,7 +241,7 @@ export class HubSpotClient {
     const res = await this.call<{
       results?: Array<{ id: string; properties?: Record<string, string>; new?: boolean; objectWriteTraceId?: string }>;
       errors?: Array<{ category?: string; message?: string; context?: Record<string, unknown>; errors?: Array<{ code?: string }> }>;
-    }>('POST', '/crm/v3/objects/contacts/batch/upsert', '/crm/v3/objects/contacts/batch/upsert', { body: { inputs } });
+    }>('POST', '/crm/v3/objects/contacts/batch/upsert', '/crm/v3/objects/contacts/batch/upsert', { body: { inputs }, attempts: 1 });
     const toStrings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
     return {
       status: res.status,

@@ -36,12 +36,18 @@ test('headers never shrink our own log (calls in flight are not yet counted by H
   expect(s.calls).toHaveLength(5);
 });
 
-test('an unexpected ten-secondly 429 fills the window and honours Retry-After', () => {
+test('an unexpected ten-secondly 429 backs off briefly (Retry-After when given), longer when repeated', () => {
   let s = take(emptyState(policy), 0).state;
   s = observe(s, 50, { status: 429, policy: 'TEN_SECONDLY_ROLLING', info: { max: 100, remaining: 0 }, retryAfterMs: 2000 }, policy);
-  const r = take(s, 100);
-  expect(r.decision).toMatchObject({ ok: false, reason: 'backoff', waitMs: 1950 });
-  expect(take(s, 2100).decision).toMatchObject({ ok: false, reason: 'ten_second_window' });
+  expect(take(s, 100).decision).toMatchObject({ ok: false, reason: 'backoff', waitMs: 1950 });
+  expect(take(s, 2050).decision.ok).toBe(true);
+  let t = emptyState(policy);
+  t = observe(t, 0, { status: 429, policy: 'TEN_SECONDLY_ROLLING', info: {} }, policy);
+  expect(t.blockedUntil).toBe(500);
+  t = observe(t, 600, { status: 429, policy: 'TEN_SECONDLY_ROLLING', info: {} }, policy);
+  expect(t.blockedUntil).toBe(1600);
+  t = observe(t, 1700, { status: 200, info: { max: 100, remaining: 50 } }, policy);
+  expect(t.consecutive429).toBe(0);
 });
 
 test('daily budget: gone when Daily-Remaining minus calls since reaches zero; unknown reset until told', () => {
