@@ -2,9 +2,9 @@
  * The CLI's HTTP client for the API. Reads the API URL and key from options, env (API_URL, API_KEY) or
  * the key file `npm start` writes under DATA_DIR. Turns API errors into one readable line.
  */
-import fs from 'node:fs';
 import axios, { type AxiosInstance, type AxiosRequestConfig } from 'axios';
 import { loadConfig } from '../config';
+import { readApiKeyFile } from '../secrets/api-keys';
 
 export interface ApiClientOptions {
   apiUrl?: string;
@@ -21,7 +21,8 @@ export function resolveApiKey(explicit?: string): string | undefined {
   const config = loadConfig();
   if (config.api.keys[0]) return config.api.keys[0];
   try {
-    return fs.readFileSync(config.api.keyFile, 'utf8').trim() || undefined;
+    // First key of the key file (one per line, `#` comments; see docs/security.md).
+    return readApiKeyFile(config.api.keyFile)[0];
   } catch {
     return undefined;
   }

@@ -83,7 +83,7 @@ export function findLeaks(texts: Array<{ where: string; text: string }>, secrets
   return leaks;
 }
 
-async function temporalCli(args: string[]): Promise<string> {
+export async function temporalCli(args: string[]): Promise<string> {
   const { stdout } = await run(resolveTemporalCli(), args, { maxBuffer: 512 * 1024 * 1024 });
   return stdout;
 }

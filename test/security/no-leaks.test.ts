@@ -16,7 +16,7 @@ import type { InjectOptions } from 'light-my-request';
 import { generateProfileObjects, SAMPLE_AUDIENCES, type SampleProfile } from '../../src/members/sample-profiles';
 import { ENCODING_ENCRYPTED } from '../../src/temporal/codec';
 import { quietRuntime, startStack, TEST_API_KEY, waitFor, type TestStack } from '../helpers/stack';
-import { captureLogs, exportAllWorkflows, findLeaks, payloadsIn, type ExportedExecution } from './leak-check';
+import { captureLogs, exportAllWorkflows, findLeaks, payloadsIn, temporalCli, type ExportedExecution } from './leak-check';
 import { runStreamingSession, type StreamingOutcome } from './streaming-scenario';
 
 jest.setTimeout(300_000);
@@ -55,6 +55,7 @@ let streaming: StreamingOutcome = 'not-available';
 let exported: { list: string; executions: ExportedExecution[] };
 const activationIds: string[] = [];
 let failedActivationId = '';
+let codecApiUrl = '';
 
 async function api(opts: InjectOptions) {
   const res = await stack.request(opts);
@@ -149,6 +150,7 @@ beforeAll(async () => {
   await stack.api.listen({ host: '127.0.0.1', port: 0 });
   const addr = stack.api.server.address() as { port: number };
   const apiUrl = `http://127.0.0.1:${addr.port}`;
+  codecApiUrl = apiUrl;
   const other = stack.sim.admin.createAccount({ tier: 'starter' });
   tokens.push(other.token);
   const cliCreate = await cli(['destinations', 'create', '--name', 'via cli', '--token', other.token, '--base-url', stack.sim.url, '--map', 'person.name.firstName=firstname'], apiUrl);
@@ -269,4 +271,16 @@ test('the store holds no token or email in plaintext (tokens and rejections are 
   walk(stack.dataDir);
   expect(texts.some((t) => t.where.startsWith('destination.db'))).toBe(true);
   expect(findLeaks(texts, [...tokens, ...PII])).toEqual([]);
+});
+
+test("the codec server decodes histories for Temporal's own CLI (as for the Web UI), with the API key only", async () => {
+  const conn = ['--address', stack.env.address, '--workflow-id', activationIds[0]!, '--output', 'json', '--codec-endpoint', `${codecApiUrl}/codec`];
+  const decoded = JSON.parse(await temporalCli(['workflow', 'show', ...conn, '--codec-auth', `Bearer ${TEST_API_KEY}`]));
+  const payloads = payloadsIn(decoded);
+  expect(payloads.some((p) => p.encoding === ENCODING_ENCRYPTED)).toBe(false);
+  const input = payloads.find((p) => p.path.includes('workflowExecutionStartedEventAttributes.input'));
+  expect(input?.encoding).toBe('json/plain');
+  expect(JSON.parse(input!.data)).toMatchObject({ activationId: activationIds[0], audience: AUDIENCE });
+  // A wrong key gets nothing decoded.
+  await expect(temporalCli(['workflow', 'show', ...conn, '--codec-auth', 'Bearer wrong-key'])).rejects.toThrow();
 });
