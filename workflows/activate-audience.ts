@@ -48,6 +48,9 @@ export async function activateAudience(input: ActivationInput): Promise<Activati
     startToCloseTimeout: '1 hour',
     heartbeatTimeout: opts.heartbeatTimeoutMs ?? 30_000,
     retry,
+    // Pages go through the task queue to whichever worker is free, not eagerly to this one: load spreads
+    // over all workers (they share HubSpot's budget through the governor anyway).
+    allowEagerDispatch: false,
   };
   const acts = proxyActivities<Activities>(setupOptions);
 
