@@ -112,12 +112,15 @@ export function temporalCliVersion(cli: string): string {
 
 if (require.main === module) {
   // postinstall: install when missing; never fail `npm install` over it (it is retried on first need).
+  // With --require (CI), a missing CLI is an error.
+  const required = process.argv.includes('--require');
   try {
     const cli = resolveTemporalCli({ install: true });
     resolveTemporalTestServer({ install: true });
     console.log(`Temporal CLI: ${cli} (${temporalCliVersion(cli)})`);
   } catch (err) {
     console.warn(`warning: ${(err as Error).message}`);
+    if (required) process.exit(1);
     console.warn('The Temporal CLI will be installed on first need (npm start / npm test).');
   }
 }
