@@ -29,19 +29,39 @@ function inV4(ip: string, cidr: string): boolean {
 
 const BLOCKED_V4 = ['0.0.0.0/8', '169.254.0.0/16', '100.100.100.200/32', '224.0.0.0/4', '240.0.0.0/4'];
 
+/** The 8 groups of an IPv6 address (handles `::` and a trailing dotted IPv4), or undefined. */
+function ipv6Groups(ip: string): number[] | undefined {
+  let text = ip;
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted) {
+    const v = ipv4ToInt(dotted[1]!);
+    text = `${text.slice(0, -dotted[1]!.length)}${(v >>> 16).toString(16)}:${(v & 0xffff).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const parse = (part: string) => (part ? part.split(':').map((g) => parseInt(g, 16)) : []);
+  const h = parse(head);
+  const t = tail === undefined ? [] : parse(tail);
+  const groups = tail === undefined ? h : [...h, ...new Array(8 - h.length - t.length).fill(0), ...t];
+  return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : undefined;
+}
+
 /** True for addresses a webhook delivery must never reach. */
 export function isBlockedAddress(address: string): boolean {
-  let ip = address.replace(/^\[|\]$/g, '').toLowerCase();
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(ip);
-  if (mapped) ip = mapped[1]!;
+  const ip = address.replace(/^\[|\]$/g, '').toLowerCase();
   if (net.isIPv4(ip)) return BLOCKED_V4.some((c) => inV4(ip, c));
-  if (net.isIPv6(ip)) {
-    if (ip === '::' || ip === 'fd00:ec2::254') return true;
-    const first = parseInt(ip.split(':')[0] || '0', 16);
-    if ((first & 0xffc0) === 0xfe80) return true; // link-local fe80::/10
-    if ((first & 0xff00) === 0xff00) return true; // multicast ff00::/8
-    return false;
+  if (!net.isIPv6(ip)) return false;
+  const g = ipv6Groups(ip);
+  if (!g) return true; // unparseable: refuse
+  // IPv4 inside IPv6 (mapped ::ffff:a.b.c.d, compatible ::a.b.c.d, NAT64 64:ff9b::a.b.c.d): judge the IPv4.
+  const v4 = `${g[6]! >> 8}.${g[6]! & 0xff}.${g[7]! >> 8}.${g[7]! & 0xff}`;
+  const zeros = (n: number) => g.slice(0, n).every((x) => x === 0);
+  if ((zeros(5) && g[5] === 0xffff) || (zeros(6) && (g[6] !== 0 || g[7]! > 1)) || (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0))) {
+    return BLOCKED_V4.some((c) => inV4(v4, c));
   }
+  if (g.every((x) => x === 0)) return true; // ::
+  if (g[0] === 0xfd00 && g[1] === 0x0ec2 && g.slice(2, 7).every((x) => x === 0) && g[7] === 0x254) return true; // AWS IPv6 metadata
+  if ((g[0]! & 0xffc0) === 0xfe80) return true; // link-local fe80::/10
+  if ((g[0]! & 0xff00) === 0xff00) return true; // multicast ff00::/8
   return false;
 }
 
