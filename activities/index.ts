@@ -31,6 +31,7 @@ import { createStreamActivities } from './streaming';
 import { createAlertActivities, type AlertActivityDeps } from './alerts';
 import type { ServiceMetrics } from '../src/metrics/service-metrics';
 import type { StreamMemory } from '../src/streaming/memory';
+import type { StreamHolds } from '../src/streaming/holds';
 
 export interface SourceReader {
   readPage(ref: SourceRef, cursor: SourceCursor, pageSize: number): Promise<SourcePage>;
@@ -47,6 +48,8 @@ export interface ActivityDeps extends HubSpotAccessDeps {
   propertyCache?: PropertyCache;
   /** Ordering memory of streamed updates (needed by the stream's flush activity). */
   streamMemory?: StreamMemory;
+  /** Signal holds around a stream's continue-as-new. */
+  streamHolds?: StreamHolds;
   /** The service's Prometheus metrics (src/metrics); contacts are counted when a page succeeds. */
   metrics?: ServiceMetrics;
   /** Alerts: Web UI link base, webhook host allow-list, timeout (activities/alerts.ts). */

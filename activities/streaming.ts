@@ -11,6 +11,7 @@ import { DailyBudgetExhaustedError } from '../src/governor/governor';
 import type { HubSpotClient } from '../src/hubspot/client';
 import { activatedAudiencesOf, flushUpdates, storeStreamRejections } from '../src/streaming/flush';
 import type { StreamMemory } from '../src/streaming/memory';
+import type { StreamHolds } from '../src/streaming/holds';
 import { emptyFlushCounts, type FlushCounts, type FlushStreamInput, type RejectStreamInput } from '../src/streaming/types';
 import { nextMidnightIn } from '../src/util/time-zone';
 import type { AudienceRef } from '../workflows/types';
@@ -23,6 +24,7 @@ export const STREAM_DAILY_LIMIT = 'StreamDailyLimitReached';
 export interface StreamActivityDeps extends HubSpotAccessDeps {
   rejections: SqlRejectionStore;
   streamMemory?: StreamMemory;
+  streamHolds?: StreamHolds;
 }
 
 export interface StreamShared {
@@ -84,6 +86,16 @@ export function createStreamActivities(deps: StreamActivityDeps, shared: StreamS
       } finally {
         clearInterval(interval);
       }
+    },
+
+    /** Asks API processes to keep new updates for a moment: the run is about to continue as new. */
+    async holdStreamSignals(input: { destinationId: string; forMs: number }): Promise<void> {
+      await deps.streamHolds?.hold(input.destinationId, input.forMs);
+    },
+
+    /** The new run is up: updates may flow again. */
+    async releaseStreamSignals(input: { destinationId: string }): Promise<void> {
+      await deps.streamHolds?.release(input.destinationId);
     },
 
     /** A flush failed for good (not a configuration problem): every update in it becomes a stored rejection. */

@@ -40,6 +40,7 @@ export async function createWorker(config: Config, options: { logger?: Logger; w
     defaultPageSize: config.worker.pageSize,
     defaultConcurrency: config.worker.upsertConcurrency,
     streamMemory: services.streamMemory,
+    streamHolds: services.streamHolds,
     logger,
     metrics,
     onCall: metrics.onHubSpotCall,

@@ -11,7 +11,7 @@
  */
 import {
   ActivityFailure, allHandlersFinished, ApplicationFailure, CancellationScope, condition, continueAsNew, defineQuery, defineSignal,
-  isCancellation, proxyActivities, setCurrentDetails, setHandler, workflowInfo, type ActivityOptions,
+  isCancellation, proxyActivities, setCurrentDetails, setHandler, sleep, workflowInfo, type ActivityOptions,
 } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
@@ -40,6 +40,12 @@ const flushRetry: RetryPolicy = {
 };
 
 const rejectOptions: ActivityOptions = { startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second', maximumInterval: '30 seconds' } };
+const holdOptions: ActivityOptions = { startToCloseTimeout: '10 seconds', retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds' } };
+
+/** How long API processes keep new updates while the run hands over (a lease: it expires by itself). */
+const HANDOFF_HOLD_MS = 3000;
+/** After setting the hold, signals already on the wire still land; let them, then close the run. */
+const HANDOFF_SETTLE_MS = 200;
 
 function failureOf(err: unknown): { type: string; message: string } | undefined {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return { type: err.cause.type ?? 'ActivityFailed', message: err.cause.message };
@@ -70,6 +76,10 @@ export async function destinationStream(input: StreamInput, ...carried: Buffered
   let draining = false;
 
   const acts = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes' });
+  // Updates were held for the handoff from the previous run: let them flow again (without waiting for it).
+  const released = carry?.held
+    ? acts.releaseStreamSignals.executeWithOptions({ ...holdOptions, summary: 'Let held updates flow again' }, [{ destinationId }]).catch(() => undefined)
+    : Promise.resolve();
 
   setHandler(profilesSignal, ({ at, updates }) => {
     const r = Math.min(at, Date.now());
@@ -229,7 +239,11 @@ export async function destinationStream(input: StreamInput, ...carried: Buffered
     for (const f of flights.values()) f.scope.cancel();
     await condition(() => flights.size === 0);
   }
+  await released;
+  // A run cannot close while signals keep arriving: ask the API to hold them for the handoff.
+  await acts.holdStreamSignals.executeWithOptions({ ...holdOptions, summary: 'Hold new updates while handing over to the next run' }, [{ destinationId, forMs: HANDOFF_HOLD_MS }]);
+  await sleep(HANDOFF_SETTLE_MS);
   await condition(allHandlersFinished);
-  const next: StreamInput = { destinationId, options: opts, carry: { counters, paused, pausedReason, nextSeq, runsSoFar: runs, startedAt, lastFlushAt } };
+  const next: StreamInput = { destinationId, options: opts, carry: { counters, paused, pausedReason, nextSeq, runsSoFar: runs, startedAt, lastFlushAt, held: true } };
   await continueAsNew<typeof destinationStream>(next, ...chunkForCarry(buffer.snapshot()));
 }

@@ -17,6 +17,7 @@ import { DestinationStore } from '../store/destinations';
 import { SqlRejectionStore } from '../store/rejections';
 import { migrate } from '../store/schema';
 import { createEmailHasher } from '../streaming/email-hash';
+import { StreamHolds } from '../streaming/holds';
 import { StreamMemory } from '../streaming/memory';
 
 export interface Services {
@@ -30,6 +31,8 @@ export interface Services {
   sourceReader: SourceReader;
   /** Streaming: update time last written per (hashed) email. */
   streamMemory: StreamMemory;
+  /** Streaming: signal holds during a stream's continue-as-new. */
+  streamHolds: StreamHolds;
   close(): Promise<void>;
 }
 
@@ -50,6 +53,7 @@ export async function createServices(config: Config, options: { createKeys?: boo
     sealer,
     governor: new SharedRateGovernor(db, { ...DEFAULT_POLICY, ...options.governorPolicy }),
     streamMemory: new StreamMemory(db, createEmailHasher(secretsRing)),
+    streamHolds: new StreamHolds(db),
     sourceReader: createSourceReader({ uploads, rejections, allowedSourceDirs: config.storage.sourceDirs, maxLineBytes: config.api.maxLineBytes }),
     async close() {
       await db.close();

@@ -56,6 +56,11 @@ export async function migrate(db: Db): Promise<void> {
       written_ms BIGINT NOT NULL,
       PRIMARY KEY (destination_id, email_hash)
     )`,
+    // Streaming: short holds on signals while a stream workflow continues as new (see streaming/holds.ts).
+    `CREATE TABLE IF NOT EXISTS stream_holds (
+      destination_id TEXT PRIMARY KEY,
+      hold_until_ms BIGINT NOT NULL
+    )`,
   ];
   await db.migrate(statements);
 }

@@ -6,10 +6,11 @@
  * Requests for the same destination share signals: at most `inFlight` signals per destination are on the
  * wire; what arrives meanwhile waits and leaves together in the next one (no added delay when idle, fewer
  * history events under load). Each signal stays under `maxChars` of JSON, well below Temporal's 256 KB
- * payload warning.
+ * payload warning. While the stream holds signals for its continue-as-new (`holds`), requests wait.
  */
 import type { Client } from '@temporalio/client';
 import { DestinationIdKey } from '../temporal/search-attributes';
+import type { StreamHolds } from './holds';
 import { streamWorkflowId, type ProfilesSignal, type StreamInput, type StreamOptions, type StreamUpdate } from './types';
 
 export const MAX_SIGNAL_CHARS = 200_000;
@@ -31,6 +32,7 @@ interface Queue {
   target: StreamTarget;
   pending: Parcel[];
   sending: number;
+  pumping: boolean;
 }
 
 export interface StreamSignalSenderOptions {
@@ -40,6 +42,7 @@ export interface StreamSignalSenderOptions {
   defaults: Partial<StreamOptions>;
   inFlight: number;
   maxChars?: number;
+  holds?: StreamHolds;
 }
 
 export class StreamSignalSender {
@@ -101,14 +104,39 @@ export class StreamSignalSender {
 
   private enqueue(target: StreamTarget, parcel: Parcel): void {
     let q = this.queues.get(target.destinationId);
-    if (!q) this.queues.set(target.destinationId, (q = { target, pending: [], sending: 0 }));
+    if (!q) this.queues.set(target.destinationId, (q = { target, pending: [], sending: 0, pumping: false }));
     q.target = target;
     q.pending.push(parcel);
     this.pump(q);
   }
 
   private pump(q: Queue): void {
+    if (q.pumping) return;
+    q.pumping = true;
+    void this.pumpLoop(q).finally(() => {
+      q.pumping = false;
+      if (q.pending.length > 0 && q.sending < this.o.inFlight) this.pump(q);
+      else if (q.pending.length === 0 && q.sending === 0) this.queues.delete(q.target.destinationId);
+    });
+  }
+
+  /** Milliseconds to keep waiting because the stream holds signals (0: send now). */
+  private async holdLeft(destinationId: string): Promise<number> {
+    if (!this.o.holds) return 0;
+    try {
+      return Math.max(0, (await this.o.holds.holdUntil(destinationId)) - Date.now());
+    } catch {
+      return 0; // The hold is an optimisation of continue-as-new; never refuse updates over it.
+    }
+  }
+
+  private async pumpLoop(q: Queue): Promise<void> {
     while (q.sending < this.o.inFlight && q.pending.length > 0) {
+      const wait = await this.holdLeft(q.target.destinationId);
+      if (wait > 0) {
+        await new Promise((r) => setTimeout(r, Math.min(wait, 25)));
+        continue;
+      }
       const group: Parcel[] = [q.pending.shift()!];
       let chars = group[0]!.chars;
       while (q.pending.length > 0 && chars + q.pending[0]!.chars <= this.maxChars) {
@@ -122,8 +150,8 @@ export class StreamSignalSender {
         .then(() => group.forEach((p) => p.resolve()), (err) => group.forEach((p) => p.reject(err)))
         .finally(() => {
           q.sending--;
-          if (q.sending === 0 && q.pending.length === 0) this.queues.delete(q.target.destinationId);
-          else this.pump(q);
+          if (q.pending.length > 0) this.pump(q);
+          else if (q.sending === 0 && !q.pumping) this.queues.delete(q.target.destinationId);
         });
     }
   }

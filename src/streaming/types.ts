@@ -95,6 +95,8 @@ export interface StreamCarry {
   runsSoFar: number;
   startedAt: string;
   lastFlushAt?: string;
+  /** The previous run held the API's signals for the handoff; this run lifts the hold. */
+  held?: boolean;
 }
 
 export interface StreamInput {

@@ -31,6 +31,7 @@ export function registerStreamRoutes(app: TypedApp, deps: ApiDeps): void {
     client,
     taskQueue: config.temporal.taskQueue,
     inFlight: config.stream.signalsInFlight,
+    holds: services.streamHolds,
     defaults: {
       maxLatencyMs: config.stream.maxLatencyMs,
       batchSize: config.stream.batchSize,
