@@ -15,9 +15,8 @@ import { startHubSpotSimulator, type RunningSimulator } from '../hubspot-sim';
 import { createLogger } from '../logger';
 import { createServices } from '../runtime/services';
 import { connectClient } from '../temporal/connection';
-import { installTemporalRuntime } from '../temporal/runtime';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
-import { createWorker } from '../worker';
+import { createWorker, installRuntimeWithMetrics } from '../worker';
 import { ensureDemoAccount } from './demo-account';
 import { startTemporalDevServer, type DevServer } from './temporal-dev-server';
 import { prepareLocalKeys } from './local-keys';
@@ -34,8 +33,10 @@ async function main(): Promise<void> {
       { level: 'warn', stream: process.stderr },
     ]),
   });
-  installTemporalRuntime(logger);
+  // With METRICS_PORT: the worker's metrics (service + Temporal SDK) on that port, as `npm run worker` does.
+  const metricsServer = await installRuntimeWithMetrics(config, logger);
   const stops: Array<() => Promise<void>> = [];
+  if (metricsServer) stops.push(() => metricsServer.close());
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((err: Error) => console.error(`while stopping: ${err.message}`));
   };
@@ -85,6 +86,7 @@ async function main(): Promise<void> {
       temporal?.uiUrl ? `  Temporal UI    ${temporal.uiUrl}` : `  Temporal UI    ${config.temporal.uiUrl}`,
       sim ? `  HubSpot sim    ${sim.url}   demo portal ${demo!.portalId}, token ${demo!.token}` : `  HubSpot        ${config.hubspot.baseUrl}`,
       `  Logs           ${logFile}`,
+      ...(metricsServer ? [`  Metrics        ${metricsServer.url}   (API process: ${config.api.url}/metrics)`] : []),
       '',
       'Try it: npm run demo     Stop: Ctrl-C',
       '',
