@@ -17,6 +17,7 @@ import { nextMidnightIn } from '../src/util/time-zone';
 import type { AudienceRef } from '../workflows/types';
 import { accountKeyOf, clientFor, loadDestination, toFailure, type HubSpotAccessDeps } from './hubspot-access';
 import type { SqlRejectionStore } from '../src/store/rejections';
+import type { ServiceMetrics } from '../src/metrics/service-metrics';
 
 /** Retryable: the stream waits for HubSpot's daily reset by retrying the flush after it. */
 export const STREAM_DAILY_LIMIT = 'StreamDailyLimitReached';
@@ -25,6 +26,7 @@ export interface StreamActivityDeps extends HubSpotAccessDeps {
   rejections: SqlRejectionStore;
   streamMemory?: StreamMemory;
   streamHolds?: StreamHolds;
+  metrics?: ServiceMetrics;
 }
 
 export interface StreamShared {
@@ -59,7 +61,7 @@ export function createStreamActivities(deps: StreamActivityDeps, shared: StreamS
           await shared.ensureAudienceProperty({ destinationId: d.id, audience: { id: a.audienceId, name: a.audienceName } });
           properties = await shared.cache.get(shared.cacheKey(d), client);
         }
-        return await flushUpdates(input.updates, {
+        const counts = await flushUpdates(input.updates, {
           destinationId: d.id,
           keyPrefix: input.keyPrefix,
           mapping: d.mapping,
@@ -70,6 +72,11 @@ export function createStreamActivities(deps: StreamActivityDeps, shared: StreamS
           memory,
           send: { signal: ctx.cancellationSignal },
         });
+        deps.metrics?.recordContacts('stream', {
+          upserted: counts.sent, rejected: counts.rejected, rejectedByReason: counts.rejectedByReason,
+          skippedByReason: { ...counts.ignoredByReason, ...(counts.stale ? { STALE: counts.stale } : {}) },
+        });
+        return counts;
       } catch (err) {
         // Cancelled (the stream continues as new): report it as such, not as a HubSpot error to retry.
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason instanceof CancelledFailure ? ctx.cancellationSignal.reason : new CancelledFailure('Flush cancelled');
@@ -107,6 +114,7 @@ export function createStreamActivities(deps: StreamActivityDeps, shared: StreamS
       );
       counts.rejected = input.updates.length;
       counts.rejectedByReason[input.reason.code] = input.updates.length;
+      deps.metrics?.recordContacts('stream', { rejected: counts.rejected, rejectedByReason: counts.rejectedByReason });
       return counts;
     },
   };

@@ -85,6 +85,7 @@ export const EnvSchema = z.object({
   STREAM_HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
   /** Updates buffered in a stream above which the API answers 429 (bounds workflow state). */
   STREAM_MAX_BUFFERED: z.coerce.number().int().min(100).max(20_000).default(4000),
+  STREAM_MAX_BUFFERED_BYTES: z.coerce.number().int().min(100_000).max(3_000_000).default(2_000_000),
   /** Signals in flight per destination from one API process; more requests wait and share the next signal. */
   STREAM_SIGNALS_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(2),
   /** A workflow bundle prebuilt with `npm run build:workflows` (faster worker start); bundled at start when unset. */
@@ -146,6 +147,7 @@ export interface Config {
     maxHistoryEvents: number;
     heartbeatTimeoutMs: number;
     maxBuffered: number;
+    maxBufferedBytes: number;
     signalsInFlight: number;
   };
 }
@@ -225,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxHistoryEvents: e.STREAM_MAX_HISTORY_EVENTS,
       heartbeatTimeoutMs: e.STREAM_HEARTBEAT_TIMEOUT_MS,
       maxBuffered: e.STREAM_MAX_BUFFERED,
+      maxBufferedBytes: e.STREAM_MAX_BUFFERED_BYTES,
       signalsInFlight: e.STREAM_SIGNALS_IN_FLIGHT,
     },
   };

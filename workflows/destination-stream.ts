@@ -17,7 +17,7 @@ import type { RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { chunkForCarry, StreamBuffer } from '../src/streaming/buffer';
 import {
-  addFlushCounts, DEFAULT_STREAM_OPTIONS, emptyStreamCounters, resolveStreamOptions,
+  addFlushCounts, DEFAULT_STREAM_OPTIONS, emptyStreamCounters, MAX_PAYLOAD_CHARS, resolveStreamOptions,
   type BufferedUpdate, type FlushCounts, type ProfilesSignal, type StreamInput, type StreamOptions, type StreamStats,
 } from '../src/streaming/types';
 import { NON_RETRYABLE_TYPES } from './types';
@@ -118,6 +118,7 @@ export async function destinationStream(input: StreamInput, ...carried: Buffered
       state: draining ? 'draining' : paused ? 'paused' : 'running',
       ...(pausedReason ? { pausedReason } : {}),
       buffered: buffer.size,
+      bufferedBytes: buffer.totalChars,
       inFlight,
       flushesInFlight: flights.size,
       ...(oldest !== undefined ? { oldestBufferedAt: new Date(oldest).toISOString() } : {}),
@@ -192,7 +193,7 @@ export async function destinationStream(input: StreamInput, ...carried: Buffered
   }
 
   const startFlush = () => {
-    const batch = buffer.take(opts.batchSize);
+    const batch = buffer.take(opts.batchSize, MAX_PAYLOAD_CHARS);
     const id = ++flightSeq;
     const scope = new CancellationScope();
     flights.set(id, { scope, size: batch.length, oldest: Math.min(...batch.map((u) => u.r)) });
@@ -245,5 +246,5 @@ export async function destinationStream(input: StreamInput, ...carried: Buffered
   await sleep(HANDOFF_SETTLE_MS);
   await condition(allHandlersFinished);
   const next: StreamInput = { destinationId, options: opts, carry: { counters, paused, pausedReason, nextSeq, runsSoFar: runs, startedAt, lastFlushAt, held: true } };
-  await continueAsNew<typeof destinationStream>(next, ...chunkForCarry(buffer.snapshot()));
+  await continueAsNew<typeof destinationStream>(next, ...chunkForCarry(buffer.snapshot(), MAX_PAYLOAD_CHARS));
 }

@@ -51,6 +51,7 @@ export const StreamStatsView = z.object({
   merged: z.number().describe('Updates folded into a newer buffered update of the same email'),
   stale: z.number().describe('Updates dropped because a newer one of the same email was already buffered or written'),
   buffered: z.number(),
+  bufferedBytes: z.number(),
   inFlight: z.number(),
   flushesInFlight: z.number(),
   flushes: z.number(),

@@ -21,10 +21,17 @@ export function mergeUpdates(older: BufferedUpdate, newer: BufferedUpdate): Buff
   return { ...newer, s: { ...older.s, ...newer.s }, v: { ...older.v, ...newer.v }, r: Math.min(older.r, newer.r) };
 }
 
+/** Size of an update as it travels in payloads (JSON characters). */
+export function updateChars(u: BufferedUpdate): number {
+  return JSON.stringify(u).length + 1;
+}
+
 export class StreamBuffer {
   private readonly entries = new Map<string, BufferedUpdate>();
+  private readonly sizes = new Map<string, number>();
   private readonly busy = new Set<string>();
   private busyBuffered = 0;
+  private chars = 0;
 
   constructor(carried: BufferedUpdate[] = []) {
     for (const u of carried) this.add(u);
@@ -33,6 +40,24 @@ export class StreamBuffer {
   /** Distinct updates waiting (busy or not). */
   get size(): number {
     return this.entries.size;
+  }
+
+  /** JSON size of everything waiting (bounds payloads: batches, continue-as-new). */
+  get totalChars(): number {
+    return this.chars;
+  }
+
+  private put(key: string, u: BufferedUpdate): void {
+    const size = updateChars(u);
+    this.chars += size - (this.sizes.get(key) ?? 0);
+    this.sizes.set(key, size);
+    this.entries.set(key, u);
+  }
+
+  private remove(key: string): void {
+    this.chars -= this.sizes.get(key) ?? 0;
+    this.sizes.delete(key);
+    this.entries.delete(key);
   }
 
   /** Waiting updates whose email is not in a flush now. */
@@ -44,16 +69,16 @@ export class StreamBuffer {
     const key = bufferKey(u);
     const current = this.entries.get(key);
     if (!current) {
-      this.entries.set(key, u);
+      this.put(key, u);
       if (this.busy.has(key)) this.busyBuffered++;
       return 'added';
     }
     if (u.t < current.t) {
       // Late and older: the newer one stays; keep the earlier deadline all the same.
-      if (u.r < current.r) this.entries.set(key, { ...current, r: u.r });
+      if (u.r < current.r) this.put(key, { ...current, r: u.r });
       return 'stale';
     }
-    this.entries.set(key, mergeUpdates(current, u));
+    this.put(key, mergeUpdates(current, u));
     return 'merged';
   }
 
@@ -74,17 +99,25 @@ export class StreamBuffer {
     return oldest;
   }
 
-  /** Removes up to `max` ready updates, oldest first, and marks their emails busy. */
-  take(max: number): BufferedUpdate[] {
+  /**
+   * Removes up to `max` ready updates, oldest first, within `maxChars` of JSON (always at least one), and
+   * marks their emails busy.
+   */
+  take(max: number, maxChars = Infinity): BufferedUpdate[] {
     const ready: Array<[string, BufferedUpdate]> = [];
     for (const [key, u] of this.entries) if (!this.busy.has(key)) ready.push([key, u]);
-    if (ready.length > max) ready.sort(([, a], [, b]) => a.r - b.r || a.n - b.n);
-    const batch = ready.slice(0, max);
-    for (const [key] of batch) {
-      this.entries.delete(key);
+    ready.sort(([, a], [, b]) => a.r - b.r || a.n - b.n);
+    const batch: BufferedUpdate[] = [];
+    let chars = 0;
+    for (const [key, u] of ready) {
+      const size = this.sizes.get(key) ?? 0;
+      if (batch.length >= max || (batch.length > 0 && chars + size > maxChars)) break;
+      chars += size;
+      batch.push(u);
+      this.remove(key);
       this.busy.add(key);
     }
-    return batch.map(([, u]) => u);
+    return batch;
   }
 
   /** A flush ended: its emails may be flushed again. */
@@ -110,11 +143,11 @@ export class StreamBuffer {
         this.add(u);
       } else if (u.t <= later.t) {
         // Received first and not newer: fold it under the later update, as if both had been sent in order.
-        this.entries.set(key, mergeUpdates(u, later));
+        this.put(key, mergeUpdates(u, later));
         merged++;
       } else {
         // The update that arrived meanwhile is older than this one: it is the late one.
-        this.entries.set(key, { ...u, r: Math.min(u.r, later.r) });
+        this.put(key, { ...u, r: Math.min(u.r, later.r) });
         stale++;
       }
     }

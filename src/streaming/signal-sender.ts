@@ -11,9 +11,7 @@
 import type { Client } from '@temporalio/client';
 import { DestinationIdKey } from '../temporal/search-attributes';
 import type { StreamHolds } from './holds';
-import { streamWorkflowId, type ProfilesSignal, type StreamInput, type StreamOptions, type StreamUpdate } from './types';
-
-export const MAX_SIGNAL_CHARS = 200_000;
+import { MAX_PAYLOAD_CHARS, streamWorkflowId, type ProfilesSignal, type StreamInput, type StreamOptions, type StreamUpdate } from './types';
 
 export interface StreamTarget {
   destinationId: string;
@@ -50,7 +48,7 @@ export class StreamSignalSender {
   private readonly maxChars: number;
 
   constructor(private readonly o: StreamSignalSenderOptions) {
-    this.maxChars = o.maxChars ?? MAX_SIGNAL_CHARS;
+    this.maxChars = o.maxChars ?? MAX_PAYLOAD_CHARS;
   }
 
   /** Size of one update as it travels (callers refuse updates that could never fit a signal). */

@@ -3,6 +3,7 @@
  * live worker: it is bounded by a deadline so the API never hangs when no worker runs.
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { recordStreamLag } from '../metrics/service-metrics';
 import { streamWorkflowId, type StreamStats } from './types';
 
 export class NoWorkerError extends Error {
@@ -17,11 +18,14 @@ function isNotFound(err: unknown): boolean {
 export async function readStreamStats(client: Client, destinationId: string, timeoutMs = 5000): Promise<{ stats: StreamStats; runId: string } | undefined> {
   const handle = client.workflow.getHandle(streamWorkflowId(destinationId));
   try {
-    return await client.withDeadline(Date.now() + timeoutMs, async () => {
+    const read = await client.withDeadline(Date.now() + timeoutMs, async () => {
       const desc = await handle.describe();
       if (desc.status.name !== 'RUNNING') return undefined;
       return { stats: await handle.query<StreamStats>('streamStats'), runId: desc.runId };
     });
+    // The lag gauge (hsd_stream_lag_seconds) follows every read of the stats.
+    recordStreamLag(destinationId, read?.stats.oldestBufferedAt ? Date.now() - Date.parse(read.stats.oldestBufferedAt) : 0);
+    return read;
   } catch (err) {
     if (isNotFound(err)) return undefined;
     const code = (err as { code?: number })?.code;
@@ -38,12 +42,19 @@ export async function readStreamStats(client: Client, destinationId: string, tim
  * second. Requests never wait for it: with no worker (or no stats yet) the backlog is unknown and
  * updates are accepted — they are durable in Temporal either way.
  */
+export interface Backlog {
+  /** Updates buffered or in flight. */
+  updates: number;
+  /** JSON size of the buffered ones. */
+  bytes: number;
+}
+
 export class BacklogGauge {
-  private readonly known = new Map<string, { at: number; backlog?: number; refreshing: boolean }>();
+  private readonly known = new Map<string, { at: number; backlog?: Backlog; refreshing: boolean }>();
 
   constructor(private readonly client: Client, private readonly refreshMs = 1000) {}
 
-  backlog(destinationId: string): number | undefined {
+  backlog(destinationId: string): Backlog | undefined {
     let k = this.known.get(destinationId);
     if (!k) this.known.set(destinationId, (k = { at: 0, refreshing: false }));
     if (!k.refreshing && Date.now() - k.at >= this.refreshMs) {
@@ -51,7 +62,7 @@ export class BacklogGauge {
       entry.refreshing = true;
       readStreamStats(this.client, destinationId, 5000)
         .then((r) => {
-          entry.backlog = r ? r.stats.buffered + r.stats.inFlight : 0;
+          entry.backlog = r ? { updates: r.stats.buffered + r.stats.inFlight, bytes: r.stats.bufferedBytes ?? 0 } : { updates: 0, bytes: 0 };
         }, () => {
           entry.backlog = undefined;
         })

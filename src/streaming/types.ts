@@ -7,6 +7,11 @@
 /** Email problem found at receipt; such an update becomes a stored rejection at its flush. */
 export type EmailProblem = 'MISSING_EMAIL' | 'INVALID_EMAIL';
 
+/** Largest reduced update accepted (JSON characters): mapped values and memberships of one profile. */
+export const MAX_UPDATE_CHARS = 65_536;
+/** Budget of one payload carrying updates (a signal, a flush batch, a continue-as-new chunk): under Temporal's 256 KB warning. */
+export const MAX_PAYLOAD_CHARS = 200_000;
+
 /** One profile update, reduced at the API (short keys: thousands of these travel through history). */
 export interface StreamUpdate {
   /** Primary email, normalised (trimmed, lowercased); absent when the profile has none. */
@@ -114,6 +119,8 @@ export interface StreamStats extends StreamCounters {
   pausedReason?: string;
   /** Updates waiting in the buffer (distinct emails). */
   buffered: number;
+  /** Their size as JSON (what continue-as-new has to carry). */
+  bufferedBytes: number;
   /** Updates in flush activities now. */
   inFlight: number;
   flushesInFlight: number;

@@ -151,6 +151,26 @@ test('pause keeps updates (nothing is sent), resume sends them all', async () =>
   expectBalanced(s);
 });
 
+test('a HubSpot outage delays updates but loses none', async () => {
+  const before = await streamStats(stack, dest.destinationId);
+  stack.sim.admin.setFaults({ errorRate: 1, errorStatuses: [503], routes: ['/crm/v3/objects/contacts/batch/upsert'] });
+  try {
+    const emails = Array.from({ length: 20 }, (_, i) => `outage${i}@example.com`);
+    await sendProfiles(stack, dest.destinationId, emails.map((email) => ({ email, statuses: { [AUD_A.id]: 'realized' }, city: 'Oslo' })));
+    await waitFor(async () => (await streamStats(stack, dest.destinationId)).inFlight === 20, { what: 'a flush retrying' });
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(emails.some((e) => contact(e))).toBe(false);
+    expect(stack.sim.admin.stats().faults.errors).toBeGreaterThan(0);
+    stack.sim.admin.clearFaults();
+    const s = await waitIdle(stack, dest.destinationId, before.received + 20, 60_000);
+    expect(emails.every((e) => contact(e)?.properties.city === 'Oslo')).toBe(true);
+    expect(s.rejected).toBe(before.rejected);
+    expectBalanced(s);
+  } finally {
+    stack.sim.admin.clearFaults();
+  }
+});
+
 test('invalid records are rejected, stored and listed; request limits', async () => {
   const before = await streamStats(stack, dest.destinationId);
   const res = await postProfiles(stack, dest.destinationId, [

@@ -6,9 +6,9 @@ import { z } from 'zod';
 import { AppError } from '../../errors';
 import { streamRejectionsId } from '../../streaming/flush';
 import { reduceProfile } from '../../streaming/reduce';
-import { MAX_SIGNAL_CHARS, StreamSignalSender, type StreamTarget } from '../../streaming/signal-sender';
+import { StreamSignalSender, type StreamTarget } from '../../streaming/signal-sender';
 import { BacklogGauge, NoWorkerError, readStreamStats } from '../../streaming/stream-stats';
-import { emptyStreamCounters, streamWorkflowId, type StreamUpdate } from '../../streaming/types';
+import { emptyStreamCounters, MAX_UPDATE_CHARS, streamWorkflowId, type StreamUpdate } from '../../streaming/types';
 import { ErrorBody, IdParams, RejectionsQuery, RejectionView } from '../schemas';
 import type { ApiDeps, TypedApp } from '../server';
 import {
@@ -65,17 +65,17 @@ export function registerStreamRoutes(app: TypedApp, deps: ApiDeps): void {
     }
     const t = await target(req.params.id);
     const pending = backlog.backlog(t.destinationId);
-    if (pending !== undefined && pending >= config.stream.maxBuffered) {
+    if (pending && (pending.updates >= config.stream.maxBuffered || pending.bytes >= config.stream.maxBufferedBytes)) {
       reply.header('retry-after', '5');
-      throw new AppError('STREAM_BACKLOG_FULL', `The stream of destination ${t.destinationId} holds ${pending} unsent updates (limit ${config.stream.maxBuffered}): it is paused or HubSpot is not keeping up. Retry later; nothing from this request was taken.`, { retryable: true });
+      throw new AppError('STREAM_BACKLOG_FULL', `The stream of destination ${t.destinationId} holds ${pending.updates} unsent updates (${pending.bytes} bytes; limits ${config.stream.maxBuffered} updates, ${config.stream.maxBufferedBytes} bytes): it is paused or HubSpot is not keeping up. Retry later; nothing from this request was taken.`, { retryable: true });
     }
     const receivedAt = Date.now();
     const updates: StreamUpdate[] = [];
     for (let i = 0; i < profiles.length; i++) {
       const u = reduceProfile(profiles[i]!, t.mapping, receivedAt);
       const size = StreamSignalSender.sizeOf(u);
-      if (size > MAX_SIGNAL_CHARS) {
-        throw new AppError('PAYLOAD_TOO_LARGE', `Profile ${i} still holds ${size} bytes of mapped values and memberships (limit ${MAX_SIGNAL_CHARS}); nothing from this request was taken.`);
+      if (size > MAX_UPDATE_CHARS) {
+        throw new AppError('PAYLOAD_TOO_LARGE', `Profile ${i} holds ${size} bytes of mapped values and audience memberships (limit ${MAX_UPDATE_CHARS}); nothing from this request was taken.`);
       }
       updates.push(u);
     }
@@ -101,7 +101,7 @@ export function registerStreamRoutes(app: TypedApp, deps: ApiDeps): void {
       throw err;
     }
     if (!read) {
-      return { ...emptyStreamCounters(), destinationId: t.destinationId, workflowId, state: 'not_started' as const, buffered: 0, inFlight: 0, flushesInFlight: 0, lagMs: 0, runs: 0, historyLength: 0 };
+      return { ...emptyStreamCounters(), destinationId: t.destinationId, workflowId, state: 'not_started' as const, buffered: 0, bufferedBytes: 0, inFlight: 0, flushesInFlight: 0, lagMs: 0, runs: 0, historyLength: 0 };
     }
     const { stats, runId } = read;
     const lagMs = stats.oldestBufferedAt ? Math.max(0, Date.now() - Date.parse(stats.oldestBufferedAt)) : 0;

@@ -19,6 +19,7 @@ export interface StreamStatsLike {
   merged: number;
   stale: number;
   buffered: number;
+  bufferedBytes?: number;
   inFlight: number;
   flushes: number;
   lastFlushAt?: string;
@@ -45,7 +46,7 @@ export function renderStreamStats(s: StreamStatsLike, now = Date.now()): string 
     ...Object.entries(s.rejectedByReason ?? {}).map(([k, v]): [string, number] => [`  rejected: ${k}`, v]),
     ['ignored', `${s.ignored} (no activated audience) · ${s.ignoredStatuses} statuses of other audiences`],
     ['merged / stale', `${s.merged} / ${s.stale}`],
-    ['buffered', s.buffered],
+    ['buffered', `${s.buffered}${s.bufferedBytes ? ` (${(s.bufferedBytes / 1024).toFixed(1)} KB)` : ''}`],
     ['in flight', s.inFlight],
     ['flushes', s.flushes],
     ['last flush', ago(s.lastFlushAt, now)],

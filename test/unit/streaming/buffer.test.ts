@@ -73,6 +73,19 @@ describe('StreamBuffer', () => {
     expect(b.readyCount).toBe(3);
   });
 
+  test('take keeps a batch within its size budget (at least one update) and tracks the buffer size', () => {
+    const b = new StreamBuffer();
+    for (let i = 0; i < 10; i++) b.add(upd(`s${i}@x.com`, i, { v: { note: 'y'.repeat(1000) } }));
+    const total = b.totalChars;
+    expect(total).toBeGreaterThan(10_000);
+    const batch = b.take(100, 3500);
+    expect(batch).toHaveLength(3);
+    expect(b.totalChars).toBeLessThan(total);
+    expect(b.take(100, 10)).toHaveLength(1);
+    b.take(100);
+    expect(b.totalChars).toBe(0);
+  });
+
   test('a carried buffer comes back whole, chunked by size', () => {
     const b = new StreamBuffer();
     for (let i = 0; i < 300; i++) b.add(upd(`u${i}@x.com`, i, { v: { note: 'x'.repeat(200) } }));
