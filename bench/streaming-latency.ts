@@ -1,7 +1,8 @@
 /**
  * Streaming latency: a sustained stream of profile updates through the real API over HTTP (one profile
- * per request, open loop: requests leave on schedule whatever the answers), on the same in-process
- * stack as `npm start` (Temporal dev server with a SQLite file, API, worker and HubSpot simulator).
+ * per request, open loop: requests leave on schedule whatever the answers, from a load generator in its
+ * own process), against the in-process stack of `npm start` (Temporal dev server with a SQLite file, API,
+ * worker and HubSpot simulator in one process).
  *
  * Latency of an update = time from the API sending its 202 (an `onResponse` hook) to the contact being
  * written in the simulator (the contact's `updatedAt`, read after the run, so measuring adds no load).
@@ -11,7 +12,7 @@
  *   npx tsx bench/streaming-latency.ts [--rate 200] [--duration 60]      # prints JSON
  *   STREAM_SIGNALS_IN_FLIGHT=1 npx tsx bench/streaming-latency.ts        # STREAM_* env tunes the stack
  */
-import http from 'node:http';
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import type { Client } from '@temporalio/client';
 import path from 'node:path';
@@ -94,18 +95,20 @@ async function analyseHistory(client: Client, workflowId: string) {
   return { events, signals, runs, timings: { flushActivityMs: percentiles(flush), workflowTaskMs: percentiles(task), failedWorkflowTasks } };
 }
 
-function post(agent: http.Agent, url: URL, body: string): Promise<number> {
+/** Runs the load in a child process (its CPU is not the stack's); returns [email, sentAtMs, status] per request. */
+function runLoadGenerator(o: { url: string; rate: number; total: number; audienceId: string }): Promise<Array<[string, number, number]>> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, {
-      method: 'POST',
-      agent,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${TEST_API_KEY}` },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'streaming-load-generator.ts')], {
+      env: { ...process.env, LOAD_URL: o.url, LOAD_API_KEY: TEST_API_KEY, LOAD_RATE: String(o.rate), LOAD_TOTAL: String(o.total), LOAD_AUDIENCE_ID: o.audienceId },
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
-    req.on('error', reject);
-    req.end(body);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
+      resolve((JSON.parse(out) as { sent: Array<[string, number, number]> }).sent);
+    });
   });
 }
 
@@ -121,47 +124,17 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
     const email = (req.body as { identityMap: { Email: Array<{ id: string }> } }).identityMap.Email[0]!.id;
     answeredAt.set(email, Date.now());
   });
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   try {
     const { destinationId, portalId } = await createDestination(stack);
     await activateAudience(stack, destinationId, AUD_A);
     const address = await stack.api.listen({ host: '127.0.0.1', port: 0 });
     const url = new URL(`/v1/destinations/${destinationId}/profiles`, address);
 
-    const sentAt = new Map<string, number>();
-    let accepted = 0;
-    let refused = 0;
-    const inFlight: Array<Promise<void>> = [];
-    const started = Date.now();
-    let next = 0;
-    // Open loop: every tick sends whatever is due by now.
-    await new Promise<void>((resolve) => {
-      const tick = () => {
-        const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * rate) + 1);
-        while (next < due) {
-          const i = next++;
-          const email = `stream${i}@bench.example.com`;
-          const body = JSON.stringify({
-            identityMap: { Email: [{ id: email, primary: true }] },
-            timestamp: new Date().toISOString(),
-            person: { name: { firstName: `First${i}`, lastName: 'Bench' } },
-            workAddress: { city: 'Lisbon', country: 'Portugal' },
-            segmentMembership: { ups: { [AUD_A.id]: { status: 'realized', lastQualificationTime: new Date().toISOString() } } },
-          });
-          sentAt.set(email, Date.now());
-          inFlight.push(post(agent, url, body).then((status) => {
-            if (status === 202) accepted++;
-            else refused++;
-          }, () => {
-            refused++;
-          }));
-        }
-        if (next >= total) resolve();
-        else setTimeout(tick, 2);
-      };
-      tick();
-    });
-    await Promise.all(inFlight);
+    const load = await runLoadGenerator({ url: url.toString(), rate, total, audienceId: AUD_A.id });
+    const sentAt = new Map(load.map(([email, at]) => [email, at]));
+    const accepted = load.filter(([, , status]) => status === 202).length;
+    const refused = load.length - accepted;
+    const started = load[0]?.[1] ?? Date.now();
 
     const prop = audiencePropertyName(AUD_A.id);
     await waitFor(() => stack.sim.admin.contactCount(portalId) >= accepted, { timeoutMs: 120_000, intervalMs: 250, what: 'every streamed contact in the simulator' });
@@ -216,7 +189,6 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
       command: `npx tsx bench/streaming-latency.ts --rate ${rate} --duration ${duration}`,
     };
   } finally {
-    agent.destroy();
     await stack.close();
     await temporal.teardown();
   }
