@@ -1,6 +1,7 @@
 /**
- * Reading a stream's stats from its workflow (query), for the API and its back-pressure. A query needs a
- * live worker: it is bounded by a deadline so the API never hangs when no worker runs.
+ * Reading a stream's state for the API and its back-pressure: the run's history size from Temporal
+ * (no worker needed) and the stats from the workflow (a query: needs a live worker, bounded by a
+ * deadline so the API never hangs when no worker runs).
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { recordStreamLag } from '../metrics/service-metrics';
@@ -10,45 +11,56 @@ export class NoWorkerError extends Error {
   override name = 'NoWorkerError';
 }
 
+export interface StreamRead {
+  runId: string;
+  historyLength: number;
+  historyBytes: number;
+  /** Undefined when no worker answered the query in time. */
+  stats?: StreamStats;
+}
+
 function isNotFound(err: unknown): boolean {
   return err instanceof WorkflowNotFoundError || (err as { code?: number })?.code === 5;
 }
 
-/** The stream's stats plus its run id; `undefined` when the stream has never started (or was removed). */
-export async function readStreamStats(client: Client, destinationId: string, timeoutMs = 5000): Promise<{ stats: StreamStats; runId: string } | undefined> {
+/** `undefined` when the stream has never started (or is not running). */
+export async function readStreamStats(client: Client, destinationId: string, timeoutMs = 5000): Promise<StreamRead | undefined> {
   const handle = client.workflow.getHandle(streamWorkflowId(destinationId));
+  const deadline = Date.now() + timeoutMs;
+  let desc;
   try {
-    const read = await client.withDeadline(Date.now() + timeoutMs, async () => {
-      const desc = await handle.describe();
-      if (desc.status.name !== 'RUNNING') return undefined;
-      return { stats: await handle.query<StreamStats>('streamStats'), runId: desc.runId };
-    });
-    // The lag gauge (hsd_stream_lag_seconds) follows every read of the stats.
-    recordStreamLag(destinationId, read?.stats.oldestBufferedAt ? Date.now() - Date.parse(read.stats.oldestBufferedAt) : 0);
-    return read;
+    desc = await client.withDeadline(deadline, () => handle.describe());
   } catch (err) {
     if (isNotFound(err)) return undefined;
-    const code = (err as { code?: number })?.code;
-    // DEADLINE_EXCEEDED / FAILED_PRECONDITION: the workflow exists but no worker answered.
-    if (code === 4 || code === 9 || /deadline|no poller|timed out/i.test((err as Error)?.message ?? '')) {
-      throw new NoWorkerError('No worker answered the stream stats query in time. Is a worker running (`npm run worker`)?');
-    }
     throw err;
   }
+  if (desc.status.name !== 'RUNNING') return undefined;
+  const read: StreamRead = { runId: desc.runId, historyLength: desc.historyLength, historyBytes: desc.historySize ?? 0 };
+  try {
+    read.stats = await client.withDeadline(deadline, () => handle.query<StreamStats>('streamStats'));
+    // The lag gauge (hsd_stream_lag_seconds) follows every read of the stats.
+    recordStreamLag(destinationId, read.stats.oldestBufferedAt ? Date.now() - Date.parse(read.stats.oldestBufferedAt) : 0);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    // Otherwise (deadline, no poller): the workflow exists but no worker answered; history still tells.
+  }
+  return read;
+}
+
+export interface Backlog {
+  /** Updates buffered or in flight (unknown without a worker). */
+  updates?: number;
+  /** JSON size of the buffered ones (unknown without a worker). */
+  bytes?: number;
+  /** Size of the stream's current run: grows without bound while no worker processes it. */
+  historyLength: number;
+  historyBytes: number;
 }
 
 /**
- * Last known backlog (buffered + in flight) per destination, refreshed in the background at most once a
- * second. Requests never wait for it: with no worker (or no stats yet) the backlog is unknown and
- * updates are accepted — they are durable in Temporal either way.
+ * Last known backlog per destination, refreshed in the background at most once a second. Requests
+ * never wait for it; with nothing known yet, updates are accepted — they are durable in Temporal.
  */
-export interface Backlog {
-  /** Updates buffered or in flight. */
-  updates: number;
-  /** JSON size of the buffered ones. */
-  bytes: number;
-}
-
 export class BacklogGauge {
   private readonly known = new Map<string, { at: number; backlog?: Backlog; refreshing: boolean }>();
 
@@ -62,7 +74,13 @@ export class BacklogGauge {
       entry.refreshing = true;
       readStreamStats(this.client, destinationId, 5000)
         .then((r) => {
-          entry.backlog = r ? { updates: r.stats.buffered + r.stats.inFlight, bytes: r.stats.bufferedBytes ?? 0 } : { updates: 0, bytes: 0 };
+          entry.backlog = r
+            ? {
+              historyLength: r.historyLength,
+              historyBytes: r.historyBytes,
+              ...(r.stats ? { updates: r.stats.buffered + r.stats.inFlight, bytes: r.stats.bufferedBytes ?? 0 } : {}),
+            }
+            : { historyLength: 0, historyBytes: 0, updates: 0, bytes: 0 };
         }, () => {
           entry.backlog = undefined;
         })

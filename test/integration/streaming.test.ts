@@ -222,3 +222,29 @@ test('CLI: stream stats (table), pause, resume and send over the API', async () 
     log.mockRestore();
   }
 });
+
+test('back-pressure: a paused stream holding too many updates answers 429; nothing taken is lost', async () => {
+  const d = await createDestination(stack);
+  await activateAudience(stack, d.destinationId, AUD_A);
+  await stack.request({ method: 'POST', url: `/v1/destinations/${d.destinationId}/stream/pause` });
+  let accepted = 0;
+  for (let r = 0; r < 5; r++) {
+    const res = await postProfiles(stack, d.destinationId, Array.from({ length: 1000 }, (_, i) => xdm({ email: `bp${r}-${i}@example.com`, statuses: { [AUD_A.id]: 'realized' } })));
+    expect(res.status).toBe(202);
+    accepted += 1000;
+  }
+  // The API reads the backlog at most once a second, in the background.
+  const refused = await waitFor(async () => {
+    const res = await postProfiles(stack, d.destinationId, xdm({ email: `late${accepted}@example.com`, statuses: { [AUD_A.id]: 'realized' } }));
+    if (res.status === 202) accepted++;
+    return res.status === 429 ? res : undefined;
+  }, { intervalMs: 300, what: '429' });
+  expect(refused.body.error).toMatchObject({ code: 'STREAM_BACKLOG_FULL' });
+  expect(refused.body.error.message).toMatch(/paused or HubSpot is not keeping up/);
+
+  await stack.request({ method: 'POST', url: `/v1/destinations/${d.destinationId}/stream/resume` });
+  const s = await waitIdle(stack, d.destinationId, accepted, 60_000);
+  expect(s.sent).toBe(accepted);
+  expect(stack.sim.admin.contactCount(d.portalId)).toBe(accepted);
+  expectBalanced(s);
+});

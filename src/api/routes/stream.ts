@@ -7,7 +7,7 @@ import { AppError } from '../../errors';
 import { streamRejectionsId } from '../../streaming/flush';
 import { reduceProfile } from '../../streaming/reduce';
 import { StreamSignalSender, type StreamTarget } from '../../streaming/signal-sender';
-import { BacklogGauge, NoWorkerError, readStreamStats } from '../../streaming/stream-stats';
+import { BacklogGauge, readStreamStats, type Backlog } from '../../streaming/stream-stats';
 import { emptyStreamCounters, MAX_UPDATE_CHARS, streamWorkflowId, type StreamUpdate } from '../../streaming/types';
 import { ErrorBody, IdParams, RejectionsQuery, RejectionView } from '../schemas';
 import type { ApiDeps, TypedApp } from '../server';
@@ -17,6 +17,25 @@ import {
 import { webUiUrl } from '../temporal-calls';
 
 const tags = ['streaming'];
+
+/**
+ * A run's history only grows past Temporal's continue-as-new suggestion (4,096 events / 4 MiB) when no
+ * worker processes it; Temporal terminates a run at 51,200 events or 50 MB. Refuse updates long before.
+ */
+const MAX_UNPROCESSED_HISTORY_EVENTS = 20_000;
+const MAX_UNPROCESSED_HISTORY_BYTES = 20 * 1024 * 1024;
+
+/** Why the stream cannot take more now (a message for the 429), or undefined. */
+function backlogProblem(b: Backlog | undefined, limits: { maxBuffered: number; maxBufferedBytes: number }): string | undefined {
+  if (!b) return undefined;
+  if (b.historyLength >= MAX_UNPROCESSED_HISTORY_EVENTS || b.historyBytes >= MAX_UNPROCESSED_HISTORY_BYTES) {
+    return `has ${b.historyLength} unprocessed history events (${b.historyBytes} bytes): no worker is processing it. Start a worker (\`npm run worker\`), then retry`;
+  }
+  if ((b.updates ?? 0) >= limits.maxBuffered || (b.bytes ?? 0) >= limits.maxBufferedBytes) {
+    return `holds ${b.updates} unsent updates (${b.bytes} bytes; limits ${limits.maxBuffered} updates, ${limits.maxBufferedBytes} bytes): it is paused or HubSpot is not keeping up. Retry later`;
+  }
+  return undefined;
+}
 
 function temporalRefused(err: unknown): AppError {
   return new AppError('TEMPORAL_UNAVAILABLE', 'Temporal did not accept the updates, so none of them were taken; retry the request.', {
@@ -64,10 +83,10 @@ export function registerStreamRoutes(app: TypedApp, deps: ApiDeps): void {
       });
     }
     const t = await target(req.params.id);
-    const pending = backlog.backlog(t.destinationId);
-    if (pending && (pending.updates >= config.stream.maxBuffered || pending.bytes >= config.stream.maxBufferedBytes)) {
+    const problem = backlogProblem(backlog.backlog(t.destinationId), config.stream);
+    if (problem) {
       reply.header('retry-after', '5');
-      throw new AppError('STREAM_BACKLOG_FULL', `The stream of destination ${t.destinationId} holds ${pending.updates} unsent updates (${pending.bytes} bytes; limits ${config.stream.maxBuffered} updates, ${config.stream.maxBufferedBytes} bytes): it is paused or HubSpot is not keeping up. Retry later; nothing from this request was taken.`, { retryable: true });
+      throw new AppError('STREAM_BACKLOG_FULL', `The stream of destination ${t.destinationId} ${problem}; nothing from this request was taken.`, { retryable: true });
     }
     const receivedAt = Date.now();
     const updates: StreamUpdate[] = [];
@@ -93,14 +112,11 @@ export function registerStreamRoutes(app: TypedApp, deps: ApiDeps): void {
   }, async (req) => {
     const t = await target(req.params.id);
     const workflowId = streamWorkflowId(t.destinationId);
-    let read;
-    try {
-      read = await readStreamStats(client, t.destinationId);
-    } catch (err) {
-      if (err instanceof NoWorkerError) throw new AppError('TEMPORAL_UNAVAILABLE', err.message, { retryable: true });
-      throw err;
+    const read = await readStreamStats(client, t.destinationId);
+    if (read && !read.stats) {
+      throw new AppError('TEMPORAL_UNAVAILABLE', `No worker answered the stream's stats query in time (its run has ${read.historyLength} history events). Is a worker running (\`npm run worker\`)?`, { retryable: true });
     }
-    if (!read) {
+    if (!read?.stats) {
       return { ...emptyStreamCounters(), destinationId: t.destinationId, workflowId, state: 'not_started' as const, buffered: 0, bufferedBytes: 0, inFlight: 0, flushesInFlight: 0, lagMs: 0, runs: 0, historyLength: 0 };
     }
     const { stats, runId } = read;
