@@ -115,7 +115,8 @@ export async function destinationStream(input: StreamInput, ...carried: Buffered
     return {
       ...counters,
       destinationId,
-      state: draining ? 'draining' : paused ? 'paused' : 'running',
+      // What operators care about first: paused; `draining` is the brief handoff of a running stream.
+      state: paused ? 'paused' : draining ? 'draining' : 'running',
       ...(pausedReason ? { pausedReason } : {}),
       buffered: buffer.size,
       bufferedBytes: buffer.totalChars,

@@ -10,6 +10,8 @@ export class StreamLoad {
   readonly expected = new Map<string, string>();
   accepted = 0;
   refused = 0;
+  /** Bodies of refused requests (for failure messages). */
+  readonly refusals: unknown[] = [];
   private seq = 0;
   private readonly base = Date.parse('2025-01-01T00:00:00Z');
 
@@ -28,6 +30,7 @@ export class StreamLoad {
       for (const b of batch) this.expected.set(b.email, b.city);
     } else {
       this.refused += size;
+      this.refusals.push({ status: res.status, body: res.body });
     }
     return res.status;
   }
