@@ -18,7 +18,7 @@ import type { Activities } from '../activities';
 import { chunkForCarry, StreamBuffer } from '../src/streaming/buffer';
 import {
   addFlushCounts, DEFAULT_STREAM_OPTIONS, emptyStreamCounters, MAX_PAYLOAD_CHARS, resolveStreamOptions,
-  type BufferedUpdate, type FlushCounts, type ProfilesSignal, type StreamInput, type StreamOptions, type StreamStats,
+  type BufferedUpdate, type FlushCounts, type ProfilesSignal, type StreamInput, type StreamOptions, type StreamStats, type StreamUpdate,
 } from '../src/streaming/types';
 import { NON_RETRYABLE_TYPES } from './types';
 
@@ -81,10 +81,18 @@ export async function destinationStream(input: StreamInput, ...carried: Buffered
     ? acts.releaseStreamSignals.executeWithOptions({ ...holdOptions, summary: 'Let held updates flow again' }, [{ destinationId }]).catch(() => undefined)
     : Promise.resolve();
 
-  setHandler(profilesSignal, ({ at, updates }) => {
-    const r = Math.min(at, Date.now());
-    for (const u of updates) {
+  setHandler(profilesSignal, (signal) => {
+    // Sent by the API, but anyone with access can signal: a malformed update must not wedge the stream.
+    const updates: unknown[] = Array.isArray(signal?.updates) ? signal.updates : [];
+    const r = Math.min(typeof signal?.at === 'number' ? signal.at : Date.now(), Date.now());
+    for (const item of updates) {
       counters.received++;
+      const u = item as StreamUpdate;
+      if (!u || typeof u !== 'object' || typeof u.t !== 'number' || typeof u.s !== 'object' || typeof u.v !== 'object' || !u.s || !u.v) {
+        counters.ignored++;
+        counters.ignoredByReason = { ...counters.ignoredByReason, MALFORMED_UPDATE: (counters.ignoredByReason.MALFORMED_UPDATE ?? 0) + 1 };
+        continue;
+      }
       const outcome = buffer.add({ ...u, n: nextSeq++, r });
       if (outcome === 'merged') counters.merged++;
       else if (outcome === 'stale') counters.stale++;

@@ -189,6 +189,14 @@ test('invalid records are rejected, stored and listed; request limits', async ()
   expect(listed.statusCode).toBe(200);
   expect(listed.json().items.map((i: { reason: { code: string } }) => i.reason.code).sort()).toEqual(['INVALID_EMAIL', 'INVALID_STATUS', 'MISSING_EMAIL']);
 
+  // A malformed signal (not from the API) is counted and ignored; the stream goes on.
+  await stack.client.workflow.getHandle(s.workflowId).signal('profiles', { at: Date.now(), updates: [42, { t: 'soon' }, null] });
+  await sendProfiles(stack, dest.destinationId, [{ email: 'after-malformed@example.com', statuses: { [AUD_A.id]: 'realized' } }]);
+  const after = await waitIdle(stack, dest.destinationId, s.received + 4);
+  expect(after.ignoredByReason.MALFORMED_UPDATE).toBe(3);
+  expect(contact('after-malformed@example.com')).toBeDefined();
+  expectBalanced(after);
+
   const tooMany = await postProfiles(stack, dest.destinationId, Array.from({ length: 1001 }, (_, i) => xdm({ email: `x${i}@example.com` })));
   expect(tooMany.status).toBe(413);
   expect(tooMany.body.error.message).toMatch(/at most 1000 profiles/);
