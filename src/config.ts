@@ -65,8 +65,8 @@ export const EnvSchema = z.object({
 
   // Worker tuning
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().default(50),
-  ACTIVATION_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(1000),
-  ACTIVATION_UPSERT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(4),
+  ACTIVATION_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(2000),
+  ACTIVATION_UPSERT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(8),
   ACTIVATION_HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
   ACTIVATION_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).max(40_000).default(2000),
   METRICS_PORT: port.optional(),

@@ -3,6 +3,7 @@
  * locked row in the shared store (SQLite on one machine, PostgreSQL across hosts). Callers `acquire`
  * before each HubSpot call and `observe` each response's headers.
  */
+import crypto from 'node:crypto';
 import {
   DEFAULT_POLICY, emptyState, markDailyExhausted, observe, reserve,
   type AccountRateState, type CallClass, type GovernorPolicy, type Observation,
@@ -36,7 +37,8 @@ export interface WaitInfo {
 }
 
 export interface RateGovernor {
-  acquire(accountKey: string, options?: { cls?: CallClass; signal?: AbortSignal; onWait?: (w: WaitInfo) => void }): Promise<void>;
+  /** Waits for a slot and reserves it; the returned reservation must be settled with `observe`. */
+  acquire(accountKey: string, options?: { cls?: CallClass; signal?: AbortSignal; onWait?: (w: WaitInfo) => void }): Promise<string>;
   observe(accountKey: string, obs: Observation): Promise<void>;
   markDailyExhausted(accountKey: string, resetsAt: number): Promise<void>;
   /** Total time callers spent waiting for a slot, for metrics. */
@@ -71,17 +73,22 @@ export class SharedRateGovernor implements RateGovernor {
   }
 
   private parse(current: string | undefined): AccountRateState {
-    return current ? (JSON.parse(current) as AccountRateState) : emptyState(this.policy);
+    // `pending` arrived with settle-at-answer; state written before it has none.
+    if (!current) return emptyState(this.policy);
+    const state = JSON.parse(current) as AccountRateState;
+    state.pending ??= {};
+    return state;
   }
 
-  async acquire(accountKey: string, options: { cls?: CallClass; signal?: AbortSignal; onWait?: (w: WaitInfo) => void } = {}): Promise<void> {
+  async acquire(accountKey: string, options: { cls?: CallClass; signal?: AbortSignal; onWait?: (w: WaitInfo) => void } = {}): Promise<string> {
     const cls = options.cls ?? 'standard';
+    const reservation = crypto.randomBytes(6).toString('base64url');
     for (;;) {
       const decision = await this.kv.updateLocked(this.key(accountKey), (cur) => {
-        const out = reserve(this.parse(cur), this.clock(), cls, this.policy);
+        const out = reserve(this.parse(cur), this.clock(), cls, this.policy, reservation);
         return { next: JSON.stringify(out.state), result: out.decision };
       });
-      if (decision.ok) return;
+      if (decision.ok) return decision.reservation;
       if (decision.reason === 'daily') throw new DailyBudgetExhaustedError(accountKey, decision.dailyExhaustedUntil);
       options.onWait?.({ waitMs: decision.waitMs, reason: decision.reason });
       const started = this.clock();

@@ -5,16 +5,24 @@
  *
  * Model (reference §5): a rolling window of `max` calls per `intervalMs` (10 s) per account, learned
  * from X-HubSpot-RateLimit-Max / -Interval-Milliseconds; a daily budget learned from -Daily-Remaining;
- * search has its own per-second limit. Calls are logged when reserved (before they are sent), so every
- * process sharing the store sees calls in flight.
+ * search has its own per-second limit.
+ *
+ * When a call arrives at HubSpot is unknown, only bounded: after it was reserved, before its answer came
+ * back. So a call is logged as *pending* when reserved (every process sharing the store sees it and it
+ * holds a slot however long it takes), and *settled* at the time its answer arrived — the latest moment
+ * HubSpot can have counted it. A slot frees only when a settled call is a full window old, so a call
+ * delayed between reservation and sending (a busy event loop, a slow network) can never make two calls
+ * land in one window. The margin only covers clock differences between hosts.
  */
 import type { RateLimitInfo } from '../hubspot/rate-limit';
 
 export type CallClass = 'standard' | 'search';
 
 export interface AccountRateState {
-  /** Reservation times (ms, ascending) still inside the window, including phantom calls (see observe). */
+  /** Settled call times (ms, ascending) still inside the window, including phantom calls (see observe). */
   calls: number[];
+  /** Reserved calls not yet answered: reservation id → reservation time. */
+  pending: Record<string, number>;
   searchCalls: number[];
   max: number;
   intervalMs: number;
@@ -33,7 +41,7 @@ export interface GovernorPolicy {
   /** Calls per window before HubSpot's headers have been seen (Free/Starter's 100 / 10 s is the safe floor). */
   defaultMax: number;
   defaultIntervalMs: number;
-  /** Extra spacing so a call's arrival at HubSpot never lands inside the window of the call it replaces. */
+  /** Extra spacing for clock differences between hosts sharing the budget. */
   marginMs: number;
   /** Fraction of HubSpot's Max to use (1 = all of it). */
   utilization: number;
@@ -41,23 +49,29 @@ export interface GovernorPolicy {
   searchPerSecond: number;
   /** Daily calls kept in reserve (for checks and re-runs) before waiting for the reset. */
   dailyReserve: number;
+  /** A pending call older than this belongs to a process that died; it is forgotten. */
+  pendingTtlMs: number;
+  /** How often to look again when every call in the window is still pending. */
+  pendingPollMs: number;
 }
 
 export const DEFAULT_POLICY: GovernorPolicy = {
   defaultMax: 100,
   defaultIntervalMs: 10_000,
-  marginMs: 250,
+  marginMs: 50,
   utilization: 1,
   searchPerSecond: 4,
   dailyReserve: 0,
+  pendingTtlMs: 120_000,
+  pendingPollMs: 25,
 };
 
 export function emptyState(policy: GovernorPolicy): AccountRateState {
-  return { calls: [], searchCalls: [], max: policy.defaultMax, intervalMs: policy.defaultIntervalMs, callsSinceDailyObservation: 0 };
+  return { calls: [], pending: {}, searchCalls: [], max: policy.defaultMax, intervalMs: policy.defaultIntervalMs, callsSinceDailyObservation: 0 };
 }
 
 export type ReserveDecision =
-  | { ok: true }
+  | { ok: true; reservation: string }
   | { ok: false; waitMs: number; reason: 'ten_second_window' | 'search_window' | 'backoff' }
   /** `dailyExhaustedUntil` is unknown when HubSpot's headers say the budget is gone but not when it resets. */
   | { ok: false; dailyExhaustedUntil?: number; reason: 'daily' };
@@ -68,8 +82,20 @@ function prune(times: number[], cutoff: number): number[] {
   return i === 0 ? times : times.slice(i);
 }
 
-/** Decides whether one call of `cls` may go at `now`; when it may, the call is logged in the returned state. */
-export function reserve(state: AccountRateState, now: number, cls: CallClass, policy: GovernorPolicy): { state: AccountRateState; decision: ReserveDecision } {
+function insertSorted(times: number[], t: number): number[] {
+  let i = times.length;
+  while (i > 0 && times[i - 1]! > t) i--;
+  return [...times.slice(0, i), t, ...times.slice(i)];
+}
+
+function livePending(pending: Record<string, number> | undefined, now: number, policy: GovernorPolicy): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [id, at] of Object.entries(pending ?? {})) if (now - at < policy.pendingTtlMs) out[id] = at;
+  return out;
+}
+
+/** Decides whether one call of `cls` may go at `now`; when it may, it is logged as pending under `reservation`. */
+export function reserve(state: AccountRateState, now: number, cls: CallClass, policy: GovernorPolicy, reservation: string): { state: AccountRateState; decision: ReserveDecision } {
   const s: AccountRateState = { ...state };
   if (s.dailyExhaustedUntil !== undefined) {
     if (now < s.dailyExhaustedUntil) return { state: s, decision: { ok: false, dailyExhaustedUntil: s.dailyExhaustedUntil, reason: 'daily' } };
@@ -84,11 +110,14 @@ export function reserve(state: AccountRateState, now: number, cls: CallClass, po
   }
   const windowMs = s.intervalMs + policy.marginMs;
   s.calls = prune(s.calls, now - windowMs);
+  s.pending = livePending(s.pending, now, policy);
+  const pendingCount = Object.keys(s.pending).length;
   const limit = Math.max(1, Math.floor(s.max * policy.utilization));
-  if (s.calls.length >= limit) {
-    // The slot frees when the call `limit` places back leaves the window.
-    const freesAt = s.calls[s.calls.length - limit]! + windowMs;
-    return { state: s, decision: { ok: false, waitMs: Math.max(1, freesAt - now), reason: 'ten_second_window' } };
+  if (s.calls.length + pendingCount >= limit) {
+    // Settled calls leave the window oldest first; pending ones hold their slot until answered.
+    const mustLeave = s.calls.length + pendingCount - limit + 1;
+    const waitMs = mustLeave <= s.calls.length ? Math.max(1, s.calls[mustLeave - 1]! + windowMs - now) : policy.pendingPollMs;
+    return { state: s, decision: { ok: false, waitMs, reason: 'ten_second_window' } };
   }
   if (cls === 'search') {
     const searchWindow = 1000 + policy.marginMs;
@@ -99,9 +128,9 @@ export function reserve(state: AccountRateState, now: number, cls: CallClass, po
     }
     s.searchCalls = [...s.searchCalls, now];
   }
-  s.calls = [...s.calls, now];
+  s.pending = { ...s.pending, [reservation]: now };
   s.callsSinceDailyObservation += 1;
-  return { state: s, decision: { ok: true } };
+  return { state: s, decision: { ok: true, reservation } };
 }
 
 /** Reports whether the daily budget (as last observed, minus calls since) is used up. */
@@ -111,17 +140,21 @@ export function dailyBudgetLeft(state: AccountRateState, policy: GovernorPolicy)
 }
 
 export interface Observation {
+  /** HTTP status; 0 when no answer came (timeout, reset). */
   status: number;
   info: RateLimitInfo;
+  /** The reservation this answer settles. */
+  reservation?: string;
   /** For 429s: which limit HubSpot says was hit. */
   policy?: string;
   retryAfterMs?: number;
 }
 
 /**
- * Folds one response's rate-limit headers into the state. HubSpot's `Remaining` is the account's true
- * budget: if it says more calls were made in the window than we logged (another app or an unshared
- * process uses the account), phantom calls are logged so we slow down to match.
+ * Settles the call's reservation at `now` and folds the answer's rate-limit headers into the state.
+ * HubSpot's `Remaining` is the account's true budget: if it says more calls were made in the window than
+ * we logged (another app or an unshared process uses the account), phantom calls are logged so we slow
+ * down to match.
  */
 export function observe(state: AccountRateState, now: number, obs: Observation, policy: GovernorPolicy): AccountRateState {
   const s: AccountRateState = { ...state };
@@ -130,9 +163,16 @@ export function observe(state: AccountRateState, now: number, obs: Observation, 
   if (info.intervalMs !== undefined && info.intervalMs > 0) s.intervalMs = info.intervalMs;
   const windowMs = s.intervalMs + policy.marginMs;
   s.calls = prune(s.calls, now - windowMs);
+  s.pending = livePending(s.pending, now, policy);
+  if (obs.reservation !== undefined && obs.reservation in s.pending) {
+    const { [obs.reservation]: _settled, ...rest } = s.pending;
+    s.pending = rest;
+    // A 429 was not counted by HubSpot (reference: rejected calls use no budget), so it frees its slot.
+    if (obs.status !== 429) s.calls = insertSorted(s.calls, now);
+  }
   if (info.dailyRemaining !== undefined) {
     s.dailyRemaining = info.dailyRemaining;
-    s.callsSinceDailyObservation = 0;
+    s.callsSinceDailyObservation = Object.keys(s.pending).length;
   }
   if (obs.status === 429) {
     if (obs.policy === 'DAILY') return s;
@@ -144,10 +184,11 @@ export function observe(state: AccountRateState, now: number, obs: Observation, 
     s.blockedUntil = Math.max(s.blockedUntil ?? 0, now + wait);
     return s;
   }
-  s.consecutive429 = 0;
+  if (obs.status !== 0) s.consecutive429 = 0;
   if (info.max !== undefined && info.remaining !== undefined) {
     const usedAtHubSpot = info.max - info.remaining;
-    const missing = usedAtHubSpot - s.calls.length;
+    // Our pending calls may or may not have been counted yet; assume they were (fewer phantoms).
+    const missing = usedAtHubSpot - s.calls.length - Object.keys(s.pending).length;
     if (missing > 0) s.calls = [...s.calls, ...new Array<number>(missing).fill(now)];
   }
   return s;

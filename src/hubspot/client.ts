@@ -142,13 +142,15 @@ export class HubSpotClient {
   private async send<T>(method: Method, route: string, url: string, init: CallInit): Promise<AxiosResponse<T>> {
     const { governor, accountKey } = this.options;
     const paced = init.paced !== false && governor && accountKey;
-    if (paced) await governor.acquire(accountKey, { cls: init.cls, signal: this.options.signal, onWait: this.options.onRateWait });
+    const reservation = paced ? await governor.acquire(accountKey, { cls: init.cls, signal: this.options.signal, onWait: this.options.onRateWait }) : undefined;
     const started = Date.now();
     let res: AxiosResponse<T>;
     try {
       res = await this.#http.request<T>({ method, url, data: init.body, params: init.params, signal: this.options.signal });
     } catch (err) {
       this.options.onCall?.({ route, method, status: 'network_error', durationMs: Date.now() - started });
+      // No answer: the call may or may not have reached HubSpot; it counts as arrived now.
+      if (paced) await governor.observe(accountKey, { status: 0, info: {}, reservation });
       throw classifyNetworkError(`${method} ${route}`, err as { code?: string; message?: string });
     }
     const info = parseRateLimitHeaders(res.headers as Record<string, unknown>);
@@ -156,7 +158,7 @@ export class HubSpotClient {
     let error: HubSpotApiError | undefined;
     if (res.status >= 300) error = classifyResponse(`${method} ${route}`, res.status, res.data, retryAfterMs);
     this.options.onCall?.({ route, method, status: res.status, durationMs: Date.now() - started, policy: error?.info.policy });
-    if (paced) await governor.observe(accountKey, { status: res.status, info, policy: error?.info.policy, retryAfterMs });
+    if (paced) await governor.observe(accountKey, { status: res.status, info, reservation, policy: error?.info.policy, retryAfterMs });
     if (error) throw this.#withoutToken(error);
     return res;
   }

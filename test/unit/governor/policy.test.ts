@@ -1,23 +1,51 @@
-/** The rate governor's decision logic (pure): rolling window, header calibration, daily budget, search. */
+/** The rate governor's decision logic (pure): rolling window, settle-at-answer, header calibration, daily budget, search. */
 import { DEFAULT_POLICY, emptyState, markDailyExhausted, observe, reserve, type AccountRateState } from '../../../src/governor/policy';
 import { nextMidnightIn } from '../../../src/util/time-zone';
 
 const policy = { ...DEFAULT_POLICY, marginMs: 0 };
+let n = 0;
 
 function take(state: AccountRateState, now: number, cls: 'standard' | 'search' = 'standard') {
-  return reserve(state, now, cls, policy);
+  return reserve(state, now, cls, policy, `r${n++}`);
 }
 
-test('allows max calls per window, then says when the oldest leaves it', () => {
+/** Reserves and settles one call answered `latency` ms later. */
+function call(state: AccountRateState, now: number, latency = 0): AccountRateState {
+  const r = take(state, now);
+  if (!r.decision.ok) throw new Error(`no slot at ${now}`);
+  return observe(r.state, now + latency, { status: 200, info: {}, reservation: r.decision.reservation }, policy);
+}
+
+test('allows max calls per window, then says when the oldest answered call leaves it', () => {
   let s = { ...emptyState(policy), max: 3 };
-  for (const t of [0, 100, 200]) {
-    const r = take(s, t);
-    expect(r.decision.ok).toBe(true);
-    s = r.state;
-  }
-  const blocked = take(s, 300);
-  expect(blocked.decision).toEqual({ ok: false, waitMs: 9700, reason: 'ten_second_window' });
+  for (const t of [0, 100, 200]) s = call(s, t);
+  expect(take(s, 300).decision).toEqual({ ok: false, waitMs: 9700, reason: 'ten_second_window' });
   expect(take(s, 10_001).decision.ok).toBe(true);
+});
+
+test('a slot frees a full window after the answer, not after the reservation: a delayed send cannot break the window', () => {
+  let s = { ...emptyState(policy), max: 1 };
+  // Reserved at 0, but the event loop was busy: the answer only came at 800.
+  s = call(s, 0, 800);
+  expect(take(s, 10_000).decision).toMatchObject({ ok: false, waitMs: 800 });
+  expect(take(s, 10_800).decision.ok).toBe(true);
+});
+
+test('calls in flight hold their slot until answered (or until their process is presumed dead)', () => {
+  let s = { ...emptyState(policy), max: 2 };
+  s = take(s, 0).state;
+  s = take(s, 0).state;
+  expect(take(s, 60_000).decision).toEqual({ ok: false, waitMs: policy.pendingPollMs, reason: 'ten_second_window' });
+  expect(take(s, policy.pendingTtlMs + 1).decision.ok).toBe(true);
+});
+
+test('a 429 answer frees its slot (HubSpot did not count it) and backs off', () => {
+  let s = { ...emptyState(policy), max: 5 };
+  const r = take(s, 0);
+  s = observe(r.state, 10, { status: 429, policy: 'TEN_SECONDLY_ROLLING', info: {}, reservation: (r.decision as { reservation: string }).reservation }, policy);
+  expect(s.calls).toHaveLength(0);
+  expect(Object.keys(s.pending)).toHaveLength(0);
+  expect(take(s, 20).decision).toMatchObject({ ok: false, reason: 'backoff', waitMs: 490 });
 });
 
 test('learns the window from HubSpot headers and logs calls it did not make (other apps on the account)', () => {
@@ -33,11 +61,11 @@ test('headers never shrink our own log (calls in flight are not yet counted by H
   let s = emptyState(policy);
   for (let i = 0; i < 5; i++) s = take(s, i).state;
   s = observe(s, 10, { status: 200, info: { max: 100, remaining: 99 } }, policy);
-  expect(s.calls).toHaveLength(5);
+  expect(s.calls.length + Object.keys(s.pending).length).toBe(5);
 });
 
 test('an unexpected ten-secondly 429 backs off briefly (Retry-After when given), longer when repeated', () => {
-  let s = take(emptyState(policy), 0).state;
+  let s = call(emptyState(policy), 0);
   s = observe(s, 50, { status: 429, policy: 'TEN_SECONDLY_ROLLING', info: { max: 100, remaining: 0 }, retryAfterMs: 2000 }, policy);
   expect(take(s, 100).decision).toMatchObject({ ok: false, reason: 'backoff', waitMs: 1950 });
   expect(take(s, 2050).decision.ok).toBe(true);
