@@ -83,6 +83,8 @@ export const EnvSchema = z.object({
   STREAM_MAX_CONCURRENT_FLUSHES: z.coerce.number().int().min(1).max(32).default(4),
   STREAM_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).max(40_000).default(10_000),
   STREAM_HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
+  /** Alert (stream.lag_above_threshold) when a streamed update has waited this long. */
+  STREAM_LAG_ALERT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(60_000),
   /** Updates buffered in a stream above which the API answers 429 (bounds workflow state). */
   STREAM_MAX_BUFFERED: z.coerce.number().int().min(100).max(20_000).default(4000),
   STREAM_MAX_BUFFERED_BYTES: z.coerce.number().int().min(100_000).max(3_000_000).default(2_000_000),
@@ -146,6 +148,7 @@ export interface Config {
     maxConcurrentFlushes: number;
     maxHistoryEvents: number;
     heartbeatTimeoutMs: number;
+    lagAlertMs: number;
     maxBuffered: number;
     maxBufferedBytes: number;
     signalsInFlight: number;
@@ -226,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConcurrentFlushes: e.STREAM_MAX_CONCURRENT_FLUSHES,
       maxHistoryEvents: e.STREAM_MAX_HISTORY_EVENTS,
       heartbeatTimeoutMs: e.STREAM_HEARTBEAT_TIMEOUT_MS,
+      lagAlertMs: e.STREAM_LAG_ALERT_MS,
       maxBuffered: e.STREAM_MAX_BUFFERED,
       maxBufferedBytes: e.STREAM_MAX_BUFFERED_BYTES,
       signalsInFlight: e.STREAM_SIGNALS_IN_FLIGHT,

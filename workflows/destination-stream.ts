@@ -20,6 +20,7 @@ import {
   addFlushCounts, DEFAULT_STREAM_OPTIONS, emptyStreamCounters, MAX_PAYLOAD_CHARS, resolveStreamOptions,
   type BufferedUpdate, type FlushCounts, type ProfilesSignal, type StreamInput, type StreamOptions, type StreamStats, type StreamUpdate,
 } from '../src/streaming/types';
+import { emitAlert } from './alerts';
 import { NON_RETRYABLE_TYPES } from './types';
 
 export const profilesSignal = defineSignal<[ProfilesSignal]>('profiles');
@@ -60,6 +61,11 @@ export async function destinationStream(input: StreamInput, ...carried: Buffered
   let counters = carry?.counters ?? emptyStreamCounters();
   let paused = carry?.paused ?? false;
   let pausedReason = carry?.pausedReason;
+  let pausedBy = carry?.pausedBy ?? (paused ? 'operator' : undefined);
+  let lagAlerts = carry?.lagAlerts ?? 0;
+  let lagAlerted = carry?.lagAlerted ?? false;
+  /** Alert emissions started and not finished (awaited before continue-as-new). */
+  const emitting = new Set<Promise<unknown>>();
   let nextSeq = carry?.nextSeq ?? 1;
   let lastFlushAt = carry?.lastFlushAt;
   const startedAt = carry?.startedAt ?? new Date().toISOString();
@@ -101,11 +107,13 @@ export async function destinationStream(input: StreamInput, ...carried: Buffered
   setHandler(pauseStreamSignal, (p) => {
     paused = true;
     pausedReason = p?.reason ?? 'Paused by an operator';
+    pausedBy = 'operator';
     wake++;
   });
   setHandler(resumeStreamSignal, () => {
     paused = false;
     pausedReason = undefined;
+    pausedBy = undefined;
     wake++;
   });
   setHandler(configureStreamSignal, (change) => {
@@ -170,6 +178,31 @@ export async function destinationStream(input: StreamInput, ...carried: Buffered
   const pause = (reason: string) => {
     paused = true;
     pausedReason = reason;
+    pausedBy = 'error';
+  };
+
+  // Lag alert: once each time the oldest unsent update crosses `lagAlertMs` (an operator's pause is
+  // deliberate: no alert then); re-armed when the lag falls under half the threshold.
+  const lagAlertAt = (): number => {
+    const oldest = oldestPending();
+    if (oldest === undefined || lagAlerted || (paused && pausedBy === 'operator')) return Infinity;
+    return oldest + opts.lagAlertMs;
+  };
+  const checkLag = () => {
+    const oldest = oldestPending();
+    const lagMs = oldest === undefined ? 0 : Date.now() - oldest;
+    if (lagMs < opts.lagAlertMs / 2) lagAlerted = false;
+    if (lagAlertAt() > Date.now()) return;
+    lagAlerted = true;
+    lagAlerts++;
+    const { workflowId, runId } = workflowInfo();
+    const emitted = emitAlert({
+      type: 'stream.lag_above_threshold', destinationId, workflowId, runId, occurredAt: new Date().toISOString(),
+      ...(paused ? { status: 'paused' } : {}),
+      stream: { lagMs, thresholdMs: opts.lagAlertMs, buffered: buffer.size + inFlight },
+    }, `lag-${lagAlerts}`);
+    emitting.add(emitted);
+    void emitted.finally(() => emitting.delete(emitted));
   };
 
   async function runFlush(batch: BufferedUpdate[]): Promise<void> {
@@ -225,21 +258,30 @@ export async function destinationStream(input: StreamInput, ...carried: Buffered
   const canFlush = () =>
     !paused && !draining && flights.size < opts.maxConcurrentFlushes && buffer.readyCount > 0 && (buffer.readyCount >= opts.batchSize || dueAt() <= Date.now());
 
+  // The lag watch runs beside the loop: at most one timer per threshold period, none while nothing waits.
+  void (async () => {
+    for (;;) {
+      await condition(() => lagAlertAt() !== Infinity);
+      const at = lagAlertAt();
+      if (at > Date.now()) await condition(() => lagAlertAt() < at, at - Date.now());
+      checkLag();
+    }
+  })();
+
   while (!shouldContinueAsNew()) {
+    checkLag();
     if (canFlush()) {
       startFlush();
       continue;
     }
     showDetails();
+    // Next flush deadline, only if a slot is free (a flush ending wakes the loop anyway).
     const seen = wake;
-    const target = dueAt();
-    const now = Date.now();
-    if (target === Infinity || target <= now) {
-      // Nothing due, or due but every flush slot is taken: wait for a change, without a timer.
-      await condition(() => wake !== seen || canFlush() || (target === Infinity && dueAt() !== Infinity) || shouldContinueAsNew());
-    } else {
-      await condition(() => wake !== seen || canFlush() || dueAt() < target || shouldContinueAsNew(), target - now);
-    }
+    const nextAt = () => (flights.size < opts.maxConcurrentFlushes ? dueAt() : Infinity);
+    const target = nextAt();
+    const wakeUp = () => wake !== seen || canFlush() || nextAt() < target || shouldContinueAsNew();
+    if (target === Infinity) await condition(wakeUp);
+    else await condition(wakeUp, Math.max(1, target - Date.now()));
   }
 
   // Continue as new: let flushes finish (or cancel them: their updates go back to the buffer), then carry.
@@ -254,6 +296,7 @@ export async function destinationStream(input: StreamInput, ...carried: Buffered
   await acts.holdStreamSignals.executeWithOptions({ ...holdOptions, summary: 'Hold new updates while handing over to the next run' }, [{ destinationId, forMs: HANDOFF_HOLD_MS }]);
   await sleep(HANDOFF_SETTLE_MS);
   await condition(allHandlersFinished);
-  const next: StreamInput = { destinationId, options: opts, carry: { counters, paused, pausedReason, nextSeq, runsSoFar: runs, startedAt, lastFlushAt, held: true } };
+  await Promise.all([...emitting]);
+  const next: StreamInput = { destinationId, options: opts, carry: { counters, paused, pausedReason, pausedBy, lagAlerts, lagAlerted, nextSeq, runsSoFar: runs, startedAt, lastFlushAt, held: true } };
   await continueAsNew<typeof destinationStream>(next, ...chunkForCarry(buffer.snapshot(), MAX_PAYLOAD_CHARS));
 }

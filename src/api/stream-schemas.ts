@@ -24,12 +24,14 @@ export const StreamOptionsSchema = z.object({
   maxHistoryEvents: z.number(),
   heartbeatTimeoutMs: z.number(),
   drainTimeoutMs: z.number(),
+  lagAlertMs: z.number(),
 });
 
 export const StreamSettingsBody = z.strictObject({
   maxLatencyMs: z.number().int().min(10).max(3_600_000).optional().describe('Flush when the oldest buffered update is this old'),
   batchSize: z.number().int().min(1).max(100).optional(),
   maxConcurrentFlushes: z.number().int().min(1).max(32).optional(),
+  lagAlertMs: z.number().int().min(1000).max(86_400_000).optional().describe('Alert (stream.lag_above_threshold) when an update has waited this long'),
 });
 
 const reasons = z.record(z.string(), z.number());

@@ -55,6 +55,8 @@ export interface StreamOptions {
   heartbeatTimeoutMs: number;
   /** Before continue-as-new, wait this long for in-flight flushes; then cancel them (their updates are carried). */
   drainTimeoutMs: number;
+  /** Emit `stream.lag_above_threshold` when an update has waited this long (not while paused by an operator). */
+  lagAlertMs: number;
 }
 
 export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
@@ -64,6 +66,7 @@ export const DEFAULT_STREAM_OPTIONS: StreamOptions = {
   maxHistoryEvents: 10_000,
   heartbeatTimeoutMs: 10_000,
   drainTimeoutMs: 30_000,
+  lagAlertMs: 60_000,
 };
 
 /** Outcome counts of flushes. Numbers and reason codes only. */
@@ -96,6 +99,11 @@ export interface StreamCarry {
   counters: StreamCounters;
   paused: boolean;
   pausedReason?: string;
+  /** Paused by an operator (no lag alerts) or by a configuration error (lag alerts go out). */
+  pausedBy?: 'operator' | 'error';
+  /** Lag alerts emitted so far (their keys must stay unique across runs). */
+  lagAlerts?: number;
+  lagAlerted?: boolean;
   nextSeq: number;
   runsSoFar: number;
   startedAt: string;
@@ -192,6 +200,7 @@ const BOUNDS: Record<keyof StreamOptions, [number, number]> = {
   maxHistoryEvents: [100, 40_000],
   heartbeatTimeoutMs: [1000, 600_000],
   drainTimeoutMs: [1000, 3_600_000],
+  lagAlertMs: [1000, 86_400_000],
 };
 
 /** Options with defaults filled in and every value clamped to its bounds. */

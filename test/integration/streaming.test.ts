@@ -4,6 +4,8 @@
  * activated, exits, pause/resume, rejections and accounting.
  */
 import { audiencePropertyName } from '../../src/mapping/audience-property';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { buildProgram } from '../../src/cli/main';
 import { UPSERT_ROUTE } from '../helpers/activation';
 import { createDestination, startStack, TEST_API_KEY, waitFor, type TestStack } from '../helpers/stack';
@@ -255,4 +257,40 @@ test('back-pressure: a paused stream holding too many updates answers 429; nothi
   expect(s.sent).toBe(accepted);
   expect(stack.sim.admin.contactCount(d.portalId)).toBe(accepted);
   expectBalanced(s);
+});
+
+test('a lag above the threshold alerts subscribed webhooks once (here during a HubSpot outage)', async () => {
+  const got: Array<{ type: string; stream?: { lagMs: number; thresholdMs: number; buffered?: number }; destination: { id: string } }> = [];
+  const receiver = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c) => (raw += c));
+    req.on('end', () => {
+      got.push(JSON.parse(raw));
+      res.writeHead(200).end('{}');
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  const d = await createDestination(stack);
+  try {
+    await activateAudience(stack, d.destinationId, AUD_A);
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const sub = await stack.request({ method: 'POST', url: `/v1/destinations/${d.destinationId}/alerts`, payload: { url, events: ['stream.lag_above_threshold'] } });
+    expect(sub.statusCode).toBe(201);
+    expect((await stack.request({ method: 'PATCH', url: `/v1/destinations/${d.destinationId}/stream`, payload: { lagAlertMs: 1500 } })).statusCode).toBe(202);
+    await waitFor(async () => (await streamStats(stack, d.destinationId)).options?.lagAlertMs === 1500, { what: 'lag setting' });
+
+    stack.sim.admin.setFaults({ errorRate: 1, errorStatuses: [503], routes: ['/crm/v3/objects/contacts/batch/upsert'] });
+    await sendProfiles(stack, d.destinationId, [{ email: 'lagging@example.com', statuses: { [AUD_A.id]: 'realized' } }]);
+    await waitFor(() => got.length > 0, { timeoutMs: 30_000, what: 'the lag alert' });
+    expect(got[0]).toMatchObject({ type: 'stream.lag_above_threshold', destination: { id: d.destinationId }, stream: { thresholdMs: 1500, buffered: 1 } });
+    expect(got[0]!.stream!.lagMs).toBeGreaterThanOrEqual(1500);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(got).toHaveLength(1); // once per crossing, not on every check
+    stack.sim.admin.clearFaults();
+    await waitIdle(stack, d.destinationId, 1, 60_000);
+    expect(contact('lagging@example.com', d)).toBeDefined();
+  } finally {
+    stack.sim.admin.clearFaults();
+    await new Promise((r) => receiver.close(r));
+  }
 });

@@ -57,6 +57,7 @@ export function registerStreamRoutes(app: TypedApp, deps: ApiDeps): void {
       maxConcurrentFlushes: config.stream.maxConcurrentFlushes,
       maxHistoryEvents: config.stream.maxHistoryEvents,
       heartbeatTimeoutMs: config.stream.heartbeatTimeoutMs,
+      lagAlertMs: config.stream.lagAlertMs,
     },
   });
   const backlog = new BacklogGauge(client);
