@@ -129,6 +129,23 @@ test('an audience not activated on the destination is ignored and counted; a new
   expectBalanced(s);
 });
 
+test('an activated audience whose property is gone in HubSpot gets it ensured before its first streamed value', async () => {
+  const d = await createDestination(stack);
+  await activateAudience(stack, d.destinationId, AUD_B);
+  // Archived in HubSpot, and a worker that never saw it (fresh property cache).
+  const del = await fetch(`${stack.sim.url}/crm/v3/properties/contacts/${PROP_B}`, { method: 'DELETE', headers: { authorization: `Bearer ${d.token}` } });
+  expect(del.status).toBe(204);
+  expect(stack.sim.admin.listProperties(d.portalId).some((p) => p.name === PROP_B)).toBe(false);
+  await stack.worker!.shutdown();
+  await stack.startWorker();
+
+  await sendProfiles(stack, d.destinationId, [{ email: 'ensured@example.com', statuses: { [AUD_B.id]: 'realized' } }]);
+  const s = await waitIdle(stack, d.destinationId, 1);
+  expect(s.sent).toBe(1);
+  expect(stack.sim.admin.listProperties(d.portalId).find((p) => p.name === PROP_B)).toMatchObject({ type: 'enumeration', label: AUD_B.name });
+  expect(contact('ensured@example.com', d)!.properties[PROP_B]).toBe('realized');
+});
+
 test('pause keeps updates (nothing is sent), resume sends them all', async () => {
   const before = await streamStats(stack, dest.destinationId);
   expect((await stack.request({ method: 'POST', url: `/v1/destinations/${dest.destinationId}/stream/pause` })).statusCode).toBe(202);
