@@ -3,15 +3,11 @@
  * Built by a factory from injected dependencies so tests and benchmarks wire real or simulated parts.
  * Inputs and results carry ids, cursors and counts only; contact data stays inside the activity.
  */
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { accountingError, type DeliveryCounts } from '../src/delivery/counts';
-import { processPage as deliverPage, type PageCheckpoint } from '../src/delivery/process-page';
-import { DailyLimitHitError } from '../src/delivery/send-batch';
+import type { DeliveryCounts } from '../src/delivery/counts';
 import { checkConnection, checkToken } from '../src/destinations/check';
 import { PropertyCache } from '../src/destinations/property-cache';
 import { assertAllowedBaseUrl } from '../src/destinations/base-url';
-import { DailyBudgetExhaustedError } from '../src/governor/governor';
 import { HubSpotApiError } from '../src/hubspot/errors';
 import { HubSpotClient } from '../src/hubspot/client';
 import type { HubSpotProperty } from '../src/hubspot/types';
@@ -21,12 +17,13 @@ import {
 import { checkMapping } from '../src/mapping/check-mapping';
 import type { SourceCursor, SourcePage, SourceRef } from '../src/members/types';
 import type { Logger } from '../src/logger';
+import type { CheckpointStore } from '../src/store/checkpoints';
 import type { SqlRejectionStore } from '../src/store/rejections';
-import { nextMidnightIn } from '../src/util/time-zone';
 import {
-  DAILY_LIMIT_FAILURE, type AudienceRef, type ConfigureDestinationInput, type ConfigureDestinationResult, type DailyLimitDetails,
+  type AudienceRef, type ConfigureDestinationInput, type ConfigureDestinationResult,
 } from '../workflows/types';
-import { accountKeyOf, classified, clientFor, loadDestination, toFailure, tokenContext, type HubSpotAccessDeps } from './hubspot-access';
+import { classified, clientFor, loadDestination, tokenContext, type HubSpotAccessDeps } from './hubspot-access';
+import { createProcessPages } from './process-pages';
 import { createStreamActivities } from './streaming';
 import { createAlertActivities, type AlertActivityDeps } from './alerts';
 import type { ServiceMetrics } from '../src/metrics/service-metrics';
@@ -40,6 +37,7 @@ export interface SourceReader {
 
 export interface ActivityDeps extends HubSpotAccessDeps {
   rejections: SqlRejectionStore;
+  checkpoints: CheckpointStore;
   sourceReader: SourceReader;
   allowedBaseUrls: string[];
   defaultPageSize: number;
@@ -58,24 +56,6 @@ export interface ActivityDeps extends HubSpotAccessDeps {
   alertTimeoutMs?: number;
 }
 
-export interface ProcessPageInput {
-  activationId: string;
-  destinationId: string;
-  audience: AudienceRef;
-  propertyName: string;
-  source: SourceRef;
-  cursor: SourceCursor;
-  pageSize?: number;
-  concurrency?: number;
-  checkpoint?: PageCheckpoint;
-}
-
-export interface ProcessPageResult {
-  next: SourceCursor;
-  done: boolean;
-  counts: DeliveryCounts;
-}
-
 export interface PropertySummary {
   name: string;
   label: string;
@@ -87,27 +67,10 @@ export interface PropertySummary {
   options: Array<{ label: string; value: string }>;
 }
 
-interface PageHeartbeat {
-  offset: number;
-  checkpoint: PageCheckpoint;
-}
 
 export function createActivities(deps: ActivityDeps) {
   const cache = deps.propertyCache ?? new PropertyCache();
   const cacheKey = (d: { id: string; portalId: number }) => `${d.id}:${d.portalId}`;
-
-  /** When does the account's daily budget come back? HubSpot's usage endpoint knows; else local midnight. */
-  async function dailyResetTime(client: HubSpotClient, timeZone: string, known?: number): Promise<number> {
-    if (known && known > Date.now()) return known;
-    try {
-      const usage = await client.getDailyUsage();
-      const at = usage?.resetsAt ? Date.parse(usage.resetsAt) : NaN;
-      if (Number.isFinite(at) && at > Date.now()) return at;
-    } catch {
-      // The usage endpoint is a nicety; midnight in the portal's zone is HubSpot's documented rule.
-    }
-    return nextMidnightIn(timeZone);
-  }
 
   const activities = {
     /** Checks a new or changed destination against its HubSpot account, and saves it when it passes. */
@@ -223,55 +186,7 @@ export function createActivities(deps: ActivityDeps) {
       });
     },
 
-    /** Reads one page from the cursor and delivers it; heartbeats a checkpoint after every batch. */
-    async processPage(input: ProcessPageInput): Promise<ProcessPageResult> {
-      const ctx = Context.current();
-      const previous = ctx.info.heartbeatDetails as PageHeartbeat | undefined;
-      const checkpoint: PageCheckpoint = {
-        done: { ...(input.checkpoint?.done ?? {}), ...(previous?.offset === input.cursor.offset ? previous.checkpoint.done : {}) },
-      };
-      let latest: PageHeartbeat = { offset: input.cursor.offset, checkpoint };
-      const beat = () => ctx.heartbeat(latest);
-      const interval = setInterval(beat, Math.max(500, Math.min(10_000, (ctx.info.heartbeatTimeoutMs ?? 30_000) / 3)));
-      let d;
-      let client: HubSpotClient | undefined;
-      try {
-        const page = await classified(() => deps.sourceReader.readPage(input.source, input.cursor, input.pageSize ?? deps.defaultPageSize));
-        d = await loadDestination(deps, input.destinationId);
-        client = clientFor(deps, d, { signal: ctx.cancellationSignal });
-        const properties = await cache.get(cacheKey(d), client);
-        const counts = await deliverPage(page.records, {
-          activationId: input.activationId,
-          audienceId: input.audience.id,
-          audiencePropertyName: input.propertyName,
-          mapping: d.mapping,
-          properties,
-          client,
-          rejections: deps.rejections,
-          concurrency: input.concurrency ?? deps.defaultConcurrency,
-          checkpoint,
-          onCheckpoint: (cp) => {
-            latest = { offset: input.cursor.offset, checkpoint: cp };
-            beat();
-          },
-          send: { signal: ctx.cancellationSignal },
-        });
-        const broken = accountingError(counts);
-        if (broken) throw ApplicationFailure.create({ type: 'AccountingError', nonRetryable: true, message: `Page at line ${input.cursor.line} does not balance: ${broken}.` });
-        deps.metrics?.recordContacts('batch', counts);
-        return { next: page.next, done: page.done, counts };
-      } catch (err) {
-        if ((err instanceof DailyBudgetExhaustedError || err instanceof DailyLimitHitError) && d && client) {
-          const resetsAt = await dailyResetTime(client, d.timeZone, err instanceof DailyBudgetExhaustedError ? err.resetsAt : undefined);
-          await deps.governor.markDailyExhausted(accountKeyOf(d.portalId), resetsAt);
-          const details: DailyLimitDetails = { resetsAt: new Date(resetsAt).toISOString(), cursor: input.cursor, checkpoint: latest.checkpoint };
-          throw ApplicationFailure.create({ type: DAILY_LIMIT_FAILURE, nonRetryable: true, message: `HubSpot's daily API limit for portal ${d.portalId} is used up until ${details.resetsAt}.`, details: [details] });
-        }
-        throw toFailure(err);
-      } finally {
-        clearInterval(interval);
-      }
-    },
+    processPages: createProcessPages(deps, cache, cacheKey),
 
     /** The account's contact properties (default and custom), offered as mapping targets. */
     async listProperties(input: { destinationId: string }): Promise<PropertySummary[]> {
@@ -294,6 +209,7 @@ export function createActivities(deps: ActivityDeps) {
 
     /** Last step: cross-checks the run's counts with the rejection store. */
     async summarizeActivation(input: { activationId: string; counts: DeliveryCounts }): Promise<{ storedRejections: number }> {
+      await deps.checkpoints.deleteAll(input.activationId);
       const stored = await deps.rejections.count(input.activationId);
       if (stored !== input.counts.rejected) {
         deps.logger.warn({ activationId: input.activationId, stored, counted: input.counts.rejected }, 'stored rejections differ from counted rejections');

@@ -67,6 +67,8 @@ export const EnvSchema = z.object({
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().default(50),
   ACTIVATION_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(2000),
   ACTIVATION_UPSERT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(8),
+  ACTIVATION_PAGES_PER_ACTIVITY: z.coerce.number().int().min(1).max(1000).default(50),
+  ACTIVATION_ACTIVITY_MAX_MS: z.coerce.number().int().min(100).default(5000),
   ACTIVATION_HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
   ACTIVATION_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).max(40_000).default(2000),
   METRICS_PORT: port.optional(),
@@ -135,6 +137,8 @@ export interface Config {
     maxConcurrentActivities: number;
     pageSize: number;
     upsertConcurrency: number;
+    pagesPerActivity: number;
+    activityMaxMillis: number;
     heartbeatTimeoutMs: number;
     maxHistoryEvents: number;
     metricsPort?: number;
@@ -216,6 +220,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
       pageSize: e.ACTIVATION_PAGE_SIZE,
       upsertConcurrency: e.ACTIVATION_UPSERT_CONCURRENCY,
+      pagesPerActivity: e.ACTIVATION_PAGES_PER_ACTIVITY,
+      activityMaxMillis: e.ACTIVATION_ACTIVITY_MAX_MS,
       heartbeatTimeoutMs: e.ACTIVATION_HEARTBEAT_TIMEOUT_MS,
       maxHistoryEvents: e.ACTIVATION_MAX_HISTORY_EVENTS,
       metricsPort: e.METRICS_PORT,

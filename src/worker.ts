@@ -32,6 +32,7 @@ export async function createWorker(config: Config, options: { logger?: Logger; w
   const activities = createActivities({
     destinations: services.destinations,
     rejections: services.rejections,
+    checkpoints: services.checkpoints,
     sealer: services.sealer,
     governor: services.governor,
     sourceReader: services.sourceReader,

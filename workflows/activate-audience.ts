@@ -121,18 +121,18 @@ export async function activateAudience(input: ActivationInput): Promise<Activati
       const from = carry.cursor;
       let result;
       try {
-        result = await acts.processPage.executeWithOptions(
-          { ...pageOptions, summary: `Upsert page ${pagesDone + 1} (members from line ${from.line})` },
+        result = await acts.processPages.executeWithOptions(
+          { ...pageOptions, summary: `Upsert members from line ${from.line} (page ${pagesDone + 1} on)` },
           [{
             activationId, destinationId, audience, propertyName: carry.propertyName, source, cursor: from,
-            pageSize: opts.pageSize, concurrency: opts.upsertConcurrency, checkpoint: carry.pageCheckpoint,
+            pageSize: opts.pageSize, concurrency: opts.upsertConcurrency, maxPages: opts.pagesPerActivity, maxMillis: opts.activityMaxMillis,
           }],
         );
       } catch (err) {
         if (failureType(err) !== DAILY_LIMIT_FAILURE) throw err;
-        // Wait durably for HubSpot's daily reset instead of burning retries, then resume the same page.
+        // Wait durably for HubSpot's daily reset instead of burning retries, then resume where it stopped
+        // (the activity's checkpoint is in the store).
         const details = ((err as ActivityFailure).cause as ApplicationFailure).details?.[0] as DailyLimitDetails;
-        carry = { ...carry, pageCheckpoint: details.checkpoint };
         phase = 'waiting-daily-limit';
         waitingUntil = details.resetsAt;
         waitReason = "HubSpot's daily API limit is used up";
@@ -148,9 +148,9 @@ export async function activateAudience(input: ActivationInput): Promise<Activati
         continue;
       }
       counts = addCounts(counts, result.counts);
-      pagesDone += 1;
+      pagesDone += result.pages;
       done = result.done;
-      carry = { ...carry, cursor: result.next, counts, pagesDone, pageCheckpoint: undefined };
+      carry = { ...carry, cursor: result.next, counts, pagesDone };
 
       const info = workflowInfo();
       if (!done && (info.continueAsNewSuggested || info.historyLength >= (opts.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS))) {

@@ -17,6 +17,9 @@ export interface AudienceRef {
 export interface ActivationOptions {
   pageSize?: number;
   upsertConcurrency?: number;
+  /** Pages one activity delivers before reporting back (progress), and its time budget. */
+  pagesPerActivity?: number;
+  activityMaxMillis?: number;
   /** Continue-as-new once a run's history has this many events (Temporal suggests ≤ 4,096; hard limit 51,200). */
   maxHistoryEvents?: number;
   /** How soon a dead worker's page is retried elsewhere. */
@@ -34,8 +37,6 @@ export interface ActivationCarry {
   startedAt: string;
   propertyName: string;
   totalRecords?: number;
-  /** A page interrupted by the daily limit resumes from here. */
-  pageCheckpoint?: PageCheckpoint;
 }
 
 export interface ActivationInput {
@@ -121,5 +122,4 @@ export const DAILY_LIMIT_FAILURE = 'DailyLimitReached';
 export interface DailyLimitDetails {
   resetsAt: string;
   cursor: SourceCursor;
-  checkpoint?: PageCheckpoint;
 }

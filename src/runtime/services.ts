@@ -12,6 +12,7 @@ import { FileUploadStore, PgUploadStore, type UploadStore } from '../members/upl
 import { loadKeyring } from '../secrets/keyring';
 import { createSealer, type Sealer } from '../secrets/sealer';
 import { ActivationStore } from '../store/activations';
+import { CheckpointStore } from '../store/checkpoints';
 import { openDb, type Db } from '../store/db';
 import { DestinationStore } from '../store/destinations';
 import { SqlRejectionStore } from '../store/rejections';
@@ -24,6 +25,7 @@ export interface Services {
   db: Db;
   destinations: DestinationStore;
   activations: ActivationStore;
+  checkpoints: CheckpointStore;
   rejections: SqlRejectionStore;
   uploads: UploadStore;
   sealer: Sealer;
@@ -48,6 +50,7 @@ export async function createServices(config: Config, options: { createKeys?: boo
     db,
     destinations: new DestinationStore(db),
     activations: new ActivationStore(db),
+    checkpoints: new CheckpointStore(db),
     rejections,
     uploads,
     sealer,

@@ -49,6 +49,13 @@ export async function migrate(db: Db): Promise<void> {
       UNIQUE (activation_id, record_key)
     )`,
     `CREATE INDEX IF NOT EXISTS rejections_by_activation ON rejections (activation_id, seq)`,
+    `CREATE TABLE IF NOT EXISTS activation_checkpoints (
+      activation_id TEXT NOT NULL,
+      run_offset BIGINT NOT NULL,
+      checkpoint_json TEXT NOT NULL,
+      updated_at TEXT NOT NULL,
+      PRIMARY KEY (activation_id, run_offset)
+    )`,
     // Streaming: update time last written per destination and keyed email hash (never the email).
     `CREATE TABLE IF NOT EXISTS stream_last_written (
       destination_id TEXT NOT NULL,

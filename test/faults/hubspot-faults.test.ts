@@ -62,7 +62,7 @@ test('a token revoked mid-run fails the run once with a clear reason; after a ne
   expect(JSON.stringify(failed)).not.toContain(token);
   // No retry storm: at most the batches in flight when the token died hit the 401.
   const unauthorized = stack.sim.admin.stats().byRoute['POST /crm/v3/objects/contacts/batch/upsert']?.['401'] ?? 0;
-  expect(unauthorized).toBeLessThanOrEqual(4);
+  expect(unauthorized).toBeLessThanOrEqual(stack.config.worker.upsertConcurrency);
 
   // Rotate: a new token on the same destination, checked like any update.
   const fresh = stack.sim.admin.addToken(portalId).token;

@@ -22,7 +22,9 @@ async function bundleFile(dir: string): Promise<string> {
 
 export async function startWorkerProcess(envVars: Record<string, string>, options: { readyTimeoutMs?: number } = {}): Promise<WorkerProcess> {
   const bundle = await bundleFile(envVars.DATA_DIR!);
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-child.ts')], {
+  // Extra node flags for profiling, e.g. WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (envVars.WORKER_NODE_ARGS ?? process.env.WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(__dirname, 'worker-child.ts')], {
     env: { ...process.env, ...envVars, WORKFLOW_BUNDLE_PATH: bundle },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -11,7 +11,7 @@ import { createDestination, startStack } from '../helpers/stack';
 import { FIXTURE_CODEC_KEYS, FIXTURE_DIR } from './replay-fixture';
 
 async function main(): Promise<void> {
-  const stack = await startStack({ env: { CODEC_KEYS: FIXTURE_CODEC_KEYS, ACTIVATION_PAGE_SIZE: '100', ACTIVATION_MAX_HISTORY_EVENTS: '100' } });
+  const stack = await startStack({ env: { CODEC_KEYS: FIXTURE_CODEC_KEYS, ACTIVATION_PAGE_SIZE: '100', ACTIVATION_PAGES_PER_ACTIVITY: '1', ACTIVATION_MAX_HISTORY_EVENTS: '100' } });
   try {
     const { destinationId } = await createDestination(stack);
     const { file } = writeMembers(stack, 'replay', 2500, 5);

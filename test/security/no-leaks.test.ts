@@ -191,7 +191,7 @@ test('the export and the log capture saw the runs (the checks below are not vacu
   expect(exported.executions.length).toBeGreaterThanOrEqual(activationIds.length + 2);
   expect(capture.lines.length).toBeGreaterThan(20);
   expect(capture.lines.some((l) => l.includes('incoming request'))).toBe(true); // API request logs
-  expect(capture.lines.some((l) => l.includes('processPage'))).toBe(true); // runtime (activity) logs
+  expect(capture.lines.some((l) => l.includes('processPages'))).toBe(true); // runtime (activity) logs
   // The detector finds what is there: the raw upload holds the emails, the sim's account the token.
   expect(findLeaks([{ where: 'upload', text: JSON.stringify(batch) }], PII.slice(0, 2)).length).toBeGreaterThan(0);
   expect(findLeaks([{ where: 'b64', text: `xx${Buffer.from(`{"token":"${tokens[0]}"}`).toString('base64')}yy` }], [tokens[0]!])).toHaveLength(1);

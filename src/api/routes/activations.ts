@@ -28,7 +28,10 @@ export async function startActivation(
   const w = deps.config.worker;
   const input: ActivationInput = {
     activationId, destinationId: record.destinationId, audience: record.audience, source: record.source, rerunOf: record.rerunOf,
-    options: { pageSize: w.pageSize, upsertConcurrency: w.upsertConcurrency, heartbeatTimeoutMs: w.heartbeatTimeoutMs, maxHistoryEvents: w.maxHistoryEvents },
+    options: {
+      pageSize: w.pageSize, upsertConcurrency: w.upsertConcurrency, pagesPerActivity: w.pagesPerActivity, activityMaxMillis: w.activityMaxMillis,
+      heartbeatTimeoutMs: w.heartbeatTimeoutMs, maxHistoryEvents: w.maxHistoryEvents,
+    },
   };
   const handle = await deps.client.workflow.start('activateAudience', {
     taskQueue: deps.config.temporal.taskQueue,

@@ -1,0 +1,147 @@
+/**
+ * The activation's working activity: delivers pages of members one after another, for a few seconds or
+ * a few pages at a time, reading the next page while the current one is being sent (so HubSpot's budget
+ * is never left idle between pages). After every batch it records where it is in the shared store (and in
+ * its heartbeat); a retried run resumes after its last completed batch, so a crash re-sends at most the
+ * batches that were in flight.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { accountingError, addCounts, emptyCounts, type DeliveryCounts } from '../src/delivery/counts';
+import { processPage as deliverPage } from '../src/delivery/process-page';
+import { DailyLimitHitError } from '../src/delivery/send-batch';
+import type { PropertyCache } from '../src/destinations/property-cache';
+import { DailyBudgetExhaustedError } from '../src/governor/governor';
+import type { HubSpotClient } from '../src/hubspot/client';
+import type { SourceCursor, SourcePage, SourceRef } from '../src/members/types';
+import type { CheckpointStore, RunCheckpoint } from '../src/store/checkpoints';
+import type { DestinationRecord } from '../src/store/destinations';
+import type { SqlRejectionStore } from '../src/store/rejections';
+import { nextMidnightIn } from '../src/util/time-zone';
+import { DAILY_LIMIT_FAILURE, type AudienceRef, type DailyLimitDetails } from '../workflows/types';
+import { accountKeyOf, classified, clientFor, loadDestination, toFailure, type HubSpotAccessDeps } from './hubspot-access';
+import type { ServiceMetrics } from '../src/metrics/service-metrics';
+
+export interface ProcessPagesInput {
+  activationId: string;
+  destinationId: string;
+  audience: AudienceRef;
+  propertyName: string;
+  source: SourceRef;
+  /** Where this run starts; also the key of its checkpoint. */
+  cursor: SourceCursor;
+  pageSize?: number;
+  concurrency?: number;
+  /** Return after this many pages, or once this much time has passed after a page (progress shows per run). */
+  maxPages?: number;
+  maxMillis?: number;
+}
+
+export interface ProcessPagesResult {
+  next: SourceCursor;
+  done: boolean;
+  pages: number;
+  counts: DeliveryCounts;
+}
+
+export interface ProcessPagesDeps extends HubSpotAccessDeps {
+  rejections: SqlRejectionStore;
+  checkpoints: CheckpointStore;
+  sourceReader: { readPage(ref: SourceRef, cursor: SourceCursor, pageSize: number): Promise<SourcePage> };
+  defaultPageSize: number;
+  defaultConcurrency: number;
+  metrics?: ServiceMetrics;
+}
+
+/** When does the account's daily budget come back? HubSpot's usage endpoint knows; else local midnight. */
+async function dailyResetTime(client: HubSpotClient, timeZone: string, known?: number): Promise<number> {
+  if (known && known > Date.now()) return known;
+  try {
+    const usage = await client.getDailyUsage();
+    const at = usage?.resetsAt ? Date.parse(usage.resetsAt) : NaN;
+    if (Number.isFinite(at) && at > Date.now()) return at;
+  } catch {
+    // The usage endpoint is a nicety; midnight in the portal's zone is HubSpot's documented rule.
+  }
+  return nextMidnightIn(timeZone);
+}
+
+function progressOf(cp: RunCheckpoint | undefined): number {
+  return cp ? cp.pagesDone * 1_000_000 + Object.keys(cp.page.done).length : -1;
+}
+
+export function createProcessPages(deps: ProcessPagesDeps, cache: PropertyCache, cacheKey: (d: DestinationRecord) => string) {
+  return async function processPages(input: ProcessPagesInput): Promise<ProcessPagesResult> {
+    const ctx = Context.current();
+    const started = Date.now();
+    const pageSize = input.pageSize ?? deps.defaultPageSize;
+    const maxPages = input.maxPages ?? 50;
+    const maxMillis = input.maxMillis ?? 5000;
+
+    // Resume from whichever record of progress is further along: the store, or the last heartbeat.
+    const stored = await deps.checkpoints.get(input.activationId, input.cursor.offset);
+    const beaten = ctx.info.heartbeatDetails as RunCheckpoint | undefined;
+    let cp: RunCheckpoint = (progressOf(beaten) > progressOf(stored) ? beaten : stored) ?? { cursor: input.cursor, pagesDone: 0, counts: emptyCounts(), page: { done: {} } };
+
+    // Checkpoints are written in order (each is a full snapshot), never two at once.
+    let saving: Promise<void> = Promise.resolve();
+    const save = (next: RunCheckpoint) => {
+      cp = next;
+      ctx.heartbeat(next);
+      saving = saving.then(() => deps.checkpoints.put(input.activationId, input.cursor.offset, next));
+      return saving;
+    };
+    const keepAlive = setInterval(() => ctx.heartbeat(cp), Math.max(500, Math.min(10_000, (ctx.info.heartbeatTimeoutMs ?? 30_000) / 3)));
+
+    let d: DestinationRecord | undefined;
+    let client: HubSpotClient | undefined;
+    try {
+      d = await loadDestination(deps, input.destinationId);
+      client = clientFor(deps, d, { signal: ctx.cancellationSignal });
+      const properties = await cache.get(cacheKey(d), client);
+      const read = (cursor: SourceCursor) => classified(() => deps.sourceReader.readPage(input.source, cursor, pageSize));
+      let next = read(cp.cursor);
+      for (;;) {
+        const page = await next;
+        const last = page.done || cp.pagesDone + 1 >= maxPages || Date.now() - started >= maxMillis;
+        if (!last) {
+          next = read(page.next); // read ahead while this page is sent
+          next.catch(() => undefined); // a read error surfaces when the page is awaited, not as unhandled
+        }
+        const pageStart = cp.cursor;
+        const pageCounts = await deliverPage(page.records, {
+          activationId: input.activationId,
+          audienceId: input.audience.id,
+          audiencePropertyName: input.propertyName,
+          mapping: d.mapping,
+          properties,
+          client,
+          rejections: deps.rejections,
+          concurrency: input.concurrency ?? deps.defaultConcurrency,
+          checkpoint: cp.page,
+          onCheckpoint: (page) => void save({ ...cp, cursor: pageStart, page }),
+          send: { signal: ctx.cancellationSignal },
+        });
+        const broken = accountingError(pageCounts);
+        if (broken) throw ApplicationFailure.create({ type: 'AccountingError', nonRetryable: true, message: `Page at line ${pageStart.line} does not balance: ${broken}.` });
+        deps.metrics?.recordContacts('batch', pageCounts);
+        await save({ cursor: page.next, pagesDone: cp.pagesDone + 1, counts: addCounts(cp.counts, pageCounts), page: { done: {} } });
+        if (last) {
+          return { next: page.next, done: page.done, pages: cp.pagesDone, counts: cp.counts };
+        }
+      }
+    } catch (err) {
+      await saving.catch(() => undefined);
+      if ((err instanceof DailyBudgetExhaustedError || err instanceof DailyLimitHitError) && d && client) {
+        // Nothing to retry until HubSpot's daily reset: tell the workflow when that is; the checkpoint stays.
+        const resetsAt = await dailyResetTime(client, d.timeZone, err instanceof DailyBudgetExhaustedError ? err.resetsAt : undefined);
+        await deps.governor.markDailyExhausted(accountKeyOf(d.portalId), resetsAt);
+        const details: DailyLimitDetails = { resetsAt: new Date(resetsAt).toISOString(), cursor: input.cursor };
+        throw ApplicationFailure.create({ type: DAILY_LIMIT_FAILURE, nonRetryable: true, message: `HubSpot's daily API limit for portal ${d.portalId} is used up until ${details.resetsAt}.`, details: [details] });
+      }
+      throw toFailure(err);
+    } finally {
+      clearInterval(keepAlive);
+    }
+  };
+}

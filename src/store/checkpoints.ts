@@ -1,0 +1,44 @@
+/**
+ * Durable progress of an activation's page runs: after every batch the activity writes where it is, so a
+ * retried run (another worker, after a kill -9) resumes after its last completed batch. Heartbeats carry
+ * the same checkpoint, but the SDK sends them throttled — a crash can lose the latest — so the store is the
+ * source of truth. Numbers only: cursors, batch indexes, counts.
+ */
+import type { DeliveryCounts } from '../delivery/counts';
+import type { PageCheckpoint } from '../delivery/process-page';
+import type { SourceCursor } from '../members/types';
+import type { Db } from './db';
+
+export interface RunCheckpoint {
+  /** Start of the page in progress (or of the next page, when `page` is empty). */
+  cursor: SourceCursor;
+  /** Pages completed by this run so far, and their counts. */
+  pagesDone: number;
+  counts: DeliveryCounts;
+  /** Batches of the page in progress already delivered, with their counts. */
+  page: PageCheckpoint;
+}
+
+export class CheckpointStore {
+  constructor(private readonly db: Db) {}
+
+  async get(activationId: string, runOffset: number): Promise<RunCheckpoint | undefined> {
+    const rows = await this.db.query<{ checkpoint_json: string }>(
+      'SELECT checkpoint_json FROM activation_checkpoints WHERE activation_id = $1 AND run_offset = $2',
+      [activationId, runOffset],
+    );
+    return rows[0] ? (JSON.parse(rows[0].checkpoint_json) as RunCheckpoint) : undefined;
+  }
+
+  async put(activationId: string, runOffset: number, checkpoint: RunCheckpoint): Promise<void> {
+    await this.db.query(
+      `INSERT INTO activation_checkpoints (activation_id, run_offset, checkpoint_json, updated_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (activation_id, run_offset) DO UPDATE SET checkpoint_json = excluded.checkpoint_json, updated_at = excluded.updated_at`,
+      [activationId, runOffset, JSON.stringify(checkpoint), new Date().toISOString()],
+    );
+  }
+
+  async deleteAll(activationId: string): Promise<void> {
+    await this.db.query('DELETE FROM activation_checkpoints WHERE activation_id = $1', [activationId]);
+  }
+}
