@@ -168,9 +168,7 @@ export async function activateAudience(input: ActivationInput): Promise<Activati
     showDetails();
     await alert(status === 'completed' ? 'activation.completed' : 'activation.completed_with_rejections', 'completed', { status });
     return {
-      activationId, destinationId, audience, status,
-      received: counts.received, upserted: counts.upserted, created: counts.created, updated: counts.updated,
-      rejected: counts.rejected, skipped: counts.skipped, rejectedByReason: counts.rejectedByReason, skippedByReason: counts.skippedByReason,
+      activationId, destinationId, audience, status, ...counts,
       pages: pagesDone, runs, startedAt, finishedAt: new Date().toISOString(),
     };
   } catch (err) {

@@ -49,19 +49,11 @@ export interface ActivationInput {
   carry?: ActivationCarry;
 }
 
-export interface ActivationSummary {
+export interface ActivationSummary extends DeliveryCounts {
   activationId: string;
   destinationId: string;
   audience: AudienceRef;
   status: 'completed' | 'completed_with_rejections';
-  received: number;
-  upserted: number;
-  created: number;
-  updated: number;
-  rejected: number;
-  skipped: number;
-  rejectedByReason: Record<string, number>;
-  skippedByReason: Record<string, number>;
   pages: number;
   runs: number;
   startedAt: string;

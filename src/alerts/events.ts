@@ -4,6 +4,8 @@
  * and failure codes only — never contact data, tokens or secrets.
  */
 
+import type { DeliveryCounts } from '../delivery/counts';
+
 export const ALERT_EVENTS = [
   'activation.started',
   'activation.completed',
@@ -15,15 +17,8 @@ export const ALERT_EVENTS = [
 
 export type AlertEventName = (typeof ALERT_EVENTS)[number];
 
-export interface AlertCounts {
-  received: number;
-  upserted: number;
-  created: number;
-  updated: number;
-  rejected: number;
-  skipped: number;
-  rejectedByReason: Record<string, number>;
-}
+/** Counts in alert payloads (numbers and reason codes only). */
+export type AlertCounts = Omit<DeliveryCounts, 'skippedByReason'>;
 
 /** What a workflow emits; the delivery activity adds the destination's name, links and a delivery id. */
 export interface AlertEvent {

@@ -1,5 +1,6 @@
 /** Output helpers for the CLI: summary tables and live progress (cli-progress). */
 import cliProgress from 'cli-progress';
+import type { DeliveryCounts } from '../delivery/counts';
 import type { ApiClient } from './api-client';
 
 export interface ActivationViewLike {
@@ -14,16 +15,7 @@ export interface ActivationViewLike {
   webUiUrl: string;
 }
 
-interface Counts {
-  received: number;
-  upserted: number;
-  created: number;
-  updated: number;
-  rejected: number;
-  skipped: number;
-  rejectedByReason: Record<string, number>;
-  skippedByReason: Record<string, number>;
-}
+type Counts = DeliveryCounts;
 
 const FINAL = new Set(['completed', 'completed_with_rejections', 'failed', 'cancelled', 'terminated', 'timed_out']);
 

@@ -3,7 +3,6 @@
  * Embedded default: one SQLite file and an uploads folder under DATA_DIR. With DATABASE_URL, everything
  * shared lives in PostgreSQL so several API and worker hosts see the same state and rate budget.
  */
-import { Pool } from 'pg';
 import type { Config } from '../config';
 import { SharedRateGovernor, type RateGovernor } from '../governor/governor';
 import { DEFAULT_POLICY, type GovernorPolicy } from '../governor/policy';
@@ -13,7 +12,7 @@ import { loadKeyring } from '../secrets/keyring';
 import { createSealer, type Sealer } from '../secrets/sealer';
 import { ActivationStore } from '../store/activations';
 import { CheckpointStore } from '../store/checkpoints';
-import { openDb, type Db } from '../store/db';
+import { createPgPool, openDb, type Db } from '../store/db';
 import { DestinationStore } from '../store/destinations';
 import { SqlRejectionStore } from '../store/rejections';
 import { migrate } from '../store/schema';
@@ -41,7 +40,7 @@ export interface Services {
 export async function createServices(config: Config, options: { createKeys?: boolean; governorPolicy?: Partial<GovernorPolicy> } = {}): Promise<Services> {
   const db = openDb({ databaseUrl: config.storage.databaseUrl, sqlitePath: config.storage.sqlitePath });
   await migrate(db);
-  const uploadPool = config.storage.databaseUrl ? new Pool({ connectionString: config.storage.databaseUrl, max: 4 }) : undefined;
+  const uploadPool = config.storage.databaseUrl ? createPgPool(config.storage.databaseUrl, 4) : undefined;
   const uploads: UploadStore = uploadPool ? new PgUploadStore(uploadPool) : new FileUploadStore(config.storage.uploadsDir);
   const secretsRing = loadKeyring({ file: config.secrets.secretsKeyFile, createIfMissing: options.createKeys ?? true, purpose: 'secrets' });
   const sealer = createSealer(secretsRing);

@@ -159,9 +159,19 @@ class PgDb implements Db {
   }
 }
 
+/**
+ * A pool whose idle connections may be cut by the server (a restart, an administrator) without taking the
+ * process down: pg drops the broken client and the next query connects again.
+ */
+export function createPgPool(connectionString: string, max: number): Pool {
+  const pool = new Pool({ connectionString, max });
+  pool.on('error', () => undefined);
+  return pool;
+}
+
 export function openDb(options: { databaseUrl?: string; sqlitePath: string }): Db {
   if (options.databaseUrl) {
-    return new PgDb(new Pool({ connectionString: options.databaseUrl, max: 10 }));
+    return new PgDb(createPgPool(options.databaseUrl, 10));
   }
   return new SqliteDb(options.sqlitePath);
 }
