@@ -65,6 +65,7 @@ export async function activateAudience(input: ActivationInput): Promise<Activati
 
   setHandler(progressQuery, () => ({
     activationId, destinationId, audience, phase, pagesDone, totalRecords: carry?.totalRecords, counts, startedAt, waitingUntil, waitReason, runs,
+    activityCursor: phase === 'sending' || phase === 'waiting-daily-limit' ? carry?.cursor : undefined,
   }));
 
   const setStatus = (status: ActivationStatusValue) => upsertSearchAttributes([{ key: ActivationStatusKey, value: status }]);

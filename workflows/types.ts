@@ -72,6 +72,8 @@ export interface ActivationProgress {
   waitingUntil?: string;
   waitReason?: string;
   runs: number;
+  /** Where the page activity under way started: its live checkpoint in the store is keyed by it. */
+  activityCursor?: SourceCursor;
 }
 
 /** Outcome of checking a destination's configuration against its HubSpot account. */

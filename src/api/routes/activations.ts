@@ -2,6 +2,7 @@
 import { WorkflowFailedError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { z } from 'zod';
 import type { ActivationInput, ActivationProgress, ActivationSummary } from '../../../workflows/types';
+import { addCounts, type DeliveryCounts } from '../../delivery/counts';
 import type { Config } from '../../config';
 import { AppError } from '../../errors';
 import type { SourceRef } from '../../members/types';
@@ -65,6 +66,20 @@ function toSourceRef(source: { uploadId: string } | { path: string }): SourceRef
 
 type ActivationViewT = z.infer<typeof ActivationView>;
 
+/**
+ * The workflow learns counts when a page activity reports back (every few seconds, longer when HubSpot's
+ * budget paces it); the activity's checkpoint in the store is current to the last batch. Live counts add
+ * it: completed pages exactly, and the page in progress by its delivered batches (received ≈ sent there).
+ */
+async function liveCounts(services: Services, activationId: string, progress: ActivationProgress): Promise<DeliveryCounts> {
+  if (!progress.activityCursor) return progress.counts;
+  const cp = await services.checkpoints.get(activationId, progress.activityCursor.offset).catch(() => undefined);
+  if (!cp) return progress.counts;
+  let counts = addCounts(progress.counts, cp.counts);
+  for (const batch of Object.values(cp.page.done)) counts = addCounts(counts, { ...batch, received: batch.upserted + batch.rejected });
+  return counts;
+}
+
 async function readActivation(deps: ApiDeps, id: string): Promise<ActivationViewT> {
   const handle = deps.client.workflow.getHandle(id);
   let desc: WorkflowExecutionDescription;
@@ -90,12 +105,13 @@ async function readActivation(deps: ApiDeps, id: string): Promise<ActivationView
     case 'RUNNING': {
       const progress = await handle.query<ActivationProgress>('progress').catch(() => undefined);
       if (!progress) return { ...base, status: 'running' };
+      const counts = await liveCounts(deps.services, id, progress);
       return {
         ...base,
         status: progress.phase === 'waiting-daily-limit' ? 'waiting' : 'running',
         phase: progress.phase,
         startedAt: progress.startedAt,
-        progress: { pagesDone: progress.pagesDone, totalRecords: progress.totalRecords, counts: progress.counts, waitingUntil: progress.waitingUntil, waitReason: progress.waitReason },
+        progress: { pagesDone: progress.pagesDone, totalRecords: progress.totalRecords, counts, waitingUntil: progress.waitingUntil, waitReason: progress.waitReason },
       };
     }
     case 'COMPLETED': {
