@@ -34,13 +34,17 @@ export interface CreatedAccount {
   timeZone: string;
 }
 
-export interface AccountInfo {
+/** What identifies a portal and its plan; shared by the live portal, its snapshot and the admin view. */
+export interface PortalIdentity {
   portalId: number;
   tier: Tier;
   apiAddOn: number;
   timeZone: string;
   label?: string;
   createdAt: string;
+}
+
+export interface AccountInfo extends PortalIdentity {
   tokens: { tokenType: TokenType; scopes: string[]; revoked: boolean; appId: number }[];
   contactCount: number;
   limits: LimitsInfo;

@@ -2,33 +2,12 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
 import type { Command } from 'commander';
+import type { z } from 'zod';
+import type { StreamStatsView } from '../../api/stream-schemas';
 import type { ApiClient } from '../api-client';
 
-export interface StreamStatsLike {
-  destinationId: string;
-  state: string;
-  pausedReason?: string;
-  received: number;
-  sent: number;
-  created: number;
-  updated: number;
-  rejected: number;
-  rejectedByReason: Record<string, number>;
-  ignored: number;
-  ignoredStatuses: number;
-  merged: number;
-  stale: number;
-  buffered: number;
-  bufferedBytes?: number;
-  inFlight: number;
-  flushes: number;
-  lastFlushAt?: string;
-  lagMs: number;
-  runs: number;
-  historyLength: number;
-  options?: { maxLatencyMs: number; batchSize: number; maxConcurrentFlushes: number };
-  webUiUrl?: string;
-}
+/** What `GET /v1/destinations/:id/stream` answers (the API's own schema). */
+export type StreamStatsLike = z.infer<typeof StreamStatsView>;
 
 function ago(iso: string | undefined, now = Date.now()): string {
   if (!iso) return 'never';

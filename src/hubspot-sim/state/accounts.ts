@@ -7,7 +7,7 @@ import { expiredToken, unauthorized } from '../hubspot-errors';
 import { PortalRateLimiter } from '../limits/rate-limiter';
 import { limitsFor, normalisePacks, TIERS, type TierLimits } from '../limits/tiers';
 import { assertTimeZone } from '../limits/timezone';
-import type { AccountInfo, CreateAccountOptions, CreatedAccount, Tier, TokenType } from '../types';
+import type { AccountInfo, CreateAccountOptions, CreatedAccount, PortalIdentity, Tier, TokenType } from '../types';
 import { DEFAULT_SCOPES } from '../types';
 import { ContactStore, type ContactStoreState } from './contacts';
 import { PropertyStore, type PropertyStoreState } from './properties';
@@ -24,13 +24,7 @@ export interface TokenRecord {
   portal: Portal;
 }
 
-export interface Portal {
-  portalId: number;
-  tier: Tier;
-  apiAddOn: number;
-  timeZone: string;
-  label?: string;
-  createdAt: string;
+export interface Portal extends PortalIdentity {
   userId: number;
   tokens: TokenRecord[];
   properties: PropertyStore;
@@ -46,13 +40,7 @@ export interface AccountsOptions {
 }
 
 /** Snapshot form of one portal. */
-export interface PortalState {
-  portalId: number;
-  tier: Tier;
-  apiAddOn: number;
-  timeZone: string;
-  label?: string;
-  createdAt: string;
+export interface PortalState extends PortalIdentity {
   userId: number;
   tokens: { token: string; tokenType: TokenType; scopes: string[]; appId: number; revoked: boolean; createdAt: string; expiresAt?: number }[];
   limits: { tenSecondly: number; daily: number; searchPerSecond: number; dailyUsed: number; dailyResetsAt: number };
