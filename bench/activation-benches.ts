@@ -8,7 +8,7 @@ import http from 'node:http';
 import { createInterface } from 'node:readline';
 import axios from 'axios';
 import {
-  activationTimes, BENCH_AUDIENCE, benchDestination, idealSeconds, membersFile, peakRssMb, runActivation, simStats, startBenchStack, UPSERT_ROUTE,
+  activationTimes, BENCH_AUDIENCE, benchDestination, idealSeconds, membersFile, peakRssMb, runActivation, simContactCount, simStats, startBenchStack, UPSERT_ROUTE,
 } from './lib/harness';
 import { SAMPLE_AUDIENCES } from '../src/members/sample-profiles';
 
@@ -47,7 +47,7 @@ export async function benchCeiling(tier: 'free' | 'pro', members = 100_000, env:
     const limit = tier === 'free' ? 100 : 190;
     const measured = (t.endMs - t.startMs) / 1000;
     const ideal = idealSeconds(portal.requests, limit);
-    const contacts = Number((await stack.sim.admin.get(`/accounts/${portalId}/contacts/count`)).data.count);
+    const contacts = await simContactCount(stack, portalId);
     return {
       tier, limitPer10s: limit, members, calls: portal.requests,
       upsertCalls: (stats.byRoute[UPSERT_ROUTE]?.['200'] ?? 0) + (stats.byRoute[UPSERT_ROUTE]?.['207'] ?? 0),
@@ -159,7 +159,7 @@ export async function benchScale(members = 1_000_000, env: Record<string, string
     await stack.sim.admin.put(`/accounts/${portalId}/limits`, UNLIMITED);
     const end = await runActivation(stack, destinationId, file, BENCH_AUDIENCE, 2000);
     const t = await activationTimes(stack.client, end.activationId);
-    const contacts = Number((await stack.sim.admin.get(`/accounts/${portalId}/contacts/count`)).data.count);
+    const contacts = await simContactCount(stack, portalId);
     const wall = (t.endMs - t.startMs) / 1000;
     return {
       members, wallSeconds: round(wall), contactsPerSecond: Math.round(members / wall),

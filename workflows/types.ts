@@ -3,10 +3,9 @@
  * ids, cursors, counts and reason codes only — never tokens, emails or other contact data.
  */
 import type { DeliveryCounts } from '../src/delivery/counts';
-import type { PageCheckpoint } from '../src/delivery/process-page';
 import type { SourceCursor, SourceRef } from '../src/members/types';
 
-export type { DeliveryCounts, PageCheckpoint, SourceCursor, SourceRef };
+export type { DeliveryCounts, SourceCursor, SourceRef };
 
 export interface AudienceRef {
   id: string;

@@ -205,6 +205,11 @@ export async function simStats(stack: BenchStack): Promise<{ byRoute: Record<str
   return (await stack.sim.admin.get('/stats')).data;
 }
 
+/** Contacts the simulator holds for a portal (from its admin API). */
+export async function simContactCount(stack: BenchStack, portalId: number): Promise<number> {
+  return Number((await stack.sim.admin.get(`/accounts/${portalId}/contacts/count`)).data.count);
+}
+
 export function machine() {
   const os = require('node:os') as typeof import('node:os');
   return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version };

@@ -32,6 +32,11 @@ export interface Portal extends PortalIdentity {
   limiter: PortalRateLimiter;
 }
 
+/** The identity fields of a portal, for its admin view and its snapshot. */
+function identityOf(p: Portal): PortalIdentity {
+  return { portalId: p.portalId, tier: p.tier, apiAddOn: p.apiAddOn, timeZone: p.timeZone, label: p.label, createdAt: p.createdAt };
+}
+
 export interface AccountsOptions {
   searchPerSecond: number;
   /** Milliseconds since the epoch; tests inject a controllable clock. */
@@ -164,12 +169,7 @@ export class AccountStore {
 
   info(p: Portal, now = this.options.clock()): AccountInfo {
     return {
-      portalId: p.portalId,
-      tier: p.tier,
-      apiAddOn: p.apiAddOn,
-      timeZone: p.timeZone,
-      label: p.label,
-      createdAt: p.createdAt,
+      ...identityOf(p),
       tokens: p.tokens.map((t) => ({ tokenType: t.tokenType, scopes: [...t.scopes], revoked: t.revoked, appId: t.appId })),
       contactCount: p.contacts.count,
       limits: p.limiter.info(now),
@@ -188,12 +188,7 @@ export class AccountStore {
       nextPortalId: this.nextPortalId,
       nextAppId: this.nextAppId,
       portals: [...this.portals.values()].map((p) => ({
-        portalId: p.portalId,
-        tier: p.tier,
-        apiAddOn: p.apiAddOn,
-        timeZone: p.timeZone,
-        label: p.label,
-        createdAt: p.createdAt,
+        ...identityOf(p),
         userId: p.userId,
         tokens: p.tokens.map((t) => ({
           token: t.token, tokenType: t.tokenType, scopes: [...t.scopes], appId: t.appId, revoked: t.revoked, createdAt: t.createdAt, expiresAt: t.expiresAt,
