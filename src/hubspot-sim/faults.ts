@@ -2,6 +2,7 @@
  * Run-time fault injection for HubSpot routes: 5xx (JSON or edge HTML), hangs, connection resets,
  * latency with jitter, and unexpected 429s. Scoped by path prefix; `{}` clears everything.
  */
+import { createPrng } from '../util/prng';
 import { AdminError } from './state/accounts';
 import type { FaultConfig } from './types';
 
@@ -11,7 +12,7 @@ export const DEFAULT_ERROR_STATUSES = [500, 502, 503, 504];
 export const SUPPORTED_ERROR_STATUSES = [423, 477, 500, 502, 503, 504, 521, 524];
 
 const RATE_KEYS = ['errorRate', 'hangRate', 'resetRate', 'rate429Rate'] as const;
-const COUNT_KEYS = ['latencyMs', 'jitterMs', 'errorBurst', 'rateLimitBurst', 'searchIndexLagMs'] as const;
+const COUNT_KEYS = ['latencyMs', 'jitterMs', 'errorBurst', 'rateLimitBurst', 'searchIndexLagMs', 'seed'] as const;
 
 export function validateFaults(input: unknown): FaultConfig {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new AdminError(400, 'faults must be a JSON object');
@@ -48,9 +49,12 @@ export function validateFaults(input: unknown): FaultConfig {
 
 export class Faults {
   private config: FaultConfig = {};
+  private random: () => number = Math.random;
 
   set(config: FaultConfig): void {
     this.config = { ...config };
+    // A seed makes the sequence of injected faults reproducible (tests that count fault kinds).
+    this.random = config.seed !== undefined ? createPrng(config.seed) : Math.random;
   }
 
   get(): FaultConfig {
@@ -81,7 +85,7 @@ export class Faults {
       c.rateLimitBurst--;
       return true;
     }
-    return c.rate429Rate !== undefined && Math.random() < c.rate429Rate;
+    return c.rate429Rate !== undefined && this.random() < c.rate429Rate;
   }
 
   pick(path: string): FaultAction | null {
@@ -92,9 +96,9 @@ export class Faults {
       c.errorBurst--;
       return { kind: 'error', status: this.errorStatus() };
     }
-    if (c.resetRate && Math.random() < c.resetRate) return { kind: 'reset' };
-    if (c.hangRate && Math.random() < c.hangRate) return { kind: 'hang' };
-    if (c.errorRate && Math.random() < c.errorRate) return { kind: 'error', status: this.errorStatus() };
+    if (c.resetRate && this.random() < c.resetRate) return { kind: 'reset' };
+    if (c.hangRate && this.random() < c.hangRate) return { kind: 'hang' };
+    if (c.errorRate && this.random() < c.errorRate) return { kind: 'error', status: this.errorStatus() };
     return null;
   }
 
@@ -102,12 +106,12 @@ export class Faults {
     const c = this.config;
     if (!c.latencyMs && !c.jitterMs) return 0;
     if (!this.applies(path)) return 0;
-    return (c.latencyMs ?? 0) + Math.random() * (c.jitterMs ?? 0);
+    return (c.latencyMs ?? 0) + this.random() * (c.jitterMs ?? 0);
   }
 
   private errorStatus(): number {
     const list = this.config.errorStatuses ?? DEFAULT_ERROR_STATUSES;
-    return list[Math.floor(Math.random() * list.length)];
+    return list[Math.floor(this.random() * list.length)];
   }
 }
 

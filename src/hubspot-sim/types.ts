@@ -89,6 +89,8 @@ export interface FaultConfig {
   rate429Rate?: number;
   /** Contacts created less than this long ago are invisible to search (eventual consistency). */
   searchIndexLagMs?: number;
+  /** Seed for the fault dice: the same seed injects the same sequence of faults (default: unseeded). */
+  seed?: number;
 }
 
 export interface SimSettings {

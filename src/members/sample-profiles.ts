@@ -2,6 +2,7 @@
  * Deterministic synthetic XDM profiles for demos, tests and benchmarks. Same seed → same bytes.
  * Every value is made up: emails use reserved example/test domains, phones the fictional 555-01xx range.
  */
+import { createPrng } from '../util/prng';
 import type { MemberStatus } from './types';
 
 export interface SampleAudience {
@@ -16,17 +17,7 @@ export const SAMPLE_AUDIENCES: readonly SampleAudience[] = [
   { id: 'c7d2f0a9-4e18-4b3c-a6d5-91e8b2f7c034', name: 'Lapsed buyers' },
 ];
 
-/** mulberry32: tiny, fast, good enough for synthetic data; never Math.random (determinism). */
-export function createPrng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { createPrng };
 
 // [display name, ASCII form for the email]
 const FIRST_NAMES: ReadonlyArray<[string, string]> = [

@@ -150,6 +150,19 @@ describe('scoping and control', () => {
     expect(res.data).toEqual({ errorRate: 1, hangRate: 1, resetRate: 1 });
   });
 
+  test('a seed makes the sequence of injected faults reproducible', async () => {
+    const run = async () => {
+      h.sim.admin.setFaults({ errorRate: 0.5, errorStatuses: [500], seed: 7 });
+      const statuses: number[] = [];
+      for (let i = 0; i < 20; i++) statuses.push((await api.get(LIST)).status);
+      return statuses;
+    };
+    const first = await run();
+    expect(first).toContain(500);
+    expect(first).toContain(200);
+    expect(await run()).toEqual(first);
+  });
+
   test('PUT /__sim/faults sets, {} clears, bad values → 400', async () => {
     const set = await h.anon.put('/__sim/faults', { errorRate: 1, errorStatuses: [503], routes: ['/crm'] });
     expect(set.status).toBe(200);
@@ -157,7 +170,7 @@ describe('scoping and control', () => {
     expect((await api.get(LIST)).status).toBe(503);
     expect((await h.anon.put('/__sim/faults', {})).data).toEqual({});
     expect((await api.get(LIST)).status).toBe(200);
-    for (const bad of [{ errorRate: 2 }, { hangRate: -1 }, { errorStatuses: [418] }, { routes: 'x' }, { typo: 1 }]) {
+    for (const bad of [{ errorRate: 2 }, { hangRate: -1 }, { errorStatuses: [418] }, { routes: 'x' }, { typo: 1 }, { seed: -1 }]) {
       const res = await h.anon.put('/__sim/faults', bad);
       expect(res.status).toBe(400);
       expect(res.data).toEqual({ status: 'error', message: expect.any(String) });
