@@ -77,10 +77,15 @@ export function createAlertActivities(deps: AlertActivityDeps) {
       const attempt = Context.current().info.attempt;
       const log = { destinationId: d.id, alertId, event: event.type, deliveryId: input.deliveryId, host: hostOf(sub.url), attempt };
       try {
-        const { status } = await postWebhook(sub.url, body, signedHeaders(secret, body, { event: event.type, deliveryId: input.deliveryId }), {
-          timeoutMs: deps.alertTimeoutMs ?? 10_000,
-          allowedHosts: deps.alertAllowedHosts ?? [],
-        });
+        const { status } = await postWebhook(
+          sub.url,
+          body,
+          signedHeaders(secret, body, { event: event.type, deliveryId: input.deliveryId }),
+          {
+            timeoutMs: deps.alertTimeoutMs ?? 10_000,
+            allowedHosts: deps.alertAllowedHosts ?? [],
+          },
+        );
         deps.metrics?.recordAlertDelivery(event.type, 'delivered');
         deps.logger.info({ ...log, status }, 'alert delivered');
         return { outcome: 'delivered', status };

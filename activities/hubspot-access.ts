@@ -27,11 +27,20 @@ export const tokenContext = (destinationId: string): string => `destination:${de
 
 export async function loadDestination(deps: HubSpotAccessDeps, destinationId: string): Promise<DestinationRecord> {
   const d = await deps.destinations.get(destinationId);
-  if (!d) throw ApplicationFailure.create({ type: 'DestinationNotFound', message: `Destination ${destinationId} does not exist.`, nonRetryable: true });
+  if (!d)
+    throw ApplicationFailure.create({
+      type: 'DestinationNotFound',
+      message: `Destination ${destinationId} does not exist.`,
+      nonRetryable: true,
+    });
   return d;
 }
 
-export function clientFor(deps: HubSpotAccessDeps, d: Pick<DestinationRecord, 'id' | 'baseUrl' | 'sealedToken' | 'portalId'>, extra: { signal?: AbortSignal; onRateWait?: () => void; paced?: boolean } = {}): HubSpotClient {
+export function clientFor(
+  deps: HubSpotAccessDeps,
+  d: Pick<DestinationRecord, 'id' | 'baseUrl' | 'sealedToken' | 'portalId'>,
+  extra: { signal?: AbortSignal; onRateWait?: () => void; paced?: boolean } = {},
+): HubSpotClient {
   return new HubSpotClient({
     baseUrl: d.baseUrl,
     token: deps.sealer.open(d.sealedToken, tokenContext(d.id)),
@@ -55,7 +64,12 @@ export function toFailure(err: unknown): unknown {
       case 'auth':
         return ApplicationFailure.create({ type: 'HubSpotAuthFailed', message: err.message, nonRetryable: true });
       case 'scope':
-        return ApplicationFailure.create({ type: 'HubSpotMissingScopes', message: err.message, nonRetryable: true, details: [{ requiredScopes: err.info.requiredScopes ?? [] }] });
+        return ApplicationFailure.create({
+          type: 'HubSpotMissingScopes',
+          message: err.message,
+          nonRetryable: true,
+          details: [{ requiredScopes: err.info.requiredScopes ?? [] }],
+        });
       case 'rate_limit':
       case 'transient':
         return ApplicationFailure.create({
@@ -68,7 +82,11 @@ export function toFailure(err: unknown): unknown {
     }
   }
   if (err instanceof AppError && !err.retryable) {
-    return ApplicationFailure.create({ type: err.code === 'BAD_REQUEST' ? 'SourceInvalid' : err.code, message: err.message, nonRetryable: true });
+    return ApplicationFailure.create({
+      type: err.code === 'BAD_REQUEST' ? 'SourceInvalid' : err.code,
+      message: err.message,
+      nonRetryable: true,
+    });
   }
   return err;
 }

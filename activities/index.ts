@@ -12,16 +12,17 @@ import { HubSpotApiError } from '../src/hubspot/errors';
 import { HubSpotClient } from '../src/hubspot/client';
 import type { HubSpotProperty } from '../src/hubspot/types';
 import {
-  AUDIENCE_PROPERTY_GROUP, audiencePropertyDefinition, audiencePropertyName, classifyExistingAudienceProperty,
+  AUDIENCE_PROPERTY_GROUP,
+  audiencePropertyDefinition,
+  audiencePropertyName,
+  classifyExistingAudienceProperty,
 } from '../src/mapping/audience-property';
 import { checkMapping } from '../src/mapping/check-mapping';
 import type { SourceCursor, SourcePage, SourceRef } from '../src/members/types';
 import type { Logger } from '../src/logger';
 import type { CheckpointStore } from '../src/store/checkpoints';
 import type { SqlRejectionStore } from '../src/store/rejections';
-import {
-  type AudienceRef, type ConfigureDestinationInput, type ConfigureDestinationResult,
-} from '../workflows/types';
+import { type AudienceRef, type ConfigureDestinationInput, type ConfigureDestinationResult } from '../workflows/types';
 import { classified, clientFor, loadDestination, tokenContext, type HubSpotAccessDeps } from './hubspot-access';
 import { createProcessPages } from './process-pages';
 import { createStreamActivities } from './streaming';
@@ -67,7 +68,6 @@ export interface PropertySummary {
   options: Array<{ label: string; value: string }>;
 }
 
-
 export function createActivities(deps: ActivityDeps) {
   const cache = deps.propertyCache ?? new PropertyCache();
   const cacheKey = (d: { id: string; portalId: number }) => `${d.id}:${d.portalId}`;
@@ -87,10 +87,18 @@ export function createActivities(deps: ActivityDeps) {
         try {
           assertAllowedBaseUrl(baseUrl, deps.allowedBaseUrls);
         } catch (err) {
-          return { ok: false, problems: [{ code: 'HUBSPOT_BASE_URL_NOT_ALLOWED', message: (err as Error).message, field: 'hubspot.baseUrl' }] };
+          return {
+            ok: false,
+            problems: [{ code: 'HUBSPOT_BASE_URL_NOT_ALLOWED', message: (err as Error).message, field: 'hubspot.baseUrl' }],
+          };
         }
         // The portal is unknown until the token is checked, so these few calls are not paced.
-        const client = new HubSpotClient({ baseUrl, token: deps.sealer.open(sealedToken, tokenContext(input.destinationId)), timeoutMs: deps.requestTimeoutMs, onCall: deps.onCall });
+        const client = new HubSpotClient({
+          baseUrl,
+          token: deps.sealer.open(sealedToken, tokenContext(input.destinationId)),
+          timeoutMs: deps.requestTimeoutMs,
+          onCall: deps.onCall,
+        });
         const check = await checkConnection(client, mapping);
         if (check.problems.length) return { ok: false, problems: check.problems };
         const now = new Date().toISOString();
@@ -121,7 +129,11 @@ export function createActivities(deps: ActivityDeps) {
         const check = await checkToken(clientFor(deps, d));
         const p = check.problems[0];
         if (p) {
-          throw ApplicationFailure.create({ type: p.code === 'HUBSPOT_MISSING_SCOPES' ? 'HubSpotMissingScopes' : 'HubSpotAuthFailed', message: p.message, nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: p.code === 'HUBSPOT_MISSING_SCOPES' ? 'HubSpotMissingScopes' : 'HubSpotAuthFailed',
+            message: p.message,
+            nonRetryable: true,
+          });
         }
         if (check.portalId !== d.portalId) {
           throw ApplicationFailure.create({
@@ -145,7 +157,12 @@ export function createActivities(deps: ActivityDeps) {
         const properties = await client.listContactProperties();
         const problems = checkMapping(d.mapping, properties);
         if (problems.length) {
-          throw ApplicationFailure.create({ type: 'HubSpotMappingInvalid', nonRetryable: true, message: problems.map((p) => p.message).join(' '), details: [problems] });
+          throw ApplicationFailure.create({
+            type: 'HubSpotMappingInvalid',
+            nonRetryable: true,
+            message: problems.map((p) => p.message).join(' '),
+            details: [problems],
+          });
         }
         const name = audiencePropertyName(input.audience.id);
         let existing: HubSpotProperty | undefined = properties.find((p) => p.name === name);
@@ -174,7 +191,13 @@ export function createActivities(deps: ActivityDeps) {
           break;
         }
         cache.set(cacheKey(d), [...properties.filter((p) => p.name !== name), ...(existing ? [existing] : [])]);
-        await deps.destinations.recordAudience({ destinationId: d.id, audienceId: input.audience.id, audienceName: input.audience.name, propertyName: name, activatedAt: new Date().toISOString() });
+        await deps.destinations.recordAudience({
+          destinationId: d.id,
+          audienceId: input.audience.id,
+          audienceName: input.audience.name,
+          propertyName: name,
+          activatedAt: new Date().toISOString(),
+        });
         return { propertyName: name };
       });
     },
@@ -212,7 +235,10 @@ export function createActivities(deps: ActivityDeps) {
       await deps.checkpoints.deleteAll(input.activationId);
       const stored = await deps.rejections.count(input.activationId);
       if (stored !== input.counts.rejected) {
-        deps.logger.warn({ activationId: input.activationId, stored, counted: input.counts.rejected }, 'stored rejections differ from counted rejections');
+        deps.logger.warn(
+          { activationId: input.activationId, stored, counted: input.counts.rejected },
+          'stored rejections differ from counted rejections',
+        );
       }
       return { storedRejections: stored };
     },

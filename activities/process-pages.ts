@@ -81,7 +81,12 @@ export function createProcessPages(deps: ProcessPagesDeps, cache: PropertyCache,
     // Resume from whichever record of progress is further along: the store, or the last heartbeat.
     const stored = await deps.checkpoints.get(input.activationId, input.cursor.offset);
     const beaten = ctx.info.heartbeatDetails as RunCheckpoint | undefined;
-    let cp: RunCheckpoint = (progressOf(beaten) > progressOf(stored) ? beaten : stored) ?? { cursor: input.cursor, pagesDone: 0, counts: emptyCounts(), page: { done: {} } };
+    let cp: RunCheckpoint = (progressOf(beaten) > progressOf(stored) ? beaten : stored) ?? {
+      cursor: input.cursor,
+      pagesDone: 0,
+      counts: emptyCounts(),
+      page: { done: {} },
+    };
 
     // Checkpoints are written in order (each is a full snapshot), never two at once.
     let saving: Promise<void> = Promise.resolve();
@@ -123,7 +128,12 @@ export function createProcessPages(deps: ProcessPagesDeps, cache: PropertyCache,
           send: { signal: ctx.cancellationSignal },
         });
         const broken = accountingError(pageCounts);
-        if (broken) throw ApplicationFailure.create({ type: 'AccountingError', nonRetryable: true, message: `Page at line ${pageStart.line} does not balance: ${broken}.` });
+        if (broken)
+          throw ApplicationFailure.create({
+            type: 'AccountingError',
+            nonRetryable: true,
+            message: `Page at line ${pageStart.line} does not balance: ${broken}.`,
+          });
         deps.metrics?.recordContacts('batch', pageCounts);
         await save({ cursor: page.next, pagesDone: cp.pagesDone + 1, counts: addCounts(cp.counts, pageCounts), page: { done: {} } });
         if (last) {
@@ -137,7 +147,12 @@ export function createProcessPages(deps: ProcessPagesDeps, cache: PropertyCache,
         const resetsAt = await dailyResetTime(client, d.timeZone, err instanceof DailyBudgetExhaustedError ? err.resetsAt : undefined);
         await deps.governor.markDailyExhausted(accountKeyOf(d.portalId), resetsAt);
         const details: DailyLimitDetails = { resetsAt: new Date(resetsAt).toISOString(), cursor: input.cursor };
-        throw ApplicationFailure.create({ type: DAILY_LIMIT_FAILURE, nonRetryable: true, message: `HubSpot's daily API limit for portal ${d.portalId} is used up until ${details.resetsAt}.`, details: [details] });
+        throw ApplicationFailure.create({
+          type: DAILY_LIMIT_FAILURE,
+          nonRetryable: true,
+          message: `HubSpot's daily API limit for portal ${d.portalId} is used up until ${details.resetsAt}.`,
+          details: [details],
+        });
       }
       throw toFailure(err);
     } finally {

@@ -40,7 +40,12 @@ export function createStreamActivities(deps: StreamActivityDeps, shared: StreamS
     /** Flushes ≤ 100 buffered updates; heartbeats so a dead worker's batch is retried elsewhere soon. */
     async flushStreamBatch(input: FlushStreamInput): Promise<FlushCounts> {
       const memory = deps.streamMemory;
-      if (!memory) throw ApplicationFailure.create({ type: 'StreamNotConfigured', message: 'This worker has no stream memory store.', nonRetryable: true });
+      if (!memory)
+        throw ApplicationFailure.create({
+          type: 'StreamNotConfigured',
+          message: 'This worker has no stream memory store.',
+          nonRetryable: true,
+        });
       const ctx = Context.current();
       const interval = setInterval(() => ctx.heartbeat(), Math.max(300, Math.min(10_000, (ctx.info.heartbeatTimeoutMs ?? 30_000) / 3)));
       let client: HubSpotClient | undefined;
@@ -73,13 +78,18 @@ export function createStreamActivities(deps: StreamActivityDeps, shared: StreamS
           send: { signal: ctx.cancellationSignal },
         });
         deps.metrics?.recordContacts('stream', {
-          upserted: counts.sent, rejected: counts.rejected, rejectedByReason: counts.rejectedByReason,
+          upserted: counts.sent,
+          rejected: counts.rejected,
+          rejectedByReason: counts.rejectedByReason,
           skippedByReason: { ...counts.ignoredByReason, ...(counts.stale ? { STALE: counts.stale } : {}) },
         });
         return counts;
       } catch (err) {
         // Cancelled (the stream continues as new): report it as such, not as a HubSpot error to retry.
-        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason instanceof CancelledFailure ? ctx.cancellationSignal.reason : new CancelledFailure('Flush cancelled');
+        if (ctx.cancellationSignal.aborted)
+          throw ctx.cancellationSignal.reason instanceof CancelledFailure
+            ? ctx.cancellationSignal.reason
+            : new CancelledFailure('Flush cancelled');
         if ((err instanceof DailyBudgetExhaustedError || err instanceof DailyLimitHitError) && portalId !== undefined) {
           const resetsAt = (err instanceof DailyBudgetExhaustedError ? err.resetsAt : undefined) ?? (await dailyReset(client, timeZone));
           await deps.governor.markDailyExhausted(accountKeyOf(portalId), resetsAt);
@@ -110,7 +120,10 @@ export function createStreamActivities(deps: StreamActivityDeps, shared: StreamS
       const counts = emptyFlushCounts();
       await storeStreamRejections(
         { destinationId: input.destinationId, keyPrefix: input.keyPrefix, rejections: deps.rejections },
-        input.updates.map((update) => ({ update, reason: { code: input.reason.code, message: input.reason.message, origin: 'hubspot' as const } })),
+        input.updates.map((update) => ({
+          update,
+          reason: { code: input.reason.code, message: input.reason.message, origin: 'hubspot' as const },
+        })),
       );
       counts.rejected = input.updates.length;
       counts.rejectedByReason[input.reason.code] = input.updates.length;

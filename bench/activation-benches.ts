@@ -8,7 +8,17 @@ import http from 'node:http';
 import { createInterface } from 'node:readline';
 import axios from 'axios';
 import {
-  activationTimes, BENCH_AUDIENCE, benchDestination, idealSeconds, membersFile, peakRssMb, runActivation, simContactCount, simStats, startBenchStack, UPSERT_ROUTE,
+  activationTimes,
+  BENCH_AUDIENCE,
+  benchDestination,
+  idealSeconds,
+  membersFile,
+  peakRssMb,
+  runActivation,
+  simContactCount,
+  simStats,
+  startBenchStack,
+  UPSERT_ROUTE,
 } from './lib/harness';
 import { SAMPLE_AUDIENCES } from '../src/members/sample-profiles';
 
@@ -43,16 +53,22 @@ export async function benchCeiling(tier: 'free' | 'pro', members = 100_000, env:
     const end = await runActivation(stack, destinationId, file);
     const t = await activationTimes(stack.client, end.activationId);
     const stats = await simStats(stack);
-    const portal = stats.portals[String(portalId)]!;
+    const portal = stats.portals[String(portalId)];
     const limit = tier === 'free' ? 100 : 190;
     const measured = (t.endMs - t.startMs) / 1000;
     const ideal = idealSeconds(portal.requests, limit);
     const contacts = await simContactCount(stack, portalId);
     return {
-      tier, limitPer10s: limit, members, calls: portal.requests,
+      tier,
+      limitPer10s: limit,
+      members,
+      calls: portal.requests,
       upsertCalls: (stats.byRoute[UPSERT_ROUTE]?.['200'] ?? 0) + (stats.byRoute[UPSERT_ROUTE]?.['207'] ?? 0),
-      idealSeconds: ideal, measuredSeconds: round(measured), ratio: round(ideal / measured, 3),
-      rate429: round(portal.rateLimited / portal.requests, 4), maxRequestsIn10s: portal.maxRequestsIn10s,
+      idealSeconds: ideal,
+      measuredSeconds: round(measured),
+      ratio: round(ideal / measured, 3),
+      rate429: round(portal.rateLimited / portal.requests, 4),
+      maxRequestsIn10s: portal.maxRequestsIn10s,
       nothingLost: check(end, members) && contacts === members,
     };
   } finally {
@@ -61,7 +77,13 @@ export async function benchCeiling(tier: 'free' | 'pro', members = 100_000, env:
 }
 
 /** The bare loop: read the same file, build the same upserts, send them with the same concurrency — no Temporal, no checks. */
-async function bareLoop(url: string, token: string, prop: string, file: string, concurrency: number): Promise<{ contacts: number; seconds: number }> {
+async function bareLoop(
+  url: string,
+  token: string,
+  prop: string,
+  file: string,
+  concurrency: number,
+): Promise<{ contacts: number; seconds: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const hs = axios.create({ baseURL: url, httpAgent: agent, headers: { Authorization: `Bearer ${token}` } });
   const started = Date.now();
@@ -77,8 +99,16 @@ async function bareLoop(url: string, token: string, prop: string, file: string, 
     const p = JSON.parse(line);
     const email = (p.identityMap.Email.find((e: { primary: boolean }) => e.primary) ?? p.identityMap.Email[0]).id.toLowerCase();
     batch.push({
-      id: email, idProperty: 'email',
-      properties: { email, firstname: p.person.name.firstName, lastname: p.person.name.lastName, city: p.workAddress.city, country: p.workAddress.country, [prop]: p.segmentMembership.ups[BENCH_AUDIENCE.id]?.status ?? 'realized' },
+      id: email,
+      idProperty: 'email',
+      properties: {
+        email,
+        firstname: p.person.name.firstName,
+        lastname: p.person.name.lastName,
+        city: p.workAddress.city,
+        country: p.workAddress.country,
+        [prop]: p.segmentMembership.ups[BENCH_AUDIENCE.id]?.status ?? 'realized',
+      },
     });
     if (batch.length === 100) {
       const pr = send(batch).finally(() => inFlight.delete(pr));
@@ -123,7 +153,13 @@ export async function benchDurability(members = 100_000, env: Record<string, str
     const t = await activationTimes(stack.client, end.activationId);
     const activationRate = members / ((t.endMs - t.startMs) / 1000);
     const bareRate = bare.contacts / bare.seconds;
-    return { members, activationContactsPerSecond: Math.round(activationRate), bareLoopContactsPerSecond: Math.round(bareRate), ratio: round(activationRate / bareRate, 3), nothingLost: check(end, members) };
+    return {
+      members,
+      activationContactsPerSecond: Math.round(activationRate),
+      bareLoopContactsPerSecond: Math.round(bareRate),
+      ratio: round(activationRate / bareRate, 3),
+      nothingLost: check(end, members),
+    };
   } finally {
     await stack.stop();
   }
@@ -132,10 +168,18 @@ export async function benchDurability(members = 100_000, env: Record<string, str
 /** Gives the bare loop its status property (HubSpot refuses unknown properties), as the activation does. */
 async function createStatusProperty(url: string, token: string): Promise<string> {
   const name = 'aud_bare_loop';
-  await axios.post(`${url}/crm/v3/properties/contacts`, {
-    name, label: 'Bare loop', type: 'enumeration', fieldType: 'select', groupName: 'contactinformation',
-    options: ['realized', 'existing', 'exited'].map((v, i) => ({ label: v, value: v, displayOrder: i, hidden: false })),
-  }, { headers: { Authorization: `Bearer ${token}` } });
+  await axios.post(
+    `${url}/crm/v3/properties/contacts`,
+    {
+      name,
+      label: 'Bare loop',
+      type: 'enumeration',
+      fieldType: 'select',
+      groupName: 'contactinformation',
+      options: ['realized', 'existing', 'exited'].map((v, i) => ({ label: v, value: v, displayOrder: i, hidden: false })),
+    },
+    { headers: { Authorization: `Bearer ${token}` } },
+  );
   return name;
 }
 
@@ -162,8 +206,12 @@ export async function benchScale(members = 1_000_000, env: Record<string, string
     const contacts = await simContactCount(stack, portalId);
     const wall = (t.endMs - t.startMs) / 1000;
     return {
-      members, wallSeconds: round(wall), contactsPerSecond: Math.round(members / wall),
-      workerPeakRssMb: peakRssMb(stack.workers[0]!.child.pid!), maxHistoryEvents: t.maxHistoryEvents, runs: t.runs,
+      members,
+      wallSeconds: round(wall),
+      contactsPerSecond: Math.round(members / wall),
+      workerPeakRssMb: peakRssMb(stack.workers[0].child.pid!),
+      maxHistoryEvents: t.maxHistoryEvents,
+      runs: t.runs,
       nothingLost: check(end, members) && contacts === members,
     };
   } finally {
@@ -195,20 +243,28 @@ export async function benchSeveralWorkers(membersEach = 50_000, env: Record<stri
     const { destinationId, portalId } = await benchDestination(stack, { tier: 'pro' });
     await stack.sim.admin.delete('/stats');
     const ends = await Promise.all([
-      runActivation(stack, destinationId, file, SAMPLE_AUDIENCES[0]!),
-      runActivation(stack, destinationId, membersFile(membersEach, 2), SAMPLE_AUDIENCES[0]!),
+      runActivation(stack, destinationId, file, SAMPLE_AUDIENCES[0]),
+      runActivation(stack, destinationId, membersFile(membersEach, 2), SAMPLE_AUDIENCES[0]),
     ]);
     const times = await Promise.all(ends.map((e) => activationTimes(stack.client, e.activationId)));
     const start = Math.min(...times.map((t) => t.startMs));
     const end = Math.max(...times.map((t) => t.endMs));
     const stats = await simStats(stack);
-    const portal = stats.portals[String(portalId)]!;
+    const portal = stats.portals[String(portalId)];
     const measured = (end - start) / 1000;
     const ideal = idealSeconds(portal.requests, 190);
     return {
-      workers: 2, limitPer10s: 190, members: 2 * membersEach, calls: portal.requests, measuredSeconds: round(measured), idealSeconds: ideal,
-      ratio: round(ideal / measured, 3), contactsPerSecond: Math.round((2 * membersEach) / measured), ceilingContactsPerSecond: 1900,
-      maxRequestsIn10s: portal.maxRequestsIn10s, rate429: round(portal.rateLimited / portal.requests, 4),
+      workers: 2,
+      limitPer10s: 190,
+      members: 2 * membersEach,
+      calls: portal.requests,
+      measuredSeconds: round(measured),
+      idealSeconds: ideal,
+      ratio: round(ideal / measured, 3),
+      contactsPerSecond: Math.round((2 * membersEach) / measured),
+      ceilingContactsPerSecond: 1900,
+      maxRequestsIn10s: portal.maxRequestsIn10s,
+      rate429: round(portal.rateLimited / portal.requests, 4),
       nothingLost: ends.every((e) => check(e, membersEach)),
     };
   } finally {

@@ -18,15 +18,17 @@ interface Bench {
   title: string;
   goal: string;
   run: () => Promise<Record<string, unknown>>;
+  /* eslint-disable @typescript-eslint/no-explicit-any -- each benchmark returns its own figures */
   met: (r: any) => boolean;
   figures: (r: any) => string[];
+  /* eslint-enable @typescript-eslint/no-explicit-any */
 }
 
 const BENCHES: Bench[] = [
   {
     id: 'simulator',
     title: 'Simulator batch-upsert throughput',
-    goal: '≥ 20,000 contacts/s on one core (10× HubSpot\'s highest ceiling)',
+    goal: "≥ 20,000 contacts/s on one core (10× HubSpot's highest ceiling)",
     run: () => benchSimThroughput() as unknown as Promise<Record<string, unknown>>,
     met: (r) => r.contactsPerSecond >= 20_000,
     figures: (r) => [
@@ -58,7 +60,7 @@ const BENCHES: Bench[] = [
   {
     id: 'streaming',
     title: 'Streaming latency, 200 updates/s for 60 s',
-    goal: 'p99 from the API\'s 202 to the contact visible in the simulator < 1.5 s',
+    goal: "p99 from the API's 202 to the contact visible in the simulator < 1.5 s",
     run: () => benchStreamingLatency() as unknown as Promise<Record<string, unknown>>,
     met: (r) => r.metGoal && r.contactsExact,
     figures: (r) => [
@@ -89,7 +91,10 @@ const BENCHES: Bench[] = [
   },
 ];
 
-function render(results: Array<{ bench: Bench; result?: Record<string, unknown>; error?: string; seconds: number }>, command: string): string {
+function render(
+  results: Array<{ bench: Bench; result?: Record<string, unknown>; error?: string; seconds: number }>,
+  command: string,
+): string {
   const m = machine();
   const lines = [
     '# Benchmarks',
@@ -109,7 +114,11 @@ function render(results: Array<{ bench: Bench; result?: Record<string, unknown>;
     const figures = result ? bench.figures(result).join('<br>') : `failed: ${error}`;
     lines.push(`| ${bench.title} | ${bench.goal} | ${figures} | ${result ? (bench.met(result) ? 'yes' : '**no**') : '**error**'} |`);
   }
-  lines.push('', `Raw figures: \`bench/out/results.json\`. Each benchmark: \`npm run bench -- --only <id>\` with id in ${BENCHES.map((b) => `\`${b.id}\``).join(', ')}.`, '');
+  lines.push(
+    '',
+    `Raw figures: \`bench/out/results.json\`. Each benchmark: \`npm run bench -- --only <id>\` with id in ${BENCHES.map((b) => `\`${b.id}\``).join(', ')}.`,
+    '',
+  );
   const notes = path.join(__dirname, 'notes.md');
   if (fs.existsSync(notes)) lines.push(fs.readFileSync(notes, 'utf8'));
   return lines.join('\n');
@@ -117,7 +126,7 @@ function render(results: Array<{ bench: Bench; result?: Record<string, unknown>;
 
 async function main(): Promise<void> {
   const onlyArg = process.argv.indexOf('--only');
-  const only = onlyArg >= 0 ? process.argv[onlyArg + 1]!.split(',') : undefined;
+  const only = onlyArg >= 0 ? process.argv[onlyArg + 1].split(',') : undefined;
   const selected = BENCHES.filter((b) => !only || only.includes(b.id));
   const results: Array<{ bench: Bench; result?: Record<string, unknown>; error?: string; seconds: number }> = [];
   for (const bench of selected) {
@@ -134,7 +143,14 @@ async function main(): Promise<void> {
   }
   const command = `npm run bench${only ? ` -- --only ${only.join(',')}` : ''}`;
   fs.mkdirSync(path.join(ROOT, 'bench', 'out'), { recursive: true });
-  fs.writeFileSync(path.join(ROOT, 'bench', 'out', 'results.json'), JSON.stringify(results.map((r) => ({ id: r.bench.id, seconds: r.seconds, result: r.result, error: r.error })), null, 2));
+  fs.writeFileSync(
+    path.join(ROOT, 'bench', 'out', 'results.json'),
+    JSON.stringify(
+      results.map((r) => ({ id: r.bench.id, seconds: r.seconds, result: r.result, error: r.error })),
+      null,
+      2,
+    ),
+  );
   if (!only) fs.writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), render(results, command));
   else process.stderr.write('\n(--only: BENCHMARKS.md left unchanged; figures in bench/out/results.json)\n');
   process.exit(results.some((r) => r.error) ? 1 : 0);

@@ -65,7 +65,7 @@ function startSimulator(core: number): Promise<{ child: ChildProcess; url: strin
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('simulator did not start within 30 s')), 30_000);
     child.once('exit', (code) => reject(new Error(`simulator exited early with code ${String(code)}`)));
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
       const event = JSON.parse(line) as { event: string; url?: string };
       if (event.event === 'listening' && event.url) {
@@ -78,7 +78,13 @@ function startSimulator(core: number): Promise<{ child: ChildProcess; url: strin
 
 /** One HTTP call; with `discard` the answer body is drained unread (keeps the generator cheap). */
 function request(
-  agent: http.Agent, url: string, method: string, urlPath: string, body?: Buffer | string, token?: string, discard = false,
+  agent: http.Agent,
+  url: string,
+  method: string,
+  urlPath: string,
+  body?: Buffer | string,
+  token?: string,
+  discard = false,
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -194,7 +200,12 @@ export async function benchSimThroughput(options: SimThroughputOptions = {}): Pr
       batchSize,
       clients,
       durationMs: Math.round(elapsed),
-      latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), max: percentile(latencies, 100) },
+      latencyMs: {
+        p50: percentile(latencies, 50),
+        p95: percentile(latencies, 95),
+        p99: percentile(latencies, 99),
+        max: percentile(latencies, 100),
+      },
       simulatorCpuPercent: Math.round(((cpuAfter - cpuBefore) / elapsed) * 100),
       contactsPerSimulatorCpuSecond: cpuAfter > cpuBefore ? Math.round((ok * batchSize * 1000) / (cpuAfter - cpuBefore)) : 0,
       simulatorPinnedToCore: sim.pinned ? core : null,

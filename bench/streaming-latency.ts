@@ -67,7 +67,8 @@ function percentiles(values: number[]): Percentiles {
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: v[v.length - 1] ?? NaN };
 }
 
-const eventMs = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
+const eventMs = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) =>
+  Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
 
 /** Sums every run of the stream (closed ones and the open one) and times its activities and workflow tasks. */
 async function analyseHistory(client: Client, workflowId: string) {
@@ -86,24 +87,39 @@ async function analyseHistory(client: Client, workflowId: string) {
       if (e.workflowTaskFailedEventAttributes) failedWorkflowTasks++;
       const done = e.activityTaskCompletedEventAttributes;
       const scheduled = done ? byId.get(Number(done.scheduledEventId))?.activityTaskScheduledEventAttributes : undefined;
-      if (done && scheduled?.activityType?.name === 'flushStreamBatch') flush.push(eventMs(e) - eventMs(byId.get(Number(done.startedEventId))!));
+      if (done && scheduled?.activityType?.name === 'flushStreamBatch')
+        flush.push(eventMs(e) - eventMs(byId.get(Number(done.startedEventId))!));
       const wc = e.workflowTaskCompletedEventAttributes;
       if (wc) task.push(eventMs(e) - eventMs(byId.get(Number(wc.startedEventId))!));
     }
     runs.push({ runId: wf.runId, start: wf.startTime.getTime(), close: wf.closeTime?.getTime() ?? null, events: history.length });
   }
-  return { events, signals, runs, timings: { flushActivityMs: percentiles(flush), workflowTaskMs: percentiles(task), failedWorkflowTasks } };
+  return {
+    events,
+    signals,
+    runs,
+    timings: { flushActivityMs: percentiles(flush), workflowTaskMs: percentiles(task), failedWorkflowTasks },
+  };
 }
 
 /** Runs the load in a child process (its CPU is not the stack's); returns [email, sentAtMs, status] per request. */
 function runLoadGenerator(o: { url: string; rate: number; total: number; audienceId: string }): Promise<Array<[string, number, number]>> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'streaming-load-generator.ts')], {
-      env: { ...process.env, LOAD_URL: o.url, LOAD_API_KEY: TEST_API_KEY, LOAD_RATE: String(o.rate), LOAD_TOTAL: String(o.total), LOAD_AUDIENCE_ID: o.audienceId },
+      env: {
+        ...process.env,
+        LOAD_URL: o.url,
+        LOAD_API_KEY: TEST_API_KEY,
+        LOAD_RATE: String(o.rate),
+        LOAD_TOTAL: String(o.total),
+        LOAD_AUDIENCE_ID: o.audienceId,
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     child.once('error', reject);
     child.once('exit', (code) => {
       if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
@@ -121,7 +137,7 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
   const answeredAt = new Map<string, number>();
   stack.api.addHook('onResponse', async (req, reply) => {
     if (reply.statusCode !== 202 || !req.url.endsWith('/profiles')) return;
-    const email = (req.body as { identityMap: { Email: Array<{ id: string }> } }).identityMap.Email[0]!.id;
+    const email = (req.body as { identityMap: { Email: Array<{ id: string }> } }).identityMap.Email[0].id;
     answeredAt.set(email, Date.now());
   });
   try {
@@ -137,11 +153,18 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
     const started = load[0]?.[1] ?? Date.now();
 
     const prop = audiencePropertyName(AUD_A.id);
-    await waitFor(() => stack.sim.admin.contactCount(portalId) >= accepted, { timeoutMs: 120_000, intervalMs: 250, what: 'every streamed contact in the simulator' });
-    const stats = await waitFor(async () => {
-      const s = await streamStats(stack, destinationId);
-      return s.received >= accepted && s.buffered === 0 && s.inFlight === 0 ? s : undefined;
-    }, { timeoutMs: 60_000, intervalMs: 250, what: 'the stream to be idle' });
+    await waitFor(() => stack.sim.admin.contactCount(portalId) >= accepted, {
+      timeoutMs: 120_000,
+      intervalMs: 250,
+      what: 'every streamed contact in the simulator',
+    });
+    const stats = await waitFor(
+      async () => {
+        const s = await streamStats(stack, destinationId);
+        return s.received >= accepted && s.buffered === 0 && s.inFlight === 0 ? s : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 250, what: 'the stream to be idle' },
+    );
 
     const latency: number[] = [];
     const endToEnd: number[] = [];
@@ -163,9 +186,20 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
 
     const history = await analyseHistory(stack.client, stats.workflowId);
     if (process.env.BENCH_DIAGNOSE) {
-      const slow = [...sentAt].map(([email, sent]) => ({ at: sent - started, api: (answeredAt.get(email) ?? NaN) - sent, visible: Date.parse(stack.sim.admin.getContact(portalId, email)?.updatedAt ?? '') - sent }))
-        .sort((a, b) => b.visible - a.visible).slice(0, 15);
-      console.error(JSON.stringify({ slow, runs: history.runs.map((r) => ({ ...r, start: r.start - started, close: r.close ? r.close - started : null })) }));
+      const slow = [...sentAt]
+        .map(([email, sent]) => ({
+          at: sent - started,
+          api: (answeredAt.get(email) ?? NaN) - sent,
+          visible: Date.parse(stack.sim.admin.getContact(portalId, email)?.updatedAt ?? '') - sent,
+        }))
+        .sort((a, b) => b.visible - a.visible)
+        .slice(0, 15);
+      console.error(
+        JSON.stringify({
+          slow,
+          runs: history.runs.map((r) => ({ ...r, start: r.start - started, close: r.close ? r.close - started : null })),
+        }),
+      );
     }
     const lat = percentiles(latency);
     return {
@@ -180,7 +214,14 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
       goalP99Ms: STREAMING_P99_GOAL_MS,
       metGoal: lat.p99 < STREAMING_P99_GOAL_MS && refused === 0 && exact,
       contactsExact: exact && stack.sim.admin.contactCount(portalId) === accepted,
-      stream: { sent: stats.sent, merged: stats.merged, rejected: stats.rejected, flushes: stats.flushes, avgBatch: Math.round((stats.sent / Math.max(1, stats.flushes)) * 10) / 10, runs: stats.runs },
+      stream: {
+        sent: stats.sent,
+        merged: stats.merged,
+        rejected: stats.rejected,
+        flushes: stats.flushes,
+        avgBatch: Math.round((stats.sent / Math.max(1, stats.flushes)) * 10) / 10,
+        runs: stats.runs,
+      },
       historyEvents: history.events,
       historyEventsPer10kUpdates: Math.round((history.events / Math.max(1, stats.received)) * 10_000),
       signals: history.signals,
@@ -201,7 +242,9 @@ function arg(name: string): number | undefined {
 
 if (require.main === module) {
   // STREAM_* variables in the environment tune the stack (experiments); none are needed.
-  const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('STREAM_') && e[1] !== undefined));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('STREAM_') && e[1] !== undefined),
+  );
   benchStreamingLatency({ ratePerSecond: arg('rate'), durationSeconds: arg('duration'), env })
     .then((r) => {
       console.log(JSON.stringify(r, null, 2));

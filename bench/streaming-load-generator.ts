@@ -15,14 +15,18 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
 function post(body: string): Promise<number> {
   return new Promise((resolve) => {
-    const req = http.request(url, {
-      method: 'POST',
-      agent,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${key}` },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${key}` },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', () => resolve(0));
     req.end(body);
   });
@@ -49,7 +53,11 @@ async function main(): Promise<void> {
         });
         const row: [string, number, number] = [email, Date.now(), 0];
         sent.push(row);
-        pending.push(post(body).then((status) => { row[2] = status; }));
+        pending.push(
+          post(body).then((status) => {
+            row[2] = status;
+          }),
+        );
       }
       if (next >= total) resolve();
       else setTimeout(tick, 2);

@@ -18,7 +18,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { count: 10_000, seed: 42, out: 'data/samples/profiles.ndjson', audience: SAMPLE_AUDIENCES[0]!.id };
+  const args: Args = { count: 10_000, seed: 42, out: 'data/samples/profiles.ndjson', audience: SAMPLE_AUDIENCES[0].id };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = argv[i + 1];
@@ -28,15 +28,26 @@ function parseArgs(argv: string[]): Args {
       return value;
     };
     switch (flag) {
-      case '--count': args.count = Number(need()); break;
-      case '--seed': args.seed = Number(need()); break;
-      case '--out': args.out = need(); break;
-      case '--csv': args.csv = need(); break;
-      case '--audience': args.audience = need(); break;
+      case '--count':
+        args.count = Number(need());
+        break;
+      case '--seed':
+        args.seed = Number(need());
+        break;
+      case '--out':
+        args.out = need();
+        break;
+      case '--csv':
+        args.csv = need();
+        break;
+      case '--audience':
+        args.audience = need();
+        break;
       case '--help':
         console.log('usage: generate-sample [--count N] [--seed S] [--out file.ndjson] [--csv file.csv --audience id]');
         process.exit(0);
-      default: throw new Error(`unknown argument ${flag}`);
+      default:
+        throw new Error(`unknown argument ${flag}`);
     }
   }
   if (!Number.isInteger(args.count) || args.count < 0) throw new Error('--count must be a non-negative integer');
@@ -91,7 +102,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const ndjson = new LineWriter(open(args.out));
   const csv = args.csv ? new LineWriter(open(args.csv)) : undefined;
-  if (csv) csv.line(SAMPLE_CSV_COLUMNS.join(','));
+  if (csv) await csv.line(SAMPLE_CSV_COLUMNS.join(','));
   let csvCount = 0;
   for (const profile of generateProfileObjects({ count: args.count, seed: args.seed })) {
     const flushing = ndjson.line(profileToJson(profile));

@@ -11,7 +11,12 @@ const port = z.coerce.number().int().min(0).max(65535);
 const csv = z
   .string()
   .default('')
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
   .default('')
@@ -39,9 +44,21 @@ export const EnvSchema = z.object({
   API_URL: z.string().optional(),
   API_KEYS: csv,
   API_KEY_FILE: z.string().optional(),
-  API_MAX_BODY_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
-  UPLOAD_MAX_BYTES: z.coerce.number().int().positive().default(1024 * 1024 * 1024),
-  MAX_LINE_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  API_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10 * 1024 * 1024),
+  UPLOAD_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024 * 1024),
+  MAX_LINE_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
 
   // HubSpot
   HUBSPOT_BASE_URL: z.string().url().default(HUBSPOT_API_BASE_URL),

@@ -49,7 +49,11 @@ export class AppError extends Error {
   readonly details?: unknown;
   readonly retryable: boolean;
 
-  constructor(code: ErrorCode, message: string, options: { details?: unknown; retryable?: boolean; status?: number; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { details?: unknown; retryable?: boolean; status?: number; cause?: unknown } = {},
+  ) {
     super(message, { cause: options.cause });
     this.code = code;
     this.status = options.status ?? defaultStatus[code];

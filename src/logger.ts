@@ -6,14 +6,25 @@ import pino, { type Logger } from 'pino';
 
 /** Keys whose values never reach a log line. */
 export const REDACTED_KEYS = [
-  'token', 'accessToken', 'authorization', 'Authorization', 'apiKey', 'hubspotToken', 'sealedToken',
-  'email', 'emails', 'firstname', 'lastname', 'properties', 'profile', 'profiles', 'members', 'inputs',
+  'token',
+  'accessToken',
+  'authorization',
+  'Authorization',
+  'apiKey',
+  'hubspotToken',
+  'sealedToken',
+  'email',
+  'emails',
+  'firstname',
+  'lastname',
+  'properties',
+  'profile',
+  'profiles',
+  'members',
+  'inputs',
 ];
 
-const redactPaths = REDACTED_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]).concat([
-  'req.headers.authorization',
-  'headers.authorization',
-]);
+const redactPaths = REDACTED_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]).concat(['req.headers.authorization', 'headers.authorization']);
 
 /**
  * Errors are logged as type, message, code and stack only. Pino's default serializer copies every

@@ -24,7 +24,10 @@ export interface RunningWorker {
   shutdown(): Promise<void>;
 }
 
-export async function createWorker(config: Config, options: { logger?: Logger; workerOptions?: Partial<WorkerOptions>; services?: Services; metrics?: ServiceMetrics } = {}): Promise<RunningWorker> {
+export async function createWorker(
+  config: Config,
+  options: { logger?: Logger; workerOptions?: Partial<WorkerOptions>; services?: Services; metrics?: ServiceMetrics } = {},
+): Promise<RunningWorker> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'worker' });
   const metrics = options.metrics ?? serviceMetrics();
   const services = options.services ?? (await createServices(config));
@@ -53,7 +56,9 @@ export async function createWorker(config: Config, options: { logger?: Logger; w
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...(config.worker.workflowBundlePath ? { workflowBundle: { codePath: config.worker.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(config.worker.workflowBundlePath
+      ? { workflowBundle: { codePath: config.worker.workflowBundlePath } }
+      : { workflowsPath: WORKFLOWS_PATH }),
     activities,
     dataConverter: createDataConverter(config),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
@@ -88,7 +93,12 @@ export async function installRuntimeWithMetrics(config: Config, logger: Logger):
   }
   const sdkPort = await freePort();
   installTemporalRuntime(logger, { metricsBindAddress: `127.0.0.1:${sdkPort}` });
-  return startMetricsServer({ host: config.worker.metricsHost, port: config.worker.metricsPort, metrics: serviceMetrics(), sdkMetricsUrl: `http://127.0.0.1:${sdkPort}/metrics` });
+  return startMetricsServer({
+    host: config.worker.metricsHost,
+    port: config.worker.metricsPort,
+    metrics: serviceMetrics(),
+    sdkMetricsUrl: `http://127.0.0.1:${sdkPort}/metrics`,
+  });
 }
 
 async function main(): Promise<void> {
@@ -96,7 +106,10 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, name: 'worker' });
   const metricsServer = await installRuntimeWithMetrics(config, logger);
   const running = await createWorker(config, { logger });
-  logger.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metrics: metricsServer?.url }, 'worker started');
+  logger.info(
+    { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace, metrics: metricsServer?.url },
+    'worker started',
+  );
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void running.shutdown());
   await running.done;
   await metricsServer?.close();

@@ -7,8 +7,22 @@
  * new before its history grows large, carrying cursor and counts.
  */
 import {
-  ActivityFailure, allHandlersFinished, ApplicationFailure, CancellationScope, condition, continueAsNew, ContinueAsNew, defineQuery,
-  isCancellation, patched, proxyActivities, setCurrentDetails, setHandler, sleep, upsertSearchAttributes, workflowInfo,
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  ContinueAsNew,
+  defineQuery,
+  isCancellation,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
@@ -18,8 +32,14 @@ import { addCounts, emptyCounts } from '../src/delivery/counts';
 import { START_CURSOR } from '../src/members/types';
 import { ActivationStatusKey, AudienceIdKey, DestinationIdKey, type ActivationStatusValue } from '../src/temporal/search-attributes';
 import {
-  DAILY_LIMIT_FAILURE, NON_RETRYABLE_TYPES,
-  type ActivationCarry, type ActivationInput, type ActivationPhase, type ActivationProgress, type ActivationSummary, type DailyLimitDetails,
+  DAILY_LIMIT_FAILURE,
+  NON_RETRYABLE_TYPES,
+  type ActivationCarry,
+  type ActivationInput,
+  type ActivationPhase,
+  type ActivationProgress,
+  type ActivationSummary,
+  type DailyLimitDetails,
 } from './types';
 import { emitAlert } from './alerts';
 
@@ -37,7 +57,7 @@ const retry: RetryPolicy = {
 const setupOptions: ActivityOptions = { startToCloseTimeout: '2 minutes', retry: { ...retry, maximumAttempts: 20 } };
 
 function failureType(err: unknown): string | undefined {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause.type ?? undefined : undefined;
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
 }
 
 export async function activateAudience(input: ActivationInput): Promise<ActivationSummary> {
@@ -64,7 +84,17 @@ export async function activateAudience(input: ActivationInput): Promise<Activati
   const runs = (carry?.runsSoFar ?? 0) + 1;
 
   setHandler(progressQuery, () => ({
-    activationId, destinationId, audience, phase, pagesDone, totalRecords: carry?.totalRecords, counts, startedAt, waitingUntil, waitReason, runs,
+    activationId,
+    destinationId,
+    audience,
+    phase,
+    pagesDone,
+    totalRecords: carry?.totalRecords,
+    counts,
+    startedAt,
+    waitingUntil,
+    waitReason,
+    runs,
     activityCursor: phase === 'sending' || phase === 'waiting-daily-limit' ? carry?.cursor : undefined,
   }));
 
@@ -77,7 +107,12 @@ export async function activateAudience(input: ActivationInput): Promise<Activati
       `Members read: ${counts.received}${total !== undefined ? ` of ${total}` : ''} · pages: ${pagesDone} · run ${runs}`,
       `Upserted: ${counts.upserted} (created ${counts.created}, updated ${counts.updated}) · rejected: ${counts.rejected} · skipped: ${counts.skipped}`,
     ];
-    if (counts.rejected) lines.push(`Rejections: ${Object.entries(counts.rejectedByReason).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    if (counts.rejected)
+      lines.push(
+        `Rejections: ${Object.entries(counts.rejectedByReason)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
     setCurrentDetails(lines.join('\n\n'));
   };
 
@@ -86,10 +121,21 @@ export async function activateAudience(input: ActivationInput): Promise<Activati
     if (!patched('alerts-v1')) return;
     const { workflowId, runId } = workflowInfo();
     const { received, upserted, created, updated, rejected, skipped, rejectedByReason } = counts;
-    await emitAlert({
-      type, destinationId, activationId, audience, workflowId, runId, occurredAt: new Date().toISOString(),
-      counts: { received, upserted, created, updated, rejected, skipped, rejectedByReason }, totalRecords: carry?.totalRecords, ...extra,
-    }, key);
+    await emitAlert(
+      {
+        type,
+        destinationId,
+        activationId,
+        audience,
+        workflowId,
+        runId,
+        occurredAt: new Date().toISOString(),
+        counts: { received, upserted, created, updated, rejected, skipped, rejectedByReason },
+        totalRecords: carry?.totalRecords,
+        ...extra,
+      },
+      key,
+    );
   };
 
   // Set on every run: workflows started without them (e.g. by hand) are still findable.
@@ -104,14 +150,18 @@ export async function activateAudience(input: ActivationInput): Promise<Activati
       await alert('activation.started', 'started', { status: 'running' });
       phase = 'validating';
       showDetails();
-      await acts.validateConnection.executeWithOptions({ ...setupOptions, summary: 'Check the HubSpot token and its scopes' }, [{ destinationId }]);
+      await acts.validateConnection.executeWithOptions({ ...setupOptions, summary: 'Check the HubSpot token and its scopes' }, [
+        { destinationId },
+      ]);
       phase = 'ensuring-property';
       showDetails();
       const { propertyName } = await acts.ensureAudienceProperty.executeWithOptions(
         { ...setupOptions, summary: `Ensure the status property of audience "${audience.name}" and re-check the mapping` },
         [{ destinationId, audience }],
       );
-      const { totalRecords } = await acts.describeSource.executeWithOptions({ ...setupOptions, summary: 'Count the members to send' }, [{ source }]);
+      const { totalRecords } = await acts.describeSource.executeWithOptions({ ...setupOptions, summary: 'Count the members to send' }, [
+        { source },
+      ]);
       carry = { cursor: START_CURSOR, counts, pagesDone, runsSoFar: 0, startedAt, propertyName, totalRecords };
     }
 
@@ -124,10 +174,20 @@ export async function activateAudience(input: ActivationInput): Promise<Activati
       try {
         result = await acts.processPages.executeWithOptions(
           { ...pageOptions, summary: `Upsert members from line ${from.line} (page ${pagesDone + 1} on)` },
-          [{
-            activationId, destinationId, audience, propertyName: carry.propertyName, source, cursor: from,
-            pageSize: opts.pageSize, concurrency: opts.upsertConcurrency, maxPages: opts.pagesPerActivity, maxMillis: opts.activityMaxMillis,
-          }],
+          [
+            {
+              activationId,
+              destinationId,
+              audience,
+              propertyName: carry.propertyName,
+              source,
+              cursor: from,
+              pageSize: opts.pageSize,
+              concurrency: opts.upsertConcurrency,
+              maxPages: opts.pagesPerActivity,
+              maxMillis: opts.activityMaxMillis,
+            },
+          ],
         );
       } catch (err) {
         if (failureType(err) !== DAILY_LIMIT_FAILURE) throw err;
@@ -139,7 +199,10 @@ export async function activateAudience(input: ActivationInput): Promise<Activati
         waitReason = "HubSpot's daily API limit is used up";
         setStatus('WaitingDailyLimit');
         showDetails();
-        await alert('activation.waiting_daily_limit', `waiting-${Date.parse(details.resetsAt)}`, { status: 'waiting', waitingUntil: details.resetsAt });
+        await alert('activation.waiting_daily_limit', `waiting-${Date.parse(details.resetsAt)}`, {
+          status: 'waiting',
+          waitingUntil: details.resetsAt,
+        });
         const waitMs = Math.max(1000, Date.parse(details.resetsAt) - Date.now() + 1000);
         await sleep(waitMs, { summary: `Wait for HubSpot's daily limit to reset at ${details.resetsAt}` });
         phase = 'sending';
@@ -162,15 +225,24 @@ export async function activateAudience(input: ActivationInput): Promise<Activati
 
     phase = 'finishing';
     showDetails();
-    await acts.summarizeActivation.executeWithOptions({ ...setupOptions, summary: 'Cross-check counts with stored rejections' }, [{ activationId, counts }]);
+    await acts.summarizeActivation.executeWithOptions({ ...setupOptions, summary: 'Cross-check counts with stored rejections' }, [
+      { activationId, counts },
+    ]);
     const status = counts.rejected > 0 ? 'completed_with_rejections' : 'completed';
     phase = 'completed';
     setStatus(status === 'completed' ? 'Completed' : 'CompletedWithRejections');
     showDetails();
     await alert(status === 'completed' ? 'activation.completed' : 'activation.completed_with_rejections', 'completed', { status });
     return {
-      activationId, destinationId, audience, status, ...counts,
-      pages: pagesDone, runs, startedAt, finishedAt: new Date().toISOString(),
+      activationId,
+      destinationId,
+      audience,
+      status,
+      ...counts,
+      pages: pagesDone,
+      runs,
+      startedAt,
+      finishedAt: new Date().toISOString(),
     };
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;
@@ -187,8 +259,17 @@ export async function activateAudience(input: ActivationInput): Promise<Activati
     showDetails();
     // Surface the activity's own message (what to fix) as the workflow's failure.
     const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
-    await alert('activation.failed', 'failed', { status: 'failed', failure: { type: cause?.type ?? (err as Error).name, message: (cause ?? (err as Error)).message } });
-    if (cause) throw ApplicationFailure.create({ type: cause.type ?? 'ActivationFailed', message: cause.message, nonRetryable: true, details: cause.details as unknown[] | undefined });
+    await alert('activation.failed', 'failed', {
+      status: 'failed',
+      failure: { type: cause?.type ?? (err as Error).name, message: (cause ?? (err as Error)).message },
+    });
+    if (cause)
+      throw ApplicationFailure.create({
+        type: cause.type ?? 'ActivationFailed',
+        message: cause.message,
+        nonRetryable: true,
+        details: cause.details as unknown[] | undefined,
+      });
     throw err;
   }
 }

@@ -10,8 +10,15 @@
  * Emitting never throws: an alert that cannot even be started is logged and skipped.
  */
 import {
-  ApplicationFailure, log, ParentClosePolicy, proxyActivities, proxyLocalActivities, startChild, workflowInfo,
-  type ActivityOptions, type RetryPolicy,
+  ApplicationFailure,
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  proxyLocalActivities,
+  startChild,
+  workflowInfo,
+  type ActivityOptions,
+  type RetryPolicy,
 } from '@temporalio/workflow';
 import type { AlertActivities, DeliverAlertResult } from '../activities/alerts';
 import type { AlertEvent } from '../src/alerts/events';
@@ -44,12 +51,15 @@ export async function deliverAlerts(input: DeliverAlertsInput): Promise<DeliverA
   const acts = proxyActivities<AlertActivities>(deliverOptions);
   const { event } = input;
   const deliveryId = workflowInfo().workflowId;
-  const results = await Promise.allSettled(input.alertIds.map((alertId) => acts.deliverAlert.executeWithOptions(
-    { ...deliverOptions, summary: `POST ${event.type} to alert ${alertId}` },
-    [{ alertId, deliveryId: `${deliveryId}:${alertId}`, event, maxAttempts: ALERT_MAX_ATTEMPTS }],
-  )));
+  const results = await Promise.allSettled(
+    input.alertIds.map((alertId) =>
+      acts.deliverAlert.executeWithOptions({ ...deliverOptions, summary: `POST ${event.type} to alert ${alertId}` }, [
+        { alertId, deliveryId: `${deliveryId}:${alertId}`, event, maxAttempts: ALERT_MAX_ATTEMPTS },
+      ]),
+    ),
+  );
   const done = results.filter((r): r is PromiseFulfilledResult<DeliverAlertResult> => r.status === 'fulfilled').map((r) => r.value);
-  const failed = input.alertIds.filter((_, i) => results[i]!.status === 'rejected');
+  const failed = input.alertIds.filter((_, i) => results[i].status === 'rejected');
   if (failed.length) {
     throw ApplicationFailure.create({
       type: 'AlertDeliveryFailed',

@@ -10,7 +10,12 @@ const { configureDestination: check } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   summary: 'Check the token, its scopes and the mapping against HubSpot, then save',
   // The API waits for this: a few quick retries, not a long outage.
-  retry: { initialInterval: '500 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES] },
+  retry: {
+    initialInterval: '500 milliseconds',
+    maximumInterval: '5 seconds',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES],
+  },
 });
 
 export async function configureDestination(input: ConfigureDestinationInput): Promise<ConfigureDestinationResult> {

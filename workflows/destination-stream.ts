@@ -10,15 +10,38 @@
  * flushes and handlers finish) carrying buffer and counters, the buffer split over several payloads.
  */
 import {
-  ActivityFailure, allHandlersFinished, ApplicationFailure, CancellationScope, condition, continueAsNew, defineQuery, defineSignal,
-  isCancellation, proxyActivities, setCurrentDetails, setHandler, sleep, workflowInfo, type ActivityOptions,
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  workflowInfo,
+  type ActivityOptions,
 } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { chunkForCarry, StreamBuffer } from '../src/streaming/buffer';
 import {
-  addFlushCounts, DEFAULT_STREAM_OPTIONS, emptyStreamCounters, MAX_PAYLOAD_CHARS, resolveStreamOptions,
-  type BufferedUpdate, type FlushCounts, type ProfilesSignal, type StreamInput, type StreamOptions, type StreamStats, type StreamUpdate,
+  addFlushCounts,
+  DEFAULT_STREAM_OPTIONS,
+  emptyStreamCounters,
+  MAX_PAYLOAD_CHARS,
+  resolveStreamOptions,
+  type BufferedUpdate,
+  type FlushCounts,
+  type ProfilesSignal,
+  type StreamInput,
+  type StreamOptions,
+  type StreamStats,
+  type StreamUpdate,
 } from '../src/streaming/types';
 import { emitAlert } from './alerts';
 import { NON_RETRYABLE_TYPES } from './types';
@@ -30,7 +53,14 @@ export const configureStreamSignal = defineSignal<[Partial<StreamOptions>]>('con
 export const streamStatsQuery = defineQuery<StreamStats>('streamStats');
 
 /** Final failures that mean "fix the destination": pause (updates kept) instead of rejecting the batch. */
-const PAUSE_ON = new Set(['HubSpotAuthFailed', 'HubSpotMissingScopes', 'HubSpotMappingInvalid', 'HubSpotPropertyConflict', 'DestinationNotFound', 'StreamNotConfigured']);
+const PAUSE_ON = new Set([
+  'HubSpotAuthFailed',
+  'HubSpotMissingScopes',
+  'HubSpotMappingInvalid',
+  'HubSpotPropertyConflict',
+  'DestinationNotFound',
+  'StreamNotConfigured',
+]);
 
 const flushRetry: RetryPolicy = {
   initialInterval: '1 second',
@@ -40,8 +70,14 @@ const flushRetry: RetryPolicy = {
   nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES] as string[],
 };
 
-const rejectOptions: ActivityOptions = { startToCloseTimeout: '1 minute', retry: { initialInterval: '1 second', maximumInterval: '30 seconds' } };
-const holdOptions: ActivityOptions = { startToCloseTimeout: '10 seconds', retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds' } };
+const rejectOptions: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+};
+const holdOptions: ActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '5 seconds' },
+};
 
 /** How long API processes keep new updates while the run hands over (a lease: it expires by itself). */
 const HANDOFF_HOLD_MS = 3000;
@@ -49,7 +85,8 @@ const HANDOFF_HOLD_MS = 3000;
 const HANDOFF_SETTLE_MS = 200;
 
 function failureOf(err: unknown): { type: string; message: string } | undefined {
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return { type: err.cause.type ?? 'ActivityFailed', message: err.cause.message };
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure)
+    return { type: err.cause.type ?? 'ActivityFailed', message: err.cause.message };
   return undefined;
 }
 
@@ -84,7 +121,9 @@ export async function destinationStream(input: StreamInput, ...carried: Buffered
   const acts = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes' });
   // Updates were held for the handoff from the previous run: let them flow again (without waiting for it).
   const released = carry?.held
-    ? acts.releaseStreamSignals.executeWithOptions({ ...holdOptions, summary: 'Let held updates flow again' }, [{ destinationId }]).catch(() => undefined)
+    ? acts.releaseStreamSignals
+        .executeWithOptions({ ...holdOptions, summary: 'Let held updates flow again' }, [{ destinationId }])
+        .catch(() => undefined)
     : Promise.resolve();
 
   setHandler(profilesSignal, (signal) => {
@@ -156,7 +195,12 @@ export async function destinationStream(input: StreamInput, ...carried: Buffered
       `Buffered ${s.buffered} · in flight ${s.inFlight} (${plural(s.flushesInFlight, 'flush')}) · flushes ${s.flushes}${lastFlushAt ? ` · last ${lastFlushAt}` : ''}`,
       `Latency bound ${opts.maxLatencyMs} ms · batch ${opts.batchSize} · ≤ ${opts.maxConcurrentFlushes} flushes at once`,
     ];
-    if (s.rejected) lines.push(`Rejections: ${Object.entries(s.rejectedByReason).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    if (s.rejected)
+      lines.push(
+        `Rejections: ${Object.entries(s.rejectedByReason)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
     setCurrentDetails(lines.join('\n\n'));
   };
 
@@ -196,11 +240,18 @@ export async function destinationStream(input: StreamInput, ...carried: Buffered
     lagAlerted = true;
     lagAlerts++;
     const { workflowId, runId } = workflowInfo();
-    const emitted = emitAlert({
-      type: 'stream.lag_above_threshold', destinationId, workflowId, runId, occurredAt: new Date().toISOString(),
-      ...(paused ? { status: 'paused' } : {}),
-      stream: { lagMs, thresholdMs: opts.lagAlertMs, buffered: buffer.size + inFlight },
-    }, `lag-${lagAlerts}`);
+    const emitted = emitAlert(
+      {
+        type: 'stream.lag_above_threshold',
+        destinationId,
+        workflowId,
+        runId,
+        occurredAt: new Date().toISOString(),
+        ...(paused ? { status: 'paused' } : {}),
+        stream: { lagMs, thresholdMs: opts.lagAlertMs, buffered: buffer.size + inFlight },
+      },
+      `lag-${lagAlerts}`,
+    );
     emitting.add(emitted);
     void emitted.finally(() => emitting.delete(emitted));
   };
@@ -209,7 +260,12 @@ export async function destinationStream(input: StreamInput, ...carried: Buffered
     const input = { destinationId, keyPrefix, updates: batch };
     try {
       const counts = await acts.flushStreamBatch.executeWithOptions(
-        { startToCloseTimeout: '10 minutes', heartbeatTimeout: opts.heartbeatTimeoutMs, retry: flushRetry, summary: `Flush ${plural(batch.length, 'update')} to HubSpot` },
+        {
+          startToCloseTimeout: '10 minutes',
+          heartbeatTimeout: opts.heartbeatTimeoutMs,
+          retry: flushRetry,
+          summary: `Flush ${plural(batch.length, 'update')} to HubSpot`,
+        },
         [input],
       );
       settle(batch, counts);
@@ -240,10 +296,12 @@ export async function destinationStream(input: StreamInput, ...carried: Buffered
     const scope = new CancellationScope();
     flights.set(id, { scope, size: batch.length, oldest: Math.min(...batch.map((u) => u.r)) });
     inFlight += batch.length;
-    void scope.run(() => runFlush(batch)).finally(() => {
-      flights.delete(id);
-      wake++;
-    });
+    void scope
+      .run(() => runFlush(batch))
+      .finally(() => {
+        flights.delete(id);
+        wake++;
+      });
   };
 
   const shouldContinueAsNew = () => {
@@ -256,7 +314,11 @@ export async function destinationStream(input: StreamInput, ...carried: Buffered
     return oldest === undefined ? Infinity : oldest + opts.maxLatencyMs;
   };
   const canFlush = () =>
-    !paused && !draining && flights.size < opts.maxConcurrentFlushes && buffer.readyCount > 0 && (buffer.readyCount >= opts.batchSize || dueAt() <= Date.now());
+    !paused &&
+    !draining &&
+    flights.size < opts.maxConcurrentFlushes &&
+    buffer.readyCount > 0 &&
+    (buffer.readyCount >= opts.batchSize || dueAt() <= Date.now());
 
   // The lag watch runs beside the loop: at most one timer per threshold period, none while nothing waits.
   void (async () => {
@@ -293,10 +355,28 @@ export async function destinationStream(input: StreamInput, ...carried: Buffered
   }
   await released;
   // A run cannot close while signals keep arriving: ask the API to hold them for the handoff.
-  await acts.holdStreamSignals.executeWithOptions({ ...holdOptions, summary: 'Hold new updates while handing over to the next run' }, [{ destinationId, forMs: HANDOFF_HOLD_MS }]);
+  await acts.holdStreamSignals.executeWithOptions({ ...holdOptions, summary: 'Hold new updates while handing over to the next run' }, [
+    { destinationId, forMs: HANDOFF_HOLD_MS },
+  ]);
   await sleep(HANDOFF_SETTLE_MS);
   await condition(allHandlersFinished);
   await Promise.all([...emitting]);
-  const next: StreamInput = { destinationId, options: opts, carry: { counters, paused, pausedReason, pausedBy, lagAlerts, lagAlerted, nextSeq, runsSoFar: runs, startedAt, lastFlushAt, held: true } };
+  const next: StreamInput = {
+    destinationId,
+    options: opts,
+    carry: {
+      counters,
+      paused,
+      pausedReason,
+      pausedBy,
+      lagAlerts,
+      lagAlerted,
+      nextSeq,
+      runsSoFar: runs,
+      startedAt,
+      lastFlushAt,
+      held: true,
+    },
+  };
   await continueAsNew<typeof destinationStream>(next, ...chunkForCarry(buffer.snapshot(), MAX_PAYLOAD_CHARS));
 }

@@ -6,7 +6,12 @@ import { NON_RETRYABLE_TYPES } from './types';
 const { listProperties } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   summary: "List the HubSpot account's contact properties",
-  retry: { initialInterval: '500 milliseconds', maximumInterval: '5 seconds', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES] },
+  retry: {
+    initialInterval: '500 milliseconds',
+    maximumInterval: '5 seconds',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: [...NON_RETRYABLE_TYPES],
+  },
 });
 
 export async function listDestinationProperties(destinationId: string): Promise<PropertySummary[]> {

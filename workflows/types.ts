@@ -25,7 +25,8 @@ export interface ActivationOptions {
   heartbeatTimeoutMs?: number;
 }
 
-export type ActivationPhase = 'starting' | 'validating' | 'ensuring-property' | 'sending' | 'waiting-daily-limit' | 'finishing' | 'completed' | 'failed' | 'cancelled';
+export type ActivationPhase =
+  'starting' | 'validating' | 'ensuring-property' | 'sending' | 'waiting-daily-limit' | 'finishing' | 'completed' | 'failed' | 'cancelled';
 
 /** State carried across continue-as-new. */
 export interface ActivationCarry {
@@ -94,9 +95,7 @@ export interface ConfigureDestinationInput {
   mapping?: { attributes: Array<{ source: string; target: string }> };
 }
 
-export type ConfigureDestinationResult =
-  | { ok: true; destinationId: string; portalId: number }
-  | { ok: false; problems: ConfigProblem[] };
+export type ConfigureDestinationResult = { ok: true; destinationId: string; portalId: number } | { ok: false; problems: ConfigProblem[] };
 
 /** Failure types the workflows treat as final (no retry); also the `code` users see. */
 export const NON_RETRYABLE_TYPES = [

@@ -3,6 +3,7 @@
  * process, driven through its HTTP admin API), a Temporal dev server (official CLI, SQLite file), worker
  * processes (so their memory can be measured), and the API in the driver process (fastify inject).
  */
+import os from 'node:os';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,7 +23,7 @@ import { startWorkerProcess, type WorkerProcess } from '../../test/helpers/worke
 const ROOT = path.resolve(__dirname, '..', '..');
 /** Generated member files (git-ignored, cached between runs). */
 const MEMBERS_DIR = path.join(ROOT, 'bench', 'out', 'data');
-export const BENCH_AUDIENCE = SAMPLE_AUDIENCES[0]!;
+export const BENCH_AUDIENCE = SAMPLE_AUDIENCES[0];
 export const UPSERT_ROUTE = 'POST /crm/v3/objects/contacts/batch/upsert';
 
 export interface SimProcess {
@@ -40,7 +41,7 @@ export async function startSimProcess(): Promise<SimProcess> {
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('simulator did not start')), 30_000);
     child.once('exit', (code) => reject(new Error(`simulator exited (${code})`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       const e = JSON.parse(line) as { event: string; url?: string };
       if (e.event === 'listening' && e.url) {
         clearTimeout(timer);
@@ -69,7 +70,7 @@ export interface BenchStack {
   api: Api;
   workers: WorkerProcess[];
   dataDir: string;
-  request(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown): Promise<{ status: number; body: any }>;
+  request(method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown): Promise<{ status: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON bodies of many routes
   startWorkers(n: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -211,6 +212,5 @@ export async function simContactCount(stack: BenchStack, portalId: number): Prom
 }
 
 export function machine() {
-  const os = require('node:os') as typeof import('node:os');
   return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version };
 }

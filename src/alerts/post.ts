@@ -11,7 +11,11 @@ import { assertWebhookUrl, hostOf, isBlockedAddress } from './webhook-url';
 
 export class WebhookError extends Error {
   override name = 'WebhookError';
-  constructor(message: string, readonly status?: number, readonly retryable = true) {
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly retryable = true,
+  ) {
     super(message);
   }
 }
@@ -19,13 +23,13 @@ export class WebhookError extends Error {
 const safeLookup: LookupFunction = (hostname, options, callback) => {
   dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
     if (err) return callback(err, '', 0);
-    const list = addresses as dns.LookupAddress[];
+    const list = addresses;
     const bad = list.find((a) => isBlockedAddress(a.address));
     if (bad || !list.length) {
       return callback(Object.assign(new Error(`${hostname} resolves to a blocked address`), { code: 'EBLOCKED' }), '', 0);
     }
     if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
-    return callback(null, list[0]!.address, list[0]!.family);
+    return callback(null, list[0].address, list[0].family);
   });
 };
 
@@ -34,7 +38,12 @@ export function retryableStatus(status: number): boolean {
   return status >= 500 || status === 408 || status === 425 || status === 429;
 }
 
-export async function postWebhook(url: string, body: string, headers: Record<string, string>, options: { timeoutMs: number; allowedHosts: string[] }): Promise<{ status: number }> {
+export async function postWebhook(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  options: { timeoutMs: number; allowedHosts: string[] },
+): Promise<{ status: number }> {
   let u: URL;
   try {
     u = assertWebhookUrl(url, options.allowedHosts);
@@ -44,22 +53,34 @@ export async function postWebhook(url: string, body: string, headers: Record<str
   const host = hostOf(url);
   const lib = u.protocol === 'https:' ? https : http;
   const status = await new Promise<number>((resolve, reject) => {
-    const req = lib.request(u, {
-      method: 'POST',
-      headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-      lookup: safeLookup,
-      timeout: options.timeoutMs,
-      agent: false,
-    }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', () => resolve(res.statusCode ?? 0));
-    });
+    const req = lib.request(
+      u,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        lookup: safeLookup,
+        timeout: options.timeoutMs,
+        agent: false,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('timeout', () => req.destroy(new WebhookError(`Webhook host ${host} did not answer within ${options.timeoutMs} ms.`)));
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (err instanceof WebhookError) return reject(err);
       const blocked = err.code === 'EBLOCKED';
-      reject(new WebhookError(blocked ? `Webhook host ${host} resolves to a blocked address (link-local/metadata).` : `Webhook host ${host} unreachable: ${err.code ?? err.message}.`, undefined, !blocked));
+      reject(
+        new WebhookError(
+          blocked
+            ? `Webhook host ${host} resolves to a blocked address (link-local/metadata).`
+            : `Webhook host ${host} unreachable: ${err.code ?? err.message}.`,
+          undefined,
+          !blocked,
+        ),
+      );
     });
     req.end(body);
   });

@@ -17,7 +17,11 @@ export function signAlert(secret: string, timestamp: number, body: string): stri
 }
 
 /** Headers of one delivery attempt. */
-export function signedHeaders(secret: string, body: string, meta: { event: string; deliveryId: string; now?: number }): Record<string, string> {
+export function signedHeaders(
+  secret: string,
+  body: string,
+  meta: { event: string; deliveryId: string; now?: number },
+): Record<string, string> {
   const timestamp = Math.floor((meta.now ?? Date.now()) / 1000);
   return {
     'content-type': 'application/json',

@@ -14,7 +14,12 @@ import net from 'node:net';
 import { AppError } from '../errors';
 
 const BLOCKED_HOSTNAMES = new Set([
-  'metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data', 'instance-data.ec2.internal', 'metadata.azure.internal',
+  'metadata',
+  'metadata.google.internal',
+  'metadata.goog',
+  'instance-data',
+  'instance-data.ec2.internal',
+  'metadata.azure.internal',
 ]);
 
 function ipv4ToInt(ip: string): number {
@@ -34,8 +39,8 @@ function ipv6Groups(ip: string): number[] | undefined {
   let text = ip;
   const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (dotted) {
-    const v = ipv4ToInt(dotted[1]!);
-    text = `${text.slice(0, -dotted[1]!.length)}${(v >>> 16).toString(16)}:${(v & 0xffff).toString(16)}`;
+    const v = ipv4ToInt(dotted[1]);
+    text = `${text.slice(0, -dotted[1].length)}${(v >>> 16).toString(16)}:${(v & 0xffff).toString(16)}`;
   }
   const [head, tail] = text.split('::') as [string, string | undefined];
   const parse = (part: string) => (part ? part.split(':').map((g) => parseInt(g, 16)) : []);
@@ -53,15 +58,19 @@ export function isBlockedAddress(address: string): boolean {
   const g = ipv6Groups(ip);
   if (!g) return true; // unparseable: refuse
   // IPv4 inside IPv6 (mapped ::ffff:a.b.c.d, compatible ::a.b.c.d, NAT64 64:ff9b::a.b.c.d): judge the IPv4.
-  const v4 = `${g[6]! >> 8}.${g[6]! & 0xff}.${g[7]! >> 8}.${g[7]! & 0xff}`;
+  const v4 = `${g[6] >> 8}.${g[6] & 0xff}.${g[7] >> 8}.${g[7] & 0xff}`;
   const zeros = (n: number) => g.slice(0, n).every((x) => x === 0);
-  if ((zeros(5) && g[5] === 0xffff) || (zeros(6) && (g[6] !== 0 || g[7]! > 1)) || (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0))) {
+  if (
+    (zeros(5) && g[5] === 0xffff) ||
+    (zeros(6) && (g[6] !== 0 || g[7] > 1)) ||
+    (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0))
+  ) {
     return BLOCKED_V4.some((c) => inV4(v4, c));
   }
   if (g.every((x) => x === 0)) return true; // ::
   if (g[0] === 0xfd00 && g[1] === 0x0ec2 && g.slice(2, 7).every((x) => x === 0) && g[7] === 0x254) return true; // AWS IPv6 metadata
-  if ((g[0]! & 0xffc0) === 0xfe80) return true; // link-local fe80::/10
-  if ((g[0]! & 0xff00) === 0xff00) return true; // multicast ff00::/8
+  if ((g[0] & 0xffc0) === 0xfe80) return true; // link-local fe80::/10
+  if ((g[0] & 0xff00) === 0xff00) return true; // multicast ff00::/8
   return false;
 }
 
@@ -90,9 +99,17 @@ export function assertWebhookUrl(url: string, allowedHosts: string[]): URL {
   } catch {
     throw new AppError('ALERT_URL_NOT_ALLOWED', 'The webhook URL is not a valid absolute URL.');
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new AppError('ALERT_URL_NOT_ALLOWED', 'The webhook URL must use http or https.');
-  if (u.username || u.password) throw new AppError('ALERT_URL_NOT_ALLOWED', 'The webhook URL must not carry credentials; verify the X-Destination-Signature header instead.');
-  const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.$/, '');
+  if (u.protocol !== 'https:' && u.protocol !== 'http:')
+    throw new AppError('ALERT_URL_NOT_ALLOWED', 'The webhook URL must use http or https.');
+  if (u.username || u.password)
+    throw new AppError(
+      'ALERT_URL_NOT_ALLOWED',
+      'The webhook URL must not carry credentials; verify the X-Destination-Signature header instead.',
+    );
+  const host = u.hostname
+    .replace(/^\[|\]$/g, '')
+    .toLowerCase()
+    .replace(/\.$/, '');
   if (BLOCKED_HOSTNAMES.has(host) || isBlockedAddress(host)) {
     throw new AppError('ALERT_URL_NOT_ALLOWED', `Webhooks cannot be sent to ${host}: link-local and cloud metadata addresses are blocked.`);
   }

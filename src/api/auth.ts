@@ -39,12 +39,15 @@ export function createKeyChecker(keys: string[]): (presented: string) => boolean
 export function bearerOf(header: string | undefined): { key: string } | 'missing' | 'malformed' {
   if (!header) return 'missing';
   const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
-  return m ? { key: m[1]! } : 'malformed';
+  return m ? { key: m[1] } : 'malformed';
 }
 
 export function registerAuth(app: FastifyInstance, options: { config: Config; keys: string[] }): void {
   if (!options.keys.length) {
-    throw new AppError('INTERNAL', `The API has no API key: set API_KEYS or put a key in ${options.config.api.keyFile} (npm start and npm run api create one).`);
+    throw new AppError(
+      'INTERNAL',
+      `The API has no API key: set API_KEYS or put a key in ${options.config.api.keyFile} (npm start and npm run api create one).`,
+    );
   }
   const check = createKeyChecker(options.keys);
   const keyHint = options.config.api.keys.length ? 'one of API_KEYS' : `the key in ${options.config.api.keyFile}`;
@@ -56,9 +59,10 @@ export function registerAuth(app: FastifyInstance, options: { config: Config; ke
     if (bearer === 'missing' && route?.startsWith('/codec/') && isLocalWebUiRequest(req, options.config)) return;
     if (bearer === 'missing' || bearer === 'malformed') {
       reply.header('WWW-Authenticate', 'Bearer');
-      const message = bearer === 'missing'
-        ? `This route needs an API key: send 'Authorization: Bearer <API key>' (${keyHint}).`
-        : `The Authorization header must be 'Bearer <API key>' (${keyHint}).`;
+      const message =
+        bearer === 'missing'
+          ? `This route needs an API key: send 'Authorization: Bearer <API key>' (${keyHint}).`
+          : `The Authorization header must be 'Bearer <API key>' (${keyHint}).`;
       throw new AppError('UNAUTHENTICATED', message);
     }
     if (!check(bearer.key)) throw new AppError('FORBIDDEN', `The API key is not valid; use ${keyHint}.`);

@@ -12,10 +12,18 @@ export function registerApiMetrics(app: FastifyInstance, metrics: ServiceMetrics
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.recordApiRequest(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', {
-    schema: { tags: ['operations'], summary: "Prometheus metrics of this API process (the worker serves its own on METRICS_PORT)", produces: ['text/plain'] },
-  }, async (_req, reply) => {
-    reply.header('content-type', metrics.registry.contentType);
-    return metrics.metrics();
-  });
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Prometheus metrics of this API process (the worker serves its own on METRICS_PORT)',
+        produces: ['text/plain'],
+      },
+    },
+    async (_req, reply) => {
+      reply.header('content-type', metrics.registry.contentType);
+      return metrics.metrics();
+    },
+  );
 }

@@ -6,9 +6,11 @@ import { z } from 'zod';
 
 const id = z.string().min(1).max(200);
 
-export const ErrorBody = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-}).meta({ id: 'Error' });
+export const ErrorBody = z
+  .object({
+    error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+  })
+  .meta({ id: 'Error' });
 
 export const AttributeMapping = z.strictObject({
   source: z.string().min(1).max(500).describe('Profile field path, e.g. person.name.firstName (a CSV column name for uploads)'),
@@ -34,18 +36,22 @@ export const UpdateDestinationBody = z.strictObject({
   mapping: MappingSchema.optional(),
 });
 
-export const DestinationView = z.object({
-  id: z.string(),
-  name: z.string(),
-  description: z.string().optional(),
-  baseUrl: z.string(),
-  portalId: z.number(),
-  timeZone: z.string(),
-  mapping: z.object({ attributes: z.array(z.object({ source: z.string(), target: z.string() })) }),
-  audiences: z.array(z.object({ audienceId: z.string(), audienceName: z.string(), propertyName: z.string(), activatedAt: z.string() })).optional(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-}).meta({ id: 'Destination' });
+export const DestinationView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string().optional(),
+    baseUrl: z.string(),
+    portalId: z.number(),
+    timeZone: z.string(),
+    mapping: z.object({ attributes: z.array(z.object({ source: z.string(), target: z.string() })) }),
+    audiences: z
+      .array(z.object({ audienceId: z.string(), audienceName: z.string(), propertyName: z.string(), activatedAt: z.string() }))
+      .optional(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Destination' });
 
 export const PropertyView = z.object({
   name: z.string(),
@@ -60,7 +66,7 @@ export const PropertyView = z.object({
 
 export const SourceSchema = z.union([
   z.strictObject({ uploadId: id }),
-  z.strictObject({ path: z.string().min(1).max(1000).describe('A file under one of the worker\'s allowed source directories') }),
+  z.strictObject({ path: z.string().min(1).max(1000).describe("A file under one of the worker's allowed source directories") }),
 ]);
 
 export const AudienceSchema = z.strictObject({
@@ -90,22 +96,42 @@ export const CountsSchema = z.object({
   skippedByReason: z.record(z.string(), z.number()),
 });
 
-export const ActivationStatus = z.enum(['running', 'waiting', 'completed', 'completed_with_rejections', 'failed', 'cancelled', 'terminated', 'timed_out', 'unknown']);
+export const ActivationStatus = z.enum([
+  'running',
+  'waiting',
+  'completed',
+  'completed_with_rejections',
+  'failed',
+  'cancelled',
+  'terminated',
+  'timed_out',
+  'unknown',
+]);
 
-export const ActivationView = z.object({
-  activationId: z.string(),
-  destinationId: z.string(),
-  audience: z.object({ id: z.string(), name: z.string() }),
-  status: ActivationStatus,
-  phase: z.string().optional(),
-  progress: z.object({ pagesDone: z.number(), totalRecords: z.number().optional(), counts: CountsSchema, waitingUntil: z.string().optional(), waitReason: z.string().optional() }).optional(),
-  summary: z.unknown().optional(),
-  failure: z.object({ type: z.string().optional(), message: z.string() }).optional(),
-  rerunOf: z.string().optional(),
-  startedAt: z.string().optional(),
-  closedAt: z.string().optional(),
-  webUiUrl: z.string(),
-}).meta({ id: 'Activation' });
+export const ActivationView = z
+  .object({
+    activationId: z.string(),
+    destinationId: z.string(),
+    audience: z.object({ id: z.string(), name: z.string() }),
+    status: ActivationStatus,
+    phase: z.string().optional(),
+    progress: z
+      .object({
+        pagesDone: z.number(),
+        totalRecords: z.number().optional(),
+        counts: CountsSchema,
+        waitingUntil: z.string().optional(),
+        waitReason: z.string().optional(),
+      })
+      .optional(),
+    summary: z.unknown().optional(),
+    failure: z.object({ type: z.string().optional(), message: z.string() }).optional(),
+    rerunOf: z.string().optional(),
+    startedAt: z.string().optional(),
+    closedAt: z.string().optional(),
+    webUiUrl: z.string(),
+  })
+  .meta({ id: 'Activation' });
 
 export const ActivationListQuery = z.strictObject({
   destinationId: z.string().max(200).optional(),

@@ -8,7 +8,12 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import Fastify, {
-  type FastifyBaseLogger, type FastifyError, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
 } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from '../config';
@@ -46,7 +51,7 @@ function errorBody(code: string, message: string, details?: unknown) {
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    loggerInstance: deps.logger as FastifyBaseLogger, // eslint-disable-line @typescript-eslint/no-unnecessary-type-assertion -- widens pino's Logger to the type the route modules use
     bodyLimit: deps.config.api.maxBodyBytes,
     // Request logs carry method, route and status only (no bodies, no headers).
     requestIdHeader: false,
@@ -59,7 +64,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       info: {
         title: 'HubSpot audience destination API',
         version: '1',
-        description: 'Connect HubSpot accounts, map fields, activate audiences and stream profile updates. Every route except /healthz needs `Authorization: Bearer <API key>`.',
+        description:
+          'Connect HubSpot accounts, map fields, activate audiences and stream profile updates. Every route except /healthz needs `Authorization: Bearer <API key>`.',
       },
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
       security: [{ apiKey: [] }],
@@ -75,7 +81,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       return reply.status(400).send(errorBody('VALIDATION_FAILED', `Invalid request: ${fe.message}`, fe.validation));
     }
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || fe.statusCode === 413) {
-      return reply.status(413).send(errorBody('PAYLOAD_TOO_LARGE', `The request body is larger than this API accepts (${deps.config.api.maxBodyBytes} bytes).`));
+      return reply
+        .status(413)
+        .send(errorBody('PAYLOAD_TOO_LARGE', `The request body is larger than this API accepts (${deps.config.api.maxBodyBytes} bytes).`));
     }
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
       return reply.status(fe.statusCode).send(errorBody('BAD_REQUEST', fe.message));
@@ -83,7 +91,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     req.log.error({ err: { name: err.name, message: err.message } }, 'unhandled API error');
     return reply.status(500).send(errorBody('INTERNAL', 'Internal error; see the API logs.'));
   });
-  app.setNotFoundHandler((req, reply) => reply.status(404).send(errorBody('NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`)));
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send(errorBody('NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`)),
+  );
 
   // Before any route: CORS for the Web UI on /codec/*, then the API key check (docs/security.md).
   registerCodecCors(app, deps.config);
@@ -104,4 +114,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   return app;
 }
 
-export type TypedApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
+export type TypedApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;

@@ -5,8 +5,20 @@ import type { Config } from '../config';
 import { AppError } from '../errors';
 
 /** Runs a short workflow to completion and returns its result; a missing worker shows up as a timeout. */
-export async function runShortWorkflow<R>(client: Client, config: Config, workflowType: string, workflowId: string, args: unknown[], timeoutMs = 90_000): Promise<R> {
-  const handle = await client.workflow.start(workflowType, { taskQueue: config.temporal.taskQueue, workflowId, args, workflowExecutionTimeout: timeoutMs });
+export async function runShortWorkflow<R>(
+  client: Client,
+  config: Config,
+  workflowType: string,
+  workflowId: string,
+  args: unknown[],
+  timeoutMs = 90_000,
+): Promise<R> {
+  const handle = await client.workflow.start(workflowType, {
+    taskQueue: config.temporal.taskQueue,
+    workflowId,
+    args,
+    workflowExecutionTimeout: timeoutMs,
+  });
   try {
     return (await handle.result()) as R;
   } catch (err) {
@@ -16,9 +28,16 @@ export async function runShortWorkflow<R>(client: Client, config: Config, workfl
         throw new AppError('BAD_REQUEST', cause.message, { status: 422, details: { type: cause.type } });
       }
       if (cause?.name === 'TimeoutFailure' || /timed out/i.test(cause?.message ?? '')) {
-        throw new AppError('TEMPORAL_UNAVAILABLE', 'No worker finished the check in time. Is a worker running (`npm run worker`) and can it reach HubSpot?', { status: 504, retryable: true });
+        throw new AppError(
+          'TEMPORAL_UNAVAILABLE',
+          'No worker finished the check in time. Is a worker running (`npm run worker`) and can it reach HubSpot?',
+          { status: 504, retryable: true },
+        );
       }
-      throw new AppError('HUBSPOT_UNAVAILABLE', `The check could not complete: ${cause?.message ?? err.message}`, { status: 502, retryable: true });
+      throw new AppError('HUBSPOT_UNAVAILABLE', `The check could not complete: ${cause?.message ?? err.message}`, {
+        status: 502,
+        retryable: true,
+      });
     }
     throw err;
   }

@@ -49,12 +49,16 @@ export class ApiClient {
     try {
       res = await this.http.request<T>(config);
     } catch (err) {
-      throw new CliError(`Cannot reach the API at ${this.baseUrl} (${(err as { code?: string }).code ?? (err as Error).message}). Is it running (npm start)?`);
+      throw new CliError(
+        `Cannot reach the API at ${this.baseUrl} (${(err as { code?: string }).code ?? (err as Error).message}). Is it running (npm start)?`,
+      );
     }
     if (res.status >= 400) {
       const body = res.data as { error?: { code?: string; message?: string; details?: { problems?: Array<{ message: string }> } } };
       const problems = body?.error?.details?.problems?.map((p) => `  - ${p.message}`).join('\n');
-      throw new CliError(`${res.status} ${body?.error?.code ?? ''}: ${body?.error?.message ?? JSON.stringify(res.data)}${problems && body.error?.details?.problems!.length! > 1 ? `\n${problems}` : ''}`);
+      throw new CliError(
+        `${res.status} ${body?.error?.code ?? ''}: ${body?.error?.message ?? JSON.stringify(res.data)}${problems && (body.error?.details?.problems?.length ?? 0) > 1 ? `\n${problems}` : ''}`,
+      );
     }
     return res.data;
   }

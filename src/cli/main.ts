@@ -25,10 +25,12 @@ export function buildProgram(): Command {
 }
 
 export function run(argv: string[] = process.argv): void {
-  buildProgram().parseAsync(argv).catch((err: unknown) => {
-    console.error(err instanceof CliError || err instanceof Error ? err.message : String(err));
-    process.exit(1);
-  });
+  buildProgram()
+    .parseAsync(argv)
+    .catch((err: unknown) => {
+      console.error(err instanceof CliError || err instanceof Error ? err.message : String(err));
+      process.exit(1);
+    });
 }
 
 if (require.main === module) run();

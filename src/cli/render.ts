@@ -39,7 +39,11 @@ export function printSummary(a: ActivationViewLike, out: (s: string) => void = c
     ];
     if (a.summary) {
       const secs = (Date.parse(a.summary.finishedAt) - Date.parse(a.summary.startedAt)) / 1000;
-      rows.push(['pages', a.summary.pages], ['duration', `${secs.toFixed(1)} s`], ['rate', `${(c.received / Math.max(secs, 0.001)).toFixed(0)} members/s`]);
+      rows.push(
+        ['pages', a.summary.pages],
+        ['duration', `${secs.toFixed(1)} s`],
+        ['rate', `${(c.received / Math.max(secs, 0.001)).toFixed(0)} members/s`],
+      );
     }
     const width = Math.max(...rows.map(([k]) => k.length));
     for (const [k, v] of rows) out(`  ${k.padEnd(width)}  ${v}`);
@@ -48,16 +52,24 @@ export function printSummary(a: ActivationViewLike, out: (s: string) => void = c
 }
 
 /** Polls an activation, showing a live bar (members done of total, rate, ETA) until it ends. */
-export async function watchActivation(api: ApiClient, activationId: string, options: { intervalMs?: number; stream?: NodeJS.WriteStream } = {}): Promise<ActivationViewLike> {
+export async function watchActivation(
+  api: ApiClient,
+  activationId: string,
+  options: { intervalMs?: number; stream?: NodeJS.WriteStream } = {},
+): Promise<ActivationViewLike> {
   const stream = options.stream ?? process.stderr;
-  const bar = new cliProgress.SingleBar({
-    stream,
-    format: ' {bar} {percentage}% | {value}/{total} members | {rate}/s | ETA {eta_formatted} | upserted {upserted} rejected {rejected} | {phase}',
-    hideCursor: true,
-    etaBuffer: 20,
-    noTTYOutput: !stream.isTTY,
-    notTTYSchedule: 5000,
-  }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    {
+      stream,
+      format:
+        ' {bar} {percentage}% | {value}/{total} members | {rate}/s | ETA {eta_formatted} | upserted {upserted} rejected {rejected} | {phase}',
+      hideCursor: true,
+      etaBuffer: 20,
+      noTTYOutput: !stream.isTTY,
+      notTTYSchedule: 5000,
+    },
+    cliProgress.Presets.shades_classic,
+  );
   const started = Date.now();
   let startedBar = false;
   try {
@@ -70,7 +82,7 @@ export async function watchActivation(api: ApiClient, activationId: string, opti
         rate: (done / Math.max((Date.now() - started) / 1000, 0.001)).toFixed(0),
         upserted: counts?.upserted ?? 0,
         rejected: counts?.rejected ?? 0,
-        phase: a.progress?.waitingUntil ? `waiting until ${a.progress.waitingUntil}` : a.phase ?? a.status,
+        phase: a.progress?.waitingUntil ? `waiting until ${a.progress.waitingUntil}` : (a.phase ?? a.status),
       };
       if (!startedBar) {
         bar.start(Math.max(total, done, 1), done, payload);

@@ -47,7 +47,10 @@ interface Rejection {
 }
 
 /** Pre-send work: every record ends up ready, rejected or skipped. Deterministic for a given page. */
-export function preparePage(records: SourceRecord[], ctx: Pick<PageContext, 'audienceId' | 'audiencePropertyName' | 'mapping' | 'properties'>): {
+export function preparePage(
+  records: SourceRecord[],
+  ctx: Pick<PageContext, 'audienceId' | 'audiencePropertyName' | 'mapping' | 'properties'>,
+): {
   ready: PreparedContact[];
   counts: DeliveryCounts;
   rejections: Rejection[];
@@ -67,7 +70,11 @@ export function preparePage(records: SourceRecord[], ctx: Pick<PageContext, 'aud
       }
       continue;
     }
-    const outcome = prepareContact(parsed, { mapping: ctx.mapping, properties: ctx.properties, audiencePropertyName: ctx.audiencePropertyName });
+    const outcome = prepareContact(parsed, {
+      mapping: ctx.mapping,
+      properties: ctx.properties,
+      audiencePropertyName: ctx.audiencePropertyName,
+    });
     if (outcome.kind === 'ready') prepared.push(outcome.contact);
     else if (outcome.kind === 'skipped') countSkipped(counts, outcome.reason.code);
     else {
@@ -102,7 +109,7 @@ async function forEachConcurrent<T>(items: T[], limit: number, fn: (item: T, ind
     while (!failed && next < items.length) {
       const i = next++;
       try {
-        await fn(items[i]!, i);
+        await fn(items[i], i);
       } catch (err) {
         failed = true;
         throw err;
@@ -131,7 +138,11 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
       else c.updated++;
     }
     for (const r of outcome.rejected) countRejected(c, r.reason.code);
-    await storeRejections(ctx, byLine, outcome.rejected.map((r) => ({ line: r.contact.line, email: r.contact.email, reason: r.reason })));
+    await storeRejections(
+      ctx,
+      byLine,
+      outcome.rejected.map((r) => ({ line: r.contact.line, email: r.contact.email, reason: r.reason })),
+    );
     checkpoint.done[i] = c;
     ctx.onCheckpoint?.({ done: { ...checkpoint.done } });
   });

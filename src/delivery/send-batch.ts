@@ -39,7 +39,14 @@ export class DailyLimitHitError extends Error {
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => { clearTimeout(t); reject(signal.reason ?? new Error('aborted')); }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason ?? new Error('aborted'));
+      },
+      { once: true },
+    );
   });
 }
 
@@ -55,7 +62,8 @@ async function upsertWithRetry(client: HubSpotClient, inputs: ContactUpsertInput
       if (err.kind === 'rate_limit' && err.info.policy === 'DAILY') throw new DailyLimitHitError(err.message);
       if (attempt >= o.maxAttempts) throw err;
       // The governor already holds back the next call after a 429; transient errors back off exponentially.
-      const backoff = err.kind === 'rate_limit' ? err.info.retryAfterMs ?? 0 : Math.min(o.maxBackoffMs, o.baseBackoffMs * 2 ** (attempt - 1));
+      const backoff =
+        err.kind === 'rate_limit' ? (err.info.retryAfterMs ?? 0) : Math.min(o.maxBackoffMs, o.baseBackoffMs * 2 ** (attempt - 1));
       const jittered = backoff > 0 ? backoff / 2 + Math.random() * (backoff / 2) : 0;
       if (jittered > 0) await o.sleep(jittered, o.signal);
     }
@@ -94,11 +102,18 @@ async function sendIsolating(
   if (contacts.length === 0) return;
   let result: BatchUpsertResult;
   try {
-    result = await upsertWithRetry(client, contacts.map((c, i) => toInput(c, o.traceIds ? String(i) : undefined)), o);
+    result = await upsertWithRetry(
+      client,
+      contacts.map((c, i) => toInput(c, o.traceIds ? String(i) : undefined)),
+      o,
+    );
   } catch (err) {
     if (err instanceof HubSpotApiError && err.kind === 'validation') {
       if (contacts.length === 1) {
-        outcome.rejected.push({ contact: contacts[0]!, reason: hubspotReason(codeOfValidationError(err), err.info.body?.message ?? err.message) });
+        outcome.rejected.push({
+          contact: contacts[0],
+          reason: hubspotReason(codeOfValidationError(err), err.info.body?.message ?? err.message),
+        });
         return;
       }
       // Whole batch refused for some record in it: split and find it (log2(100) ≈ 7 levels at most).
@@ -121,14 +136,14 @@ async function sendIsolating(
     for (const i of targets) {
       if (i === undefined || settled.has(i)) continue;
       settled.add(i);
-      outcome.rejected.push({ contact: contacts[i]!, reason: hubspotReason(e.code, e.message) });
+      outcome.rejected.push({ contact: contacts[i], reason: hubspotReason(e.code, e.message) });
     }
   }
   for (const r of result.results) {
     const i = indexOf(r.objectWriteTraceId, r.email);
     if (i === undefined || settled.has(i)) continue;
     settled.add(i);
-    outcome.upserted.push({ contact: contacts[i]!, isNew: r.isNew });
+    outcome.upserted.push({ contact: contacts[i], isNew: r.isNew });
   }
   // HubSpot answered without mentioning some inputs: upserts are idempotent, so send those once more.
   const unconfirmed = contacts.filter((_, i) => !settled.has(i));
@@ -138,6 +153,13 @@ async function sendIsolating(
     return;
   }
   for (const contact of unconfirmed) {
-    outcome.rejected.push({ contact, reason: { code: 'HUBSPOT_UNCONFIRMED', message: 'HubSpot accepted the batch but did not confirm this contact twice in a row; re-run the rejected members.', origin: 'hubspot' } });
+    outcome.rejected.push({
+      contact,
+      reason: {
+        code: 'HUBSPOT_UNCONFIRMED',
+        message: 'HubSpot accepted the batch but did not confirm this contact twice in a row; re-run the rejected members.',
+        origin: 'hubspot',
+      },
+    });
   }
 }

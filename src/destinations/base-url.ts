@@ -5,7 +5,14 @@
  */
 import { AppError } from '../errors';
 
-export const HUBSPOT_API_HOSTS = ['api.hubapi.com', 'api.hubspot.com', 'api-na1.hubapi.com', 'api-na2.hubapi.com', 'api-eu1.hubapi.com', 'api-ap1.hubapi.com'];
+export const HUBSPOT_API_HOSTS = [
+  'api.hubapi.com',
+  'api.hubspot.com',
+  'api-na1.hubapi.com',
+  'api-na2.hubapi.com',
+  'api-eu1.hubapi.com',
+  'api-ap1.hubapi.com',
+];
 
 function origin(url: string): string | undefined {
   try {
@@ -23,7 +30,8 @@ export function assertAllowedBaseUrl(baseUrl: string, allowed: string[]): void {
   } catch {
     throw new AppError('HUBSPOT_BASE_URL_NOT_ALLOWED', `hubspot.baseUrl '${baseUrl}' is not a valid URL.`, { status: 400 });
   }
-  if (u.username || u.password) throw new AppError('HUBSPOT_BASE_URL_NOT_ALLOWED', 'hubspot.baseUrl must not contain credentials.', { status: 400 });
+  if (u.username || u.password)
+    throw new AppError('HUBSPOT_BASE_URL_NOT_ALLOWED', 'hubspot.baseUrl must not contain credentials.', { status: 400 });
   if (u.protocol === 'https:' && HUBSPOT_API_HOSTS.includes(u.hostname) && (u.port === '' || u.port === '443')) return;
   const o = origin(baseUrl);
   if (o && allowed.map(origin).includes(o)) return;

@@ -50,11 +50,13 @@ export async function checkToken(client: HubSpotClient): Promise<ConnectionCheck
   }
   const missing = REQUIRED_SCOPES.filter((s) => !info.scopes.includes(s));
   const problems: Problem[] = missing.length
-    ? [{
-        code: 'HUBSPOT_MISSING_SCOPES',
-        message: `The HubSpot token lacks the scopes ${missing.join(', ')}. Add them to the private app (or service key) and set the new token.`,
-        field: 'hubspot.token',
-      }]
+    ? [
+        {
+          code: 'HUBSPOT_MISSING_SCOPES',
+          message: `The HubSpot token lacks the scopes ${missing.join(', ')}. Add them to the private app (or service key) and set the new token.`,
+          field: 'hubspot.token',
+        },
+      ]
     : [];
   return { portalId: info.hubId, scopes: info.scopes, problems };
 }

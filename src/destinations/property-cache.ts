@@ -7,7 +7,10 @@ import type { HubSpotProperty } from '../hubspot/types';
 
 export class PropertyCache {
   private readonly entries = new Map<string, { at: number; byName: Map<string, HubSpotProperty> }>();
-  constructor(private readonly ttlMs = 5 * 60_000, private readonly clock: () => number = Date.now) {}
+  constructor(
+    private readonly ttlMs = 5 * 60_000,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   set(key: string, properties: HubSpotProperty[]): Map<string, HubSpotProperty> {
     const byName = new Map(properties.map((p) => [p.name, p]));

@@ -28,7 +28,7 @@ function ensureSamples(dir: string): { ndjson: string; csv: string } {
     for (const p of generateProfileObjects({ count: SAMPLE_COUNT, seed: 42 })) {
       lines.push(profileToJson(p));
       // The custom upload: members of the last sample audience, as a CSV with its own audience id.
-      const row = profileCsvRow(p, SAMPLE_AUDIENCES[2]!.id);
+      const row = profileCsvRow(p, SAMPLE_AUDIENCES[2].id);
       if (row) rows.push(row);
     }
     fs.writeFileSync(ndjson, lines.join('\n') + '\n');
@@ -78,7 +78,9 @@ async function main(): Promise<void> {
   console.log('Uploading the sample audiences ...');
   const profiles = await uploadFile(api, samples.ndjson);
   const custom = await uploadFile(api, samples.csv);
-  console.log(`  XDM profiles: ${profiles.uploadId} (${profiles.rows} profiles)   CSV custom upload: ${custom.uploadId} (${custom.rows} rows)`);
+  console.log(
+    `  XDM profiles: ${profiles.uploadId} (${profiles.rows} profiles)   CSV custom upload: ${custom.uploadId} (${custom.rows} rows)`,
+  );
 
   const runs = [
     ...SAMPLE_AUDIENCES.map((audience) => ({ audience, uploadId: profiles.uploadId })),
@@ -93,26 +95,38 @@ async function main(): Promise<void> {
     started.push({ ...s, name: run.audience.name });
   }
 
-  const multibar = new cliProgress.MultiBar({
-    format: ' {name} |{bar}| {value}/{total} | upserted {upserted} rejected {rejected} skipped {skipped} | {status}',
-    hideCursor: true,
-    clearOnComplete: false,
-    noTTYOutput: !process.stderr.isTTY,
-    notTTYSchedule: 5000,
-  }, cliProgress.Presets.shades_classic);
+  const multibar = new cliProgress.MultiBar(
+    {
+      format: ' {name} |{bar}| {value}/{total} | upserted {upserted} rejected {rejected} skipped {skipped} | {status}',
+      hideCursor: true,
+      clearOnComplete: false,
+      noTTYOutput: !process.stderr.isTTY,
+      notTTYSchedule: 5000,
+    },
+    cliProgress.Presets.shades_classic,
+  );
   const width = Math.max(...started.map((s) => s.name.length));
-  const bars = started.map((s) => multibar.create(1, 0, { name: s.name.padEnd(width), upserted: 0, rejected: 0, skipped: 0, status: 'starting' }));
+  const bars = started.map((s) =>
+    multibar.create(1, 0, { name: s.name.padEnd(width), upserted: 0, rejected: 0, skipped: 0, status: 'starting' }),
+  );
   const finals: ActivationViewLike[] = new Array(started.length);
   while (finals.filter(Boolean).length < started.length) {
-    await Promise.all(started.map(async (s, i) => {
-      if (finals[i]) return;
-      const a = await api.get<ActivationViewLike>(`/v1/activations/${s.activationId}`);
-      const c = a.summary ?? a.progress?.counts;
-      const total = a.progress?.totalRecords ?? c?.received ?? 1;
-      bars[i]!.setTotal(Math.max(total, 1));
-      bars[i]!.update(c?.received ?? 0, { upserted: c?.upserted ?? 0, rejected: c?.rejected ?? 0, skipped: c?.skipped ?? 0, status: a.status });
-      if (isFinal(a.status)) finals[i] = a;
-    }));
+    await Promise.all(
+      started.map(async (s, i) => {
+        if (finals[i]) return;
+        const a = await api.get<ActivationViewLike>(`/v1/activations/${s.activationId}`);
+        const c = a.summary ?? a.progress?.counts;
+        const total = a.progress?.totalRecords ?? c?.received ?? 1;
+        bars[i].setTotal(Math.max(total, 1));
+        bars[i].update(c?.received ?? 0, {
+          upserted: c?.upserted ?? 0,
+          rejected: c?.rejected ?? 0,
+          skipped: c?.skipped ?? 0,
+          status: a.status,
+        });
+        if (isFinal(a.status)) finals[i] = a;
+      }),
+    );
     await new Promise((r) => setTimeout(r, 500));
   }
   multibar.stop();
@@ -121,7 +135,9 @@ async function main(): Promise<void> {
     printSummary(a);
     console.log('');
   }
-  console.log(`All activations of ${destinationId} in the Web UI: ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows?query=${encodeURIComponent(`DestinationId="${destinationId}"`)}`);
+  console.log(
+    `All activations of ${destinationId} in the Web UI: ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows?query=${encodeURIComponent(`DestinationId="${destinationId}"`)}`,
+  );
 }
 
 main().catch((err: unknown) => {

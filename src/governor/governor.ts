@@ -5,8 +5,15 @@
  */
 import crypto from 'node:crypto';
 import {
-  DEFAULT_POLICY, emptyState, markDailyExhausted, observe, reserve,
-  type AccountRateState, type CallClass, type GovernorPolicy, type Observation,
+  DEFAULT_POLICY,
+  emptyState,
+  markDailyExhausted,
+  observe,
+  reserve,
+  type AccountRateState,
+  type CallClass,
+  type GovernorPolicy,
+  type Observation,
 } from './policy';
 
 /** Atomic read-modify-write of a text value; `Db` implements it, `MemoryLockedKv` for one process. */
@@ -26,7 +33,10 @@ export class MemoryLockedKv implements LockedKv {
 /** The account's daily budget is used up; nothing should be sent before `resetsAt` (ms), when known. */
 export class DailyBudgetExhaustedError extends Error {
   override name = 'DailyBudgetExhaustedError';
-  constructor(readonly accountKey: string, readonly resetsAt?: number) {
+  constructor(
+    readonly accountKey: string,
+    readonly resetsAt?: number,
+  ) {
     super(`HubSpot's daily API limit for this account is used up${resetsAt ? ` until ${new Date(resetsAt).toISOString()}` : ''}.`);
   }
 }
@@ -62,7 +72,11 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 export class SharedRateGovernor implements RateGovernor {
   private waited = 0;
-  constructor(private readonly kv: LockedKv, private readonly policy: GovernorPolicy = DEFAULT_POLICY, private readonly clock: () => number = Date.now) {}
+  constructor(
+    private readonly kv: LockedKv,
+    private readonly policy: GovernorPolicy = DEFAULT_POLICY,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   get waitedMs(): number {
     return this.waited;
@@ -80,7 +94,10 @@ export class SharedRateGovernor implements RateGovernor {
     return state;
   }
 
-  async acquire(accountKey: string, options: { cls?: CallClass; signal?: AbortSignal; onWait?: (w: WaitInfo) => void } = {}): Promise<string> {
+  async acquire(
+    accountKey: string,
+    options: { cls?: CallClass; signal?: AbortSignal; onWait?: (w: WaitInfo) => void } = {},
+  ): Promise<string> {
     const cls = options.cls ?? 'standard';
     const reservation = crypto.randomBytes(6).toString('base64url');
     for (;;) {

@@ -67,7 +67,14 @@ export const DEFAULT_POLICY: GovernorPolicy = {
 };
 
 export function emptyState(policy: GovernorPolicy): AccountRateState {
-  return { calls: [], pending: {}, searchCalls: [], max: policy.defaultMax, intervalMs: policy.defaultIntervalMs, callsSinceDailyObservation: 0 };
+  return {
+    calls: [],
+    pending: {},
+    searchCalls: [],
+    max: policy.defaultMax,
+    intervalMs: policy.defaultIntervalMs,
+    callsSinceDailyObservation: 0,
+  };
 }
 
 export type ReserveDecision =
@@ -78,13 +85,13 @@ export type ReserveDecision =
 
 function prune(times: number[], cutoff: number): number[] {
   let i = 0;
-  while (i < times.length && times[i]! <= cutoff) i++;
+  while (i < times.length && times[i] <= cutoff) i++;
   return i === 0 ? times : times.slice(i);
 }
 
 function insertSorted(times: number[], t: number): number[] {
   let i = times.length;
-  while (i > 0 && times[i - 1]! > t) i--;
+  while (i > 0 && times[i - 1] > t) i--;
   return [...times.slice(0, i), t, ...times.slice(i)];
 }
 
@@ -95,10 +102,17 @@ function livePending(pending: Record<string, number> | undefined, now: number, p
 }
 
 /** Decides whether one call of `cls` may go at `now`; when it may, it is logged as pending under `reservation`. */
-export function reserve(state: AccountRateState, now: number, cls: CallClass, policy: GovernorPolicy, reservation: string): { state: AccountRateState; decision: ReserveDecision } {
+export function reserve(
+  state: AccountRateState,
+  now: number,
+  cls: CallClass,
+  policy: GovernorPolicy,
+  reservation: string,
+): { state: AccountRateState; decision: ReserveDecision } {
   const s: AccountRateState = { ...state };
   if (s.dailyExhaustedUntil !== undefined) {
-    if (now < s.dailyExhaustedUntil) return { state: s, decision: { ok: false, dailyExhaustedUntil: s.dailyExhaustedUntil, reason: 'daily' } };
+    if (now < s.dailyExhaustedUntil)
+      return { state: s, decision: { ok: false, dailyExhaustedUntil: s.dailyExhaustedUntil, reason: 'daily' } };
     s.dailyExhaustedUntil = undefined;
     s.dailyRemaining = undefined;
     s.callsSinceDailyObservation = 0;
@@ -116,14 +130,14 @@ export function reserve(state: AccountRateState, now: number, cls: CallClass, po
   if (s.calls.length + pendingCount >= limit) {
     // Settled calls leave the window oldest first; pending ones hold their slot until answered.
     const mustLeave = s.calls.length + pendingCount - limit + 1;
-    const waitMs = mustLeave <= s.calls.length ? Math.max(1, s.calls[mustLeave - 1]! + windowMs - now) : policy.pendingPollMs;
+    const waitMs = mustLeave <= s.calls.length ? Math.max(1, s.calls[mustLeave - 1] + windowMs - now) : policy.pendingPollMs;
     return { state: s, decision: { ok: false, waitMs, reason: 'ten_second_window' } };
   }
   if (cls === 'search') {
     const searchWindow = 1000 + policy.marginMs;
     s.searchCalls = prune(s.searchCalls, now - searchWindow);
     if (s.searchCalls.length >= policy.searchPerSecond) {
-      const freesAt = s.searchCalls[s.searchCalls.length - policy.searchPerSecond]! + searchWindow;
+      const freesAt = s.searchCalls[s.searchCalls.length - policy.searchPerSecond] + searchWindow;
       return { state: s, decision: { ok: false, waitMs: Math.max(1, freesAt - now), reason: 'search_window' } };
     }
     s.searchCalls = [...s.searchCalls, now];

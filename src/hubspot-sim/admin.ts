@@ -10,8 +10,18 @@ import { contactJson } from './state/contacts';
 import { normaliseEmail } from './state/values';
 import type { Stats } from './stats';
 import type {
-  AccountInfo, ContactJson, ContactPage, CreateAccountOptions, CreatedAccount, FaultConfig, LimitsInfo, LimitsInput,
-  PropertyJson, SimSettings, StatsSnapshot, TokenType,
+  AccountInfo,
+  ContactJson,
+  ContactPage,
+  CreateAccountOptions,
+  CreatedAccount,
+  FaultConfig,
+  LimitsInfo,
+  LimitsInput,
+  PropertyJson,
+  SimSettings,
+  StatsSnapshot,
+  TokenType,
 } from './types';
 
 export { AdminError };
@@ -34,7 +44,10 @@ export class SimAdmin {
   private readonly settings: SimSettings;
   private readonly clock: () => number;
 
-  constructor(state: SimState, private readonly hooks: SimAdminHooks) {
+  constructor(
+    state: SimState,
+    private readonly hooks: SimAdminHooks,
+  ) {
     this.clock = state.clock;
     this.accounts = state.accounts;
     this.faults = state.faults;
@@ -68,7 +81,10 @@ export class SimAdmin {
     return live[live.length - 1]?.token;
   }
 
-  addToken(portalId: number, options: { tokenType?: TokenType; scopes?: string[] } = {}): { token: string; tokenType: TokenType; scopes: string[]; appId: number } {
+  addToken(
+    portalId: number,
+    options: { tokenType?: TokenType; scopes?: string[] } = {},
+  ): { token: string; tokenType: TokenType; scopes: string[]; appId: number } {
     if (options.tokenType !== undefined && options.tokenType !== 'private-app' && options.tokenType !== 'service-key') {
       throw new AdminError(400, `Unknown tokenType "${String(options.tokenType)}"`);
     }
@@ -99,7 +115,11 @@ export class SimAdmin {
   }
 
   /** Contacts with every stored property, in id order, HubSpot's list shape. */
-  listContacts(portalId: number, options: { limit?: number; after?: string } = {}, linkBase = `/__sim/accounts/${portalId}/contacts`): ContactPage {
+  listContacts(
+    portalId: number,
+    options: { limit?: number; after?: string } = {},
+    linkBase = `/__sim/accounts/${portalId}/contacts`,
+  ): ContactPage {
     const limit = options.limit ?? 100;
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new AdminError(400, 'limit must be an integer from 1 to 10000');
     try {

@@ -34,7 +34,8 @@ export function validateFaults(input: unknown): FaultConfig {
     out[k] = v;
   }
   if (raw.routes !== undefined) {
-    if (!Array.isArray(raw.routes) || raw.routes.some((r) => typeof r !== 'string')) throw new AdminError(400, 'routes must be an array of path prefixes');
+    if (!Array.isArray(raw.routes) || raw.routes.some((r) => typeof r !== 'string'))
+      throw new AdminError(400, 'routes must be an array of path prefixes');
     out.routes = raw.routes as string[];
   }
   if (raw.errorStatuses !== undefined) {
@@ -130,14 +131,28 @@ export function faultResponse(status: number, correlationId: string): { headers:
   });
   const html = (body: string) => ({ headers: { 'Content-Type': 'text/html', Server: 'cloudflare' }, body, json: false });
   switch (status) {
-    case 423: return json('The object is locked by another request. Wait at least 2 seconds between requests that modify the same records.', 'LOCKED');
-    case 477: return json('Migration in progress. Retry after the time given in the Retry-After header.', 'MIGRATION_IN_PROGRESS', { 'Retry-After': '5' });
-    case 500: return json('Internal Error', 'INTERNAL_ERROR');
-    case 502: return html(nginx(502, 'Bad Gateway'));
-    case 503: return json('Service Unavailable', 'SERVICE_UNAVAILABLE');
-    case 504: return html(nginx(504, 'Gateway Time-out'));
-    case 521: return html(cloudflare(521, 'Web server is down'));
-    case 524: return html(cloudflare(524, 'A timeout occurred'));
-    default: return json('Internal Error', 'INTERNAL_ERROR');
+    case 423:
+      return json(
+        'The object is locked by another request. Wait at least 2 seconds between requests that modify the same records.',
+        'LOCKED',
+      );
+    case 477:
+      return json('Migration in progress. Retry after the time given in the Retry-After header.', 'MIGRATION_IN_PROGRESS', {
+        'Retry-After': '5',
+      });
+    case 500:
+      return json('Internal Error', 'INTERNAL_ERROR');
+    case 502:
+      return html(nginx(502, 'Bad Gateway'));
+    case 503:
+      return json('Service Unavailable', 'SERVICE_UNAVAILABLE');
+    case 504:
+      return html(nginx(504, 'Gateway Time-out'));
+    case 521:
+      return html(cloudflare(521, 'Web server is down'));
+    case 524:
+      return html(cloudflare(524, 'A timeout occurred'));
+    default:
+      return json('Internal Error', 'INTERNAL_ERROR');
   }
 }

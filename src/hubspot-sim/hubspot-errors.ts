@@ -17,7 +17,12 @@ export class HsError extends Error {
   }
 }
 
-export function errorBody(correlationId: string, category: string, message: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function errorBody(
+  correlationId: string,
+  category: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return { status: 'error', message, correlationId, ...extra, category };
 }
 
@@ -31,7 +36,12 @@ export interface PropertyProblem {
 /** The JSON-in-message plus structured `errors[]` body of §6.2 (without correlation id). */
 export function validationParts(problems: PropertyProblem[], portalId: number): { message: string; extra: Record<string, unknown> } {
   const legacy = problems.map((p) => ({
-    isValid: false, message: p.message, error: p.code, name: p.name, localizedErrorMessage: p.message, portalId,
+    isValid: false,
+    message: p.message,
+    error: p.code,
+    name: p.name,
+    localizedErrorMessage: p.message,
+    portalId,
   }));
   return {
     message: `Property values were not valid: ${JSON.stringify(legacy)}`,
@@ -82,10 +92,12 @@ export function missingScopes(required: string[]): HsError {
     'MISSING_SCOPES',
     "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
     {
-      errors: [{
-        message: 'One or more of the following scopes are required.',
-        context: { requiredScopes: required, requiredGranularScopes: required },
-      }],
+      errors: [
+        {
+          message: 'One or more of the following scopes are required.',
+          context: { requiredScopes: required, requiredGranularScopes: required },
+        },
+      ],
       links: { scopes: 'https://developers.hubspot.com/scopes' },
     },
   );

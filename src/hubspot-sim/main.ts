@@ -46,7 +46,8 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ name: 'hubspot-sim', destination: pino.destination(2) });
   const port = Number(values.port ?? process.env.HUBSPOT_SIM_PORT ?? 4010);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`Invalid port: ${String(values.port ?? process.env.HUBSPOT_SIM_PORT)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`Invalid port: ${String(values.port ?? process.env.HUBSPOT_SIM_PORT)}`);
   const proDaily = values['pro-daily'] === undefined ? undefined : Number(values['pro-daily']);
 
   const sim = await startHubSpotSimulator({

@@ -106,7 +106,8 @@ export async function startHubSpotSimulator(options: SimulatorOptions = {}): Pro
     const run = isAdmin ? adminHttp.handle(req, res, path, query, correlationId) : pipeline.handle(req, res, path, query, correlationId);
     run.catch((err: unknown) => {
       logger?.error({ err }, 'hubspot-sim request failed');
-      if (!res.headersSent) writeJson(res, 500, { status: 'error', message: 'Internal Error', correlationId, category: 'INTERNAL_ERROR' }, {});
+      if (!res.headersSent)
+        writeJson(res, 500, { status: 'error', message: 'Internal Error', correlationId, category: 'INTERNAL_ERROR' }, {});
       else res.destroy();
     });
   });

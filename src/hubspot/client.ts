@@ -132,7 +132,7 @@ export class HubSpotClient {
       } catch (err) {
         const retry = err instanceof HubSpotApiError && err.retryable && err.info.policy !== 'DAILY' && attempt < attempts;
         if (!retry) throw err;
-        const backoff = err.kind === 'rate_limit' ? err.info.retryAfterMs ?? 0 : 250 * 2 ** (attempt - 1);
+        const backoff = err.kind === 'rate_limit' ? (err.info.retryAfterMs ?? 0) : 250 * 2 ** (attempt - 1);
         if (backoff > 0) await new Promise((r) => setTimeout(r, backoff / 2 + Math.random() * (backoff / 2)));
       }
     }
@@ -142,7 +142,9 @@ export class HubSpotClient {
   private async send<T>(method: Method, route: string, url: string, init: CallInit): Promise<AxiosResponse<T>> {
     const { governor, accountKey } = this.options;
     const paced = init.paced !== false && governor && accountKey;
-    const reservation = paced ? await governor.acquire(accountKey, { cls: init.cls, signal: this.options.signal, onWait: this.options.onRateWait }) : undefined;
+    const reservation = paced
+      ? await governor.acquire(accountKey, { cls: init.cls, signal: this.options.signal, onWait: this.options.onRateWait })
+      : undefined;
     const started = Date.now();
     let res: AxiosResponse<T>;
     try {
@@ -153,8 +155,8 @@ export class HubSpotClient {
       if (paced) await governor.observe(accountKey, { status: 0, info: {}, reservation });
       throw classifyNetworkError(`${method} ${route}`, err as { code?: string; message?: string });
     }
-    const info = parseRateLimitHeaders(res.headers as Record<string, unknown>);
-    const retryAfterMs = parseRetryAfter(res.headers as Record<string, unknown>);
+    const info = parseRateLimitHeaders(res.headers);
+    const retryAfterMs = parseRetryAfter(res.headers);
     let error: HubSpotApiError | undefined;
     if (res.status >= 300) error = classifyResponse(`${method} ${route}`, res.status, res.data, retryAfterMs);
     this.options.onCall?.({ route, method, status: res.status, durationMs: Date.now() - started, policy: error?.info.policy });
@@ -176,9 +178,14 @@ export class HubSpotClient {
 
   /** Token introspection for private-app tokens (reference §2.4). Sends the token in body and header. */
   async getAccessTokenInfo(): Promise<TokenInfo> {
-    const res = await this.call<TokenInfo>('POST', '/oauth/v2/private-apps/get/access-token-info', '/oauth/v2/private-apps/get/access-token-info', {
-      body: { tokenKey: this.#token },
-    });
+    const res = await this.call<TokenInfo>(
+      'POST',
+      '/oauth/v2/private-apps/get/access-token-info',
+      '/oauth/v2/private-apps/get/access-token-info',
+      {
+        body: { tokenKey: this.#token },
+      },
+    );
     return { userId: res.data.userId, hubId: Number(res.data.hubId), appId: res.data.appId, scopes: res.data.scopes ?? [] };
   }
 
@@ -189,7 +196,12 @@ export class HubSpotClient {
 
   /** Daily usage; unpaced, because it is asked exactly when the daily budget is gone. */
   async getDailyUsage(): Promise<DailyUsage | undefined> {
-    const res = await this.call<{ results?: DailyUsage[] }>('GET', '/account-info/v3/api-usage/daily/private-apps', '/account-info/v3/api-usage/daily/private-apps', { paced: false });
+    const res = await this.call<{ results?: DailyUsage[] }>(
+      'GET',
+      '/account-info/v3/api-usage/daily/private-apps',
+      '/account-info/v3/api-usage/daily/private-apps',
+      { paced: false },
+    );
     return res.data.results?.[0];
   }
 
@@ -204,7 +216,11 @@ export class HubSpotClient {
 
   async getContactProperty(name: string): Promise<HubSpotProperty | undefined> {
     try {
-      const res = await this.call<HubSpotProperty>('GET', '/crm/v3/properties/contacts/{propertyName}', `/crm/v3/properties/contacts/${encodeURIComponent(name)}`);
+      const res = await this.call<HubSpotProperty>(
+        'GET',
+        '/crm/v3/properties/contacts/{propertyName}',
+        `/crm/v3/properties/contacts/${encodeURIComponent(name)}`,
+      );
       return res.data;
     } catch (err) {
       if (err instanceof HubSpotApiError && err.kind === 'not_found') return undefined;
@@ -217,13 +233,25 @@ export class HubSpotClient {
     return res.data;
   }
 
-  async updateContactProperty(name: string, patch: { label?: string; description?: string; options?: HubSpotPropertyOption[]; groupName?: string }): Promise<HubSpotProperty> {
-    const res = await this.call<HubSpotProperty>('PATCH', '/crm/v3/properties/contacts/{propertyName}', `/crm/v3/properties/contacts/${encodeURIComponent(name)}`, { body: patch });
+  async updateContactProperty(
+    name: string,
+    patch: { label?: string; description?: string; options?: HubSpotPropertyOption[]; groupName?: string },
+  ): Promise<HubSpotProperty> {
+    const res = await this.call<HubSpotProperty>(
+      'PATCH',
+      '/crm/v3/properties/contacts/{propertyName}',
+      `/crm/v3/properties/contacts/${encodeURIComponent(name)}`,
+      { body: patch },
+    );
     return res.data;
   }
 
   async listPropertyGroups(): Promise<Array<{ name: string; label: string }>> {
-    const res = await this.call<{ results: Array<{ name: string; label: string }> }>('GET', '/crm/v3/properties/contacts/groups', '/crm/v3/properties/contacts/groups');
+    const res = await this.call<{ results: Array<{ name: string; label: string }> }>(
+      'GET',
+      '/crm/v3/properties/contacts/groups',
+      '/crm/v3/properties/contacts/groups',
+    );
     return res.data.results;
   }
 
@@ -247,7 +275,12 @@ export class HubSpotClient {
     const toStrings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
     return {
       status: res.status,
-      results: (res.data.results ?? []).map((r) => ({ id: r.id, email: r.properties?.email, isNew: r.new === true, objectWriteTraceId: r.objectWriteTraceId })),
+      results: (res.data.results ?? []).map((r) => ({
+        id: r.id,
+        email: r.properties?.email,
+        isNew: r.new === true,
+        objectWriteTraceId: r.objectWriteTraceId,
+      })),
       errors: (res.data.errors ?? []).map((e) => ({
         category: e.category,
         code: e.errors?.[0]?.code ?? codeFromMessage(e.message),
@@ -260,18 +293,28 @@ export class HubSpotClient {
 
   /** Batch read by email; missing emails are simply absent from the answer. */
   async batchReadContactsByEmail(emails: string[], properties: string[]): Promise<ContactRecord[]> {
-    const res = await this.call<{ results?: ContactRecord[] }>('POST', '/crm/v3/objects/contacts/batch/read', '/crm/v3/objects/contacts/batch/read', {
-      body: { idProperty: 'email', inputs: emails.map((id) => ({ id })), properties, propertiesWithHistory: [] },
-    });
+    const res = await this.call<{ results?: ContactRecord[] }>(
+      'POST',
+      '/crm/v3/objects/contacts/batch/read',
+      '/crm/v3/objects/contacts/batch/read',
+      {
+        body: { idProperty: 'email', inputs: emails.map((id) => ({ id })), properties, propertiesWithHistory: [] },
+      },
+    );
     return res.data.results ?? [];
   }
 
   /** Search by exact email (its own per-second limit at HubSpot, paced separately). */
   async searchContactByEmail(email: string, properties: string[]): Promise<ContactRecord | undefined> {
-    const res = await this.call<{ results?: ContactRecord[] }>('POST', '/crm/v3/objects/contacts/search', '/crm/v3/objects/contacts/search', {
-      cls: 'search',
-      body: { filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ', value: email }] }], properties, limit: 1 },
-    });
+    const res = await this.call<{ results?: ContactRecord[] }>(
+      'POST',
+      '/crm/v3/objects/contacts/search',
+      '/crm/v3/objects/contacts/search',
+      {
+        cls: 'search',
+        body: { filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ', value: email }] }], properties, limit: 1 },
+      },
+    );
     return res.data.results?.[0];
   }
 }

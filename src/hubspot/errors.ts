@@ -54,7 +54,7 @@ export class HubSpotApiError extends Error {
 const NON_TRANSIENT_NETWORK_CODES = new Set(['ERR_INVALID_URL', 'ERR_BAD_OPTION', 'ERR_BAD_OPTION_VALUE', 'ERR_NOT_SUPPORT']);
 
 function asBody(data: unknown): HubSpotErrorBody | undefined {
-  if (data && typeof data === 'object' && !Array.isArray(data)) return data as HubSpotErrorBody;
+  if (data && typeof data === 'object' && !Array.isArray(data)) return data;
   if (typeof data === 'string' && data.trim().startsWith('{')) {
     try {
       return JSON.parse(data) as HubSpotErrorBody;
@@ -92,12 +92,20 @@ export function classifyResponse(route: string, status: number, data: unknown, r
   const base = { status, route, category: body?.category, correlationId: body?.correlationId, body, retryAfterMs };
   const hubspotSays = body?.message ? ` HubSpot says: ${body.message}` : '';
   if (status === 401) {
-    return new HubSpotApiError('auth', `HubSpot rejected the token (401 ${body?.category ?? 'Unauthorized'}): it is missing, wrong, expired or revoked. Set a valid private-app token or service key on the destination.`, base);
+    return new HubSpotApiError(
+      'auth',
+      `HubSpot rejected the token (401 ${body?.category ?? 'Unauthorized'}): it is missing, wrong, expired or revoked. Set a valid private-app token or service key on the destination.`,
+      base,
+    );
   }
   if (status === 403) {
     const scopes = requiredScopes(body);
     if (body?.category === 'MISSING_SCOPES' || scopes) {
-      return new HubSpotApiError('scope', `The HubSpot token lacks required scopes${scopes ? ` (${scopes.join(', ')})` : ''}. Grant crm.objects.contacts.read/write and crm.schemas.contacts.read/write to the private app.`, { ...base, requiredScopes: scopes });
+      return new HubSpotApiError(
+        'scope',
+        `The HubSpot token lacks required scopes${scopes ? ` (${scopes.join(', ')})` : ''}. Grant crm.objects.contacts.read/write and crm.schemas.contacts.read/write to the private app.`,
+        { ...base, requiredScopes: scopes },
+      );
     }
     return new HubSpotApiError('auth', `HubSpot refused access (403 ${body?.category ?? 'Forbidden'}).${hubspotSays}`, base);
   }
@@ -108,7 +116,8 @@ export function classifyResponse(route: string, status: number, data: unknown, r
   if (status === 423 || status === 477 || status >= 500) {
     return new HubSpotApiError('transient', `HubSpot is temporarily unavailable (${status}) on ${route}.`, base);
   }
-  if (status === 400) return new HubSpotApiError('validation', `HubSpot rejected the request (400 ${body?.category ?? 'Bad Request'}) on ${route}.`, base);
+  if (status === 400)
+    return new HubSpotApiError('validation', `HubSpot rejected the request (400 ${body?.category ?? 'Bad Request'}) on ${route}.`, base);
   if (status === 404) return new HubSpotApiError('not_found', `Not found on HubSpot (${route}).`, base);
   if (status === 409) return new HubSpotApiError('conflict', `Conflict on HubSpot (${route}).${hubspotSays}`, base);
   return new HubSpotApiError('client', `HubSpot answered ${status} on ${route}.${hubspotSays}`, base);

@@ -12,9 +12,10 @@ export interface RateLimitInfo {
 type HeaderBag = Record<string, unknown> | { get?: (name: string) => unknown };
 
 function header(headers: HeaderBag, name: string): number | undefined {
-  const raw = typeof (headers as { get?: unknown }).get === 'function'
-    ? (headers as { get: (n: string) => unknown }).get(name)
-    : (headers as Record<string, unknown>)[name] ?? (headers as Record<string, unknown>)[name.toLowerCase()];
+  const raw =
+    typeof (headers as { get?: unknown }).get === 'function'
+      ? (headers as { get: (n: string) => unknown }).get(name)
+      : ((headers as Record<string, unknown>)[name] ?? (headers as Record<string, unknown>)[name.toLowerCase()]);
   if (raw === undefined || raw === null || raw === '') return undefined;
   const n = Number(Array.isArray(raw) ? raw[0] : raw);
   return Number.isFinite(n) ? n : undefined;
@@ -34,9 +35,10 @@ export function parseRateLimitHeaders(headers: HeaderBag): RateLimitInfo {
 
 /** `Retry-After` in ms (seconds or HTTP date), if present. */
 export function parseRetryAfter(headers: HeaderBag, now = Date.now()): number | undefined {
-  const raw = typeof (headers as { get?: unknown }).get === 'function'
-    ? (headers as { get: (n: string) => unknown }).get('retry-after')
-    : (headers as Record<string, unknown>)['retry-after'];
+  const raw =
+    typeof (headers as { get?: unknown }).get === 'function'
+      ? (headers as { get: (n: string) => unknown }).get('retry-after')
+      : (headers as Record<string, unknown>)['retry-after'];
   if (raw === undefined || raw === null || raw === '') return undefined;
   const s = String(raw);
   const secs = Number(s);

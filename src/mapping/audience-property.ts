@@ -19,7 +19,7 @@ const MAX_NAME_LENGTH = 100;
 
 export const AUDIENCE_STATUS_OPTIONS: HubSpotPropertyOption[] = MEMBER_STATUSES.map((value, i) => ({
   value,
-  label: value[0]!.toUpperCase() + value.slice(1),
+  label: value[0].toUpperCase() + value.slice(1),
   hidden: false,
   displayOrder: i,
 }));
@@ -59,7 +59,7 @@ export function audienceIdFromDescription(description: string | undefined): stri
   const m = description ? MARKER_RE.exec(description) : null;
   if (!m) return undefined;
   try {
-    return decodeURIComponent(m[1]!);
+    return decodeURIComponent(m[1]);
   } catch {
     return undefined;
   }
@@ -131,10 +131,7 @@ export function classifyExistingAudienceProperty(existing: HubSpotProperty | und
   const have = new Set(existing.options.map((o) => o.value));
   const missing = AUDIENCE_STATUS_OPTIONS.filter((o) => !have.has(o.value));
   if (missing.length > 0) {
-    patch.options = [
-      ...existing.options,
-      ...missing.map((o, i) => ({ ...o, displayOrder: existing.options.length + i })),
-    ];
+    patch.options = [...existing.options, ...missing.map((o, i) => ({ ...o, displayOrder: existing.options.length + i }))];
   }
   return Object.keys(patch).length > 0 ? { action: 'update', patch } : { action: 'ok' };
 }

@@ -8,12 +8,7 @@ import { isAudienceProperty } from './audience-property';
 import { IDENTITY_SOURCE, IDENTITY_TARGET, type Mapping } from './types';
 
 export type MappingIssueCode =
-  | 'INVALID_SOURCE'
-  | 'UNKNOWN_TARGET'
-  | 'READ_ONLY_TARGET'
-  | 'DUPLICATE_TARGET'
-  | 'EMAIL_IS_IDENTITY'
-  | 'AUDIENCE_PROPERTY_TARGET';
+  'INVALID_SOURCE' | 'UNKNOWN_TARGET' | 'READ_ONLY_TARGET' | 'DUPLICATE_TARGET' | 'EMAIL_IS_IDENTITY' | 'AUDIENCE_PROPERTY_TARGET';
 
 export interface MappingIssue {
   code: MappingIssueCode;
@@ -27,7 +22,11 @@ const SOURCE_RE = /^[^.\s]+(?:\.[^.\s]+)*$/;
 
 const PROPERTIES_HINT = 'pick one of GET /v1/destinations/:id/properties';
 
-export function checkMapping(mapping: Mapping, properties: HubSpotProperty[], options: { audiencePropertyNames?: string[] } = {}): MappingIssue[] {
+export function checkMapping(
+  mapping: Mapping,
+  properties: HubSpotProperty[],
+  options: { audiencePropertyNames?: string[] } = {},
+): MappingIssue[] {
   const issues: MappingIssue[] = [];
   const byName = new Map<string, HubSpotProperty>();
   for (const p of properties) if (!p.archived) byName.set(p.name, p);
@@ -44,7 +43,11 @@ export function checkMapping(mapping: Mapping, properties: HubSpotProperty[], op
       });
     }
     if (seenTargets.has(target)) {
-      issues.push({ code: 'DUPLICATE_TARGET', field: target, message: `${where}: property '${target}' is the target of more than one attribute; map each property once` });
+      issues.push({
+        code: 'DUPLICATE_TARGET',
+        field: target,
+        message: `${where}: property '${target}' is the target of more than one attribute; map each property once`,
+      });
       return;
     }
     seenTargets.add(target);

@@ -11,13 +11,7 @@ import type { HubSpotProperty } from '../hubspot/types';
 export const MAX_STRING_LENGTH = 65_536;
 
 export type CoerceErrorCode =
-  | 'VALUE_TOO_LONG'
-  | 'INVALID_STRING'
-  | 'INVALID_NUMBER'
-  | 'INVALID_BOOL'
-  | 'INVALID_DATE'
-  | 'INVALID_DATETIME'
-  | 'INVALID_OPTION';
+  'VALUE_TOO_LONG' | 'INVALID_STRING' | 'INVALID_NUMBER' | 'INVALID_BOOL' | 'INVALID_DATE' | 'INVALID_DATETIME' | 'INVALID_OPTION';
 
 export type CoerceResult =
   | { ok: true; value: string; omit?: undefined }
@@ -123,7 +117,11 @@ function coerceNumber(value: unknown, property: HubSpotProperty): CoerceResult {
   else if (typeof value === 'bigint') out = value.toString();
   else if (typeof value === 'string') out = canonicalNumber(value.trim());
   if (out === undefined) {
-    return fail('INVALID_NUMBER', property, "expects a finite number written with digits, an optional '.' decimal point and exponent, and no thousands separators");
+    return fail(
+      'INVALID_NUMBER',
+      property,
+      "expects a finite number written with digits, an optional '.' decimal point and exponent, and no thousands separators",
+    );
   }
   return { ok: true, value: out };
 }
@@ -166,7 +164,12 @@ export function parseTimeValue(value: unknown): number | undefined {
   const m = ISO_RE.exec(s);
   if (!m) return undefined;
   const [, y, mo, d, h = '0', mi = '0', sec = '0', frac = '', tz] = m;
-  const year = Number(y), month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(sec);
+  const year = Number(y),
+    month = Number(mo),
+    day = Number(d),
+    hour = Number(h),
+    minute = Number(mi),
+    second = Number(sec);
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
   let t = Date.UTC(year, month - 1, day, hour, minute, second, Number((frac + '000').slice(0, 3)));
   const check = new Date(t);
@@ -175,7 +178,8 @@ export function parseTimeValue(value: unknown): number | undefined {
   if (tz && tz.toUpperCase() !== 'Z') {
     const sign = tz[0] === '-' ? -1 : 1;
     const digits = tz.slice(1).replace(':', '');
-    const oh = Number(digits.slice(0, 2)), om = Number(digits.slice(2) || '0');
+    const oh = Number(digits.slice(0, 2)),
+      om = Number(digits.slice(2) || '0');
     if (oh > 23 || om > 59) return undefined;
     t -= sign * (oh * 60 + om) * 60_000;
   }
@@ -184,7 +188,8 @@ export function parseTimeValue(value: unknown): number | undefined {
 
 function coerceDate(value: unknown, property: HubSpotProperty): CoerceResult {
   const t = parseTimeValue(value);
-  if (t === undefined) return fail('INVALID_DATE', property, 'expects an ISO 8601 date (YYYY-MM-DD), an ISO 8601 date-time or epoch milliseconds');
+  if (t === undefined)
+    return fail('INVALID_DATE', property, 'expects an ISO 8601 date (YYYY-MM-DD), an ISO 8601 date-time or epoch milliseconds');
   // HubSpot stores dates as UTC midnight: keep the UTC calendar day.
   return { ok: true, value: new Date(t).toISOString().slice(0, 10) };
 }
@@ -207,7 +212,8 @@ function coerceEnumeration(value: unknown, property: HubSpotProperty): CoerceRes
   const multi = property.fieldType === 'checkbox';
   let items: unknown[];
   if (Array.isArray(value)) {
-    if (!multi && value.length !== 1) return fail('INVALID_OPTION', property, 'is a single-select enumeration and accepts one option value');
+    if (!multi && value.length !== 1)
+      return fail('INVALID_OPTION', property, 'is a single-select enumeration and accepts one option value');
     items = value;
   } else if (multi && typeof value === 'string') {
     items = value.split(';');
@@ -220,9 +226,13 @@ function coerceEnumeration(value: unknown, property: HubSpotProperty): CoerceRes
     const s = scalarToString(item);
     if (s === undefined) return fail('INVALID_OPTION', property, 'expects option values as text');
     const text = multi ? s.trim() : s;
-    const resolved = property.externalOptions ? text : resolveOption(text, property) ?? resolveOption(text.trim(), property);
+    const resolved = property.externalOptions ? text : (resolveOption(text, property) ?? resolveOption(text.trim(), property));
     if (resolved === undefined) {
-      return fail('INVALID_OPTION', property, 'accepts only the internal value or exact label of one of its options; add the option in HubSpot or fix the source data');
+      return fail(
+        'INVALID_OPTION',
+        property,
+        'accepts only the internal value or exact label of one of its options; add the option in HubSpot or fix the source data',
+      );
     }
     if (!out.includes(resolved)) out.push(resolved);
   }

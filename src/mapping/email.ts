@@ -33,5 +33,5 @@ export function isValidEmail(s: string): boolean {
   const labels = domain.split('.');
   if (labels.length < 2) return false;
   for (const l of labels) if (!LABEL_RE.test(l)) return false;
-  return TLD_RE.test(labels[labels.length - 1]!);
+  return TLD_RE.test(labels[labels.length - 1]);
 }

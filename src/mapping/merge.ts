@@ -28,14 +28,14 @@ export function mergeByEmail(contacts: PreparedContact[]): MergeResult {
       lastOriginal.push(c);
       continue;
     }
-    const earlier = merged[at]!;
-    mergedAway.push(lastOriginal[at]!);
+    const earlier = merged[at];
+    mergedAway.push(lastOriginal[at]);
     lastOriginal[at] = c;
     // The merged contact takes the later record's line and status: it is the one the upsert carries.
     merged[at] = {
       ...c,
       properties: { ...earlier.properties, ...c.properties },
-      ...(c.timestamp ?? earlier.timestamp ? { timestamp: c.timestamp ?? earlier.timestamp } : {}),
+      ...((c.timestamp ?? earlier.timestamp) ? { timestamp: c.timestamp ?? earlier.timestamp } : {}),
     };
   }
   return { merged, mergedAway };

@@ -35,9 +35,14 @@ function parseXdmRecord(record: SourceRecord, audienceId: string, sourcePaths: s
     // JSON.parse's message quotes the input: never pass it on.
     return rejected(record.line, 'MALFORMED_RECORD', `Line ${record.line} is not valid JSON`);
   }
-  if (!isPlainObject(profile)) return rejected(record.line, 'MALFORMED_RECORD', `Line ${record.line} is not a JSON object (an XDM profile)`);
+  if (!isPlainObject(profile))
+    return rejected(record.line, 'MALFORMED_RECORD', `Line ${record.line} is not a JSON object (an XDM profile)`);
   if (!audienceMembership(profile, audienceId)) {
-    return { kind: 'skipped', line: record.line, reason: { code: 'NOT_IN_AUDIENCE', message: `Profile has no segmentMembership entry for audience '${audienceId}'` } };
+    return {
+      kind: 'skipped',
+      line: record.line,
+      reason: { code: 'NOT_IN_AUDIENCE', message: `Profile has no segmentMembership entry for audience '${audienceId}'` },
+    };
   }
   const email = primaryEmail(profile);
   const values: Record<string, unknown> = {};
@@ -70,7 +75,7 @@ export function splitCsvRow(text: string): string[] | undefined {
   // Fast path: no quotes means a plain comma split is exactly what a CSV parser would return.
   if (!text.includes('"')) return text.split(',');
   try {
-    const rows = parseCsv(text, { relax_column_count: true, skip_empty_lines: false, record_delimiter: ['\r\n', '\n'] }) as string[][];
+    const rows: string[][] = parseCsv(text, { relax_column_count: true, skip_empty_lines: false, record_delimiter: ['\r\n', '\n'] });
     return rows.length === 1 ? rows[0] : undefined;
   } catch {
     return undefined;
@@ -114,7 +119,11 @@ function parseCsvRecord(record: SourceRecord, sourcePaths: string[]): ParseResul
   const cells = splitCsvRow(record.raw);
   if (!cells) return rejected(record.line, 'MALFORMED_RECORD', `Row at line ${record.line} is not valid CSV (check its quoting)`);
   if (cells.length !== header.columns.length) {
-    return rejected(record.line, 'MALFORMED_RECORD', `Row at line ${record.line} has ${cells.length} columns, the header has ${header.columns.length}`);
+    return rejected(
+      record.line,
+      'MALFORMED_RECORD',
+      `Row at line ${record.line} has ${cells.length} columns, the header has ${header.columns.length}`,
+    );
   }
   const cell = (i: number): string | undefined => (i < 0 || cells[i] === '' ? undefined : cells[i]);
   const values: Record<string, unknown> = {};

@@ -36,7 +36,8 @@ export function prepareBatch(records: SourceRecord[], ctx: PrepareContext & { au
   for (const record of records) {
     const outcome = prepareRecord(record, { ...ctx, sourcePaths });
     if (outcome.kind === 'ready') ready.push(outcome.contact);
-    else if (outcome.kind === 'rejected') rejected.push({ line: outcome.line, ...(outcome.email ? { email: outcome.email } : {}), reason: outcome.reason, record });
+    else if (outcome.kind === 'rejected')
+      rejected.push({ line: outcome.line, ...(outcome.email ? { email: outcome.email } : {}), reason: outcome.reason, record });
     else skipped.push({ line: outcome.line, reason: outcome.reason });
   }
   const { merged, mergedAway } = mergeByEmail(ready);
@@ -50,4 +51,3 @@ export function prepareBatch(records: SourceRecord[], ctx: PrepareContext & { au
   }
   return { contacts: merged, rejected, skipped };
 }
-

@@ -69,11 +69,11 @@ export function audienceMembership(profile: XdmProfile, audienceId: string): Rec
   const sm = profile.segmentMembership;
   if (!isPlainObject(sm)) return undefined;
   const ups = sm.ups;
-  if (isPlainObject(ups) && isPlainObject(ups[audienceId])) return ups[audienceId] as Record<string, unknown>;
+  if (isPlainObject(ups) && isPlainObject(ups[audienceId])) return ups[audienceId];
   for (const ns of Object.keys(sm)) {
     if (ns === 'ups') continue;
     const entries = sm[ns];
-    if (isPlainObject(entries) && isPlainObject(entries[audienceId])) return entries[audienceId] as Record<string, unknown>;
+    if (isPlainObject(entries) && isPlainObject(entries[audienceId])) return entries[audienceId];
   }
   return undefined;
 }

@@ -70,7 +70,10 @@ export class RecordScanner {
   /** Set while skipping the rest of an over-long record to the end of its physical line. */
   private skipping: { offset: number; line: number } | undefined;
 
-  constructor(start: SourceCursor, private readonly opts: ScannerOptions) {
+  constructor(
+    start: SourceCursor,
+    private readonly opts: ScannerOptions,
+  ) {
     this.bufOffset = start.offset;
     this.line = start.line;
     this.bomPending = start.offset === 0;
@@ -112,7 +115,7 @@ export class RecordScanner {
     for (;;) {
       let j = this.p;
       while (j < n) {
-        const c = b[j]!;
+        const c = b[j];
         if (c !== 32 && c !== 9 && c !== CR) break;
         j++;
       }

@@ -4,7 +4,12 @@ import { readRecordPage } from './line-reader';
 import type { SourceCursor, SourcePage, SourceRecord } from './types';
 
 /** Reads one page from a stream opened at `cursor.offset`. */
-export async function readNdjsonPage(stream: Readable, cursor: SourceCursor, pageSize: number, opts: { maxLineBytes: number }): Promise<SourcePage> {
+export async function readNdjsonPage(
+  stream: Readable,
+  cursor: SourceCursor,
+  pageSize: number,
+  opts: { maxLineBytes: number },
+): Promise<SourcePage> {
   const page = await readRecordPage(stream, cursor, pageSize, { csv: false, maxLineBytes: opts.maxLineBytes });
   const records: SourceRecord[] = page.records.map((r) => ({
     line: r.line,

@@ -21,21 +21,70 @@ export { createPrng };
 
 // [display name, ASCII form for the email]
 const FIRST_NAMES: ReadonlyArray<[string, string]> = [
-  ['Ana', 'ana'], ['Ben', 'ben'], ['Chloé', 'chloe'], ['Daniel', 'daniel'], ['Elif', 'elif'], ['Farah', 'farah'],
-  ['Gustavo', 'gustavo'], ['Hana', 'hana'], ['Ioana', 'ioana'], ['Jonas', 'jonas'], ['Kwame', 'kwame'], ['Léa', 'lea'],
-  ['Mateo', 'mateo'], ['Nadia', 'nadia'], ['Oskar', 'oskar'], ['Priya', 'priya'], ['Quinn', 'quinn'], ['Rosa', 'rosa'],
-  ['Søren', 'soren'], ['Tomás', 'tomas'], ['Uma', 'uma'], ['Viktor', 'viktor'], ['Wen', 'wen'], ['Yara', 'yara'], ['Zoë', 'zoe'],
+  ['Ana', 'ana'],
+  ['Ben', 'ben'],
+  ['Chloé', 'chloe'],
+  ['Daniel', 'daniel'],
+  ['Elif', 'elif'],
+  ['Farah', 'farah'],
+  ['Gustavo', 'gustavo'],
+  ['Hana', 'hana'],
+  ['Ioana', 'ioana'],
+  ['Jonas', 'jonas'],
+  ['Kwame', 'kwame'],
+  ['Léa', 'lea'],
+  ['Mateo', 'mateo'],
+  ['Nadia', 'nadia'],
+  ['Oskar', 'oskar'],
+  ['Priya', 'priya'],
+  ['Quinn', 'quinn'],
+  ['Rosa', 'rosa'],
+  ['Søren', 'soren'],
+  ['Tomás', 'tomas'],
+  ['Uma', 'uma'],
+  ['Viktor', 'viktor'],
+  ['Wen', 'wen'],
+  ['Yara', 'yara'],
+  ['Zoë', 'zoe'],
 ];
 const LAST_NAMES: ReadonlyArray<[string, string]> = [
-  ['García', 'garcia'], ['Müller', 'muller'], ['Okafor', 'okafor'], ['Nakamura', 'nakamura'], ['Silva', 'silva'],
-  ['Kowalski', 'kowalski'], ['Dubois', 'dubois'], ['Andersen', 'andersen'], ['Rossi', 'rossi'], ['Haddad', 'haddad'],
-  ['Smith', 'smith'], ['Novák', 'novak'], ['Ivanova', 'ivanova'], ['Chen', 'chen'], ['O\'Brien', 'obrien'],
-  ['Patel', 'patel'], ['Fernández', 'fernandez'], ['Yılmaz', 'yilmaz'], ['Kim', 'kim'], ['Mensah', 'mensah'],
+  ['García', 'garcia'],
+  ['Müller', 'muller'],
+  ['Okafor', 'okafor'],
+  ['Nakamura', 'nakamura'],
+  ['Silva', 'silva'],
+  ['Kowalski', 'kowalski'],
+  ['Dubois', 'dubois'],
+  ['Andersen', 'andersen'],
+  ['Rossi', 'rossi'],
+  ['Haddad', 'haddad'],
+  ['Smith', 'smith'],
+  ['Novák', 'novak'],
+  ['Ivanova', 'ivanova'],
+  ['Chen', 'chen'],
+  ["O'Brien", 'obrien'],
+  ['Patel', 'patel'],
+  ['Fernández', 'fernandez'],
+  ['Yılmaz', 'yilmaz'],
+  ['Kim', 'kim'],
+  ['Mensah', 'mensah'],
 ];
 const PLACES: ReadonlyArray<[string, string]> = [
-  ['Lisbon', 'Portugal'], ['Berlin', 'Germany'], ['Lagos', 'Nigeria'], ['Osaka', 'Japan'], ['São Paulo', 'Brazil'],
-  ['Kraków', 'Poland'], ['Lyon', 'France'], ['Aarhus', 'Denmark'], ['Milan', 'Italy'], ['Beirut', 'Lebanon'],
-  ['Washington, D.C.', 'United States'], ['Brno', 'Czechia'], ['Toronto', 'Canada'], ['Seoul', 'South Korea'], ['Accra', 'Ghana'],
+  ['Lisbon', 'Portugal'],
+  ['Berlin', 'Germany'],
+  ['Lagos', 'Nigeria'],
+  ['Osaka', 'Japan'],
+  ['São Paulo', 'Brazil'],
+  ['Kraków', 'Poland'],
+  ['Lyon', 'France'],
+  ['Aarhus', 'Denmark'],
+  ['Milan', 'Italy'],
+  ['Beirut', 'Lebanon'],
+  ['Washington, D.C.', 'United States'],
+  ['Brno', 'Czechia'],
+  ['Toronto', 'Canada'],
+  ['Seoul', 'South Korea'],
+  ['Accra', 'Ghana'],
 ];
 const STREETS = ['Market Street', 'Station Road', 'Harbour Way', 'Elm Avenue', 'Rua Augusta', 'Hauptstraße', 'Rue de la Paix', 'Via Roma'];
 const DOMAINS = ['example.com', 'example.org', 'example.net', 'mail.test'];
@@ -63,7 +112,7 @@ const YEAR_START = Date.UTC(2024, 0, 1);
 const YEAR_MS = 365 * 24 * 3600 * 1000;
 
 function pick<T>(rnd: () => number, list: ReadonlyArray<T>): T {
-  return list[Math.floor(rnd() * list.length)]!;
+  return list[Math.floor(rnd() * list.length)];
 }
 
 function pad(n: number, width: number): string {
@@ -114,12 +163,12 @@ export function* generateProfileObjects(options: GenerateOptions): Generator<Sam
     const ups: SampleProfile['segmentMembership']['ups'] = {};
     let memberships = 0;
     for (let k = 0; k < audiences.length; k++) {
-      if (rnd() < rates[k]!) {
-        ups[audiences[k]!.id] = membership(rnd, ts);
+      if (rnd() < rates[k]) {
+        ups[audiences[k].id] = membership(rnd, ts);
         memberships++;
       }
     }
-    if (memberships === 0) ups[audiences[Math.floor(rnd() * audiences.length)]!.id] = membership(rnd, ts);
+    if (memberships === 0) ups[audiences[Math.floor(rnd() * audiences.length)].id] = membership(rnd, ts);
     const birth = Date.UTC(1950 + Math.floor(rnd() * 55), 0, 1) + Math.floor(rnd() * 365) * DAY_MS;
     yield {
       identityMap: { Email: emails },
@@ -135,7 +184,7 @@ export function* generateProfileObjects(options: GenerateOptions): Generator<Sam
 
 function membership(rnd: () => number, ts: number): { status: MemberStatus; lastQualificationTime: string } {
   const r = rnd();
-  const status = STATUSES[r < 0.55 ? 0 : r < 0.85 ? 1 : 2]!;
+  const status = STATUSES[r < 0.55 ? 0 : r < 0.85 ? 1 : 2];
   return { status, lastQualificationTime: isoTime(ts - Math.floor(rnd() * 30 * DAY_MS)) };
 }
 
@@ -152,7 +201,7 @@ export function profileToJson(p: SampleProfile): string {
   ).join(',');
   let ups = '';
   for (const id in p.segmentMembership.ups) {
-    const m = p.segmentMembership.ups[id]!;
+    const m = p.segmentMembership.ups[id];
     ups += `${ups ? ',' : ''}${JSON.stringify(id)}:{"status":"${m.status}","lastQualificationTime":"${m.lastQualificationTime}"}`;
   }
   const n = p.person.name;
@@ -170,7 +219,14 @@ export function* generateProfiles(options: GenerateOptions): Generator<string> {
 }
 
 /** Columns of the CSV custom-upload variant (source paths, `email`, `status`). */
-export const SAMPLE_CSV_COLUMNS = ['email', 'person.name.firstName', 'person.name.lastName', 'workAddress.city', 'workAddress.country', 'status'];
+export const SAMPLE_CSV_COLUMNS = [
+  'email',
+  'person.name.firstName',
+  'person.name.lastName',
+  'workAddress.city',
+  'workAddress.country',
+  'status',
+];
 
 function csvField(v: string): string {
   return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
@@ -180,6 +236,8 @@ function csvField(v: string): string {
 export function profileCsvRow(p: SampleProfile, audienceId: string): string | undefined {
   const m = p.segmentMembership.ups[audienceId];
   if (!m) return undefined;
-  const email = p.identityMap.Email.find((e) => e.primary)?.id ?? p.identityMap.Email[0]!.id;
-  return [email, p.person.name.firstName, p.person.name.lastName, p.workAddress.city, p.workAddress.country, m.status].map(csvField).join(',');
+  const email = p.identityMap.Email.find((e) => e.primary)?.id ?? p.identityMap.Email[0].id;
+  return [email, p.person.name.firstName, p.person.name.lastName, p.workAddress.city, p.workAddress.country, m.status]
+    .map(csvField)
+    .join(',');
 }

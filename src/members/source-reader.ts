@@ -67,19 +67,28 @@ export function createSourceReader(deps: SourceReaderDeps): SourceReader {
       }
       if (isInside(realDir, real)) return real;
     }
-    throw new AppError('BAD_REQUEST', `Source path '${p}' is outside the directories the worker may read; put the file under one of the allowed source directories or upload it with POST /v1/uploads`);
+    throw new AppError(
+      'BAD_REQUEST',
+      `Source path '${p}' is outside the directories the worker may read; put the file under one of the allowed source directories or upload it with POST /v1/uploads`,
+    );
   }
 
   async function byteSource(ref: Extract<SourceRef, { kind: 'upload' | 'path' }>): Promise<ByteSource> {
     if (ref.kind === 'upload') {
       const info = await deps.uploads.info(ref.uploadId);
       if (!info) throw new AppError('NOT_FOUND', `Upload '${ref.uploadId}' does not exist; upload the file with POST /v1/uploads first`);
-      return { format: info.format, open: (offset) => deps.uploads.open(ref.uploadId, offset), cacheKey: ref.uploadId, totalRecords: info.rows };
+      return {
+        format: info.format,
+        open: (offset) => deps.uploads.open(ref.uploadId, offset),
+        cacheKey: ref.uploadId,
+        totalRecords: info.rows,
+      };
     }
     const file = await resolvePath(ref.path);
     const format = formatFromFilename(file);
     if (!format) throw new AppError('BAD_REQUEST', `Source path '${ref.path}' must end in .ndjson, .jsonl, .json (XDM profiles) or .csv`);
-    const open = async (offset: number): Promise<Readable> => createReadStream(file, { start: Math.max(0, offset), highWaterMark: READ_CHUNK_BYTES });
+    const open = async (offset: number): Promise<Readable> =>
+      createReadStream(file, { start: Math.max(0, offset), highWaterMark: READ_CHUNK_BYTES });
     return { format, open };
   }
 

@@ -46,7 +46,12 @@ export async function combinedMetrics(metrics: ServiceMetrics, sdkMetricsUrl?: s
   }
 }
 
-export async function startMetricsServer(options: { host: string; port: number; metrics: ServiceMetrics; sdkMetricsUrl?: string }): Promise<MetricsServer> {
+export async function startMetricsServer(options: {
+  host: string;
+  port: number;
+  metrics: ServiceMetrics;
+  sdkMetricsUrl?: string;
+}): Promise<MetricsServer> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' || (path !== '/metrics' && path !== '/healthz')) {

@@ -49,25 +49,79 @@ export class ServiceMetrics {
     const registers = [(this.registry = options.registry ?? new Registry())];
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
     const p = METRIC_PREFIX;
-    this.contactsUpserted = new Counter({ name: `${p}contacts_upserted_total`, help: 'Contacts created or updated in HubSpot', labelNames: ['mode'], registers });
-    this.contactsRejected = new Counter({ name: `${p}contacts_rejected_total`, help: 'Members rejected (stored with their reason, can be re-sent)', labelNames: ['mode', 'reason'], registers });
-    this.contactsSkipped = new Counter({ name: `${p}contacts_skipped_total`, help: 'Records skipped on purpose (e.g. not in the audience)', labelNames: ['mode', 'reason'], registers });
-    this.hubspotRequests = new Counter({ name: `${p}hubspot_requests_total`, help: 'HubSpot API calls by route template, method and HTTP status', labelNames: ['route', 'method', 'status'], registers });
+    this.contactsUpserted = new Counter({
+      name: `${p}contacts_upserted_total`,
+      help: 'Contacts created or updated in HubSpot',
+      labelNames: ['mode'],
+      registers,
+    });
+    this.contactsRejected = new Counter({
+      name: `${p}contacts_rejected_total`,
+      help: 'Members rejected (stored with their reason, can be re-sent)',
+      labelNames: ['mode', 'reason'],
+      registers,
+    });
+    this.contactsSkipped = new Counter({
+      name: `${p}contacts_skipped_total`,
+      help: 'Records skipped on purpose (e.g. not in the audience)',
+      labelNames: ['mode', 'reason'],
+      registers,
+    });
+    this.hubspotRequests = new Counter({
+      name: `${p}hubspot_requests_total`,
+      help: 'HubSpot API calls by route template, method and HTTP status',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+    });
     this.hubspotRequestSeconds = new Histogram({
-      name: `${p}hubspot_request_duration_seconds`, help: 'HubSpot API call latency', labelNames: ['route', 'method'], registers,
+      name: `${p}hubspot_request_duration_seconds`,
+      help: 'HubSpot API call latency',
+      labelNames: ['route', 'method'],
+      registers,
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     });
-    this.hubspotRateLimited = new Counter({ name: `${p}hubspot_rate_limited_total`, help: "HubSpot 429 answers by HubSpot's policy (TEN_SECONDLY_ROLLING, SECONDLY, DAILY, UNKNOWN)", labelNames: ['policy'], registers });
-    this.rateGovernorWaits = new Counter({ name: `${p}rate_governor_waits_total`, help: "Times a call waited for the account's rate budget, by reason", labelNames: ['reason'], registers });
+    this.hubspotRateLimited = new Counter({
+      name: `${p}hubspot_rate_limited_total`,
+      help: "HubSpot 429 answers by HubSpot's policy (TEN_SECONDLY_ROLLING, SECONDLY, DAILY, UNKNOWN)",
+      labelNames: ['policy'],
+      registers,
+    });
+    this.rateGovernorWaits = new Counter({
+      name: `${p}rate_governor_waits_total`,
+      help: "Times a call waited for the account's rate budget, by reason",
+      labelNames: ['reason'],
+      registers,
+    });
     this.rateGovernorWaitSeconds = new Histogram({
-      name: `${p}rate_governor_wait_seconds`, help: 'Time calls waited for the rate budget (per wait)', labelNames: ['reason'], registers,
+      name: `${p}rate_governor_wait_seconds`,
+      help: 'Time calls waited for the rate budget (per wait)',
+      labelNames: ['reason'],
+      registers,
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     });
-    this.streamLagSeconds = new Gauge({ name: `${p}stream_lag_seconds`, help: 'Age of the oldest streamed update not yet sent, per destination', labelNames: ['destination_id'], registers });
-    this.alertDeliveries = new Counter({ name: `${p}alert_deliveries_total`, help: 'Alert webhook delivery attempts by event and outcome (failed = gave up)', labelNames: ['event', 'outcome'], registers });
-    this.apiRequests = new Counter({ name: `${p}api_requests_total`, help: 'API requests by method, route pattern and status', labelNames: ['method', 'route', 'status'], registers });
+    this.streamLagSeconds = new Gauge({
+      name: `${p}stream_lag_seconds`,
+      help: 'Age of the oldest streamed update not yet sent, per destination',
+      labelNames: ['destination_id'],
+      registers,
+    });
+    this.alertDeliveries = new Counter({
+      name: `${p}alert_deliveries_total`,
+      help: 'Alert webhook delivery attempts by event and outcome (failed = gave up)',
+      labelNames: ['event', 'outcome'],
+      registers,
+    });
+    this.apiRequests = new Counter({
+      name: `${p}api_requests_total`,
+      help: 'API requests by method, route pattern and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
     this.apiRequestSeconds = new Histogram({
-      name: `${p}api_request_duration_seconds`, help: 'API request latency', labelNames: ['method', 'route'], registers,
+      name: `${p}api_request_duration_seconds`,
+      help: 'API request latency',
+      labelNames: ['method', 'route'],
+      registers,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
     });
   }

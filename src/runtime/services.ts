@@ -37,7 +37,10 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export async function createServices(config: Config, options: { createKeys?: boolean; governorPolicy?: Partial<GovernorPolicy> } = {}): Promise<Services> {
+export async function createServices(
+  config: Config,
+  options: { createKeys?: boolean; governorPolicy?: Partial<GovernorPolicy> } = {},
+): Promise<Services> {
   const db = openDb({ databaseUrl: config.storage.databaseUrl, sqlitePath: config.storage.sqlitePath });
   await migrate(db);
   const uploadPool = config.storage.databaseUrl ? createPgPool(config.storage.databaseUrl, 4) : undefined;
@@ -56,7 +59,12 @@ export async function createServices(config: Config, options: { createKeys?: boo
     governor: new SharedRateGovernor(db, { ...DEFAULT_POLICY, ...options.governorPolicy }),
     streamMemory: new StreamMemory(db, createEmailHasher(secretsRing)),
     streamHolds: new StreamHolds(db),
-    sourceReader: createSourceReader({ uploads, rejections, allowedSourceDirs: config.storage.sourceDirs, maxLineBytes: config.api.maxLineBytes }),
+    sourceReader: createSourceReader({
+      uploads,
+      rejections,
+      allowedSourceDirs: config.storage.sourceDirs,
+      maxLineBytes: config.api.maxLineBytes,
+    }),
     async close() {
       await db.close();
       await uploadPool?.end();

@@ -15,7 +15,10 @@ export function generateApiKey(): string {
 }
 
 export function parseApiKeyFile(text: string): string[] {
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 }
 
 export function readApiKeyFile(file: string): string[] {
@@ -44,9 +47,9 @@ export interface EnsuredApiKey {
 /** Like `ensureApiKey`, and says where the key came from and whether it is new (for `npm start`'s banner). */
 export function ensureApiKeyDetailed(config: Config): EnsuredApiKey {
   const file = config.api.keyFile;
-  if (config.api.keys.length) return { key: config.api.keys[0]!, source: 'env', file, created: false };
+  if (config.api.keys.length) return { key: config.api.keys[0], source: 'env', file, created: false };
   const existing = readApiKeyFile(file);
-  if (existing.length) return { key: existing[0]!, source: 'file', file, created: false };
+  if (existing.length) return { key: existing[0], source: 'file', file, created: false };
   const key = generateApiKey();
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   // Temp file + link: a concurrent first start keeps exactly one key, and nobody reads a partial file.
@@ -59,7 +62,7 @@ export function ensureApiKeyDetailed(config: Config): EnsuredApiKey {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     const theirs = readApiKeyFile(file);
     if (!theirs.length) throw new Error(`The API key file ${file} exists but holds no key; put a key on its first line or delete it.`);
-    return { key: theirs[0]!, source: 'file', file, created: false };
+    return { key: theirs[0], source: 'file', file, created: false };
   } finally {
     fs.rmSync(tmp, { force: true });
   }

@@ -34,7 +34,10 @@ function fromKeyFile(data: KeyFile, origin: string): Keyring {
 export function parseKeyringValue(value: string, origin = 'the key setting'): Keyring {
   const trimmed = value.trim();
   if (trimmed.startsWith('{')) return fromKeyFile(JSON.parse(trimmed) as KeyFile, origin);
-  const entries = trimmed.split(',').map((p) => p.trim()).filter(Boolean);
+  const entries = trimmed
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   const keys: Record<string, string> = {};
   for (const entry of entries) {
     const i = entry.indexOf(':');
@@ -77,7 +80,8 @@ export function loadKeyring(options: { value?: string; file: string; createIfMis
     fs.linkSync(tmp, options.file);
     return ring;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return fromKeyFile(JSON.parse(fs.readFileSync(options.file, 'utf8')) as KeyFile, options.file);
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+      return fromKeyFile(JSON.parse(fs.readFileSync(options.file, 'utf8')) as KeyFile, options.file);
     throw err;
   } finally {
     fs.rmSync(tmp, { force: true });

@@ -41,7 +41,16 @@ export class ActivationStore {
     await this.db.query(
       `INSERT INTO activations (id, destination_id, audience_id, audience_name, source_json, rerun_of, rerun_mode, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [a.id, a.destinationId, a.audience.id, a.audience.name, JSON.stringify(a.source), a.rerunOf ?? null, a.rerunMode ?? null, a.createdAt],
+      [
+        a.id,
+        a.destinationId,
+        a.audience.id,
+        a.audience.name,
+        JSON.stringify(a.source),
+        a.rerunOf ?? null,
+        a.rerunMode ?? null,
+        a.createdAt,
+      ],
     );
   }
 

@@ -72,9 +72,11 @@ class SqliteDb implements Db {
   }
 
   async migrate(statements: string[]): Promise<void> {
-    this.db.transaction(() => {
-      for (const sql of statements) this.db.exec(sql);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        for (const sql of statements) this.db.exec(sql);
+      })
+      .immediate();
   }
 
   async updateLocked<T>(key: string, fn: (current: string | undefined) => { next: string; result: T }): Promise<T> {

@@ -81,7 +81,19 @@ export class DestinationStore {
     await this.db.query(
       `INSERT INTO destinations (id, name, description, base_url, sealed_token, portal_id, time_zone, mapping_json, alerts_json, created_at, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [d.id, d.name, d.description ?? null, d.baseUrl, d.sealedToken, d.portalId, d.timeZone, JSON.stringify(d.mapping), JSON.stringify(d.alerts), d.createdAt, d.updatedAt],
+      [
+        d.id,
+        d.name,
+        d.description ?? null,
+        d.baseUrl,
+        d.sealedToken,
+        d.portalId,
+        d.timeZone,
+        JSON.stringify(d.mapping),
+        JSON.stringify(d.alerts),
+        d.createdAt,
+        d.updatedAt,
+      ],
     );
   }
 
@@ -99,7 +111,10 @@ export class DestinationStore {
    * lands if the list is still what was read (compare-and-set), else it is read and applied again.
    * Returns the new list and `fn`'s result, or undefined when the destination does not exist.
    */
-  async changeAlerts<T>(id: string, fn: (alerts: AlertSubscription[]) => { alerts: AlertSubscription[]; result: T }): Promise<{ alerts: AlertSubscription[]; result: T } | undefined> {
+  async changeAlerts<T>(
+    id: string,
+    fn: (alerts: AlertSubscription[]) => { alerts: AlertSubscription[]; result: T },
+  ): Promise<{ alerts: AlertSubscription[]; result: T } | undefined> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const rows = await this.db.query<{ alerts_json: string }>('SELECT alerts_json FROM destinations WHERE id = $1', [id]);
       if (!rows[0]) return undefined;
@@ -134,10 +149,19 @@ export class DestinationStore {
   }
 
   async audiences(destinationId: string): Promise<ActivatedAudience[]> {
-    const rows = await this.db.query<{ destination_id: string; audience_id: string; audience_name: string; property_name: string; activated_at: string }>(
-      'SELECT * FROM destination_audiences WHERE destination_id = $1 ORDER BY activated_at',
-      [destinationId],
-    );
-    return rows.map((r) => ({ destinationId: r.destination_id, audienceId: r.audience_id, audienceName: r.audience_name, propertyName: r.property_name, activatedAt: r.activated_at }));
+    const rows = await this.db.query<{
+      destination_id: string;
+      audience_id: string;
+      audience_name: string;
+      property_name: string;
+      activated_at: string;
+    }>('SELECT * FROM destination_audiences WHERE destination_id = $1 ORDER BY activated_at', [destinationId]);
+    return rows.map((r) => ({
+      destinationId: r.destination_id,
+      audienceId: r.audience_id,
+      audienceName: r.audience_name,
+      propertyName: r.property_name,
+      activatedAt: r.activated_at,
+    }));
   }
 }

@@ -25,7 +25,10 @@ interface Row {
 }
 
 export class SqlRejectionStore implements RejectionStore {
-  constructor(private readonly db: Db, private readonly sealer: Sealer) {}
+  constructor(
+    private readonly db: Db,
+    private readonly sealer: Sealer,
+  ) {}
 
   async add(activationId: string, rows: Parameters<RejectionStore['add']>[1]): Promise<void> {
     const now = new Date().toISOString();
@@ -34,16 +37,26 @@ export class SqlRejectionStore implements RejectionStore {
       await this.db.query(
         `INSERT INTO rejections (activation_id, record_key, line, reason_code, reason_origin, reason_field, sealed_detail, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (activation_id, record_key) DO NOTHING`,
-        [activationId, r.key, r.line, r.reason.code, r.reason.origin, r.reason.field ?? null, this.sealer.seal(JSON.stringify(detail), `rejection:${activationId}`), now],
+        [
+          activationId,
+          r.key,
+          r.line,
+          r.reason.code,
+          r.reason.origin,
+          r.reason.field ?? null,
+          this.sealer.seal(JSON.stringify(detail), `rejection:${activationId}`),
+          now,
+        ],
       );
     }
   }
 
   async page(activationId: string, afterSeq: number, limit: number): Promise<RejectionRow[]> {
-    const rows = await this.db.query<Row>(
-      'SELECT * FROM rejections WHERE activation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
-      [activationId, afterSeq, limit],
-    );
+    const rows = await this.db.query<Row>('SELECT * FROM rejections WHERE activation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [
+      activationId,
+      afterSeq,
+      limit,
+    ]);
     return rows.map((r) => {
       const d = JSON.parse(this.sealer.open(r.sealed_detail, `rejection:${activationId}`)) as SealedDetail;
       return {
@@ -51,7 +64,12 @@ export class SqlRejectionStore implements RejectionStore {
         activationId: r.activation_id,
         line: Number(r.line),
         email: d.email,
-        reason: { code: r.reason_code, message: d.message, origin: r.reason_origin as RejectionRow['reason']['origin'], ...(r.reason_field ? { field: r.reason_field } : {}) },
+        reason: {
+          code: r.reason_code,
+          message: d.message,
+          origin: r.reason_origin as RejectionRow['reason']['origin'],
+          ...(r.reason_field ? { field: r.reason_field } : {}),
+        },
         record: d.record,
         createdAt: r.created_at,
       };
@@ -59,7 +77,9 @@ export class SqlRejectionStore implements RejectionStore {
   }
 
   async count(activationId: string): Promise<number> {
-    const rows = await this.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM rejections WHERE activation_id = $1', [activationId]);
+    const rows = await this.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM rejections WHERE activation_id = $1', [
+      activationId,
+    ]);
     return Number(rows[0]?.n ?? 0);
   }
 

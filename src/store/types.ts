@@ -16,7 +16,10 @@ export interface RejectionRow {
 
 export interface RejectionStore {
   /** Stores rejections of one batch; idempotent per (activationId, key) so a retried page adds no duplicates. */
-  add(activationId: string, rows: Array<{ key: string; line: number; email?: string; reason: RejectionReason; record: SourceRecord }>): Promise<void>;
+  add(
+    activationId: string,
+    rows: Array<{ key: string; line: number; email?: string; reason: RejectionReason; record: SourceRecord }>,
+  ): Promise<void>;
   /** Rows with seq > afterSeq, in seq order. */
   page(activationId: string, afterSeq: number, limit: number): Promise<RejectionRow[]>;
   count(activationId: string): Promise<number>;

@@ -13,7 +13,7 @@ export type EmailHasher = (destinationId: string, email: string) => string;
 
 export function createEmailHasher(ring: Keyring): EmailHasher {
   const ids = [...ring.keys.keys()].sort();
-  const ikm = ring.keys.get(ids[0]!)!;
+  const ikm = ring.keys.get(ids[0])!;
   const key = Buffer.from(crypto.hkdfSync('sha256', ikm, Buffer.alloc(0), 'hubspot-destination/stream-email-hmac/v1', 32));
   return (destinationId, email) => crypto.createHmac('sha256', key).update(`${destinationId}\u0000${email}`).digest('base64url');
 }

@@ -43,7 +43,9 @@ interface Rejection {
 
 /** Activated audiences named by the update, in a stable order. */
 export function activatedAudiencesOf(u: BufferedUpdate, audiences: Map<string, string>): string[] {
-  return Object.keys(u.s).filter((id) => audiences.has(id)).sort();
+  return Object.keys(u.s)
+    .filter((id) => audiences.has(id))
+    .sort();
 }
 
 function prepare(u: BufferedUpdate, activated: string[], ctx: FlushContext): { contact: PreparedContact } | { reason: RejectionReason } {
@@ -56,13 +58,24 @@ function prepare(u: BufferedUpdate, activated: string[], ctx: FlushContext): { c
   if (outcome.kind === 'skipped') return { reason: { code: outcome.reason.code, message: outcome.reason.message, origin: 'validation' } };
   for (const id of rest) {
     const status = normalizeStatus(u.s[id] ?? undefined);
-    if (!status) return { reason: { code: 'INVALID_STATUS', message: 'The audience status must be one of realized, existing, exited', field: 'status', origin: 'validation' } };
+    if (!status)
+      return {
+        reason: {
+          code: 'INVALID_STATUS',
+          message: 'The audience status must be one of realized, existing, exited',
+          field: 'status',
+          origin: 'validation',
+        },
+      };
     outcome.contact.properties[ctx.audiences.get(id)!] = status;
   }
   return { contact: outcome.contact };
 }
 
-export async function storeStreamRejections(ctx: Pick<FlushContext, 'destinationId' | 'keyPrefix' | 'rejections'>, rejections: Rejection[]): Promise<void> {
+export async function storeStreamRejections(
+  ctx: Pick<FlushContext, 'destinationId' | 'keyPrefix' | 'rejections'>,
+  rejections: Rejection[],
+): Promise<void> {
   if (rejections.length === 0) return;
   await ctx.rejections.add(
     streamRejectionsId(ctx.destinationId),
@@ -94,7 +107,10 @@ export async function flushUpdates(updates: BufferedUpdate[], ctx: FlushContext)
   }
 
   // Ordering across flushes: drop what is older than the time already written for the email.
-  const written = await ctx.memory.lastWritten(ctx.destinationId, ready.map((r) => r.contact.email));
+  const written = await ctx.memory.lastWritten(
+    ctx.destinationId,
+    ready.map((r) => r.contact.email),
+  );
   const toSend = ready.filter((r) => {
     const last = written.get(r.contact.email);
     if (last !== undefined && r.update.t < last) {
@@ -106,7 +122,11 @@ export async function flushUpdates(updates: BufferedUpdate[], ctx: FlushContext)
 
   if (toSend.length > 0) {
     const byLine = new Map(toSend.map((r) => [r.update.n, r.update]));
-    const outcome = await sendBatch(ctx.client, toSend.map((r) => r.contact), ctx.send);
+    const outcome = await sendBatch(
+      ctx.client,
+      toSend.map((r) => r.contact),
+      ctx.send,
+    );
     const sent: Array<{ email: string; t: number }> = [];
     for (const { contact, isNew } of outcome.upserted) {
       counts.sent++;

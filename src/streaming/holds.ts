@@ -12,7 +12,10 @@ export class StreamHolds {
 
   /** Epoch ms until which signals to this destination's stream should wait (0 = none). */
   async holdUntil(destinationId: string): Promise<number> {
-    const rows = await this.db.query<{ hold_until_ms: number | string }>('SELECT hold_until_ms FROM stream_holds WHERE destination_id = $1', [destinationId]);
+    const rows = await this.db.query<{ hold_until_ms: number | string }>(
+      'SELECT hold_until_ms FROM stream_holds WHERE destination_id = $1',
+      [destinationId],
+    );
     return rows[0] ? Number(rows[0].hold_until_ms) : 0;
   }
 

@@ -7,7 +7,10 @@ import type { Db } from '../store/db';
 import type { EmailHasher } from './email-hash';
 
 export class StreamMemory {
-  constructor(private readonly db: Db, private readonly hash: EmailHasher) {}
+  constructor(
+    private readonly db: Db,
+    private readonly hash: EmailHasher,
+  ) {}
 
   /** Last written update time (epoch ms) by email, for the emails that have one. */
   async lastWritten(destinationId: string, emails: string[]): Promise<Map<string, number>> {

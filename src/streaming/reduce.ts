@@ -56,7 +56,7 @@ function setPath(obj: Record<string, unknown>, path: string, value: unknown): vo
     if (!isPlainObject(next)) cur[key] = {};
     cur = cur[key] as Record<string, unknown>;
   }
-  const last = keys[keys.length - 1]!;
+  const last = keys[keys.length - 1];
   if (last === '__proto__' || last === 'constructor' || last === 'prototype') return;
   cur[last] = value;
 }

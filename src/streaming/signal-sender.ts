@@ -65,7 +65,11 @@ export class StreamSignalSender {
       if (current.length === 0) return;
       const updatesOfParcel = current;
       const size = chars;
-      parcels.push(new Promise<void>((resolve, reject) => this.enqueue(target, { updates: updatesOfParcel, chars: size, at: receivedAt, resolve, reject })));
+      parcels.push(
+        new Promise<void>((resolve, reject) =>
+          this.enqueue(target, { updates: updatesOfParcel, chars: size, at: receivedAt, resolve, reject }),
+        ),
+      );
       current = [];
       chars = 0;
     };
@@ -136,16 +140,19 @@ export class StreamSignalSender {
         continue;
       }
       const group: Parcel[] = [q.pending.shift()!];
-      let chars = group[0]!.chars;
-      while (q.pending.length > 0 && chars + q.pending[0]!.chars <= this.maxChars) {
-        chars += q.pending[0]!.chars;
+      let chars = group[0].chars;
+      while (q.pending.length > 0 && chars + q.pending[0].chars <= this.maxChars) {
+        chars += q.pending[0].chars;
         group.push(q.pending.shift()!);
       }
       q.sending++;
       const payload: ProfilesSignal = { at: Math.min(...group.map((p) => p.at)), updates: group.flatMap((p) => p.updates) };
       this.o.client.workflow
         .signalWithStart('destinationStream', { ...this.startOptions(q.target), signal: 'profiles', signalArgs: [payload] })
-        .then(() => group.forEach((p) => p.resolve()), (err) => group.forEach((p) => p.reject(err)))
+        .then(
+          () => group.forEach((p) => p.resolve()),
+          (err) => group.forEach((p) => p.reject(err)),
+        )
         .finally(() => {
           q.sending--;
           if (q.pending.length > 0) this.pump(q);

@@ -64,7 +64,10 @@ export interface Backlog {
 export class BacklogGauge {
   private readonly known = new Map<string, { at: number; backlog?: Backlog; refreshing: boolean }>();
 
-  constructor(private readonly client: Client, private readonly refreshMs = 1000) {}
+  constructor(
+    private readonly client: Client,
+    private readonly refreshMs = 1000,
+  ) {}
 
   backlog(destinationId: string): Backlog | undefined {
     let k = this.known.get(destinationId);
@@ -73,17 +76,20 @@ export class BacklogGauge {
       const entry = k;
       entry.refreshing = true;
       readStreamStats(this.client, destinationId, 5000)
-        .then((r) => {
-          entry.backlog = r
-            ? {
-              historyLength: r.historyLength,
-              historyBytes: r.historyBytes,
-              ...(r.stats ? { updates: r.stats.buffered + r.stats.inFlight, bytes: r.stats.bufferedBytes ?? 0 } : {}),
-            }
-            : { historyLength: 0, historyBytes: 0, updates: 0, bytes: 0 };
-        }, () => {
-          entry.backlog = undefined;
-        })
+        .then(
+          (r) => {
+            entry.backlog = r
+              ? {
+                  historyLength: r.historyLength,
+                  historyBytes: r.historyBytes,
+                  ...(r.stats ? { updates: r.stats.buffered + r.stats.inFlight, bytes: r.stats.bufferedBytes ?? 0 } : {}),
+                }
+              : { historyLength: 0, historyBytes: 0, updates: 0, bytes: 0 };
+          },
+          () => {
+            entry.backlog = undefined;
+          },
+        )
         .finally(() => {
           entry.at = Date.now();
           entry.refreshing = false;

@@ -153,7 +153,17 @@ export interface RejectStreamInput extends FlushStreamInput {
 }
 
 export function emptyFlushCounts(): FlushCounts {
-  return { sent: 0, created: 0, updated: 0, rejected: 0, rejectedByReason: {}, ignored: 0, ignoredByReason: {}, stale: 0, ignoredStatuses: 0 };
+  return {
+    sent: 0,
+    created: 0,
+    updated: 0,
+    rejected: 0,
+    rejectedByReason: {},
+    ignored: 0,
+    ignoredByReason: {},
+    stale: 0,
+    ignoredStatuses: 0,
+  };
 }
 
 export function emptyStreamCounters(): StreamCounters {
@@ -182,7 +192,9 @@ export function addFlushCounts<T extends FlushCounts>(a: T, b: FlushCounts): T {
 }
 
 /** Every update counted once: received = sent + rejected + ignored + merged + stale + buffered + in flight. */
-export function streamAccountingError(s: Pick<StreamStats, 'received' | 'sent' | 'rejected' | 'ignored' | 'merged' | 'stale' | 'buffered' | 'inFlight'>): string | undefined {
+export function streamAccountingError(
+  s: Pick<StreamStats, 'received' | 'sent' | 'rejected' | 'ignored' | 'merged' | 'stale' | 'buffered' | 'inFlight'>,
+): string | undefined {
   const accounted = s.sent + s.rejected + s.ignored + s.merged + s.stale + s.buffered + s.inFlight;
   if (s.received !== accounted) {
     return `received ${s.received} != sent ${s.sent} + rejected ${s.rejected} + ignored ${s.ignored} + merged ${s.merged} + stale ${s.stale} + buffered ${s.buffered} + in flight ${s.inFlight}`;

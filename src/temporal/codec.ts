@@ -52,7 +52,8 @@ export class EncryptionCodec implements PayloadCodec {
     return payloads.map((payload) => {
       if (!isEncrypted(payload)) return payload;
       const keyId = metaString(payload, METADATA_KEY_ID);
-      if (!keyId) throw new AppError('INTERNAL', `An encrypted payload has no '${METADATA_KEY_ID}' metadata; it was not written by this codec.`);
+      if (!keyId)
+        throw new AppError('INTERNAL', `An encrypted payload has no '${METADATA_KEY_ID}' metadata; it was not written by this codec.`);
       if (!this.keyring.keys.has(keyId)) {
         throw new AppError(
           'INTERNAL',
@@ -63,7 +64,11 @@ export class EncryptionCodec implements PayloadCodec {
       try {
         plain = decryptWith(this.keyring, keyId, Buffer.from(payload.data ?? new Uint8Array()));
       } catch (err) {
-        throw new AppError('INTERNAL', `A payload encrypted with codec key '${keyId}' does not decrypt: the key differs from the one that encrypted it, or the payload was altered.`, { cause: err });
+        throw new AppError(
+          'INTERNAL',
+          `A payload encrypted with codec key '${keyId}' does not decrypt: the key differs from the one that encrypted it, or the payload was altered.`,
+          { cause: err },
+        );
       }
       return ProtoPayload.decode(plain);
     });

@@ -27,7 +27,11 @@ export async function connectClient(config: Config, options: { dataConverter?: D
     tls: tlsOptions(config),
     apiKey: config.temporal.apiKey,
   });
-  return new Client({ connection, namespace: config.temporal.namespace, dataConverter: options.dataConverter ?? createDataConverter(config) });
+  return new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: options.dataConverter ?? createDataConverter(config),
+  });
 }
 
 export async function connectWorker(config: Config): Promise<NativeConnection> {

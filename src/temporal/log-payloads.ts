@@ -9,7 +9,12 @@ const MAX_DEPTH = 12;
 
 function isPayload(v: Record<string, unknown>): boolean {
   const m = v.metadata;
-  return !!m && typeof m === 'object' && 'data' in v && (v.data === undefined || v.data === null || v.data instanceof Uint8Array || typeof v.data === 'string');
+  return (
+    !!m &&
+    typeof m === 'object' &&
+    'data' in v &&
+    (v.data === undefined || v.data === null || v.data instanceof Uint8Array || typeof v.data === 'string')
+  );
 }
 
 function encodingOf(v: Record<string, unknown>): string | undefined {

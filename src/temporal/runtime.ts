@@ -17,16 +17,29 @@ export class PinoTemporalLogger implements TemporalLogger {
     // TRACE entries carry whole activations: their (by now decoded) payloads must not reach the log.
     this.pino[method]({ ...withoutPayloads(meta), component: 'temporal' }, message);
   }
-  trace(message: string, meta?: LogMetadata) { this.log('TRACE', message, meta); }
-  debug(message: string, meta?: LogMetadata) { this.log('DEBUG', message, meta); }
-  info(message: string, meta?: LogMetadata) { this.log('INFO', message, meta); }
-  warn(message: string, meta?: LogMetadata) { this.log('WARN', message, meta); }
-  error(message: string, meta?: LogMetadata) { this.log('ERROR', message, meta); }
+  trace(message: string, meta?: LogMetadata) {
+    this.log('TRACE', message, meta);
+  }
+  debug(message: string, meta?: LogMetadata) {
+    this.log('DEBUG', message, meta);
+  }
+  info(message: string, meta?: LogMetadata) {
+    this.log('INFO', message, meta);
+  }
+  warn(message: string, meta?: LogMetadata) {
+    this.log('WARN', message, meta);
+  }
+  error(message: string, meta?: LogMetadata) {
+    this.log('ERROR', message, meta);
+  }
 }
 
 let installed = false;
 
-export function installTemporalRuntime(logger: Logger, options: { metricsBindAddress?: string; telemetry?: RuntimeOptions['telemetryOptions'] } = {}): void {
+export function installTemporalRuntime(
+  logger: Logger,
+  options: { metricsBindAddress?: string; telemetry?: RuntimeOptions['telemetryOptions'] } = {},
+): void {
   if (installed) return;
   installed = true;
   Runtime.install({

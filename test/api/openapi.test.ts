@@ -19,7 +19,12 @@ interface Operation {
   requestBody?: { content: Record<string, { schema?: Record<string, unknown> }> };
   responses?: Record<string, unknown>;
 }
-type Doc = { openapi: string; info: { title: string }; paths: Record<string, Record<string, Operation>>; components?: { securitySchemes?: Record<string, unknown> } };
+type Doc = {
+  openapi: string;
+  info: { title: string };
+  paths: Record<string, Record<string, Operation>>;
+  components?: { securitySchemes?: Record<string, unknown> };
+};
 
 /** The routes the API really serves, from fastify's route tree: [method, path] of every /v1 route. */
 function servedV1Routes(app: Api): Array<[string, string]> {
@@ -28,12 +33,13 @@ function servedV1Routes(app: Api): Array<[string, string]> {
   for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
     const m = /^(.*?)(?:├── |└── )(\S+) \(([^)]+)\)/.exec(line);
     if (!m) continue;
-    const depth = m[1]!.length / 4;
+    const depth = m[1].length / 4;
     stack.length = depth;
-    const full = (stack[depth - 1] ?? '') + (m[2]!.startsWith('/') || depth === 0 ? '' : '/') + m[2]!;
+    const full = (stack[depth - 1] ?? '') + (m[2].startsWith('/') || depth === 0 ? '' : '/') + m[2];
     stack[depth] = full;
     if (!full.startsWith('/v1/')) continue;
-    for (const method of m[3]!.split(',').map((x) => x.trim().toLowerCase())) if (method !== 'head' && method !== 'options') out.push([method, full]);
+    for (const method of m[3].split(',').map((x) => x.trim().toLowerCase()))
+      if (method !== 'head' && method !== 'options') out.push([method, full]);
   }
   return out;
 }
@@ -52,7 +58,7 @@ beforeAll(async () => {
   api = await buildApi({ config, client: {} as Client, services, logger: createLogger({ level: 'silent' }) });
   const res = await api.inject({ method: 'GET', url: '/openapi.json' });
   expect(res.statusCode).toBe(200); // public: no API key
-  doc = res.json() as Doc;
+  doc = res.json<Doc>();
   await api.ready();
 });
 
@@ -71,43 +77,61 @@ test('is an OpenAPI 3 document with bearer API-key security', () => {
 test('lists every /v1 route with its method, path parameters and request schemas', () => {
   const routes = servedV1Routes(api);
   expect(routes.length).toBeGreaterThanOrEqual(18);
-  expect(routes).toEqual(expect.arrayContaining([['post', '/v1/destinations/:id/alerts'], ['delete', '/v1/destinations/:id/alerts/:alertId'], ['get', '/v1/activations']]));
+  expect(routes).toEqual(
+    expect.arrayContaining([
+      ['post', '/v1/destinations/:id/alerts'],
+      ['delete', '/v1/destinations/:id/alerts/:alertId'],
+      ['get', '/v1/activations'],
+    ]),
+  );
   for (const [method, route] of routes) {
     const op = doc.paths[toOpenApiPath(route)]?.[method];
-    expect({ route: `${method.toUpperCase()} ${route}`, documented: Boolean(op) }).toEqual({ route: `${method.toUpperCase()} ${route}`, documented: true });
-    expect(op!.summary).toBeTruthy();
-    expect(op!.tags?.length).toBeGreaterThan(0);
-    for (const name of [...route.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]!)) {
-      expect(op!.parameters?.some((p) => p.in === 'path' && p.name === name && p.required)).toBe(true);
+    expect({ route: `${method.toUpperCase()} ${route}`, documented: Boolean(op) }).toEqual({
+      route: `${method.toUpperCase()} ${route}`,
+      documented: true,
+    });
+    expect(op.summary).toBeTruthy();
+    expect(op.tags?.length).toBeGreaterThan(0);
+    for (const name of [...route.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1])) {
+      expect(op.parameters?.some((p) => p.in === 'path' && p.name === name && p.required)).toBe(true);
     }
     if (method === 'post' || method === 'patch' || method === 'put') {
-      const content = op!.requestBody?.content ?? {};
-      const schemas = Object.values(content).map((c) => c.schema).filter(Boolean);
+      const content = op.requestBody?.content ?? {};
+      const schemas = Object.values(content)
+        .map((c) => c.schema)
+        .filter(Boolean);
       // JSON bodies come from the zod schemas; uploads are streamed (multipart/octet-stream) or bodiless actions.
       if (content['application/json']) expect(schemas.length).toBeGreaterThan(0);
     }
-    expect(Object.keys(op!.responses ?? {}).length).toBeGreaterThan(0);
+    expect(Object.keys(op.responses ?? {}).length).toBeGreaterThan(0);
   }
   // Nothing documented that is not served.
   for (const [p, ops] of Object.entries(doc.paths)) {
     for (const method of Object.keys(ops)) {
-      expect({ p, method, served: api.hasRoute({ method: method.toUpperCase() as 'GET', url: p.replace(/\{([^}]+)\}/g, ':$1') }) }).toEqual({ p, method, served: true });
+      expect({ p, method, served: api.hasRoute({ method: method.toUpperCase(), url: p.replace(/\{([^}]+)\}/g, ':$1') }) }).toEqual({
+        p,
+        method,
+        served: true,
+      });
     }
   }
 });
 
 test('request schemas are the zod ones: strict bodies with required fields and enums', () => {
-  const create = doc.paths['/v1/destinations']!.post!.requestBody!.content['application/json']!.schema as {
-    required?: string[]; additionalProperties?: boolean; properties: Record<string, unknown>;
+  const create = doc.paths['/v1/destinations'].post.requestBody!.content['application/json'].schema as {
+    required?: string[];
+    additionalProperties?: boolean;
+    properties: Record<string, unknown>;
   };
   expect(create.required).toEqual(expect.arrayContaining(['name', 'hubspot', 'mapping']));
   expect(create.additionalProperties).toBe(false);
-  const alerts = doc.paths['/v1/destinations/{id}/alerts']!.post!.requestBody!.content['application/json']!.schema as {
-    required?: string[]; properties: { events: { items: { enum?: string[] } } };
+  const alerts = doc.paths['/v1/destinations/{id}/alerts'].post.requestBody!.content['application/json'].schema as {
+    required?: string[];
+    properties: { events: { items: { enum?: string[] } } };
   };
   expect(alerts.required).toEqual(expect.arrayContaining(['url', 'events']));
   expect(alerts.properties.events.items.enum).toEqual(expect.arrayContaining(['activation.failed', 'stream.lag_above_threshold']));
-  const list = doc.paths['/v1/activations']!.get!;
+  const list = doc.paths['/v1/activations'].get;
   expect(list.parameters?.map((p) => p.name)).toEqual(expect.arrayContaining(['destinationId', 'audienceId', 'status']));
 });
 

@@ -37,15 +37,20 @@ const raw = read('docker-compose.yml');
 // Compose resolves YAML merge keys (`<<: *app-env`); so does this parse.
 const compose = YAML.parse(raw, { merge: true }) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
 const services = compose.services;
-const env = (name: string) => services[name]!.environment ?? {};
+const env = (name: string) => services[name].environment ?? {};
 /** `${VAR:-default}` / `${VAR:?msg}` → the default or '' (what the service sees with an empty .env). */
-const resolved = (v: string | number | undefined) => String(v ?? '').replace(/\$\{[A-Z0-9_]+(?::?-([^}]*)|:?\?[^}]*)?\}/g, (_m, def: string | undefined) => def ?? '');
+const resolved = (v: string | number | undefined) =>
+  String(v ?? '').replace(/\$\{[A-Z0-9_]+(?::?-([^}]*)|:?\?[^}]*)?\}/g, (_m, def: string | undefined) => def ?? '');
 
 /** The older schema revisions use draft-04 style `id` keywords, which Ajv refuses: drop them. */
 function withoutIdKeywords(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(withoutIdKeywords);
   if (node && typeof node === 'object') {
-    return Object.fromEntries(Object.entries(node).filter(([k, v]) => !(k === 'id' && typeof v === 'string')).map(([k, v]) => [k, withoutIdKeywords(v)]));
+    return Object.fromEntries(
+      Object.entries(node)
+        .filter(([k, v]) => !(k === 'id' && typeof v === 'string'))
+        .map(([k, v]) => [k, withoutIdKeywords(v)]),
+    );
   }
   return node;
 }
@@ -71,7 +76,15 @@ test('the api and worker set only settings of src/config.ts, and share the app s
   for (const name of ['api', 'worker']) {
     const unknown = Object.keys(env(name)).filter((k) => !known.has(k));
     expect({ service: name, unknown }).toEqual({ service: name, unknown: [] });
-    for (const key of ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_TASK_QUEUE', 'DATABASE_URL', 'CODEC_KEYS', 'HUBSPOT_ALLOWED_BASE_URLS', 'DATA_DIR']) {
+    for (const key of [
+      'TEMPORAL_ADDRESS',
+      'TEMPORAL_NAMESPACE',
+      'TEMPORAL_TASK_QUEUE',
+      'DATABASE_URL',
+      'CODEC_KEYS',
+      'HUBSPOT_ALLOWED_BASE_URLS',
+      'DATA_DIR',
+    ]) {
       expect({ service: name, key, set: key in env(name) }).toEqual({ service: name, key, set: true });
     }
   }
@@ -81,7 +94,11 @@ test('the api and worker set only settings of src/config.ts, and share the app s
   expect(env('api').CODEC_KEYS).toMatch(/^\$\{CODEC_KEYS:\?/);
   // The resolved values parse with the real config loader.
   for (const name of ['api', 'worker']) {
-    const vars = Object.fromEntries(Object.entries(env(name)).map(([k, v]) => [k, resolved(v)]).filter(([, v]) => v !== ''));
+    const vars = Object.fromEntries(
+      Object.entries(env(name))
+        .map(([k, v]) => [k, resolved(v)])
+        .filter(([, v]) => v !== ''),
+    );
     expect(() => loadConfig(vars)).not.toThrow();
   }
 });
@@ -94,27 +111,27 @@ test('images are the official ones with pinned tags; api and worker are built fr
       continue;
     }
     const [repo, tag] = s.image!.split(':');
-    expect({ name, repo, official: official.includes(repo!) }).toEqual({ name, repo, official: true });
+    expect({ name, repo, official: official.includes(repo) }).toEqual({ name, repo, official: true });
     expect(tag).toMatch(/^\d+(\.\d+)*(-[a-z]+)?$/); // pinned: a version, never latest
   }
   // Schema tools and server of the same release.
-  expect(services['temporal-schema']!.image!.split(':')[1]).toBe(services.temporal!.image!.split(':')[1]);
-  expect(services['temporal-setup']!.image!.split(':')[1]).toBe(services.temporal!.image!.split(':')[1]);
+  expect(services['temporal-schema'].image!.split(':')[1]).toBe(services.temporal.image!.split(':')[1]);
+  expect(services['temporal-setup'].image!.split(':')[1]).toBe(services.temporal.image!.split(':')[1]);
   const dockerfile = read('Dockerfile');
   expect(dockerfile).toMatch(/^FROM node:20/m);
   expect(dockerfile).toMatch(/npm ci/);
   expect(dockerfile).toMatch(/^USER (node|\d{3,})$/m); // non-root
   for (const name of ['api', 'worker']) {
-    const [bin, , , entry] = services[name]!.command!;
+    const [bin, , , entry] = services[name].command!;
     expect(bin).toBe('node');
-    expect(fs.existsSync(path.join(ROOT, entry!))).toBe(true);
+    expect(fs.existsSync(path.join(ROOT, entry))).toBe(true);
   }
-  expect(services.api!.command).toContain('src/api/main.ts');
-  expect(services.worker!.command).toContain('src/worker.ts');
+  expect(services.api.command).toContain('src/api/main.ts');
+  expect(services.worker.command).toContain('src/worker.ts');
 });
 
 test('the worker scales: replicas, no fixed container name or host port, metrics on METRICS_PORT', () => {
-  const w = services.worker!;
+  const w = services.worker;
   expect(w.deploy?.replicas).toBeGreaterThanOrEqual(2);
   expect(w.container_name).toBeUndefined();
   expect(w.ports).toBeUndefined();
@@ -128,7 +145,7 @@ test('addresses and ports line up: Temporal, the store, the API, the Web UI', ()
   expect(env('api').TEMPORAL_ADDRESS).toBe('temporal:7233');
   expect(env('temporal-ui').TEMPORAL_ADDRESS).toBe('temporal:7233');
   expect(env('temporal-setup').TEMPORAL_ADDRESS).toBe('temporal:7233');
-  expect(services.temporal!.ports!.some((p) => p.endsWith(':7233'))).toBe(true);
+  expect(services.temporal.ports!.some((p) => p.endsWith(':7233'))).toBe(true);
   // Shared store on the PostgreSQL service, in the database it creates.
   const db = new URL(resolved(env('worker').DATABASE_URL));
   expect(db.protocol).toBe('postgres:');
@@ -138,23 +155,23 @@ test('addresses and ports line up: Temporal, the store, the API, the Web UI', ()
   // API: listens on API_PORT, published and health-checked there.
   const apiPort = String(env('api').API_PORT);
   expect(env('api').API_HOST).toBe('0.0.0.0');
-  expect(services.api!.ports).toContain(`${apiPort}:${apiPort}`);
-  expect(services.api!.healthcheck!.test.join(' ')).toContain(`:${apiPort}/healthz`);
+  expect(services.api.ports).toContain(`${apiPort}:${apiPort}`);
+  expect(services.api.healthcheck!.test.join(' ')).toContain(`:${apiPort}/healthz`);
   expect(resolved(env('api').API_URL)).toBe(`http://localhost:${apiPort}`);
   // Web UI: the URL the API puts in links and allows for CORS is where the UI is published.
   const uiUrl = new URL(String(env('api').TEMPORAL_UI_URL));
-  expect(services['temporal-ui']!.ports!.some((p) => p.endsWith(`:${uiUrl.port}:8080`) || p === `${uiUrl.port}:8080`)).toBe(true);
+  expect(services['temporal-ui'].ports!.some((p) => p.endsWith(`:${uiUrl.port}:8080`) || p === `${uiUrl.port}:8080`)).toBe(true);
   // Apps wait for the schema and the search attributes.
   for (const name of ['api', 'worker']) {
-    expect(services[name]!.depends_on?.['temporal-setup']?.condition).toBe('service_completed_successfully');
-    expect(services[name]!.depends_on?.postgresql?.condition).toBe('service_healthy');
+    expect(services[name].depends_on?.['temporal-setup']?.condition).toBe('service_completed_successfully');
+    expect(services[name].depends_on?.postgresql?.condition).toBe('service_healthy');
   }
 });
 
 test("the Web UI's codec endpoint reaches the API's codec routes through the proxy", async () => {
   const endpoint = new URL(String(env('temporal-ui').TEMPORAL_CODEC_ENDPOINT));
   expect(endpoint.pathname).toBe('/codec');
-  expect(services['codec-proxy']!.ports).toContain(`127.0.0.1:${endpoint.port}:${endpoint.port}`);
+  expect(services['codec-proxy'].ports).toContain(`127.0.0.1:${endpoint.port}:${endpoint.port}`);
   const template = read('deploy/codec-proxy/default.conf.template');
   expect(template).toContain(`listen ${endpoint.port};`);
   expect(template).toMatch(/location ~ \^\/codec\/\(encode\|decode\)\$/);
@@ -163,7 +180,9 @@ test("the Web UI's codec endpoint reaches the API's codec routes through the pro
   const upstream = new URL(String(env('codec-proxy').API_UPSTREAM));
   expect(upstream.hostname).toBe('api');
   expect(upstream.port).toBe(String(env('api').API_PORT));
-  expect(services['codec-proxy']!.volumes).toContain('./deploy/codec-proxy/default.conf.template:/etc/nginx/templates/default.conf.template:ro');
+  expect(services['codec-proxy'].volumes).toContain(
+    './deploy/codec-proxy/default.conf.template:/etc/nginx/templates/default.conf.template:ro',
+  );
   expect(env('api').CODEC_REQUIRE_API_KEY).toBe('true');
 
   // The API really serves POST /codec/encode and /codec/decode.
@@ -181,26 +200,26 @@ test("the Web UI's codec endpoint reaches the API's codec routes through the pro
 });
 
 test('the one-shot setup registers every search attribute the code uses, as Keyword', () => {
-  const s = services['temporal-setup']!;
+  const s = services['temporal-setup'];
   expect(s.command).toEqual(['/deploy/setup-namespace.sh']);
   expect(s.volumes).toContain('./deploy/temporal:/deploy:ro');
   const script = read('deploy/temporal/setup-namespace.sh');
-  const declared = /SEARCH_ATTRIBUTES="([^"]+)"/.exec(script)![1]!.split(/\s+/);
+  const declared = /SEARCH_ATTRIBUTES="([^"]+)"/.exec(script)![1].split(/\s+/);
   expect(declared.sort()).toEqual(SEARCH_ATTRIBUTES.map((k) => k.name).sort());
   expect(script).toContain('search-attribute create');
   expect(script).toContain('--type Keyword');
-  expect(services['temporal-schema']!.command).toEqual(['/deploy/setup-postgres.sh']);
+  expect(services['temporal-schema'].command).toEqual(['/deploy/setup-postgres.sh']);
 });
 
 test('mounted files exist, and every variable the file reads is documented in .env.example', () => {
   for (const s of Object.values(services)) {
     for (const v of s.volumes ?? []) {
-      const src = v.split(':')[0]!;
+      const src = v.split(':')[0];
       if (src.startsWith('./')) expect({ v, exists: fs.existsSync(path.join(ROOT, src)) }).toEqual({ v, exists: true });
     }
   }
   const example = read('.env.example');
-  const used = new Set([...raw.matchAll(/\$\{([A-Z0-9_]+)/g)].map((m) => m[1]!));
+  const used = new Set([...raw.matchAll(/\$\{([A-Z0-9_]+)/g)].map((m) => m[1]));
   for (const name of used) expect({ name, documented: new RegExp(`^#? ?${name}=`, 'm').test(example) }).toEqual({ name, documented: true });
   // Named volumes: PostgreSQL's data and the shared secrets keyring.
   expect(Object.keys(compose.volumes ?? {}).sort()).toEqual(['destination-keys', 'postgres-data']);

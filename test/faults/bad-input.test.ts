@@ -7,7 +7,13 @@
 import axios from 'axios';
 import { accountingError } from '../../src/delivery/counts';
 import {
-  corpusAudience, corpusAudiencePropertyName, corpusExpected, corpusMapping, corpusProperties, materializeBadInputCorpus, type ExpectedOutcome,
+  corpusAudience,
+  corpusAudiencePropertyName,
+  corpusExpected,
+  corpusMapping,
+  corpusProperties,
+  materializeBadInputCorpus,
+  type ExpectedOutcome,
 } from '../fixtures/bad-input/corpus';
 import { startActivation, waitForEnd } from '../helpers/activation';
 import { startStack, type TestStack } from '../helpers/stack';
@@ -28,13 +34,23 @@ beforeAll(async () => {
   token = account.token;
   // The corpus's custom properties, created in the HubSpot account as a user would.
   for (const p of corpusProperties.filter((x) => !x.hubspotDefined)) {
-    const res = await axios.post(`${stack.sim.url}/crm/v3/properties/contacts`, {
-      name: p.name, label: p.label, type: p.type, fieldType: p.fieldType, groupName: p.groupName, options: p.options,
-    }, { headers: { Authorization: `Bearer ${token}` }, validateStatus: () => true });
+    const res = await axios.post(
+      `${stack.sim.url}/crm/v3/properties/contacts`,
+      {
+        name: p.name,
+        label: p.label,
+        type: p.type,
+        fieldType: p.fieldType,
+        groupName: p.groupName,
+        options: p.options,
+      },
+      { headers: { Authorization: `Bearer ${token}` }, validateStatus: () => true },
+    );
     expect(res.status).toBe(201);
   }
   const res = await stack.request({
-    method: 'POST', url: '/v1/destinations',
+    method: 'POST',
+    url: '/v1/destinations',
     payload: { name: 'corpus', hubspot: { token, baseUrl: stack.sim.url }, mapping: corpusMapping },
   });
   expect(res.statusCode).toBe(201);
@@ -76,7 +92,7 @@ async function runAndCheck(file: string, expected: ExpectedOutcome[]): Promise<s
   // Exactly the ready records landed, with exactly the expected values.
   for (const e of expected) {
     if (e.outcome !== 'ready') continue;
-    const c = stack.sim.admin.getContact(portalId, e.properties.email!);
+    const c = stack.sim.admin.getContact(portalId, e.properties.email);
     expect(c?.properties).toMatchObject(e.properties);
   }
   return activationId;
@@ -85,7 +101,9 @@ async function runAndCheck(file: string, expected: ExpectedOutcome[]): Promise<s
 test('NDJSON corpus: exactly the expected rejections and skips; the good records land exactly', async () => {
   const before = stack.sim.admin.contactCount(portalId);
   await runAndCheck(files.ndjsonPath, corpusExpected['profiles.ndjson']);
-  expect(stack.sim.admin.contactCount(portalId) - before).toBe(corpusExpected['profiles.ndjson'].filter((e) => e.outcome === 'ready').length);
+  expect(stack.sim.admin.contactCount(portalId) - before).toBe(
+    corpusExpected['profiles.ndjson'].filter((e) => e.outcome === 'ready').length,
+  );
 });
 
 test('CSV corpus: exactly the expected rejections and skips; the good records land exactly', async () => {
@@ -101,9 +119,13 @@ test('after fixing a property in HubSpot, re-running only the rejected members s
 
   // The user adds the missing option to the `interests` property in HubSpot.
   const interests = corpusProperties.find((p) => p.name === 'interests')!;
-  const patched = await axios.patch(`${stack.sim.url}/crm/v3/properties/contacts/interests`, {
-    options: [...interests.options, { label: 'Cooking', value: 'cooking', hidden: false }],
-  }, { headers: { Authorization: `Bearer ${token}` }, validateStatus: () => true });
+  const patched = await axios.patch(
+    `${stack.sim.url}/crm/v3/properties/contacts/interests`,
+    {
+      options: [...interests.options, { label: 'Cooking', value: 'cooking', hidden: false }],
+    },
+    { headers: { Authorization: `Bearer ${token}` }, validateStatus: () => true },
+  );
   expect(patched.status).toBe(200);
 
   const rerun = await stack.request({ method: 'POST', url: `/v1/activations/${first}/rerun`, payload: { mode: 'rejected' } });
@@ -114,5 +136,8 @@ test('after fixing a property in HubSpot, re-running only the rejected members s
   expect(end.summary.received).toBe(rejectedBefore);
   expect(end.summary.upserted).toBe(1);
   expect(end.summary.rejected).toBe(rejectedBefore - 1);
-  expect(stack.sim.admin.getContact(portalId, fixable[0]!.email!)?.properties).toMatchObject({ interests: 'sports;cooking', [corpusAudiencePropertyName]: 'realized' });
+  expect(stack.sim.admin.getContact(portalId, fixable[0].email!)?.properties).toMatchObject({
+    interests: 'sports;cooking',
+    [corpusAudiencePropertyName]: 'realized',
+  });
 });

@@ -26,20 +26,26 @@ test('daily limit: waits for the reset with a visible timer, then resumes and co
   stack.sim.admin.resetStats();
   const activationId = await startActivation(stack, destinationId, { path: file });
 
-  const waiting = await waitFor(async () => {
-    const a = await getActivation(stack, activationId);
-    return a.status === 'waiting' ? a : undefined;
-  }, { what: 'the daily-limit wait', timeoutMs: 30_000 });
+  const waiting = await waitFor(
+    async () => {
+      const a = await getActivation(stack, activationId);
+      return a.status === 'waiting' ? a : undefined;
+    },
+    { what: 'the daily-limit wait', timeoutMs: 30_000 },
+  );
   expect(Date.parse(waiting.progress.waitingUntil)).toBe(resetsAt.getTime());
   expect(waiting.progress.waitReason).toMatch(/daily/i);
   const sentBeforeReset = upsertCalls(stack);
   expect(sentBeforeReset).toBeLessThan(20);
 
   // Findable by status while it waits.
-  await waitFor(async () => {
-    const res = await stack.request({ method: 'GET', url: `/v1/activations?destinationId=${destinationId}&status=WaitingDailyLimit` });
-    return (res.json().items as unknown[]).length === 1;
-  }, { what: 'visibility of the waiting activation' });
+  await waitFor(
+    async () => {
+      const res = await stack.request({ method: 'GET', url: `/v1/activations?destinationId=${destinationId}&status=WaitingDailyLimit` });
+      return (res.json().items as unknown[]).length === 1;
+    },
+    { what: 'visibility of the waiting activation' },
+  );
 
   const end = await waitForEnd(stack, activationId, 90_000);
   expect(end.status).toBe('completed');
@@ -54,5 +60,5 @@ test('daily limit: waits for the reset with a visible timer, then resumes and co
   const history = await stack.client.workflow.getHandle(activationId).fetchHistory();
   const timers = (history.events ?? []).filter((e) => e.timerStartedEventAttributes);
   expect(timers).toHaveLength(1);
-  expect(timers[0]!.userMetadata?.summary).toBeDefined();
+  expect(timers[0].userMetadata?.summary).toBeDefined();
 });

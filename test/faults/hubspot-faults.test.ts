@@ -72,7 +72,11 @@ test('a token revoked mid-run fails the run once with a clear reason; after a ne
 
   // Rotate: a new token on the same destination, checked like any update.
   const fresh = stack.sim.admin.addToken(portalId).token;
-  const patched = await stack.request({ method: 'PATCH', url: `/v1/destinations/${destinationId}`, payload: { hubspot: { token: fresh } } });
+  const patched = await stack.request({
+    method: 'PATCH',
+    url: `/v1/destinations/${destinationId}`,
+    payload: { hubspot: { token: fresh } },
+  });
   expect(patched.statusCode).toBe(200);
   expect(patched.body).not.toContain(fresh);
   stack.sim.admin.setLimits(portalId, { tenSecondly: 190 });

@@ -35,10 +35,10 @@ test('two workers, one account: never above the 10-second limit, 429s under 1%, 
   stack.sim.admin.resetStats();
   // One generated population split in two (no email in both), the second half activated as audience B.
   const all = writeMembers(stack, 'shared', 5000, 61).profiles;
-  const audienceB = SAMPLE_AUDIENCES[1]!;
+  const audienceB = SAMPLE_AUDIENCES[1];
   const a = { profiles: all.slice(0, 2500), file: `${stack.dataDir}/samples/shared-a.ndjson` };
   const b = { profiles: all.slice(2500), file: `${stack.dataDir}/samples/shared-b.ndjson` };
-  for (const p of b.profiles) p.segmentMembership.ups = { [audienceB.id]: p.segmentMembership.ups[SAMPLE_AUDIENCES[0]!.id]! };
+  for (const p of b.profiles) p.segmentMembership.ups = { [audienceB.id]: p.segmentMembership.ups[SAMPLE_AUDIENCES[0].id] };
   for (const f of [a, b]) fs.writeFileSync(f.file, f.profiles.map((p) => JSON.stringify(p)).join('\n') + '\n');
 
   const [runA, runB] = await Promise.all([
@@ -53,12 +53,14 @@ test('two workers, one account: never above the 10-second limit, 429s under 1%, 
   }
 
   const stats = stack.sim.admin.stats();
-  const portal = stats.portals[String(portalId)]!;
+  const portal = stats.portals[String(portalId)];
   expect(portal.maxRequestsIn10s).toBeLessThanOrEqual(LIMIT);
   expect(portal.rateLimited / portal.requests).toBeLessThan(0.01);
   // Both workers did part of the work (the budget was shared, not serialised on one worker).
   const histories = await Promise.all([runA, runB].map((id) => stack.client.workflow.getHandle(id).fetchHistory()));
-  const identities = new Set(histories.flatMap((h) => (h.events ?? []).map((e) => e.activityTaskStartedEventAttributes?.identity).filter(Boolean)));
+  const identities = new Set(
+    histories.flatMap((h) => (h.events ?? []).map((e) => e.activityTaskStartedEventAttributes?.identity).filter(Boolean)),
+  );
   expect(identities.size).toBe(2);
   expectExactContacts(stack, portalId, a.profiles, SAMPLE_AUDIENCES[0], { onlyThese: false });
   expectExactContacts(stack, portalId, b.profiles, audienceB, { onlyThese: false });

@@ -5,7 +5,7 @@ import { audiencePropertyName } from '../../src/mapping/audience-property';
 import { generateProfileObjects, profileToJson, SAMPLE_AUDIENCES, type SampleProfile } from '../../src/members/sample-profiles';
 import { waitFor, type TestStack } from './stack';
 
-export const AUDIENCE = SAMPLE_AUDIENCES[0]!;
+export const AUDIENCE = SAMPLE_AUDIENCES[0];
 export const UPSERT_ROUTE = 'POST /crm/v3/objects/contacts/batch/upsert';
 
 /** Writes `count` profiles that are all members of AUDIENCE; returns the file and the profiles. */
@@ -17,10 +17,15 @@ export function writeMembers(stack: TestStack, name: string, count: number, seed
   return { file, profiles };
 }
 
-export async function startActivation(stack: TestStack, destinationId: string, source: { path: string } | { uploadId: string }, audience = AUDIENCE): Promise<string> {
+export async function startActivation(
+  stack: TestStack,
+  destinationId: string,
+  source: { path: string } | { uploadId: string },
+  audience = AUDIENCE,
+): Promise<string> {
   const res = await stack.request({ method: 'POST', url: `/v1/destinations/${destinationId}/activations`, payload: { audience, source } });
   if (res.statusCode !== 202) throw new Error(`activation start: ${res.statusCode} ${res.body}`);
-  return (res.json() as { activationId: string }).activationId;
+  return res.json<{ activationId: string }>().activationId;
 }
 
 export async function getActivation(stack: TestStack, activationId: string) {
@@ -28,10 +33,13 @@ export async function getActivation(stack: TestStack, activationId: string) {
 }
 
 export async function waitForEnd(stack: TestStack, activationId: string, timeoutMs = 120_000) {
-  return waitFor(async () => {
-    const body = await getActivation(stack, activationId);
-    return ['completed', 'completed_with_rejections', 'failed', 'cancelled', 'terminated'].includes(body.status) ? body : undefined;
-  }, { timeoutMs, intervalMs: 300, what: `activation ${activationId} to end` });
+  return waitFor(
+    async () => {
+      const body = await getActivation(stack, activationId);
+      return ['completed', 'completed_with_rejections', 'failed', 'cancelled', 'terminated'].includes(body.status) ? body : undefined;
+    },
+    { timeoutMs, intervalMs: 300, what: `activation ${activationId} to end` },
+  );
 }
 
 /** Successful batch-upsert calls the simulator has answered (200 or 207). */
@@ -41,7 +49,13 @@ export function upsertCalls(stack: TestStack): number {
 }
 
 /** Asserts the simulator holds exactly these members, each with its mapped fields and audience status. */
-export function expectExactContacts(stack: TestStack, portalId: number, profiles: SampleProfile[], audience = AUDIENCE, options: { onlyThese?: boolean } = {}): void {
+export function expectExactContacts(
+  stack: TestStack,
+  portalId: number,
+  profiles: SampleProfile[],
+  audience = AUDIENCE,
+  options: { onlyThese?: boolean } = {},
+): void {
   const prop = audiencePropertyName(audience.id);
   const members = profiles.filter((p) => p.segmentMembership.ups[audience.id]);
   if (options.onlyThese !== false) expect(stack.sim.admin.contactCount(portalId)).toBe(members.length);
@@ -53,7 +67,7 @@ export function expectExactContacts(stack: TestStack, portalId: number, profiles
       firstname: p.person.name.firstName,
       lastname: p.person.name.lastName,
       city: p.workAddress.city,
-      [prop]: p.segmentMembership.ups[audience.id]!.status,
+      [prop]: p.segmentMembership.ups[audience.id].status,
     });
   }
 }

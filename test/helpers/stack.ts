@@ -7,7 +7,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, makeTelemetryFilterString, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  makeTelemetryFilterString,
+  Runtime,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import type { Logger as TemporalLogger } from '@temporalio/common';
 import type { InjectOptions, Response as LightMyRequestResponse } from 'light-my-request';
@@ -28,12 +34,19 @@ export function quietRuntime(logger: TemporalLogger = new DefaultLogger('ERROR')
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   // A test may install its own (capturing) logger by calling this first. Core (Rust) logs: errors only.
-  Runtime.install({ logger, telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }) } } });
+  Runtime.install({
+    logger,
+    telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }) } },
+  });
 }
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH, logger: new DefaultLogger('WARN') });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    failureConverterPath: FAILURE_CONVERTER_PATH,
+    logger: new DefaultLogger('WARN'),
+  });
   return bundle;
 }
 
@@ -73,7 +86,15 @@ export interface TestStack {
   close(): Promise<void>;
 }
 
-export async function startStack(options: { env?: Record<string, string>; worker?: boolean; temporal?: TestWorkflowEnvironment; sim?: RunningSimulator; logger?: Logger } = {}): Promise<TestStack> {
+export async function startStack(
+  options: {
+    env?: Record<string, string>;
+    worker?: boolean;
+    temporal?: TestWorkflowEnvironment;
+    sim?: RunningSimulator;
+    logger?: Logger;
+  } = {},
+): Promise<TestStack> {
   const env = options.temporal ?? (await startTemporal());
   const sim = options.sim ?? (await startHubSpotSimulator({ port: 0 }));
   const dataDir = tempDir();
@@ -94,10 +115,21 @@ export async function startStack(options: { env?: Record<string, string>; worker
   const api = await buildApi({ config, client, services, logger });
   const bundleCode = await workflowBundle();
   const stack: TestStack = {
-    env, sim, config, services, client, api, dataDir, envVars,
+    env,
+    sim,
+    config,
+    services,
+    client,
+    api,
+    dataDir,
+    envVars,
     request: (opts) => api.inject({ ...opts, headers: { authorization: `Bearer ${TEST_API_KEY}`, ...opts.headers } }),
     async startWorker() {
-      stack.worker = await createWorker(config, { logger, services, workerOptions: { workflowBundle: bundleCode, workflowsPath: undefined } });
+      stack.worker = await createWorker(config, {
+        logger,
+        services,
+        workerOptions: { workflowBundle: bundleCode, workflowsPath: undefined },
+      });
       return stack.worker;
     },
     async close() {
@@ -115,7 +147,13 @@ export async function startStack(options: { env?: Record<string, string>; worker
 }
 
 /** Creates a destination through the API on a fresh simulator account; returns ids and the token. */
-export async function createDestination(stack: TestStack, options: { mapping?: Array<{ source: string; target: string }>; account?: Parameters<RunningSimulator['admin']['createAccount']>[0] } = {}) {
+export async function createDestination(
+  stack: TestStack,
+  options: {
+    mapping?: Array<{ source: string; target: string }>;
+    account?: Parameters<RunningSimulator['admin']['createAccount']>[0];
+  } = {},
+) {
   const account = stack.sim.admin.createAccount(options.account ?? { tier: 'pro' });
   const res = await stack.request({
     method: 'POST',
@@ -127,7 +165,7 @@ export async function createDestination(stack: TestStack, options: { mapping?: A
     },
   });
   if (res.statusCode !== 201) throw new Error(`create destination: ${res.statusCode} ${res.body}`);
-  return { destinationId: (res.json() as { id: string }).id, portalId: account.portalId, token: account.token };
+  return { destinationId: res.json<{ id: string }>().id, portalId: account.portalId, token: account.token };
 }
 
 export const DEFAULT_MAPPING = [
@@ -138,7 +176,10 @@ export const DEFAULT_MAPPING = [
 ];
 
 /** Polls until `fn` returns a truthy value. */
-export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, options: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   for (;;) {
     const v = await fn();

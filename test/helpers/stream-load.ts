@@ -15,7 +15,12 @@ export class StreamLoad {
   private seq = 0;
   private readonly base = Date.parse('2025-01-01T00:00:00Z');
 
-  constructor(private readonly stack: TestStack, private readonly destinationId: string, private readonly audience: AudienceRef, private readonly pool: number) {}
+  constructor(
+    private readonly stack: TestStack,
+    private readonly destinationId: string,
+    private readonly audience: AudienceRef,
+    private readonly pool: number,
+  ) {}
 
   /** Sends one request of `size` updates; returns the HTTP status. Refused requests change no expectation. */
   async send(size: number): Promise<number> {
@@ -24,7 +29,11 @@ export class StreamLoad {
       const n = this.seq++;
       batch.push({ email: `load${n % this.pool}@example.com`, city: `City ${n}`, at: new Date(this.base + n).toISOString() });
     }
-    const res = await postProfiles(this.stack, this.destinationId, batch.map((b) => xdm({ email: b.email, at: b.at, city: b.city, statuses: { [this.audience.id]: 'realized' } })));
+    const res = await postProfiles(
+      this.stack,
+      this.destinationId,
+      batch.map((b) => xdm({ email: b.email, at: b.at, city: b.city, statuses: { [this.audience.id]: 'realized' } })),
+    );
     if (res.status === 202) {
       this.accepted += size;
       for (const b of batch) this.expected.set(b.email, b.city);
@@ -38,7 +47,9 @@ export class StreamLoad {
   /** Sends `size` updates every `everyMs` until `stop()` resolves. */
   async run(size: number, everyMs: number, until: Promise<unknown>): Promise<void> {
     let done = false;
-    void until.then(() => { done = true; });
+    void until.then(() => {
+      done = true;
+    });
     while (!done) {
       const started = Date.now();
       await this.send(size);

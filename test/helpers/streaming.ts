@@ -19,7 +19,10 @@ export const AUD_OFF: AudienceRef = { id: 'aud-stream-off', name: 'Not activated
 export async function activateAudience(stack: TestStack, destinationId: string, audience: AudienceRef): Promise<void> {
   const file = path.join(stack.dataDir, 'samples', `activate-${audience.id}.ndjson`);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, JSON.stringify({ identityMap: { Email: [{ id: 'nobody@example.com', primary: true }] }, segmentMembership: { ups: {} } }) + '\n');
+  fs.writeFileSync(
+    file,
+    JSON.stringify({ identityMap: { Email: [{ id: 'nobody@example.com', primary: true }] }, segmentMembership: { ups: {} } }) + '\n',
+  );
   const id = await startActivation(stack, destinationId, { path: file }, audience);
   const end = await waitForEnd(stack, id, 60_000);
   if (end.status !== 'completed') throw new Error(`activation of ${audience.id}: ${end.status}`);
@@ -41,12 +44,15 @@ export function xdm(p: ProfileSpec): Record<string, unknown> {
   return {
     identityMap: { Email: [{ id: p.email, primary: true }] },
     ...(p.at ? { timestamp: p.at } : {}),
-    ...(p.first || p.last ? { person: { name: { ...(p.first ? { firstName: p.first } : {}), ...(p.last ? { lastName: p.last } : {}) } } } : {}),
+    ...(p.first || p.last
+      ? { person: { name: { ...(p.first ? { firstName: p.first } : {}), ...(p.last ? { lastName: p.last } : {}) } } }
+      : {}),
     ...(p.city ? { workAddress: { city: p.city } } : {}),
     segmentMembership: { ups },
   };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the API's JSON answer, read by many tests
 export async function postProfiles(stack: TestStack, destinationId: string, profiles: unknown): Promise<{ status: number; body: any }> {
   const res = await stack.request({ method: 'POST', url: `/v1/destinations/${destinationId}/profiles`, payload: profiles as object });
   return { status: res.statusCode, body: res.json() };
@@ -67,10 +73,13 @@ export async function streamStats(stack: TestStack, destinationId: string): Prom
 
 /** Waits until the stream has received `received` updates and holds none (buffered or in flight). */
 export async function waitIdle(stack: TestStack, destinationId: string, received: number, timeoutMs = 30_000): Promise<StatsView> {
-  return waitFor(async () => {
-    const s = await streamStats(stack, destinationId).catch(() => undefined);
-    return s && s.received >= received && s.buffered === 0 && s.inFlight === 0 ? s : undefined;
-  }, { timeoutMs, intervalMs: 100, what: `stream of ${destinationId} to be idle after ${received} updates` });
+  return waitFor(
+    async () => {
+      const s = await streamStats(stack, destinationId).catch(() => undefined);
+      return s && s.received >= received && s.buffered === 0 && s.inFlight === 0 ? s : undefined;
+    },
+    { timeoutMs, intervalMs: 100, what: `stream of ${destinationId} to be idle after ${received} updates` },
+  );
 }
 
 /** Every update accounted for once. */

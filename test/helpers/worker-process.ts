@@ -20,8 +20,11 @@ async function bundleFile(dir: string): Promise<string> {
   return file;
 }
 
-export async function startWorkerProcess(envVars: Record<string, string>, options: { readyTimeoutMs?: number } = {}): Promise<WorkerProcess> {
-  const bundle = await bundleFile(envVars.DATA_DIR!);
+export async function startWorkerProcess(
+  envVars: Record<string, string>,
+  options: { readyTimeoutMs?: number } = {},
+): Promise<WorkerProcess> {
+  const bundle = await bundleFile(envVars.DATA_DIR);
   // Extra node flags for profiling, e.g. WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
   const nodeArgs = (envVars.WORKER_NODE_ARGS ?? process.env.WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(__dirname, 'worker-child.ts')], {
@@ -30,10 +33,12 @@ export async function startWorkerProcess(envVars: Record<string, string>, option
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`worker process not ready: ${stderr.slice(-2000)}`)), options.readyTimeoutMs ?? 60_000);
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       if (d.toString().includes('WORKER_READY')) {
         clearTimeout(timer);
         resolve();

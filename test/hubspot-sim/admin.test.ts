@@ -15,7 +15,11 @@ describe('accounts and tokens over HTTP', () => {
     const res = await h.anon.post('/__sim/accounts', {});
     expect(res.status).toBe(201);
     expect(res.data).toEqual({
-      portalId: expect.any(Number), token: expect.stringMatching(/^pat-na1-/), tokenType: 'private-app', tier: 'free', apiAddOn: 0,
+      portalId: expect.any(Number),
+      token: expect.stringMatching(/^pat-na1-/),
+      tokenType: 'private-app',
+      tier: 'free',
+      apiAddOn: 0,
       scopes: ['crm.objects.contacts.read', 'crm.objects.contacts.write', 'crm.schemas.contacts.read', 'crm.schemas.contacts.write'],
       timeZone: 'US/Eastern',
     });
@@ -24,8 +28,21 @@ describe('accounts and tokens over HTTP', () => {
   });
 
   test('POST /__sim/accounts with every option; bad values → 400', async () => {
-    const res = await h.anon.post('/__sim/accounts', { tier: 'enterprise', apiAddOn: true, scopes: ['crm.objects.contacts.read'], timeZone: 'Europe/Berlin', tokenType: 'service-key' });
-    expect(res.data).toMatchObject({ tier: 'enterprise', apiAddOn: 1, scopes: ['crm.objects.contacts.read'], timeZone: 'Europe/Berlin', tokenType: 'service-key', token: expect.stringMatching(/^sk-na1-/) });
+    const res = await h.anon.post('/__sim/accounts', {
+      tier: 'enterprise',
+      apiAddOn: true,
+      scopes: ['crm.objects.contacts.read'],
+      timeZone: 'Europe/Berlin',
+      tokenType: 'service-key',
+    });
+    expect(res.data).toMatchObject({
+      tier: 'enterprise',
+      apiAddOn: 1,
+      scopes: ['crm.objects.contacts.read'],
+      timeZone: 'Europe/Berlin',
+      tokenType: 'service-key',
+      token: expect.stringMatching(/^sk-na1-/),
+    });
     for (const bad of [{ tier: 'gold' }, { timeZone: 'Mars/Olympus' }, { tokenType: 'oauth' }, { scopes: 'all' }]) {
       const r = await h.anon.post('/__sim/accounts', bad);
       expect(r.status).toBe(400);
@@ -36,7 +53,13 @@ describe('accounts and tokens over HTTP', () => {
   test('GET /__sim/accounts and /__sim/accounts/:portalId never show token values', async () => {
     const { portalId } = (await h.anon.post('/__sim/accounts', { tier: 'pro' })).data;
     const one = await h.anon.get(`/__sim/accounts/${portalId}`);
-    expect(one.data).toMatchObject({ portalId, tier: 'pro', contactCount: 0, limits: { tenSecondly: 190, daily: 625_000 }, tokens: [{ tokenType: 'private-app', revoked: false }] });
+    expect(one.data).toMatchObject({
+      portalId,
+      tier: 'pro',
+      contactCount: 0,
+      limits: { tenSecondly: 190, daily: 625_000 },
+      tokens: [{ tokenType: 'private-app', revoked: false }],
+    });
     expect(JSON.stringify(one.data)).not.toContain('pat-na1-');
     const all = await h.anon.get('/__sim/accounts');
     expect(all.data.results.map((a: { portalId: number }) => a.portalId)).toContain(portalId);
@@ -45,9 +68,16 @@ describe('accounts and tokens over HTTP', () => {
 
   test('add, revoke and rotate tokens', async () => {
     const { portalId, token } = (await h.anon.post('/__sim/accounts', {})).data;
-    const added = await h.anon.post(`/__sim/accounts/${portalId}/tokens`, { tokenType: 'service-key', scopes: ['crm.objects.contacts.read'] });
+    const added = await h.anon.post(`/__sim/accounts/${portalId}/tokens`, {
+      tokenType: 'service-key',
+      scopes: ['crm.objects.contacts.read'],
+    });
     expect(added.status).toBe(201);
-    expect(added.data).toMatchObject({ token: expect.stringMatching(/^sk-na1-/), tokenType: 'service-key', scopes: ['crm.objects.contacts.read'] });
+    expect(added.data).toMatchObject({
+      token: expect.stringMatching(/^sk-na1-/),
+      tokenType: 'service-key',
+      scopes: ['crm.objects.contacts.read'],
+    });
     const revoked = await h.anon.post(`/__sim/accounts/${portalId}/tokens/${token}/revoke`);
     expect(revoked.data).toEqual({ revoked: true });
     expect((await h.client(token).get('/crm/v3/objects/contacts')).status).toBe(401);
@@ -64,14 +94,19 @@ describe('data views', () => {
   beforeAll(async () => {
     const acc = h.account();
     portalId = acc.portalId;
-    await acc.api.post('/crm/v3/objects/contacts/batch/upsert', { inputs: Array.from({ length: 7 }, (_, i) => upsertInput(`view${i}@example.com`, { firstname: `F${i}`, city: 'Rome' })) });
+    await acc.api.post('/crm/v3/objects/contacts/batch/upsert', {
+      inputs: Array.from({ length: 7 }, (_, i) => upsertInput(`view${i}@example.com`, { firstname: `F${i}`, city: 'Rome' })),
+    });
   });
 
   test('GET contacts: HubSpot list shape with every stored property, paging', async () => {
     const page = await h.anon.get(`/__sim/accounts/${portalId}/contacts?limit=5`);
     expect(page.status).toBe(200);
     expect(page.data.results).toHaveLength(5);
-    expect(page.data.results[0]).toMatchObject({ id: expect.any(String), properties: { email: 'view0@example.com', firstname: 'F0', city: 'Rome', hs_object_id: expect.any(String) } });
+    expect(page.data.results[0]).toMatchObject({
+      id: expect.any(String),
+      properties: { email: 'view0@example.com', firstname: 'F0', city: 'Rome', hs_object_id: expect.any(String) },
+    });
     const next = await h.anon.get(`/__sim/accounts/${portalId}/contacts?limit=5&after=${encodeURIComponent(page.data.paging.next.after)}`);
     expect(next.data.results).toHaveLength(2);
     expect(next.data.paging).toBeUndefined();
@@ -95,7 +130,14 @@ describe('data views', () => {
 
   test('GET/PUT limits', async () => {
     const put = await h.anon.put(`/__sim/accounts/${portalId}/limits`, { tenSecondly: 7, daily: 70, searchPerSecond: 2 });
-    expect(put.data).toMatchObject({ tenSecondly: 7, daily: 70, searchPerSecond: 2, dailyUsed: 1, dailyRemaining: 69, dailyResetsAt: expect.any(String) });
+    expect(put.data).toMatchObject({
+      tenSecondly: 7,
+      daily: 70,
+      searchPerSecond: 2,
+      dailyUsed: 1,
+      dailyRemaining: 69,
+      dailyResetsAt: expect.any(String),
+    });
     expect((await h.anon.get(`/__sim/accounts/${portalId}/limits`)).data.tenSecondly).toBe(7);
     expect((await h.anon.put(`/__sim/accounts/${portalId}/limits`, { daily: -1 })).status).toBe(400);
     expect((await h.anon.put(`/__sim/accounts/${portalId}/limits`, { dailyResetsAt: 'soon' })).status).toBe(400);
@@ -163,7 +205,13 @@ describe('snapshot', () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'hubspot-sim-')), 'state.json');
     const first = await startSim({ snapshotPath: file });
     const { portalId, token, api } = first.account({ tier: 'pro', label: 'demo' });
-    await api.post('/crm/v3/properties/contacts', { name: 'loyalty', label: 'Loyalty', type: 'number', fieldType: 'number', groupName: 'contactinformation' });
+    await api.post('/crm/v3/properties/contacts', {
+      name: 'loyalty',
+      label: 'Loyalty',
+      type: 'number',
+      fieldType: 'number',
+      groupName: 'contactinformation',
+    });
     await api.post('/crm/v3/objects/contacts/batch/upsert', { inputs: [upsertInput('keep@example.com', { loyalty: '3' })] });
     first.sim.admin.setLimits(portalId, { tenSecondly: 42 });
     await first.sim.close();

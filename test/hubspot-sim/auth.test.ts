@@ -10,7 +10,12 @@ afterAll(() => h.sim.close());
 
 function expect401(res: { status: number; data: unknown; headers: Record<string, unknown> }) {
   expect(res.status).toBe(401);
-  expect(res.data).toEqual({ status: 'error', message: AUTH_MESSAGE, correlationId: expect.stringMatching(UUID_RE), category: 'INVALID_AUTHENTICATION' });
+  expect(res.data).toEqual({
+    status: 'error',
+    message: AUTH_MESSAGE,
+    correlationId: expect.stringMatching(UUID_RE),
+    category: 'INVALID_AUTHENTICATION',
+  });
   expect(res.headers['x-hubspot-auth-failure']).toBe('401 Unauthorized');
   expect(res.headers['x-hubspot-correlation-id']).toBe((res.data as { correlationId: string }).correlationId);
   expect(res.headers['content-type']).toBe('application/json;charset=utf-8');
@@ -102,12 +107,15 @@ describe('403 MISSING_SCOPES', () => {
     expect(res.status).toBe(403);
     expect(res.data).toEqual({
       status: 'error',
-      message: "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
+      message:
+        "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
       correlationId: expect.stringMatching(UUID_RE),
-      errors: [{
-        message: 'One or more of the following scopes are required.',
-        context: { requiredScopes: ['crm.objects.contacts.write'], requiredGranularScopes: ['crm.objects.contacts.write'] },
-      }],
+      errors: [
+        {
+          message: 'One or more of the following scopes are required.',
+          context: { requiredScopes: ['crm.objects.contacts.write'], requiredGranularScopes: ['crm.objects.contacts.write'] },
+        },
+      ],
       links: { scopes: 'https://developers.hubspot.com/scopes' },
       category: 'MISSING_SCOPES',
     });
@@ -120,7 +128,13 @@ describe('403 MISSING_SCOPES', () => {
     const read = await api.get('/crm/v3/objects/contacts');
     expect(read.status).toBe(403);
     expect(read.data.errors[0].context.requiredScopes).toEqual(['crm.objects.contacts.read']);
-    const prop = await api.post('/crm/v3/properties/contacts', { name: 'x', label: 'X', type: 'string', fieldType: 'text', groupName: 'contactinformation' });
+    const prop = await api.post('/crm/v3/properties/contacts', {
+      name: 'x',
+      label: 'X',
+      type: 'string',
+      fieldType: 'text',
+      groupName: 'contactinformation',
+    });
     expect(prop.status).toBe(403);
     expect(prop.data.errors[0].context.requiredScopes).toEqual(['crm.schemas.contacts.write']);
   });
@@ -139,16 +153,30 @@ describe('403 MISSING_SCOPES', () => {
   test('new accounts get all four CRM scopes by default', async () => {
     const { token } = h.account();
     const info = await h.anon.post('/oauth/v2/private-apps/get/access-token-info', { tokenKey: token });
-    expect(info.data.scopes).toEqual(['crm.objects.contacts.read', 'crm.objects.contacts.write', 'crm.schemas.contacts.read', 'crm.schemas.contacts.write']);
+    expect(info.data.scopes).toEqual([
+      'crm.objects.contacts.read',
+      'crm.objects.contacts.write',
+      'crm.schemas.contacts.read',
+      'crm.schemas.contacts.write',
+    ]);
   });
 });
 
 describe('token introspection', () => {
   test('POST /oauth/v2/private-apps/get/access-token-info → {userId, hubId, appId, scopes}', async () => {
     const { portalId, token } = h.account({ scopes: ['crm.objects.contacts.read', 'crm.objects.contacts.write'] });
-    const res = await h.anon.post('/oauth/v2/private-apps/get/access-token-info', { tokenKey: token }, { headers: { Authorization: `Bearer ${token}` } });
+    const res = await h.anon.post(
+      '/oauth/v2/private-apps/get/access-token-info',
+      { tokenKey: token },
+      { headers: { Authorization: `Bearer ${token}` } },
+    );
     expect(res.status).toBe(200);
-    expect(res.data).toEqual({ userId: expect.any(Number), hubId: portalId, appId: expect.any(Number), scopes: ['crm.objects.contacts.read', 'crm.objects.contacts.write'] });
+    expect(res.data).toEqual({
+      userId: expect.any(Number),
+      hubId: portalId,
+      appId: expect.any(Number),
+      scopes: ['crm.objects.contacts.read', 'crm.objects.contacts.write'],
+    });
     expectCorrelationId(res);
   });
 
@@ -187,20 +215,22 @@ describe('account info', () => {
     expect(['-05:00', '-04:00']).toContain(res.data.utcOffset);
   });
 
-  test('GET /account-info/v3/api-usage/daily/private-apps counts today\'s calls', async () => {
+  test("GET /account-info/v3/api-usage/daily/private-apps counts today's calls", async () => {
     const { api } = h.account({ tier: 'pro' });
     await api.get('/crm/v3/objects/contacts');
     const res = await api.get('/account-info/v3/api-usage/daily/private-apps');
     expect(res.status).toBe(200);
     expect(res.data).toEqual({
-      results: [{
-        name: 'private-apps-api-calls-daily',
-        usageLimit: 625_000,
-        currentUsage: 1, // the usage call itself is unmetered
-        collectedAt: expect.any(String),
-        fetchStatus: 'SUCCESS',
-        resetsAt: expect.any(String),
-      }],
+      results: [
+        {
+          name: 'private-apps-api-calls-daily',
+          usageLimit: 625_000,
+          currentUsage: 1, // the usage call itself is unmetered
+          collectedAt: expect.any(String),
+          fetchStatus: 'SUCCESS',
+          resetsAt: expect.any(String),
+        },
+      ],
     });
     expect(Date.parse(res.data.results[0].resetsAt)).toBeGreaterThan(Date.now());
   });

@@ -10,7 +10,9 @@ afterAll(() => h.sim.close());
 
 test('creates contacts: 200 COMPLETE with new:true, emails lowercased, system properties', async () => {
   const { portalId, api } = h.account();
-  const res = await api.post(UPSERT, { inputs: [upsertInput('Ada@Example.COM', { firstname: 'Ada' }), upsertInput('grace@example.com', { lastname: 'Hopper' })] });
+  const res = await api.post(UPSERT, {
+    inputs: [upsertInput('Ada@Example.COM', { firstname: 'Ada' }), upsertInput('grace@example.com', { lastname: 'Hopper' })],
+  });
   expect(res.status).toBe(200);
   expectRateLimitHeaders(res);
   expectCorrelationId(res);
@@ -23,7 +25,13 @@ test('creates contacts: 200 COMPLETE with new:true, emails lowercased, system pr
   const ada = res.data.results.find((r: { properties: { email: string } }) => r.properties.email === 'ada@example.com');
   expect(ada).toEqual({
     id: expect.stringMatching(/^\d+$/),
-    properties: { email: 'ada@example.com', firstname: 'Ada', hs_object_id: ada.id, createdate: expect.stringMatching(ISO_RE), lastmodifieddate: expect.stringMatching(ISO_RE) },
+    properties: {
+      email: 'ada@example.com',
+      firstname: 'Ada',
+      hs_object_id: ada.id,
+      createdate: expect.stringMatching(ISO_RE),
+      lastmodifieddate: expect.stringMatching(ISO_RE),
+    },
     createdAt: expect.stringMatching(ISO_RE),
     updatedAt: expect.stringMatching(ISO_RE),
     archived: false,
@@ -39,7 +47,11 @@ test('updates match emails case-insensitively: new:false, same id, values merged
   const first = await api.post(UPSERT, { inputs: [upsertInput('case@example.com', { firstname: 'One', city: 'Paris' })] });
   const second = await api.post(UPSERT, { inputs: [upsertInput('CASE@Example.com', { firstname: 'Two' })] });
   expect(second.status).toBe(200);
-  expect(second.data.results[0]).toMatchObject({ id: first.data.results[0].id, new: false, properties: { email: 'case@example.com', firstname: 'Two' } });
+  expect(second.data.results[0]).toMatchObject({
+    id: first.data.results[0].id,
+    new: false,
+    properties: { email: 'case@example.com', firstname: 'Two' },
+  });
   const stored = h.sim.admin.getContact(portalId, 'case@example.com');
   expect(stored?.properties).toMatchObject({ firstname: 'Two', city: 'Paris' });
   expect(h.sim.admin.contactCount(portalId)).toBe(1);
@@ -125,7 +137,9 @@ test('an invalid email as id → INVALID_EMAIL for the whole batch', async () =>
   const { portalId, api } = h.account();
   const res = await api.post(UPSERT, { inputs: [upsertInput('fine@example.com'), upsertInput('example.lcom')] });
   expect(res.status).toBe(400);
-  expect(res.data.errors).toEqual([{ message: 'Email address example.lcom is invalid', code: 'INVALID_EMAIL', context: { propertyName: ['email'] } }]);
+  expect(res.data.errors).toEqual([
+    { message: 'Email address example.lcom is invalid', code: 'INVALID_EMAIL', context: { propertyName: ['email'] } },
+  ]);
   expect(res.data.message).toContain('"error":"INVALID_EMAIL"');
   expect(h.sim.admin.contactCount(portalId)).toBe(0);
 });
@@ -141,9 +155,16 @@ test('with a unique objectWriteTraceId on every input → 207, good records writ
     ],
   });
   expect(res.status).toBe(207);
-  expect(res.data).toMatchObject({ status: 'COMPLETE', numErrors: 2, startedAt: expect.stringMatching(ISO_RE), completedAt: expect.stringMatching(ISO_RE) });
+  expect(res.data).toMatchObject({
+    status: 'COMPLETE',
+    numErrors: 2,
+    startedAt: expect.stringMatching(ISO_RE),
+    completedAt: expect.stringMatching(ISO_RE),
+  });
   expect(res.data.results.map((r: { objectWriteTraceId: string }) => r.objectWriteTraceId).sort()).toEqual(['t1', 't4']);
-  const byTrace = Object.fromEntries(res.data.errors.map((e: { context: { objectWriteTraceId: string[] } }) => [e.context.objectWriteTraceId[0], e]));
+  const byTrace = Object.fromEntries(
+    res.data.errors.map((e: { context: { objectWriteTraceId: string[] } }) => [e.context.objectWriteTraceId[0], e]),
+  );
   expect(byTrace.t2).toEqual({
     status: 'error',
     category: 'VALIDATION_ERROR',
@@ -152,7 +173,11 @@ test('with a unique objectWriteTraceId on every input → 207, good records writ
     errors: [{ message: 'Email address invalid-email is invalid', code: 'INVALID_EMAIL', context: { propertyName: ['email'] } }],
     links: {},
   });
-  expect(byTrace.t3.errors[0]).toEqual({ message: 'Property "nosuchprop" does not exist', code: 'PROPERTY_DOESNT_EXIST', context: { propertyName: ['nosuchprop'] } });
+  expect(byTrace.t3.errors[0]).toEqual({
+    message: 'Property "nosuchprop" does not exist',
+    code: 'PROPERTY_DOESNT_EXIST',
+    context: { propertyName: ['nosuchprop'] },
+  });
   expect(h.sim.admin.contactCount(portalId)).toBe(2);
   expect(h.sim.admin.getContact(portalId, 't3@example.com')).toBeUndefined();
 });
@@ -172,7 +197,12 @@ test('trace ids that are missing on some inputs or repeated do not enable 207', 
 
 test('all-valid traced batch → 200 with objectWriteTraceId echoed on each result', async () => {
   const { api } = h.account();
-  const res = await api.post(UPSERT, { inputs: [upsertInput('x1@example.com', {}, { objectWriteTraceId: '1' }), upsertInput('x2@example.com', {}, { objectWriteTraceId: '2' })] });
+  const res = await api.post(UPSERT, {
+    inputs: [
+      upsertInput('x1@example.com', {}, { objectWriteTraceId: '1' }),
+      upsertInput('x2@example.com', {}, { objectWriteTraceId: '2' }),
+    ],
+  });
   expect(res.status).toBe(200);
   expect(res.data.errors).toBeUndefined();
   expect(res.data.results.map((r: { objectWriteTraceId: string }) => r.objectWriteTraceId).sort()).toEqual(['1', '2']);
@@ -197,7 +227,9 @@ test('idProperty other than email → 400 non-unique property', async () => {
 
 test('upserting by an hs_additional_emails address resolves to that contact', async () => {
   const { portalId, api } = h.account();
-  const created = await api.post(UPSERT, { inputs: [upsertInput('primary@example.com', { hs_additional_emails: 'Alias@Example.com;second@example.com' })] });
+  const created = await api.post(UPSERT, {
+    inputs: [upsertInput('primary@example.com', { hs_additional_emails: 'Alias@Example.com;second@example.com' })],
+  });
   const id = created.data.results[0].id;
   const res = await api.post(UPSERT, { inputs: [upsertInput('ALIAS@example.com', { firstname: 'Via alias' })] });
   expect(res.status).toBe(200);
@@ -208,11 +240,21 @@ test('upserting by an hs_additional_emails address resolves to that contact', as
 
 test('read-only properties are rejected', async () => {
   const { api } = h.account();
-  const res = await api.post(UPSERT, { inputs: [upsertInput('ro@example.com', { hs_object_id: '5', createdate: '2024-01-01T00:00:00Z' })] });
+  const res = await api.post(UPSERT, {
+    inputs: [upsertInput('ro@example.com', { hs_object_id: '5', createdate: '2024-01-01T00:00:00Z' })],
+  });
   expect(res.status).toBe(400);
   expect(res.data.errors).toEqual([
-    { message: 'Property "hs_object_id" is a read only property; its value cannot be set.', code: 'READ_ONLY_VALUE', context: { propertyName: ['hs_object_id'] } },
-    { message: 'Property "createdate" is a read only property; its value cannot be set.', code: 'READ_ONLY_VALUE', context: { propertyName: ['createdate'] } },
+    {
+      message: 'Property "hs_object_id" is a read only property; its value cannot be set.',
+      code: 'READ_ONLY_VALUE',
+      context: { propertyName: ['hs_object_id'] },
+    },
+    {
+      message: 'Property "createdate" is a read only property; its value cannot be set.',
+      code: 'READ_ONLY_VALUE',
+      context: { propertyName: ['createdate'] },
+    },
   ]);
 });
 
@@ -220,7 +262,11 @@ test('malformed bodies → 400 VALIDATION_ERROR', async () => {
   const { api } = h.account();
   const notJson = await api.post(UPSERT, '{"inputs": [', { headers: { 'content-type': 'application/json' }, transformRequest: (d) => d });
   expect(notJson.status).toBe(400);
-  expect(notJson.data).toMatchObject({ status: 'error', category: 'VALIDATION_ERROR', message: expect.stringContaining('Invalid input JSON') });
+  expect(notJson.data).toMatchObject({
+    status: 'error',
+    category: 'VALIDATION_ERROR',
+    message: expect.stringContaining('Invalid input JSON'),
+  });
   const noInputs = await api.post(UPSERT, {});
   expect(noInputs.status).toBe(400);
   expect(noInputs.data.message).toContain('[inputs]');

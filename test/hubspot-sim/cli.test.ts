@@ -8,10 +8,16 @@ import axios from 'axios';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-interface Started { events: Record<string, Record<string, unknown>>; stop(): Promise<number | null> }
+interface Started {
+  events: Record<string, Record<string, unknown>>;
+  stop(): Promise<number | null>;
+}
 
 function run(args: string[]): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/hubspot-sim/main.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/hubspot-sim/main.ts', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const events: Record<string, Record<string, unknown>> = {};
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('simulator did not start')), 30_000);
@@ -23,10 +29,11 @@ function run(args: string[]): Promise<Started> {
         clearTimeout(timer);
         resolve({
           events,
-          stop: () => new Promise((r) => {
-            child.once('exit', (code) => r(code));
-            child.kill('SIGTERM');
-          }),
+          stop: () =>
+            new Promise((r) => {
+              child.once('exit', (code) => r(code));
+              child.kill('SIGTERM');
+            }),
         });
       }
     });
@@ -49,9 +56,12 @@ test('--port 0 --demo-account --snapshot: prints url, portal id and token; the a
   try {
     const again = second.events['demo-account'] as { portalId: number; token: string; reused: boolean };
     expect(again).toEqual({ event: 'demo-account', portalId: demo.portalId, token: demo.token, reused: true });
-    const res = await axios.get(`${(second.events.listening as { url: string }).url}/crm/v3/objects/contacts/cli@example.com?idProperty=email`, {
-      headers: { Authorization: `Bearer ${demo.token}` },
-    });
+    const res = await axios.get(
+      `${(second.events.listening as { url: string }).url}/crm/v3/objects/contacts/cli@example.com?idProperty=email`,
+      {
+        headers: { Authorization: `Bearer ${demo.token}` },
+      },
+    );
     expect(res.data.properties.email).toBe('cli@example.com');
   } finally {
     await second.stop();

@@ -16,7 +16,13 @@ describe('single create', () => {
     expectRateLimitHeaders(res);
     expect(res.data).toEqual({
       id: expect.stringMatching(/^\d+$/),
-      properties: { email: 'new@example.com', firstname: 'New', hs_object_id: res.data.id, createdate: expect.stringMatching(ISO_RE), lastmodifieddate: expect.stringMatching(ISO_RE) },
+      properties: {
+        email: 'new@example.com',
+        firstname: 'New',
+        hs_object_id: res.data.id,
+        createdate: expect.stringMatching(ISO_RE),
+        lastmodifieddate: expect.stringMatching(ISO_RE),
+      },
       createdAt: expect.stringMatching(ISO_RE),
       updatedAt: expect.stringMatching(ISO_RE),
       archived: false,
@@ -30,7 +36,10 @@ describe('single create', () => {
       const res = await api.post(BASE, { properties: { email } });
       expect(res.status).toBe(409);
       expect(res.data).toEqual({
-        status: 'error', message: `Contact already exists. Existing ID: ${first.data.id}`, correlationId: expect.stringMatching(UUID_RE), category: 'CONFLICT',
+        status: 'error',
+        message: `Contact already exists. Existing ID: ${first.data.id}`,
+        correlationId: expect.stringMatching(UUID_RE),
+        category: 'CONFLICT',
       });
     }
   });
@@ -56,7 +65,14 @@ describe('get', () => {
   test('by id returns the default properties, unset ones as null', async () => {
     const res = await api.get(`${BASE}/${id}`);
     expect(res.status).toBe(200);
-    expect(Object.keys(res.data.properties).sort()).toEqual(['createdate', 'email', 'firstname', 'hs_object_id', 'lastmodifieddate', 'lastname']);
+    expect(Object.keys(res.data.properties).sort()).toEqual([
+      'createdate',
+      'email',
+      'firstname',
+      'hs_object_id',
+      'lastmodifieddate',
+      'lastname',
+    ]);
     expect(res.data.properties.city).toBeUndefined();
   });
 
@@ -64,7 +80,13 @@ describe('get', () => {
     const res = await api.get(`${BASE}/GET@example.com?idProperty=email&properties=city,phone`);
     expect(res.status).toBe(200);
     expect(res.data.id).toBe(id);
-    expect(res.data.properties).toEqual({ city: 'Oslo', phone: null, hs_object_id: id, createdate: expect.any(String), lastmodifieddate: expect.any(String) });
+    expect(res.data.properties).toEqual({
+      city: 'Oslo',
+      phone: null,
+      hs_object_id: id,
+      createdate: expect.any(String),
+      lastmodifieddate: expect.any(String),
+    });
   });
 
   test('unknown id or email → 404 OBJECT_NOT_FOUND', async () => {
@@ -73,8 +95,11 @@ describe('get', () => {
       expect(res.status).toBe(404);
       const shown = decodeURIComponent(path.split('/').pop()!.split('?')[0]);
       expect(res.data).toEqual({
-        status: 'error', message: 'Object not found.  objectId are usually numeric.', correlationId: expect.stringMatching(UUID_RE),
-        context: { id: [shown] }, category: 'OBJECT_NOT_FOUND',
+        status: 'error',
+        message: 'Object not found.  objectId are usually numeric.',
+        correlationId: expect.stringMatching(UUID_RE),
+        context: { id: [shown] },
+        category: 'OBJECT_NOT_FOUND',
       });
       expectRateLimitHeaders(res);
     }
@@ -125,7 +150,9 @@ describe('list and paging', () => {
   let api: SimHarness['anon'];
   beforeAll(async () => {
     ({ api } = h.account());
-    await api.post('/crm/v3/objects/contacts/batch/upsert', { inputs: Array.from({ length: 25 }, (_, i) => upsertInput(`list${i}@example.com`)) });
+    await api.post('/crm/v3/objects/contacts/batch/upsert', {
+      inputs: Array.from({ length: 25 }, (_, i) => upsertInput(`list${i}@example.com`)),
+    });
   });
 
   test('default limit is 10; paging.next has an opaque after and a link; the last page has no paging', async () => {
@@ -151,7 +178,12 @@ describe('list and paging', () => {
     const res = await api.get(`${BASE}?limit=100&properties=email`);
     expect(res.data.results).toHaveLength(25);
     expect(res.data.paging).toBeUndefined();
-    expect(res.data.results[0].properties).toEqual({ email: expect.any(String), hs_object_id: expect.any(String), createdate: expect.any(String), lastmodifieddate: expect.any(String) });
+    expect(res.data.results[0].properties).toEqual({
+      email: expect.any(String),
+      hs_object_id: expect.any(String),
+      createdate: expect.any(String),
+      lastmodifieddate: expect.any(String),
+    });
     const over = await api.get(`${BASE}?limit=101`);
     expect(over.status).toBe(400);
     expect(over.data.category).toBe('VALIDATION_ERROR');
@@ -165,39 +197,69 @@ describe('batch read', () => {
   let id: string;
   beforeAll(async () => {
     ({ api } = h.account());
-    const r = await api.post('/crm/v3/objects/contacts/batch/upsert', { inputs: [upsertInput('r1@example.com', { firstname: 'R1' }), upsertInput('r2@example.com')] });
+    const r = await api.post('/crm/v3/objects/contacts/batch/upsert', {
+      inputs: [upsertInput('r1@example.com', { firstname: 'R1' }), upsertInput('r2@example.com')],
+    });
     id = r.data.results[0].id;
   });
 
   test('by email, all found → 200', async () => {
-    const res = await api.post(`${BASE}/batch/read`, { idProperty: 'email', inputs: [{ id: 'R1@example.com' }, { id: 'r2@example.com' }], properties: ['firstname'], propertiesWithHistory: [] });
+    const res = await api.post(`${BASE}/batch/read`, {
+      idProperty: 'email',
+      inputs: [{ id: 'R1@example.com' }, { id: 'r2@example.com' }],
+      properties: ['firstname'],
+      propertiesWithHistory: [],
+    });
     expect(res.status).toBe(200);
-    expect(res.data).toEqual({ status: 'COMPLETE', results: expect.any(Array), startedAt: expect.stringMatching(ISO_RE), completedAt: expect.stringMatching(ISO_RE) });
+    expect(res.data).toEqual({
+      status: 'COMPLETE',
+      results: expect.any(Array),
+      startedAt: expect.stringMatching(ISO_RE),
+      completedAt: expect.stringMatching(ISO_RE),
+    });
     expect(res.data.results).toHaveLength(2);
     expect(res.data.results.find((r: { properties: { firstname: string } }) => r.properties.firstname === 'R1')).toBeDefined();
   });
 
   test('some missing → 207 with OBJECT_NOT_FOUND listing the ids', async () => {
-    const res = await api.post(`${BASE}/batch/read`, { idProperty: 'email', inputs: [{ id: 'r1@example.com' }, { id: 'ghost@example.com' }], properties: [] });
+    const res = await api.post(`${BASE}/batch/read`, {
+      idProperty: 'email',
+      inputs: [{ id: 'r1@example.com' }, { id: 'ghost@example.com' }],
+      properties: [],
+    });
     expect(res.status).toBe(207);
     expect(res.data.results).toHaveLength(1);
     expect(res.data.numErrors).toBe(1);
-    expect(res.data.errors).toEqual([{
-      status: 'error', category: 'OBJECT_NOT_FOUND',
-      message: 'Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.',
-      context: { ids: ['ghost@example.com'] }, errors: [], links: {},
-    }]);
+    expect(res.data.errors).toEqual([
+      {
+        status: 'error',
+        category: 'OBJECT_NOT_FOUND',
+        message: 'Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.',
+        context: { ids: ['ghost@example.com'] },
+        errors: [],
+        links: {},
+      },
+    ]);
   });
 
   test('by record id; >100 inputs → 400; >50 with propertiesWithHistory → 400', async () => {
     const byId = await api.post(`${BASE}/batch/read`, { inputs: [{ id }], properties: [] });
     expect(byId.status).toBe(200);
     expect(byId.data.results[0].id).toBe(id);
-    const many = await api.post(`${BASE}/batch/read`, { inputs: Array.from({ length: 101 }, (_, i) => ({ id: String(i) })), properties: [] });
+    const many = await api.post(`${BASE}/batch/read`, {
+      inputs: Array.from({ length: 101 }, (_, i) => ({ id: String(i) })),
+      properties: [],
+    });
     expect(many.status).toBe(400);
-    const history = await api.post(`${BASE}/batch/read`, { inputs: Array.from({ length: 51 }, (_, i) => ({ id: String(i) })), properties: [], propertiesWithHistory: ['firstname'] });
+    const history = await api.post(`${BASE}/batch/read`, {
+      inputs: Array.from({ length: 51 }, (_, i) => ({ id: String(i) })),
+      properties: [],
+      propertiesWithHistory: ['firstname'],
+    });
     expect(history.status).toBe(400);
-    expect(history.data.message).toBe('The maximum number of inputs supported in a batch request for property histories is 50. Please reduce the number of items and try again');
+    expect(history.data.message).toBe(
+      'The maximum number of inputs supported in a batch request for property histories is 50. Please reduce the number of items and try again',
+    );
   });
 });
 

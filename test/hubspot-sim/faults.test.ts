@@ -20,7 +20,12 @@ describe('injected errors', () => {
     const res = await api.get(LIST);
     expect(res.status).toBe(500);
     expect(res.headers['content-type']).toBe('application/json;charset=utf-8');
-    expect(res.data).toEqual({ status: 'error', message: 'Internal Error', correlationId: expect.stringMatching(UUID_RE), category: 'INTERNAL_ERROR' });
+    expect(res.data).toEqual({
+      status: 'error',
+      message: 'Internal Error',
+      correlationId: expect.stringMatching(UUID_RE),
+      category: 'INTERNAL_ERROR',
+    });
     expect(res.headers['x-hubspot-correlation-id']).toBe(res.data.correlationId);
     expectRateLimitHeaders(res);
   });
@@ -98,7 +103,11 @@ describe('unexpected 429s', () => {
     const b = await api.get(LIST);
     const c = await api.get(LIST);
     expect([a.status, b.status, c.status]).toEqual([429, 429, 200]);
-    expect(a.data).toMatchObject({ errorType: 'RATE_LIMIT', policyName: 'TEN_SECONDLY_ROLLING', message: 'You have reached your ten_secondly_rolling limit.' });
+    expect(a.data).toMatchObject({
+      errorType: 'RATE_LIMIT',
+      policyName: 'TEN_SECONDLY_ROLLING',
+      message: 'You have reached your ten_secondly_rolling limit.',
+    });
     expectRateLimitHeaders(a);
     expect(h.sim.admin.getLimits(portalId).dailyUsed).toBe(usedBefore + 1);
     expect(h.sim.admin.stats().faults.injected429).toBeGreaterThanOrEqual(2);
@@ -183,7 +192,14 @@ test('close() ends hung requests and open sockets promptly', async () => {
   const { token } = other.account();
   other.sim.admin.setFaults({ hangRate: 1 });
   const client = axios.create({ baseURL: other.sim.url, headers: { Authorization: `Bearer ${token}` } });
-  const pending = Promise.all(Array.from({ length: 5 }, () => client.get(LIST).then(() => 'answered', () => 'failed')));
+  const pending = Promise.all(
+    Array.from({ length: 5 }, () =>
+      client.get(LIST).then(
+        () => 'answered',
+        () => 'failed',
+      ),
+    ),
+  );
   await new Promise((r) => setTimeout(r, 100));
   expect(other.sim.admin.stats().inFlight).toBe(5);
   const started = Date.now();

@@ -8,7 +8,14 @@ beforeAll(async () => {
 });
 afterAll(() => h.sim.close());
 
-const custom = (name: string, extra: Record<string, unknown> = {}) => ({ name, label: name, type: 'string', fieldType: 'text', groupName: 'contactinformation', ...extra });
+const custom = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  label: name,
+  type: 'string',
+  fieldType: 'text',
+  groupName: 'contactinformation',
+  ...extra,
+});
 
 describe('seeded default contact properties', () => {
   let byName: Record<string, Record<string, unknown>>;
@@ -20,13 +27,30 @@ describe('seeded default contact properties', () => {
   });
 
   test.each([
-    ['email', 'string', 'text'], ['firstname', 'string', 'text'], ['lastname', 'string', 'text'], ['phone', 'string', 'phonenumber'],
-    ['mobilephone', 'string', 'phonenumber'], ['company', 'string', 'text'], ['jobtitle', 'string', 'text'], ['website', 'string', 'text'],
-    ['address', 'string', 'text'], ['city', 'string', 'text'], ['state', 'string', 'text'], ['zip', 'string', 'text'], ['country', 'string', 'text'],
-    ['industry', 'string', 'text'], ['annualrevenue', 'string', 'text'], ['numemployees', 'enumeration', 'select'],
-    ['lifecyclestage', 'enumeration', 'radio'], ['hs_lead_status', 'enumeration', 'radio'], ['hubspot_owner_id', 'enumeration', 'select'],
-    ['hs_additional_emails', 'enumeration', 'checkbox'], ['date_of_birth', 'date', 'date'], ['hs_object_id', 'number', 'number'],
-    ['createdate', 'datetime', 'date'], ['lastmodifieddate', 'datetime', 'date'],
+    ['email', 'string', 'text'],
+    ['firstname', 'string', 'text'],
+    ['lastname', 'string', 'text'],
+    ['phone', 'string', 'phonenumber'],
+    ['mobilephone', 'string', 'phonenumber'],
+    ['company', 'string', 'text'],
+    ['jobtitle', 'string', 'text'],
+    ['website', 'string', 'text'],
+    ['address', 'string', 'text'],
+    ['city', 'string', 'text'],
+    ['state', 'string', 'text'],
+    ['zip', 'string', 'text'],
+    ['country', 'string', 'text'],
+    ['industry', 'string', 'text'],
+    ['annualrevenue', 'string', 'text'],
+    ['numemployees', 'enumeration', 'select'],
+    ['lifecyclestage', 'enumeration', 'radio'],
+    ['hs_lead_status', 'enumeration', 'radio'],
+    ['hubspot_owner_id', 'enumeration', 'select'],
+    ['hs_additional_emails', 'enumeration', 'checkbox'],
+    ['date_of_birth', 'date', 'date'],
+    ['hs_object_id', 'number', 'number'],
+    ['createdate', 'datetime', 'date'],
+    ['lastmodifieddate', 'datetime', 'date'],
   ])('%s is %s/%s', (name, type, fieldType) => {
     expect(byName[name]).toMatchObject({ name, type, fieldType, hubspotDefined: true, archived: false });
   });
@@ -39,32 +63,72 @@ describe('seeded default contact properties', () => {
   });
 
   test('lifecyclestage options are the internal stage values; the owner property uses external options', () => {
-    expect((byName.lifecyclestage.options as { value: string }[]).map((o) => o.value)).toEqual(
-      ['subscriber', 'lead', 'marketingqualifiedlead', 'salesqualifiedlead', 'opportunity', 'customer', 'evangelist', 'other']);
+    expect((byName.lifecyclestage.options as { value: string }[]).map((o) => o.value)).toEqual([
+      'subscriber',
+      'lead',
+      'marketingqualifiedlead',
+      'salesqualifiedlead',
+      'opportunity',
+      'customer',
+      'evangelist',
+      'other',
+    ]);
     expect(byName.hubspot_owner_id).toMatchObject({ externalOptions: true, options: [], referencedObjectType: 'OWNER' });
   });
 
   test('the Property shape carries every required field', () => {
-    expect(byName.firstname).toEqual(expect.objectContaining({
-      name: 'firstname', label: 'First Name', description: '', groupName: 'contactinformation', options: [], displayOrder: expect.any(Number),
-      calculated: false, externalOptions: false, hasUniqueValue: false, hidden: false, formField: true, dataSensitivity: 'non_sensitive',
-      createdAt: expect.stringMatching(ISO_RE), updatedAt: expect.stringMatching(ISO_RE),
-    }));
+    expect(byName.firstname).toEqual(
+      expect.objectContaining({
+        name: 'firstname',
+        label: 'First Name',
+        description: '',
+        groupName: 'contactinformation',
+        options: [],
+        displayOrder: expect.any(Number),
+        calculated: false,
+        externalOptions: false,
+        hasUniqueValue: false,
+        hidden: false,
+        formField: true,
+        dataSensitivity: 'non_sensitive',
+        createdAt: expect.stringMatching(ISO_RE),
+        updatedAt: expect.stringMatching(ISO_RE),
+      }),
+    );
   });
 });
 
 describe('create', () => {
   test('201 with the full Property; then GET by name', async () => {
     const { api } = h.account();
-    const res = await api.post(BASE, custom('favourite_colour', {
-      label: 'Favourite colour', type: 'enumeration', fieldType: 'select', description: 'd',
-      options: [{ label: 'Red', value: 'red', hidden: false }, { label: 'Blue', value: 'blue', hidden: false, displayOrder: 5 }],
-    }));
+    const res = await api.post(
+      BASE,
+      custom('favourite_colour', {
+        label: 'Favourite colour',
+        type: 'enumeration',
+        fieldType: 'select',
+        description: 'd',
+        options: [
+          { label: 'Red', value: 'red', hidden: false },
+          { label: 'Blue', value: 'blue', hidden: false, displayOrder: 5 },
+        ],
+      }),
+    );
     expect(res.status).toBe(201);
     expect(res.data).toMatchObject({
-      name: 'favourite_colour', label: 'Favourite colour', type: 'enumeration', fieldType: 'select', description: 'd', groupName: 'contactinformation',
-      options: [{ label: 'Red', value: 'red', hidden: false, displayOrder: 0 }, { label: 'Blue', value: 'blue', hidden: false, displayOrder: 5 }],
-      archived: false, hasUniqueValue: false, modificationMetadata: { archivable: true, readOnlyDefinition: false, readOnlyValue: false },
+      name: 'favourite_colour',
+      label: 'Favourite colour',
+      type: 'enumeration',
+      fieldType: 'select',
+      description: 'd',
+      groupName: 'contactinformation',
+      options: [
+        { label: 'Red', value: 'red', hidden: false, displayOrder: 0 },
+        { label: 'Blue', value: 'blue', hidden: false, displayOrder: 5 },
+      ],
+      archived: false,
+      hasUniqueValue: false,
+      modificationMetadata: { archivable: true, readOnlyDefinition: false, readOnlyValue: false },
     });
     expect(res.data.hubspotDefined).toBeUndefined();
     const got = await api.get(`${BASE}/favourite_colour`);
@@ -79,14 +143,21 @@ describe('create', () => {
       const res = await api.post(BASE, custom(name));
       expect(res.status).toBe(409);
       expect(res.data).toEqual({
-        status: 'error', message: `Property named '${name}' already exists.`, correlationId: expect.stringMatching(UUID_RE),
-        context: { propertyName: [name] }, category: 'OBJECT_ALREADY_EXISTS',
+        status: 'error',
+        message: `Property named '${name}' already exists.`,
+        correlationId: expect.stringMatching(UUID_RE),
+        context: { propertyName: [name] },
+        category: 'OBJECT_ALREADY_EXISTS',
       });
     }
   });
 
   test.each([
-    ['uppercase', 'BadName'], ['leading digit', '1abc'], ['leading underscore', '_abc'], ['hyphen', 'a-b'], ['too long', `a${'b'.repeat(100)}`],
+    ['uppercase', 'BadName'],
+    ['leading digit', '1abc'],
+    ['leading underscore', '_abc'],
+    ['hyphen', 'a-b'],
+    ['too long', `a${'b'.repeat(100)}`],
   ])('invalid internal name (%s) → 400', async (_l, name) => {
     const { api } = h.account();
     const res = await api.post(BASE, custom(name));
@@ -100,7 +171,13 @@ describe('create', () => {
   });
 
   test.each([
-    ['string', 'select'], ['bool', 'text'], ['date', 'text'], ['datetime', 'number'], ['number', 'text'], ['enumeration', 'text'], ['phone_number', 'text'],
+    ['string', 'select'],
+    ['bool', 'text'],
+    ['date', 'text'],
+    ['datetime', 'number'],
+    ['number', 'text'],
+    ['enumeration', 'text'],
+    ['phone_number', 'text'],
   ])('invalid type/fieldType pair %s/%s → 400', async (type, fieldType) => {
     const { api } = h.account();
     const res = await api.post(BASE, custom('pair_test', { type, fieldType, options: [{ label: 'a', value: 'a', hidden: false }] }));
@@ -109,8 +186,16 @@ describe('create', () => {
   });
 
   test.each([
-    ['bool', 'booleancheckbox'], ['enumeration', 'checkbox'], ['enumeration', 'radio'], ['enumeration', 'booleancheckbox'], ['date', 'date'],
-    ['datetime', 'date'], ['string', 'textarea'], ['string', 'phonenumber'], ['number', 'number'], ['phone_number', 'phonenumber'],
+    ['bool', 'booleancheckbox'],
+    ['enumeration', 'checkbox'],
+    ['enumeration', 'radio'],
+    ['enumeration', 'booleancheckbox'],
+    ['date', 'date'],
+    ['datetime', 'date'],
+    ['string', 'textarea'],
+    ['string', 'phonenumber'],
+    ['number', 'number'],
+    ['phone_number', 'phonenumber'],
   ])('valid pair %s/%s → 201', async (type, fieldType) => {
     const { api } = h.account();
     const res = await api.post(BASE, custom('pair_ok', { type, fieldType, options: [{ label: 'a', value: 'a', hidden: false }] }));
@@ -125,7 +210,17 @@ describe('create', () => {
     expect((await api.post(BASE, custom('x_type', { type: 'text' }))).status).toBe(400);
     expect((await api.post(BASE, custom('x_enum', { type: 'enumeration', fieldType: 'select' }))).status).toBe(400);
     expect((await api.post(BASE, custom('x_group', { groupName: 'nosuchgroup' }))).status).toBe(400);
-    const dupOpts = await api.post(BASE, custom('x_dup', { type: 'enumeration', fieldType: 'select', options: [{ label: 'a', value: 'a', hidden: false }, { label: 'b', value: 'a', hidden: false }] }));
+    const dupOpts = await api.post(
+      BASE,
+      custom('x_dup', {
+        type: 'enumeration',
+        fieldType: 'select',
+        options: [
+          { label: 'a', value: 'a', hidden: false },
+          { label: 'b', value: 'a', hidden: false },
+        ],
+      }),
+    );
     expect(dupOpts.status).toBe(400);
   });
 });
@@ -133,16 +228,25 @@ describe('create', () => {
 describe('update and archive', () => {
   test('PATCH changes label and adds options; the new option becomes writable', async () => {
     const { api } = h.account();
-    await api.post(BASE, custom('plan', { type: 'enumeration', fieldType: 'select', options: [{ label: 'Free', value: 'free', hidden: false }] }));
+    await api.post(
+      BASE,
+      custom('plan', { type: 'enumeration', fieldType: 'select', options: [{ label: 'Free', value: 'free', hidden: false }] }),
+    );
     const before = await api.post('/crm/v3/objects/contacts', { properties: { plan: 'paid' } });
     expect(before.status).toBe(400);
-    const res = await api.patch(`${BASE}/plan`, { label: 'Plan', options: [{ label: 'Free', value: 'free', hidden: false }, { label: 'Paid', value: 'paid', hidden: false }] });
+    const res = await api.patch(`${BASE}/plan`, {
+      label: 'Plan',
+      options: [
+        { label: 'Free', value: 'free', hidden: false },
+        { label: 'Paid', value: 'paid', hidden: false },
+      ],
+    });
     expect(res.status).toBe(200);
     expect(res.data).toMatchObject({ name: 'plan', label: 'Plan', options: [{ value: 'free' }, { value: 'paid' }] });
     expect((await api.post('/crm/v3/objects/contacts', { properties: { plan: 'paid' } })).status).toBe(201);
   });
 
-  test('PATCH of a read-only definition, or of a default property\'s type → 400; unknown → 404', async () => {
+  test("PATCH of a read-only definition, or of a default property's type → 400; unknown → 404", async () => {
     const { api } = h.account();
     expect((await api.patch(`${BASE}/hs_object_id`, { label: 'x' })).status).toBe(400);
     expect((await api.patch(`${BASE}/firstname`, { type: 'number', fieldType: 'number' })).status).toBe(400);
@@ -200,7 +304,12 @@ describe('groups', () => {
     const { api } = h.account();
     const list = await api.get(`${BASE}/groups`);
     expect(list.status).toBe(200);
-    expect(list.data.results).toContainEqual({ name: 'contactinformation', label: 'Contact information', displayOrder: 0, archived: false });
+    expect(list.data.results).toContainEqual({
+      name: 'contactinformation',
+      label: 'Contact information',
+      displayOrder: 0,
+      archived: false,
+    });
     const created = await api.post(`${BASE}/groups`, { name: 'mypropertygroup', label: 'My Property Group', displayOrder: -1 });
     expect(created.status).toBe(201);
     expect(created.data).toEqual({ name: 'mypropertygroup', label: 'My Property Group', displayOrder: -1, archived: false });

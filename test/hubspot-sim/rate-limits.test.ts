@@ -66,7 +66,11 @@ describe('headers', () => {
 
   test('present on 4xx answers too (404, 400, 403)', async () => {
     const { api } = h.account({ scopes: ['crm.objects.contacts.read'] });
-    for (const res of [await api.get(`${LIST}/123456789`), await api.get(`${LIST}?limit=500`), await api.post(`${LIST}/batch/upsert`, { inputs: [] })]) {
+    for (const res of [
+      await api.get(`${LIST}/123456789`),
+      await api.get(`${LIST}?limit=500`),
+      await api.post(`${LIST}/batch/upsert`, { inputs: [] }),
+    ]) {
       expect(res.status).toBeGreaterThanOrEqual(400);
       expectRateLimitHeaders(res);
       expectCorrelationId(res);
@@ -145,8 +149,13 @@ describe('daily limit', () => {
     const res = await api.get(LIST);
     expect(res.status).toBe(429);
     expect(res.data).toEqual({
-      status: 'error', message: 'You have reached your daily limit.', errorType: 'RATE_LIMIT', correlationId: expect.stringMatching(UUID_RE),
-      policyName: 'DAILY', groupName: `publicapi:private-app-api-calls-daily:${portalId}`, requestId: expect.any(String),
+      status: 'error',
+      message: 'You have reached your daily limit.',
+      errorType: 'RATE_LIMIT',
+      correlationId: expect.stringMatching(UUID_RE),
+      policyName: 'DAILY',
+      groupName: `publicapi:private-app-api-calls-daily:${portalId}`,
+      requestId: expect.any(String),
     });
     expect(res.headers['x-hubspot-ratelimit-daily-remaining']).toBe('0');
     advance(3_000);
@@ -180,7 +189,11 @@ describe('daily limit', () => {
     const { portalId, api } = h.account();
     await api.get(LIST);
     const usage = await api.get('/account-info/v3/api-usage/daily/private-apps');
-    expect(usage.data.results[0]).toMatchObject({ currentUsage: 1, usageLimit: 250_000, resetsAt: h.sim.admin.getLimits(portalId).dailyResetsAt });
+    expect(usage.data.results[0]).toMatchObject({
+      currentUsage: 1,
+      usageLimit: 250_000,
+      resetsAt: h.sim.admin.getLimits(portalId).dailyResetsAt,
+    });
   });
 
   test('api-usage still answers (unmetered) when the daily budget is gone, with the overridden reset time', async () => {
@@ -202,8 +215,13 @@ describe('search per-second limit', () => {
     const res = await api.post(SEARCH, {});
     expect(res.status).toBe(429);
     expect(res.data).toEqual({
-      status: 'error', message: 'You have reached your secondly limit.', errorType: 'RATE_LIMIT', correlationId: expect.stringMatching(UUID_RE),
-      policyName: 'SECONDLY', groupName: `publicapi:crm-search-secondly:${portalId}`, requestId: expect.any(String),
+      status: 'error',
+      message: 'You have reached your secondly limit.',
+      errorType: 'RATE_LIMIT',
+      correlationId: expect.stringMatching(UUID_RE),
+      policyName: 'SECONDLY',
+      groupName: `publicapi:crm-search-secondly:${portalId}`,
+      requestId: expect.any(String),
     });
     expectRateLimitHeaders(res);
     expect((await api.get(LIST)).status).toBe(200);

@@ -9,12 +9,14 @@ let portalId: number;
 beforeAll(async () => {
   h = await startSim({ searchPerSecond: 1000 });
   ({ api, portalId } = h.account());
-  const inputs = Array.from({ length: 30 }, (_, i) => upsertInput(`s${i}@example.com`, {
-    firstname: i % 2 ? 'Odd' : 'Even',
-    lifecyclestage: i < 10 ? 'lead' : 'customer',
-    annualrevenue: String(i * 1000),
-    company: `Acme Corp ${i}`,
-  }));
+  const inputs = Array.from({ length: 30 }, (_, i) =>
+    upsertInput(`s${i}@example.com`, {
+      firstname: i % 2 ? 'Odd' : 'Even',
+      lifecyclestage: i < 10 ? 'lead' : 'customer',
+      annualrevenue: String(i * 1000),
+      company: `Acme Corp ${i}`,
+    }),
+  );
   expect((await api.post('/crm/v3/objects/contacts/batch/upsert', { inputs })).status).toBe(200);
 });
 afterAll(() => h.sim.close());
@@ -25,15 +27,29 @@ test('EQ on email (case-insensitive) returns the default properties and a total'
   const res = await api.post(SEARCH, eq('email', 'S3@Example.com'));
   expect(res.status).toBe(200);
   expect(res.data.total).toBe(1);
-  expect(Object.keys(res.data.results[0].properties).sort()).toEqual(['createdate', 'email', 'firstname', 'hs_object_id', 'lastmodifieddate', 'lastname']);
+  expect(Object.keys(res.data.results[0].properties).sort()).toEqual([
+    'createdate',
+    'email',
+    'firstname',
+    'hs_object_id',
+    'lastmodifieddate',
+    'lastname',
+  ]);
   expect(res.data.results[0].properties.email).toBe('s3@example.com');
   expect(res.data.paging).toBeUndefined();
 });
 
 test('IN on email, HAS_PROPERTY / NOT_HAS_PROPERTY, NEQ', async () => {
-  const inRes = await api.post(SEARCH, { filterGroups: [{ filters: [{ propertyName: 'email', operator: 'IN', values: ['s1@example.com', 's2@example.com', 'missing@example.com'] }] }] });
+  const inRes = await api.post(SEARCH, {
+    filterGroups: [
+      { filters: [{ propertyName: 'email', operator: 'IN', values: ['s1@example.com', 's2@example.com', 'missing@example.com'] }] },
+    ],
+  });
   expect(inRes.data.total).toBe(2);
-  const has = await api.post(SEARCH, { filterGroups: [{ filters: [{ propertyName: 'firstname', operator: 'HAS_PROPERTY' }] }], limit: 100 });
+  const has = await api.post(SEARCH, {
+    filterGroups: [{ filters: [{ propertyName: 'firstname', operator: 'HAS_PROPERTY' }] }],
+    limit: 100,
+  });
   expect(has.data.total).toBe(30);
   const hasNot = await api.post(SEARCH, { filterGroups: [{ filters: [{ propertyName: 'jobtitle', operator: 'NOT_HAS_PROPERTY' }] }] });
   expect(hasNot.data.total).toBe(30);
@@ -42,31 +58,67 @@ test('IN on email, HAS_PROPERTY / NOT_HAS_PROPERTY, NEQ', async () => {
 });
 
 test('AND within a group, OR across groups; numeric comparisons; tokens', async () => {
-  const and = await api.post(SEARCH, { filterGroups: [{ filters: [
-    { propertyName: 'lifecyclestage', operator: 'EQ', value: 'lead' },
-    { propertyName: 'firstname', operator: 'EQ', value: 'odd' },
-  ] }] });
+  const and = await api.post(SEARCH, {
+    filterGroups: [
+      {
+        filters: [
+          { propertyName: 'lifecyclestage', operator: 'EQ', value: 'lead' },
+          { propertyName: 'firstname', operator: 'EQ', value: 'odd' },
+        ],
+      },
+    ],
+  });
   expect(and.data.total).toBe(5);
-  const or = await api.post(SEARCH, { filterGroups: [
-    { filters: [{ propertyName: 'email', operator: 'EQ', value: 's0@example.com' }] },
-    { filters: [{ propertyName: 'email', operator: 'EQ', value: 's29@example.com' }] },
-  ] });
+  const or = await api.post(SEARCH, {
+    filterGroups: [
+      { filters: [{ propertyName: 'email', operator: 'EQ', value: 's0@example.com' }] },
+      { filters: [{ propertyName: 'email', operator: 'EQ', value: 's29@example.com' }] },
+    ],
+  });
   expect(or.data.total).toBe(2);
-  const between = await api.post(SEARCH, { filterGroups: [{ filters: [{ propertyName: 'hs_object_id', operator: 'HAS_PROPERTY' }, { propertyName: 'createdate', operator: 'LTE', value: String(Date.now() + 1000) }] }] });
+  const between = await api.post(SEARCH, {
+    filterGroups: [
+      {
+        filters: [
+          { propertyName: 'hs_object_id', operator: 'HAS_PROPERTY' },
+          { propertyName: 'createdate', operator: 'LTE', value: String(Date.now() + 1000) },
+        ],
+      },
+    ],
+  });
   expect(between.data.total).toBe(30);
-  const token = await api.post(SEARCH, { filterGroups: [{ filters: [{ propertyName: 'company', operator: 'CONTAINS_TOKEN', value: 'acme' }] }] });
+  const token = await api.post(SEARCH, {
+    filterGroups: [{ filters: [{ propertyName: 'company', operator: 'CONTAINS_TOKEN', value: 'acme' }] }],
+  });
   expect(token.data.total).toBe(30);
-  const wildcard = await api.post(SEARCH, { filterGroups: [{ filters: [{ propertyName: 'email', operator: 'CONTAINS_TOKEN', value: 's1*' }] }] });
+  const wildcard = await api.post(SEARCH, {
+    filterGroups: [{ filters: [{ propertyName: 'email', operator: 'CONTAINS_TOKEN', value: 's1*' }] }],
+  });
   expect(wildcard.data.total).toBe(11);
 });
 
 test('query text, sorts, properties and paging with after', async () => {
-  const q = await api.post(SEARCH, { query: 'odd', limit: 5, sorts: [{ propertyName: 'email', direction: 'DESCENDING' }], properties: ['firstname'] });
+  const q = await api.post(SEARCH, {
+    query: 'odd',
+    limit: 5,
+    sorts: [{ propertyName: 'email', direction: 'DESCENDING' }],
+    properties: ['firstname'],
+  });
   expect(q.data.total).toBe(15);
   expect(q.data.results).toHaveLength(5);
-  expect(q.data.results[0].properties).toEqual({ firstname: 'Odd', hs_object_id: expect.any(String), createdate: expect.any(String), lastmodifieddate: expect.any(String) });
+  expect(q.data.results[0].properties).toEqual({
+    firstname: 'Odd',
+    hs_object_id: expect.any(String),
+    createdate: expect.any(String),
+    lastmodifieddate: expect.any(String),
+  });
   expect(q.data.paging).toEqual({ next: { after: '5' } });
-  const page2 = await api.post(SEARCH, { query: 'odd', limit: 5, after: q.data.paging.next.after, sorts: [{ propertyName: 'email', direction: 'DESCENDING' }] });
+  const page2 = await api.post(SEARCH, {
+    query: 'odd',
+    limit: 5,
+    after: q.data.paging.next.after,
+    sorts: [{ propertyName: 'email', direction: 'DESCENDING' }],
+  });
   expect(page2.data.results[0].id).not.toBe(q.data.results[0].id);
   const ids = new Set([...q.data.results, ...page2.data.results].map((r: { id: string }) => r.id));
   expect(ids.size).toBe(10);
@@ -82,7 +134,9 @@ test('limit ≤ 200, the 10,000-result cap and filter caps → 400', async () =>
   expect((await api.post(SEARCH, { filterGroups: groups })).status).toBe(400);
   const filters = Array.from({ length: 11 }, () => ({ propertyName: 'email', operator: 'HAS_PROPERTY' }));
   expect((await api.post(SEARCH, { filterGroups: [{ filters }] })).status).toBe(400);
-  expect((await api.post(SEARCH, { filterGroups: [{ filters: [{ propertyName: 'email', operator: 'LIKE', value: 'x' }] }] })).status).toBe(400);
+  expect((await api.post(SEARCH, { filterGroups: [{ filters: [{ propertyName: 'email', operator: 'LIKE', value: 'x' }] }] })).status).toBe(
+    400,
+  );
 });
 
 test('search index lag hides just-created contacts (eventual consistency)', async () => {

@@ -14,8 +14,20 @@ beforeAll(async () => {
     { name: 'vip', label: 'VIP', type: 'bool', fieldType: 'booleancheckbox' },
     { name: 'renewal', label: 'Renewal', type: 'date', fieldType: 'date' },
     { name: 'last_seen', label: 'Last seen', type: 'datetime', fieldType: 'date' },
-    { name: 'colours', label: 'Colours', type: 'enumeration', fieldType: 'checkbox', options: ['red', 'green', 'blue'].map((v) => ({ label: v, value: v, hidden: false })) },
-    { name: 'tier_pick', label: 'Tier', type: 'enumeration', fieldType: 'select', options: ['gold', 'silver'].map((v) => ({ label: v, value: v, hidden: false })) },
+    {
+      name: 'colours',
+      label: 'Colours',
+      type: 'enumeration',
+      fieldType: 'checkbox',
+      options: ['red', 'green', 'blue'].map((v) => ({ label: v, value: v, hidden: false })),
+    },
+    {
+      name: 'tier_pick',
+      label: 'Tier',
+      type: 'enumeration',
+      fieldType: 'select',
+      options: ['gold', 'silver'].map((v) => ({ label: v, value: v, hidden: false })),
+    },
   ];
   for (const p of props) {
     const r = await api.post('/crm/v3/properties/contacts', { ...p, groupName: 'contactinformation' });
@@ -37,7 +49,9 @@ async function expectInvalid(properties: Record<string, unknown>, code: string, 
   expect(res.data.category).toBe('VALIDATION_ERROR');
   expect(res.data.errors).toEqual([{ message: expect.any(String), code, context: { propertyName: [name] } }]);
   const legacy = JSON.parse(res.data.message.replace('Property values were not valid: ', ''));
-  expect(legacy).toEqual([{ isValid: false, message: res.data.errors[0].message, error: code, name, localizedErrorMessage: res.data.errors[0].message, portalId }]);
+  expect(legacy).toEqual([
+    { isValid: false, message: res.data.errors[0].message, error: code, name, localizedErrorMessage: res.data.errors[0].message, portalId },
+  ]);
   expect(stored).toBeUndefined();
 }
 
@@ -75,7 +89,8 @@ describe('accepted and normalised', () => {
 describe('rejected with HubSpot codes', () => {
   test('unknown property → PROPERTY_DOESNT_EXIST', () => expectInvalid({ description: 'x' }, 'PROPERTY_DOESNT_EXIST', 'description'));
   test('bad email → INVALID_EMAIL', () => expectInvalid({ email: 'example.lcom' }, 'INVALID_EMAIL', 'email'));
-  test('bad additional email → INVALID_EMAIL', () => expectInvalid({ hs_additional_emails: 'ok@example.com;nope' }, 'INVALID_EMAIL', 'hs_additional_emails'));
+  test('bad additional email → INVALID_EMAIL', () =>
+    expectInvalid({ hs_additional_emails: 'ok@example.com;nope' }, 'INVALID_EMAIL', 'hs_additional_emails'));
   test('enumeration outside options → INVALID_OPTION', () => expectInvalid({ tier_pick: 'bronze' }, 'INVALID_OPTION', 'tier_pick'));
   test('one bad value in a multi-select → INVALID_OPTION', () => expectInvalid({ colours: 'red;pink' }, 'INVALID_OPTION', 'colours'));
   test('multi-value in a single select → INVALID_OPTION', () => expectInvalid({ tier_pick: 'gold;silver' }, 'INVALID_OPTION', 'tier_pick'));
@@ -84,10 +99,13 @@ describe('rejected with HubSpot codes', () => {
   test('hex is not a number → INVALID_INTEGER', () => expectInvalid({ score: '0x10' }, 'INVALID_INTEGER', 'score'));
   test('bad bool → INVALID_BOOLEAN', () => expectInvalid({ vip: 'yes' }, 'INVALID_BOOLEAN', 'vip'));
   test('bad date → INVALID_DATE', () => expectInvalid({ renewal: '15/03/2024' }, 'INVALID_DATE', 'renewal'));
-  test('date not at midnight UTC → INVALID_DATE', () => expectInvalid({ renewal: String(Date.UTC(2024, 2, 15, 10)) }, 'INVALID_DATE', 'renewal'));
+  test('date not at midnight UTC → INVALID_DATE', () =>
+    expectInvalid({ renewal: String(Date.UTC(2024, 2, 15, 10)) }, 'INVALID_DATE', 'renewal'));
   test('bad datetime → INVALID_LONG', () => expectInvalid({ last_seen: 'yesterday' }, 'INVALID_LONG', 'last_seen'));
-  test('string over 65,536 characters → INVALID_STRING_LENGTH', () => expectInvalid({ message: 'x'.repeat(65_537) }, 'INVALID_STRING_LENGTH', 'message'));
-  test('read-only default → READ_ONLY_VALUE', () => expectInvalid({ lastmodifieddate: '2024-01-01T00:00:00Z' }, 'READ_ONLY_VALUE', 'lastmodifieddate'));
+  test('string over 65,536 characters → INVALID_STRING_LENGTH', () =>
+    expectInvalid({ message: 'x'.repeat(65_537) }, 'INVALID_STRING_LENGTH', 'message'));
+  test('read-only default → READ_ONLY_VALUE', () =>
+    expectInvalid({ lastmodifieddate: '2024-01-01T00:00:00Z' }, 'READ_ONLY_VALUE', 'lastmodifieddate'));
   test('object value → INVALID_PROPERTY_VALUE', () => expectInvalid({ firstname: { a: 1 } }, 'INVALID_PROPERTY_VALUE', 'firstname'));
 
   test('several problems are all listed', async () => {
@@ -97,7 +115,13 @@ describe('rejected with HubSpot codes', () => {
   });
 
   test('archived properties no longer accept values', async () => {
-    await api.post('/crm/v3/properties/contacts', { name: 'temp_prop', label: 'Temp', type: 'string', fieldType: 'text', groupName: 'contactinformation' });
+    await api.post('/crm/v3/properties/contacts', {
+      name: 'temp_prop',
+      label: 'Temp',
+      type: 'string',
+      fieldType: 'text',
+      groupName: 'contactinformation',
+    });
     expect((await write({ temp_prop: 'a' })).res.status).toBe(200);
     await api.delete('/crm/v3/properties/contacts/temp_prop');
     await expectInvalid({ temp_prop: 'a' }, 'PROPERTY_DOESNT_EXIST', 'temp_prop');

@@ -25,15 +25,18 @@ function writeProfiles(file: string, profiles: SampleProfile[]): void {
 }
 
 async function waitForActivation(activationId: string, timeoutMs = 240_000) {
-  return waitFor(async () => {
-    const res = await stack.request({ method: 'GET', url: `/v1/activations/${activationId}` });
-    const body = res.json();
-    return ['completed', 'completed_with_rejections', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
-  }, { timeoutMs, intervalMs: 500, what: `activation ${activationId}` });
+  return waitFor(
+    async () => {
+      const res = await stack.request({ method: 'GET', url: `/v1/activations/${activationId}` });
+      const body = res.json();
+      return ['completed', 'completed_with_rejections', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
+    },
+    { timeoutMs, intervalMs: 500, what: `activation ${activationId}` },
+  );
 }
 
 test('a 10,000-member activation lands exactly in HubSpot, with mapped fields and status', async () => {
-  const audience = SAMPLE_AUDIENCES[0]!;
+  const audience = SAMPLE_AUDIENCES[0];
   const profiles = [...generateProfileObjects({ count: 10_000, seed: 7 })];
   const members = profiles.filter((p) => p.segmentMembership.ups[audience.id]);
   const file = path.join(stack.dataDir, 'samples', 'ten-thousand.ndjson');
@@ -74,7 +77,7 @@ test('a 10,000-member activation lands exactly in HubSpot, with mapped fields an
       lastname: p.person.name.lastName,
       city: p.workAddress.city,
       country: p.workAddress.country,
-      [prop]: p.segmentMembership.ups[audience.id]!.status,
+      [prop]: p.segmentMembership.ups[audience.id].status,
     });
   }
 
@@ -84,10 +87,13 @@ test('a 10,000-member activation lands exactly in HubSpot, with mapped fields an
   expect(property.options.map((o) => o.value).sort()).toEqual(['existing', 'exited', 'realized']);
 
   // Visible in Temporal visibility by destination.
-  const listed = await waitFor(async () => {
-    const res = await stack.request({ method: 'GET', url: `/v1/activations?destinationId=${destinationId}&status=Completed` });
-    const items = res.json().items as Array<{ activationId: string }>;
-    return items.some((i) => i.activationId === activationId) ? items : undefined;
-  }, { what: 'visibility listing' });
+  const listed = await waitFor(
+    async () => {
+      const res = await stack.request({ method: 'GET', url: `/v1/activations?destinationId=${destinationId}&status=Completed` });
+      const items = res.json().items as Array<{ activationId: string }>;
+      return items.some((i) => i.activationId === activationId) ? items : undefined;
+    },
+    { what: 'visibility listing' },
+  );
   expect(listed.length).toBe(1);
 });

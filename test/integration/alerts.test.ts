@@ -18,7 +18,18 @@ interface Received {
   path: string;
   headers: http.IncomingHttpHeaders;
   raw: string;
-  body: { id: string; type: string; alertId: string; activationId?: string; status?: string; counts?: Record<string, unknown>; links: { webUi: string }; destination: { id: string; name: string }; failure?: { type?: string; message: string }; waitingUntil?: string };
+  body: {
+    id: string;
+    type: string;
+    alertId: string;
+    activationId?: string;
+    status?: string;
+    counts?: Record<string, unknown>;
+    links: { webUi: string };
+    destination: { id: string; name: string };
+    failure?: { type?: string; message: string };
+    waitingUntil?: string;
+  };
   answered: number;
 }
 
@@ -56,7 +67,7 @@ afterAll(async () => {
 async function subscribe(destinationId: string, body: { url: string; events: string[]; secret?: string }) {
   const res = await stack.request({ method: 'POST', url: `/v1/destinations/${destinationId}/alerts`, payload: body });
   expect(res.statusCode).toBe(201);
-  return res.json() as { id: string; url: string; events: string[]; secret: string };
+  return res.json<{ id: string; url: string; events: string[]; secret: string }>();
 }
 
 const deliveriesOf = (type: string, activationId: string, path?: string) =>
@@ -64,14 +75,33 @@ const deliveriesOf = (type: string, activationId: string, path?: string) =>
 
 test('webhook URLs are checked: http(s) only, no credentials, no link-local or metadata hosts', async () => {
   const { destinationId } = await createDestination(stack);
-  for (const url of ['http://169.254.169.254/latest/meta-data', 'http://metadata.google.internal/x', 'ftp://example.com/hook', 'https://user:pw@example.com/hook', 'http://[fe80::1]/hook', 'http://0.0.0.0:80/']) {
-    const res = await stack.request({ method: 'POST', url: `/v1/destinations/${destinationId}/alerts`, payload: { url, events: ['activation.failed'] } });
+  for (const url of [
+    'http://169.254.169.254/latest/meta-data',
+    'http://metadata.google.internal/x',
+    'ftp://example.com/hook',
+    'https://user:pw@example.com/hook',
+    'http://[fe80::1]/hook',
+    'http://0.0.0.0:80/',
+  ]) {
+    const res = await stack.request({
+      method: 'POST',
+      url: `/v1/destinations/${destinationId}/alerts`,
+      payload: { url, events: ['activation.failed'] },
+    });
     expect({ url, status: res.statusCode }).toEqual({ url, status: 422 });
     expect(res.json().error.code).toBe('ALERT_URL_NOT_ALLOWED');
   }
-  const unknownEvent = await stack.request({ method: 'POST', url: `/v1/destinations/${destinationId}/alerts`, payload: { url: `${base}/ok`, events: ['activation.exploded'] } });
+  const unknownEvent = await stack.request({
+    method: 'POST',
+    url: `/v1/destinations/${destinationId}/alerts`,
+    payload: { url: `${base}/ok`, events: ['activation.exploded'] },
+  });
   expect(unknownEvent.statusCode).toBe(400);
-  const missing = await stack.request({ method: 'POST', url: '/v1/destinations/dst-nope/alerts', payload: { url: `${base}/ok`, events: ['activation.failed'] } });
+  const missing = await stack.request({
+    method: 'POST',
+    url: '/v1/destinations/dst-nope/alerts',
+    payload: { url: `${base}/ok`, events: ['activation.failed'] },
+  });
   expect(missing.statusCode).toBe(404);
 });
 
@@ -99,9 +129,15 @@ test('an activation sends signed started and completed alerts; 500s are retried;
   const flakySecret = 'a-test-secret-of-sufficient-length';
   const flaky = await subscribe(destinationId, { url: `${base}/flaky`, events: ['activation.started'], secret: flakySecret });
   expect(flaky.secret).toBe(flakySecret);
-  const ok = await subscribe(destinationId, { url: `${base}/ok`, events: ['activation.started', 'activation.completed', 'activation.completed_with_rejections', 'activation.failed'] });
+  const ok = await subscribe(destinationId, {
+    url: `${base}/ok`,
+    events: ['activation.started', 'activation.completed', 'activation.completed_with_rejections', 'activation.failed'],
+  });
   await subscribe(destinationId, { url: `${base}/gone`, events: ['activation.completed'] });
-  const failedBefore = (await serviceMetrics().alertDeliveries.get()).values.find((v) => v.labels.event === 'activation.completed' && v.labels.outcome === 'failed')?.value ?? 0;
+  const failedBefore =
+    (await serviceMetrics().alertDeliveries.get()).values.find(
+      (v) => v.labels.event === 'activation.completed' && v.labels.outcome === 'failed',
+    )?.value ?? 0;
 
   const { file, profiles } = writeMembers(stack, 'alerts-ok', 40);
   const activationId = await startActivation(stack, destinationId, { path: file });
@@ -109,29 +145,37 @@ test('an activation sends signed started and completed alerts; 500s are retried;
   expect(end.status).toBe('completed');
 
   // The activation's own result is unaffected; the deliveries finish on their own (abandoned children).
-  await waitFor(() => deliveriesOf('activation.started', activationId, '/flaky').some((r) => r.answered === 200), { what: 'flaky started delivery', timeoutMs: 60_000 });
+  await waitFor(() => deliveriesOf('activation.started', activationId, '/flaky').some((r) => r.answered === 200), {
+    what: 'flaky started delivery',
+    timeoutMs: 60_000,
+  });
   await waitFor(() => deliveriesOf('activation.completed', activationId, '/ok').length > 0, { what: 'completed delivery' });
 
   const flakyTries = deliveriesOf('activation.started', activationId, '/flaky');
   expect(flakyTries.map((r) => r.answered)).toEqual([500, 500, 200]);
   expect(new Set(flakyTries.map((r) => r.body.id)).size).toBe(1); // one delivery id across retries
   for (const r of flakyTries) expect(verifyAlertSignature(flakySecret, r.raw, r.headers)).toBe(true);
-  expect(verifyAlertSignature('another-secret-of-some-length', flakyTries[0]!.raw, flakyTries[0]!.headers)).toBe(false);
-  expect(verifyAlertSignature(flakySecret, flakyTries[0]!.raw.replace('"activation.started"', '"activation.failed"'), flakyTries[0]!.headers)).toBe(false);
+  expect(verifyAlertSignature('another-secret-of-some-length', flakyTries[0].raw, flakyTries[0].headers)).toBe(false);
+  expect(
+    verifyAlertSignature(flakySecret, flakyTries[0].raw.replace('"activation.started"', '"activation.failed"'), flakyTries[0].headers),
+  ).toBe(false);
 
   const [started] = deliveriesOf('activation.started', activationId, '/ok');
   expect(started).toBeDefined();
-  expect(verifyAlertSignature(ok.secret, started!.raw, started!.headers)).toBe(true);
-  expect(started!.headers['x-destination-event']).toBe('activation.started');
+  expect(verifyAlertSignature(ok.secret, started.raw, started.headers)).toBe(true);
+  expect(started.headers['x-destination-event']).toBe('activation.started');
 
   const [completed] = deliveriesOf('activation.completed', activationId, '/ok');
-  expect(verifyAlertSignature(ok.secret, completed!.raw, completed!.headers)).toBe(true);
-  expect(completed!.body).toMatchObject({
-    type: 'activation.completed', alertId: ok.id, activationId, status: 'completed',
+  expect(verifyAlertSignature(ok.secret, completed.raw, completed.headers)).toBe(true);
+  expect(completed.body).toMatchObject({
+    type: 'activation.completed',
+    alertId: ok.id,
+    activationId,
+    status: 'completed',
     destination: { id: destinationId, name: 'Test destination' },
     counts: { received: 40, upserted: profiles.length, rejected: 0 },
   });
-  expect(completed!.body.links.webUi).toContain(`/workflows/${activationId}/`);
+  expect(completed.body.links.webUi).toContain(`/workflows/${activationId}/`);
   // No personal data: no email, no first or last name from the members.
   for (const r of received) {
     expect(r.raw).not.toMatch(/@/);
@@ -146,7 +190,10 @@ test('an activation sends signed started and completed alerts; 500s are retried;
   expect(err).toBeInstanceOf(WorkflowFailedError);
   expect((err as WorkflowFailedError).cause?.message).toMatch(/gave up/);
   expect(deliveriesOf('activation.completed', activationId, '/gone')).toHaveLength(1);
-  const failedAfter = (await serviceMetrics().alertDeliveries.get()).values.find((v) => v.labels.event === 'activation.completed' && v.labels.outcome === 'failed')?.value ?? 0;
+  const failedAfter =
+    (await serviceMetrics().alertDeliveries.get()).values.find(
+      (v) => v.labels.event === 'activation.completed' && v.labels.outcome === 'failed',
+    )?.value ?? 0;
   expect(failedAfter).toBe(failedBefore + 1);
   expect((await stack.client.workflow.getHandle(activationId).describe()).status.name).toBe('COMPLETED');
 });
@@ -160,9 +207,9 @@ test('a failed activation sends activation.failed with the reason', async () => 
   expect((await waitForEnd(stack, activationId)).status).toBe('failed');
   await waitFor(() => deliveriesOf('activation.failed', activationId).length > 0, { what: 'failed delivery' });
   const [failed] = deliveriesOf('activation.failed', activationId);
-  expect(verifyAlertSignature(ok.secret, failed!.raw, failed!.headers)).toBe(true);
-  expect(failed!.body).toMatchObject({ status: 'failed', failure: { type: 'HubSpotAuthFailed' } });
-  expect(failed!.raw).not.toContain(token);
+  expect(verifyAlertSignature(ok.secret, failed.raw, failed.headers)).toBe(true);
+  expect(failed.body).toMatchObject({ status: 'failed', failure: { type: 'HubSpotAuthFailed' } });
+  expect(failed.raw).not.toContain(token);
   expect(deliveriesOf('activation.completed', activationId)).toHaveLength(0);
 });
 
@@ -172,10 +219,13 @@ test("waiting on HubSpot's daily limit sends activation.waiting_daily_limit with
   stack.sim.admin.setLimits(portalId, { daily: 12 });
   const { file } = writeMembers(stack, 'alerts-daily', 1500);
   const activationId = await startActivation(stack, destinationId, { path: file });
-  await waitFor(() => deliveriesOf('activation.waiting_daily_limit', activationId).length > 0, { what: 'waiting delivery', timeoutMs: 90_000 });
+  await waitFor(() => deliveriesOf('activation.waiting_daily_limit', activationId).length > 0, {
+    what: 'waiting delivery',
+    timeoutMs: 90_000,
+  });
   const [waiting] = deliveriesOf('activation.waiting_daily_limit', activationId);
-  expect(waiting!.body.status).toBe('waiting');
-  expect(Date.parse(waiting!.body.waitingUntil!)).toBeGreaterThan(Date.now());
+  expect(waiting.body.status).toBe('waiting');
+  expect(Date.parse(waiting.body.waitingUntil!)).toBeGreaterThan(Date.now());
   expect((await stack.request({ method: 'POST', url: `/v1/activations/${activationId}/cancel` })).statusCode).toBeLessThan(300);
   expect((await waitForEnd(stack, activationId)).status).toBe('cancelled');
 });

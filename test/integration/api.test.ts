@@ -18,7 +18,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-test('a destination reads back without its token; the list and the account\'s properties are served', async () => {
+test("a destination reads back without its token; the list and the account's properties are served", async () => {
   const { destinationId, token, portalId } = await createDestination(stack);
   const one = await stack.request({ method: 'GET', url: `/v1/destinations/${destinationId}` });
   expect(one.statusCode).toBe(200);
@@ -30,7 +30,9 @@ test('a destination reads back without its token; the list and the account\'s pr
 
   const props = await stack.request({ method: 'GET', url: `/v1/destinations/${destinationId}/properties` });
   expect(props.statusCode).toBe(200);
-  const byName = new Map((props.json().items as Array<{ name: string; type: string; writable: boolean; hubspotDefined: boolean }>).map((p) => [p.name, p]));
+  const byName = new Map(
+    (props.json().items as Array<{ name: string; type: string; writable: boolean; hubspotDefined: boolean }>).map((p) => [p.name, p]),
+  );
   expect(byName.get('firstname')).toMatchObject({ type: 'string', writable: true, hubspotDefined: true });
   expect(byName.get('lifecyclestage')).toMatchObject({ type: 'enumeration' });
   expect(byName.get('hs_object_id')).toMatchObject({ writable: false });
@@ -41,8 +43,16 @@ test('a destination reads back without its token; the list and the account\'s pr
 test('bad input is a 4xx JSON error, never a 500', async () => {
   const cases = [
     { method: 'POST' as const, url: '/v1/destinations', payload: { name: 'x' } },
-    { method: 'POST' as const, url: '/v1/destinations', payload: { name: 'x', hubspot: { token: 'pat-na1-xxxxxxxx' }, mapping: { attributes: [] }, extra: 1 } },
-    { method: 'POST' as const, url: '/v1/destinations/dst-nope/activations', payload: { audience: AUDIENCE, source: { uploadId: 'upl_x' } } },
+    {
+      method: 'POST' as const,
+      url: '/v1/destinations',
+      payload: { name: 'x', hubspot: { token: 'pat-na1-xxxxxxxx' }, mapping: { attributes: [] }, extra: 1 },
+    },
+    {
+      method: 'POST' as const,
+      url: '/v1/destinations/dst-nope/activations',
+      payload: { audience: AUDIENCE, source: { uploadId: 'upl_x' } },
+    },
     { method: 'GET' as const, url: '/v1/activations/act-nope' },
     { method: 'POST' as const, url: '/v1/activations/act-nope/cancel' },
     { method: 'POST' as const, url: '/v1/activations/act-nope/rerun', payload: { mode: 'rejected' } },
@@ -60,18 +70,33 @@ test('an uploaded CSV custom upload is activated; progress is visible while it r
   const { destinationId, portalId } = await createDestination(stack);
   stack.sim.admin.setLimits(portalId, { tenSecondly: 10 }); // slow: about one batch a second after the first ten
   const { profiles } = writeMembers(stack, 'cancel', 3000, 71);
-  const csv = ['email,person.name.firstName,workAddress.city,status', ...profiles.map((p) => `${p.identityMap.Email.find((e) => e.primary)!.id},${p.person.name.firstName},"${p.workAddress.city}",existing`)].join('\n');
-  const up = await stack.request({ method: 'POST', url: '/v1/uploads?filename=members.csv', headers: { 'content-type': 'text/csv' }, payload: csv });
+  const csv = [
+    'email,person.name.firstName,workAddress.city,status',
+    ...profiles.map((p) => `${p.identityMap.Email.find((e) => e.primary)!.id},${p.person.name.firstName},"${p.workAddress.city}",existing`),
+  ].join('\n');
+  const up = await stack.request({
+    method: 'POST',
+    url: '/v1/uploads?filename=members.csv',
+    headers: { 'content-type': 'text/csv' },
+    payload: csv,
+  });
   expect(up.statusCode).toBe(201);
   expect(up.json()).toMatchObject({ format: 'csv', rows: 3000 });
 
-  const started = await stack.request({ method: 'POST', url: `/v1/destinations/${destinationId}/activations`, payload: { audience: AUDIENCE, source: { uploadId: up.json().uploadId } } });
+  const started = await stack.request({
+    method: 'POST',
+    url: `/v1/destinations/${destinationId}/activations`,
+    payload: { audience: AUDIENCE, source: { uploadId: up.json().uploadId } },
+  });
   expect(started.statusCode).toBe(202);
   const { activationId } = started.json();
-  const running = await waitFor(async () => {
-    const a = await getActivation(stack, activationId);
-    return a.status === 'running' && a.progress?.counts.upserted > 0 ? a : undefined;
-  }, { what: 'progress while running' });
+  const running = await waitFor(
+    async () => {
+      const a = await getActivation(stack, activationId);
+      return a.status === 'running' && a.progress?.counts.upserted > 0 ? a : undefined;
+    },
+    { what: 'progress while running' },
+  );
   expect(running.progress.totalRecords).toBe(3000);
 
   const rerunWhileRunning = await stack.request({ method: 'POST', url: `/v1/activations/${activationId}/rerun`, payload: { mode: 'all' } });
@@ -82,10 +107,13 @@ test('an uploaded CSV custom upload is activated; progress is visible while it r
   const end = await waitForEnd(stack, activationId);
   expect(end.status).toBe('cancelled');
   expect(stack.sim.admin.contactCount(portalId)).toBeLessThan(3000);
-  const listed = await waitFor(async () => {
-    const res = await stack.request({ method: 'GET', url: `/v1/activations?destinationId=${destinationId}&status=Cancelled` });
-    return (res.json().items as unknown[]).length === 1;
-  }, { what: 'the cancelled activation in visibility' });
+  const listed = await waitFor(
+    async () => {
+      const res = await stack.request({ method: 'GET', url: `/v1/activations?destinationId=${destinationId}&status=Cancelled` });
+      return (res.json().items as unknown[]).length === 1;
+    },
+    { what: 'the cancelled activation in visibility' },
+  );
   expect(listed).toBe(true);
   expect((await stack.request({ method: 'POST', url: `/v1/activations/${activationId}/cancel` })).statusCode).toBe(409);
 });
@@ -94,7 +122,11 @@ test('a file outside the allowed source directories is refused by the worker wit
   const { destinationId } = await createDestination(stack);
   const outside = `${stack.dataDir}/elsewhere.ndjson`;
   fs.writeFileSync(outside, [...generateProfiles({ count: 5 })].join('\n'));
-  const started = await stack.request({ method: 'POST', url: `/v1/destinations/${destinationId}/activations`, payload: { audience: AUDIENCE, source: { path: outside } } });
+  const started = await stack.request({
+    method: 'POST',
+    url: `/v1/destinations/${destinationId}/activations`,
+    payload: { audience: AUDIENCE, source: { path: outside } },
+  });
   expect(started.statusCode).toBe(202);
   const end = await waitForEnd(stack, started.json().activationId);
   expect(end.status).toBe('failed');

@@ -41,12 +41,14 @@ test('watchActivation shows members done of total on a non-TTY stream and ends w
   const lines: string[] = [];
   printSummary(final, (l) => lines.push(l));
   expect(lines[0]).toBe(`Activation ${activationId}: completed`);
-  expect(lines).toEqual(expect.arrayContaining([
-    expect.stringMatching(/^ {2}received\s+300$/),
-    expect.stringMatching(/^ {2}upserted\s+300 \(created 300, updated 0\)$/),
-    expect.stringMatching(/^ {2}rejected\s+0$/),
-    expect.stringMatching(/^ {2}rate\s+\d+ members\/s$/),
-  ]));
+  expect(lines).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/^ {2}received\s+300$/),
+      expect.stringMatching(/^ {2}upserted\s+300 \(created 300, updated 0\)$/),
+      expect.stringMatching(/^ {2}rejected\s+0$/),
+      expect.stringMatching(/^ {2}rate\s+\d+ members\/s$/),
+    ]),
+  );
   expect(lines[lines.length - 1]).toBe(`Web UI: ${final.webUiUrl}`);
   expect(final.webUiUrl).toContain(`/workflows/${activationId}/`);
 });

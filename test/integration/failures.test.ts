@@ -13,7 +13,7 @@ jest.setTimeout(120_000);
 
 let stack: TestStack;
 let sampleFile: string;
-const audience = SAMPLE_AUDIENCES[0]!;
+const audience = SAMPLE_AUDIENCES[0];
 
 beforeAll(async () => {
   stack = await startStack();
@@ -39,13 +39,20 @@ async function postDestination(token: string, mapping = DEFAULT_MAPPING) {
 }
 
 async function activate(destinationId: string) {
-  const res = await stack.request({ method: 'POST', url: `/v1/destinations/${destinationId}/activations`, payload: { audience, source: { path: sampleFile } } });
+  const res = await stack.request({
+    method: 'POST',
+    url: `/v1/destinations/${destinationId}/activations`,
+    payload: { audience, source: { path: sampleFile } },
+  });
   expect(res.statusCode).toBe(202);
   const { activationId } = res.json();
-  return waitFor(async () => {
-    const body = (await stack.request({ method: 'GET', url: `/v1/activations/${activationId}` })).json();
-    return ['completed', 'completed_with_rejections', 'failed'].includes(body.status) ? body : undefined;
-  }, { what: 'activation end' });
+  return waitFor(
+    async () => {
+      const body = (await stack.request({ method: 'GET', url: `/v1/activations/${activationId}` })).json();
+      return ['completed', 'completed_with_rejections', 'failed'].includes(body.status) ? body : undefined;
+    },
+    { what: 'activation end' },
+  );
 }
 
 /** Attempts of each activity in the run's history: failures must not be retried. */
@@ -55,7 +62,8 @@ async function activityAttempts(activationId: string): Promise<Record<string, nu
   for (const e of history.events ?? []) {
     const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
     if (name) attempts[name] = (attempts[name] ?? 0) + 1;
-    if (e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.attempt! > 1) attempts.retries = (attempts.retries ?? 0) + 1;
+    if (e.activityTaskStartedEventAttributes && e.activityTaskStartedEventAttributes.attempt! > 1)
+      attempts.retries = (attempts.retries ?? 0) + 1;
   }
   return attempts;
 }
@@ -106,9 +114,17 @@ test('a revoked token fails the activation once, non-retryably, with a clear rea
 test('an existing property of the wrong type under the audience property name fails once with what to fix', async () => {
   const { destinationId, token } = await createDestination(stack);
   const name = audiencePropertyName(audience.id);
-  const created = await axios.post(`${stack.sim.url}/crm/v3/properties/contacts`, {
-    name, label: 'Taken', type: 'string', fieldType: 'text', groupName: 'contactinformation',
-  }, { headers: { Authorization: `Bearer ${token}` }, validateStatus: () => true });
+  const created = await axios.post(
+    `${stack.sim.url}/crm/v3/properties/contacts`,
+    {
+      name,
+      label: 'Taken',
+      type: 'string',
+      fieldType: 'text',
+      groupName: 'contactinformation',
+    },
+    { headers: { Authorization: `Bearer ${token}` }, validateStatus: () => true },
+  );
   expect(created.status).toBe(201);
   stack.sim.admin.resetStats();
   const end = await activate(destinationId);
@@ -125,9 +141,17 @@ test('an existing property of the wrong type under the audience property name fa
 test('a mapping target archived after creation fails the activation once at the mapping re-check', async () => {
   const account = stack.sim.admin.createAccount({});
   const auth = { headers: { Authorization: `Bearer ${account.token}` }, validateStatus: () => true };
-  const made = await axios.post(`${stack.sim.url}/crm/v3/properties/contacts`, {
-    name: 'favourite_city', label: 'Favourite city', type: 'string', fieldType: 'text', groupName: 'contactinformation',
-  }, auth);
+  const made = await axios.post(
+    `${stack.sim.url}/crm/v3/properties/contacts`,
+    {
+      name: 'favourite_city',
+      label: 'Favourite city',
+      type: 'string',
+      fieldType: 'text',
+      groupName: 'contactinformation',
+    },
+    auth,
+  );
   expect(made.status).toBe(201);
   const res = await postDestination(account.token, [...DEFAULT_MAPPING, { source: 'workAddress.city', target: 'favourite_city' }]);
   expect(res.statusCode).toBe(201);

@@ -27,15 +27,17 @@ afterAll(async () => {
 async function hammer(dbs: Db[], token: string, accountKey: string, calls: number): Promise<{ ms: number }> {
   let left = calls;
   const started = Date.now();
-  await Promise.all(dbs.flatMap((db) => {
-    const client = new HubSpotClient({ baseUrl: sim.url, token, governor: new SharedRateGovernor(db, DEFAULT_POLICY), accountKey });
-    return Array.from({ length: 4 }, async () => {
-      while (left > 0) {
-        left--;
-        await client.listPropertyGroups();
-      }
-    });
-  }));
+  await Promise.all(
+    dbs.flatMap((db) => {
+      const client = new HubSpotClient({ baseUrl: sim.url, token, governor: new SharedRateGovernor(db, DEFAULT_POLICY), accountKey });
+      return Array.from({ length: 4 }, async () => {
+        while (left > 0) {
+          left--;
+          await client.listPropertyGroups();
+        }
+      });
+    }),
+  );
   return { ms: Date.now() - started };
 }
 
@@ -47,7 +49,7 @@ async function check(openStores: () => Db[]) {
   const dbs = openStores();
   try {
     const { ms } = await hammer(dbs, token, `portal:${portalId}`, 2 * limit + 5);
-    const stats = sim.admin.stats().portals[String(portalId)]!;
+    const stats = sim.admin.stats().portals[String(portalId)];
     expect(stats.rateLimited).toBe(0);
     expect(stats.maxRequestsIn10s).toBeLessThanOrEqual(limit);
     // 55 calls at 25 per 10 s cannot take less than 20 s; pacing should not take much more.
@@ -82,9 +84,14 @@ test("HubSpot's Remaining header makes the governor yield to calls made outside 
   sim.admin.resetStats();
   const db = openDb({ sqlitePath: path.join(tempDir(), 'one.db') });
   try {
-    const client = new HubSpotClient({ baseUrl: sim.url, token, governor: new SharedRateGovernor(db, DEFAULT_POLICY), accountKey: `portal:${portalId}` });
+    const client = new HubSpotClient({
+      baseUrl: sim.url,
+      token,
+      governor: new SharedRateGovernor(db, DEFAULT_POLICY),
+      accountKey: `portal:${portalId}`,
+    });
     for (let i = 0; i < 12; i++) await client.listPropertyGroups();
-    expect(sim.admin.stats().portals[String(portalId)]!.rateLimited).toBe(0);
+    expect(sim.admin.stats().portals[String(portalId)].rateLimited).toBe(0);
   } finally {
     await db.close();
   }

@@ -25,10 +25,19 @@ beforeAll(async () => {
   const sdkPort = await freePort();
   installTemporalRuntime(logger, { metricsBindAddress: `127.0.0.1:${sdkPort}` });
   env = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: resolveTemporalCli() }, searchAttributes: SEARCH_ATTRIBUTES, log: { format: 'json', level: 'error' } },
+    server: {
+      executable: { type: 'existing-path', path: resolveTemporalCli() },
+      searchAttributes: SEARCH_ATTRIBUTES,
+      log: { format: 'json', level: 'error' },
+    },
   });
   stack = await startStack({ temporal: env, logger });
-  server = await startMetricsServer({ host: '127.0.0.1', port: 0, metrics: serviceMetrics(), sdkMetricsUrl: `http://127.0.0.1:${sdkPort}/metrics` });
+  server = await startMetricsServer({
+    host: '127.0.0.1',
+    port: 0,
+    metrics: serviceMetrics(),
+    sdkMetricsUrl: `http://127.0.0.1:${sdkPort}/metrics`,
+  });
 });
 
 afterAll(async () => {
@@ -62,7 +71,7 @@ test('after an activation the worker exposes contacts, HubSpot calls, 429s by po
   // Three members with a broken email: rejected with INVALID_EMAIL.
   const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
   for (const i of [3, 50, 120]) {
-    const p = JSON.parse(lines[i]!);
+    const p = JSON.parse(lines[i]);
     p.identityMap.Email = [{ id: `broken-${i}`, primary: true }];
     lines[i] = JSON.stringify(p);
   }
@@ -94,7 +103,9 @@ test('after an activation the worker exposes contacts, HubSpot calls, 429s by po
 
   // The Temporal SDK's worker metrics come in the same scrape.
   expect(after).toMatch(/^temporal_[a-z_]+/m);
-  expect(sample(after, 'temporal_activity_execution_latency_count') + sample(after, 'temporal_activity_execution_latency_seconds_count')).toBeGreaterThan(0);
+  expect(
+    sample(after, 'temporal_activity_execution_latency_count') + sample(after, 'temporal_activity_execution_latency_seconds_count'),
+  ).toBeGreaterThan(0);
   // Labels never carry personal data.
   expect(after).not.toMatch(/@/);
 });
@@ -114,8 +125,14 @@ test('the API serves its own /metrics with request counts, behind the API key', 
   const res = await stack.request({ method: 'GET', url: '/metrics' });
   expect(res.statusCode).toBe(200);
   expect(res.headers['content-type']).toMatch(/^text\/plain/);
-  expect(sample(res.body, 'hsd_api_requests_total', { method: 'GET', route: '/v1/destinations/:id', status: '200' })).toBeGreaterThanOrEqual(1);
-  expect(sample(res.body, 'hsd_api_requests_total', { method: 'GET', route: '/v1/destinations/:id', status: '404' })).toBeGreaterThanOrEqual(1);
-  expect(sample(res.body, 'hsd_api_requests_total', { method: 'POST', route: '/v1/destinations', status: '201' })).toBeGreaterThanOrEqual(1);
+  expect(
+    sample(res.body, 'hsd_api_requests_total', { method: 'GET', route: '/v1/destinations/:id', status: '200' }),
+  ).toBeGreaterThanOrEqual(1);
+  expect(
+    sample(res.body, 'hsd_api_requests_total', { method: 'GET', route: '/v1/destinations/:id', status: '404' }),
+  ).toBeGreaterThanOrEqual(1);
+  expect(sample(res.body, 'hsd_api_requests_total', { method: 'POST', route: '/v1/destinations', status: '201' })).toBeGreaterThanOrEqual(
+    1,
+  );
   expect(res.body).not.toContain('dst-missing'); // route patterns, not URLs
 });

@@ -34,7 +34,7 @@ function client(token: string) {
 
 const noSleep = { sleep: async () => undefined };
 
-test('207 with trace ids: the bad records are rejected with HubSpot\'s code, the rest are written', async () => {
+test("207 with trace ids: the bad records are rejected with HubSpot's code, the rest are written", async () => {
   const { portalId, token } = sim.admin.createAccount({});
   const out = await sendBatch(client(token), contacts(100, [3, 50, 99]), noSleep);
   expect(out.upserted).toHaveLength(97);
@@ -50,18 +50,18 @@ test('400 for the whole batch (no trace ids): bisection isolates the bad record 
   const out = await sendBatch(client(token), contacts(100, [42]), { ...noSleep, traceIds: false });
   expect(out.upserted).toHaveLength(99);
   expect(out.rejected).toHaveLength(1);
-  expect(out.rejected[0]!.contact.line).toBe(43);
-  expect(out.rejected[0]!.reason.code).toBe('INVALID_EMAIL');
+  expect(out.rejected[0].contact.line).toBe(43);
+  expect(out.rejected[0].reason.code).toBe('INVALID_EMAIL');
   expect(sim.admin.contactCount(portalId)).toBe(99);
   // 1 failed call, then ~2 per level of a binary search over 100 records.
-  const calls = sim.admin.stats().byRoute[UPSERT_ROUTE]!;
+  const calls = sim.admin.stats().byRoute[UPSERT_ROUTE];
   expect((calls['400'] ?? 0) + (calls['200'] ?? 0)).toBeLessThanOrEqual(1 + 2 * 7);
 });
 
 test('an unknown property on one record is rejected alone', async () => {
   const { portalId, token } = sim.admin.createAccount({});
   const batch = contacts(10);
-  batch[5]!.properties = { ...batch[5]!.properties, no_such_property: 'x' };
+  batch[5].properties = { ...batch[5].properties, no_such_property: 'x' };
   const out = await sendBatch(client(token), batch, noSleep);
   expect(out.upserted).toHaveLength(9);
   expect(out.rejected.map((r) => [r.contact.line, r.reason.code])).toEqual([[6, 'PROPERTY_DOESNT_EXIST']]);
@@ -71,7 +71,11 @@ test('an unknown property on one record is rejected alone', async () => {
 test('updates are counted as updates, emails matched case-insensitively', async () => {
   const { portalId, token } = sim.admin.createAccount({});
   await sendBatch(client(token), contacts(5), noSleep);
-  const again = contacts(5).map((c) => ({ ...c, email: c.email.toUpperCase(), properties: { ...c.properties, email: c.email.toUpperCase() } }));
+  const again = contacts(5).map((c) => ({
+    ...c,
+    email: c.email.toUpperCase(),
+    properties: { ...c.properties, email: c.email.toUpperCase() },
+  }));
   const out = await sendBatch(client(token), again, noSleep);
   expect(out.upserted.map((u) => u.isNew)).toEqual([false, false, false, false, false]);
   expect(sim.admin.getContact(portalId, 'c0@example.com')?.properties.email).toBe('c0@example.com');

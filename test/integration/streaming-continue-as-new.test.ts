@@ -22,32 +22,47 @@ test('continue-as-new under load, with and without a carried buffer, loses nothi
   const load = new StreamLoad(stack, destinationId, AUD_A, 400);
 
   // Running: 4 senders × 25 requests of 10 updates.
-  await Promise.all(Array.from({ length: 4 }, async () => {
-    for (let i = 0; i < 25; i++) await load.send(10);
-  }));
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      for (let i = 0; i < 25; i++) await load.send(10);
+    }),
+  );
   // Paused: the buffer grows (hundreds of emails) and has to be carried over several runs.
   await stack.request({ method: 'POST', url: `/v1/destinations/${destinationId}/stream/pause` });
   const runsBefore = (await streamStats(stack, destinationId)).runs;
   for (let i = 0; i < 150; i++) await load.send(8);
   const paused = await streamStats(stack, destinationId);
-  expect({ state: paused.state, newRuns: paused.runs > runsBefore, buffered: paused.buffered > 300 }).toEqual({ state: 'paused', newRuns: true, buffered: true });
+  expect({ state: paused.state, newRuns: paused.runs > runsBefore, buffered: paused.buffered > 300 }).toEqual({
+    state: 'paused',
+    newRuns: true,
+    buffered: true,
+  });
   await stack.request({ method: 'POST', url: `/v1/destinations/${destinationId}/stream/resume` });
-  await Promise.all(Array.from({ length: 2 }, async () => {
-    for (let i = 0; i < 20; i++) await load.send(10);
-  }));
+  await Promise.all(
+    Array.from({ length: 2 }, async () => {
+      for (let i = 0; i < 20; i++) await load.send(10);
+    }),
+  );
 
   expect(load.refusals).toEqual([]);
   const s = await waitIdle(stack, destinationId, load.accepted, 60_000);
-  expect({ received: s.received, manyRuns: s.runs >= 5, rejected: s.rejected }).toEqual({ received: load.accepted, manyRuns: true, rejected: 0 });
+  expect({ received: s.received, manyRuns: s.runs >= 5, rejected: s.rejected }).toEqual({
+    received: load.accepted,
+    manyRuns: true,
+    rejected: 0,
+  });
   expectBalanced(s);
   expect(load.mismatches(portalId)).toEqual([]);
   expect(stack.sim.admin.contactCount(portalId)).toBe(400);
 
   // Every run stayed far below Temporal's limits (visibility is eventually consistent: wait for all runs).
-  const lengths = await waitFor(async () => {
-    const seen: number[] = [];
-    for await (const wf of stack.client.workflow.list({ query: `WorkflowId = '${s.workflowId}'` })) seen.push(wf.historyLength);
-    return seen.length >= s.runs ? seen : undefined;
-  }, { what: 'every run in visibility' });
+  const lengths = await waitFor(
+    async () => {
+      const seen: number[] = [];
+      for await (const wf of stack.client.workflow.list({ query: `WorkflowId = '${s.workflowId}'` })) seen.push(wf.historyLength);
+      return seen.length >= s.runs ? seen : undefined;
+    },
+    { what: 'every run in visibility' },
+  );
   for (const n of lengths) expect(n).toBeLessThan(1000);
 });

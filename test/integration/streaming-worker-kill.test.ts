@@ -24,7 +24,9 @@ test('kill -9 of the worker process mid-stream: nothing lost, last values win', 
   const load = new StreamLoad(stack, destinationId, AUD_A, 300);
 
   let stop!: () => void;
-  const stopped = new Promise<void>((r) => { stop = r; });
+  const stopped = new Promise<void>((r) => {
+    stop = r;
+  });
   const sending = load.run(5, 25, stopped); // ~200 updates/s
   await new Promise((r) => setTimeout(r, 3000));
   const before = await streamStats(stack, destinationId);

@@ -4,13 +4,24 @@
  * activated, exits, pause/resume, rejections and accounting.
  */
 import { audiencePropertyName } from '../../src/mapping/audience-property';
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { buildProgram } from '../../src/cli/main';
 import { UPSERT_ROUTE } from '../helpers/activation';
 import { createDestination, startStack, TEST_API_KEY, waitFor, type TestStack } from '../helpers/stack';
 import {
-  activateAudience, AUD_A, AUD_B, AUD_OFF, expectBalanced, postProfiles, sendProfiles, streamStats, waitIdle, xdm,
+  activateAudience,
+  AUD_A,
+  AUD_B,
+  AUD_OFF,
+  expectBalanced,
+  postProfiles,
+  sendProfiles,
+  streamStats,
+  waitIdle,
+  xdm,
 } from '../helpers/streaming';
 
 jest.setTimeout(120_000);
@@ -35,7 +46,9 @@ const contact = (email: string, d = dest) => stack.sim.admin.getContact(d.portal
 
 test('an update lands within the latency bound (1 s), and the stream reports it', async () => {
   const sentAt = Date.now();
-  await sendProfiles(stack, dest.destinationId, [{ email: 'first@example.com', statuses: { [AUD_A.id]: 'realized' }, first: 'Ana', city: 'Lisbon' }]);
+  await sendProfiles(stack, dest.destinationId, [
+    { email: 'first@example.com', statuses: { [AUD_A.id]: 'realized' }, first: 'Ana', city: 'Lisbon' },
+  ]);
   await waitFor(() => contact('first@example.com'), { intervalMs: 10, timeoutMs: 10_000, what: 'first contact' });
   const latency = Date.now() - sentAt;
   // 1 s bound + one flush (the very first one also starts the workflow and warms the property cache).
@@ -65,7 +78,9 @@ test('merge and ordering: newer wins, a late older update never overwrites, also
   expect(s.sent - before.sent).toBe(1);
 
   // Across flushes: an update older than what was written is dropped at flush time.
-  await sendProfiles(stack, dest.destinationId, [{ email, at: '2024-03-01T10:00:02.500Z', statuses: { [AUD_A.id]: 'exited' }, first: 'Stale' }]);
+  await sendProfiles(stack, dest.destinationId, [
+    { email, at: '2024-03-01T10:00:02.500Z', statuses: { [AUD_A.id]: 'exited' }, first: 'Stale' },
+  ]);
   s = await waitIdle(stack, dest.destinationId, before.received + 4);
   expect(s.stale - before.stale).toBe(2);
   expect(s.sent - before.sent).toBe(1);
@@ -85,7 +100,11 @@ test('batches of at most 100 per HubSpot call; a full buffer flushes before the 
   const d = await createDestination(stack);
   await activateAudience(stack, d.destinationId, AUD_A);
   // A long latency bound: only a full buffer can trigger the first two flushes quickly.
-  const patched = await stack.request({ method: 'PATCH', url: `/v1/destinations/${d.destinationId}/stream`, payload: { maxLatencyMs: 4000 } });
+  const patched = await stack.request({
+    method: 'PATCH',
+    url: `/v1/destinations/${d.destinationId}/stream`,
+    payload: { maxLatencyMs: 4000 },
+  });
   expect(patched.statusCode).toBe(202);
   await waitFor(async () => (await streamStats(stack, d.destinationId)).options?.maxLatencyMs === 4000, { what: 'latency setting' });
 
@@ -93,7 +112,11 @@ test('batches of at most 100 per HubSpot call; a full buffer flushes before the 
   stack.sim.admin.resetStats();
   const emails = Array.from({ length: 250 }, (_, i) => `batch${i}@example.com`);
   const started = Date.now();
-  await sendProfiles(stack, d.destinationId, emails.map((email) => ({ email, statuses: { [AUD_A.id]: 'realized' } })));
+  await sendProfiles(
+    stack,
+    d.destinationId,
+    emails.map((email) => ({ email, statuses: { [AUD_A.id]: 'realized' } })),
+  );
   await waitFor(() => stack.sim.admin.contactCount(d.portalId) >= 200, { intervalMs: 20, what: 'two full batches' });
   expect(Date.now() - started).toBeLessThan(3000);
   expect(stack.sim.admin.contactCount(d.portalId)).toBe(200);
@@ -123,7 +146,9 @@ test('an audience not activated on the destination is ignored and counted; a new
 
   // Activated after the stream started: its property exists and its statuses are written from then on.
   await activateAudience(stack, dest.destinationId, AUD_B);
-  await sendProfiles(stack, dest.destinationId, [{ email: 'both@example.com', at: '2030-01-01T00:00:00Z', statuses: { [AUD_A.id]: 'existing', [AUD_B.id]: 'realized' } }]);
+  await sendProfiles(stack, dest.destinationId, [
+    { email: 'both@example.com', at: '2030-01-01T00:00:00Z', statuses: { [AUD_A.id]: 'existing', [AUD_B.id]: 'realized' } },
+  ]);
   s = await waitIdle(stack, dest.destinationId, before.received + 3);
   expect(contact('both@example.com')!.properties).toMatchObject({ [PROP_A]: 'existing', [PROP_B]: 'realized' });
   expectBalanced(s);
@@ -133,7 +158,10 @@ test('an activated audience whose property is gone in HubSpot gets it ensured be
   const d = await createDestination(stack);
   await activateAudience(stack, d.destinationId, AUD_B);
   // Archived in HubSpot, and a worker that never saw it (fresh property cache).
-  const del = await fetch(`${stack.sim.url}/crm/v3/properties/contacts/${PROP_B}`, { method: 'DELETE', headers: { authorization: `Bearer ${d.token}` } });
+  const del = await fetch(`${stack.sim.url}/crm/v3/properties/contacts/${PROP_B}`, {
+    method: 'DELETE',
+    headers: { authorization: `Bearer ${d.token}` },
+  });
   expect(del.status).toBe(204);
   expect(stack.sim.admin.listProperties(d.portalId).some((p) => p.name === PROP_B)).toBe(false);
   await stack.worker!.shutdown();
@@ -142,20 +170,30 @@ test('an activated audience whose property is gone in HubSpot gets it ensured be
   await sendProfiles(stack, d.destinationId, [{ email: 'ensured@example.com', statuses: { [AUD_B.id]: 'realized' } }]);
   const s = await waitIdle(stack, d.destinationId, 1);
   expect(s.sent).toBe(1);
-  expect(stack.sim.admin.listProperties(d.portalId).find((p) => p.name === PROP_B)).toMatchObject({ type: 'enumeration', label: AUD_B.name });
+  expect(stack.sim.admin.listProperties(d.portalId).find((p) => p.name === PROP_B)).toMatchObject({
+    type: 'enumeration',
+    label: AUD_B.name,
+  });
   expect(contact('ensured@example.com', d)!.properties[PROP_B]).toBe('realized');
 });
 
 test('pause keeps updates (nothing is sent), resume sends them all', async () => {
   const before = await streamStats(stack, dest.destinationId);
   expect((await stack.request({ method: 'POST', url: `/v1/destinations/${dest.destinationId}/stream/pause` })).statusCode).toBe(202);
-  await waitFor(async () => {
-    const s = await streamStats(stack, dest.destinationId);
-    return s.state === 'paused' && s.inFlight === 0;
-  }, { what: 'paused' });
+  await waitFor(
+    async () => {
+      const s = await streamStats(stack, dest.destinationId);
+      return s.state === 'paused' && s.inFlight === 0;
+    },
+    { what: 'paused' },
+  );
   const countBefore = stack.sim.admin.contactCount(dest.portalId);
   const emails = Array.from({ length: 30 }, (_, i) => `paused${i}@example.com`);
-  await sendProfiles(stack, dest.destinationId, emails.map((email) => ({ email, statuses: { [AUD_A.id]: 'realized' } })));
+  await sendProfiles(
+    stack,
+    dest.destinationId,
+    emails.map((email) => ({ email, statuses: { [AUD_A.id]: 'realized' } })),
+  );
   await new Promise((r) => setTimeout(r, 2000));
   const paused = await streamStats(stack, dest.destinationId);
   expect(paused).toMatchObject({ state: 'paused', buffered: 30, pausedReason: 'Paused by an operator' });
@@ -175,7 +213,11 @@ test('a HubSpot outage delays updates but loses none', async () => {
   stack.sim.admin.setFaults({ errorRate: 1, errorStatuses: [503], routes: ['/crm/v3/objects/contacts/batch/upsert'] });
   try {
     const emails = Array.from({ length: 20 }, (_, i) => `outage${i}@example.com`);
-    await sendProfiles(stack, dest.destinationId, emails.map((email) => ({ email, statuses: { [AUD_A.id]: 'realized' }, city: 'Oslo' })));
+    await sendProfiles(
+      stack,
+      dest.destinationId,
+      emails.map((email) => ({ email, statuses: { [AUD_A.id]: 'realized' }, city: 'Oslo' })),
+    );
     await waitFor(async () => (await streamStats(stack, dest.destinationId)).inFlight === 20, { what: 'a flush retrying' });
     await new Promise((r) => setTimeout(r, 2500));
     expect(emails.some((e) => contact(e))).toBe(false);
@@ -206,7 +248,12 @@ test('invalid records are rejected, stored and listed; request limits', async ()
   expectBalanced(s);
   const listed = await stack.request({ method: 'GET', url: `/v1/destinations/${dest.destinationId}/stream/rejections` });
   expect(listed.statusCode).toBe(200);
-  expect(listed.json().items.map((i: { reason: { code: string } }) => i.reason.code).sort()).toEqual(['INVALID_EMAIL', 'INVALID_STATUS', 'MISSING_EMAIL']);
+  expect(
+    listed
+      .json()
+      .items.map((i: { reason: { code: string } }) => i.reason.code)
+      .sort(),
+  ).toEqual(['INVALID_EMAIL', 'INVALID_STATUS', 'MISSING_EMAIL']);
 
   // A malformed signal (not from the API) is counted and ignored; the stream goes on.
   await stack.client.workflow.getHandle(s.workflowId).signal('profiles', { at: Date.now(), updates: [42, { t: 'soon' }, null] });
@@ -216,7 +263,11 @@ test('invalid records are rejected, stored and listed; request limits', async ()
   expect(contact('after-malformed@example.com')).toBeDefined();
   expectBalanced(after);
 
-  const tooMany = await postProfiles(stack, dest.destinationId, Array.from({ length: 1001 }, (_, i) => xdm({ email: `x${i}@example.com` })));
+  const tooMany = await postProfiles(
+    stack,
+    dest.destinationId,
+    Array.from({ length: 1001 }, (_, i) => xdm({ email: `x${i}@example.com` })),
+  );
   expect(tooMany.status).toBe(413);
   expect(tooMany.body.error.message).toMatch(/at most 1000 profiles/);
   expect((await postProfiles(stack, 'dst-unknown', xdm({ email: 'a@example.com' }))).status).toBe(404);
@@ -227,8 +278,13 @@ test('invalid records are rejected, stored and listed; request limits', async ()
 test('CLI: stream stats (table), pause, resume and send over the API', async () => {
   const url = await stack.api.listen({ host: '127.0.0.1', port: 0 });
   const out: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => { out.push(args.join(' ')); });
-  const cli = (...args: string[]) => buildProgram().exitOverride().parseAsync(['node', 'hubspot-destination', '--api-url', url, '--api-key', TEST_API_KEY, 'stream', ...args]);
+  const log = jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
+    out.push(args.join(' '));
+  });
+  const cli = (...args: string[]) =>
+    buildProgram()
+      .exitOverride()
+      .parseAsync(['node', 'hubspot-destination', '--api-url', url, '--api-key', TEST_API_KEY, 'stream', ...args]);
   try {
     await cli('pause', dest.destinationId);
     await waitFor(async () => (await streamStats(stack, dest.destinationId)).state === 'paused', { what: 'paused' });
@@ -237,8 +293,13 @@ test('CLI: stream stats (table), pause, resume and send over the API', async () 
     expect(out.join('\n')).toMatch(/received\s+\d+/);
     expect(out.join('\n')).toMatch(/lag\s+\d+\.\d\d s/);
 
-    const file = require('node:path').join(stack.dataDir, 'stream-cli.ndjson');
-    require('node:fs').writeFileSync(file, ['cli1@example.com', 'cli2@example.com'].map((email) => JSON.stringify(xdm({ email, statuses: { [AUD_A.id]: 'realized' } }))).join('\n') + '\n');
+    const file = path.join(stack.dataDir, 'stream-cli.ndjson');
+    fs.writeFileSync(
+      file,
+      ['cli1@example.com', 'cli2@example.com']
+        .map((email) => JSON.stringify(xdm({ email, statuses: { [AUD_A.id]: 'realized' } })))
+        .join('\n') + '\n',
+    );
     const before = await streamStats(stack, dest.destinationId);
     await cli('send', dest.destinationId, file);
     expect(out.join('\n')).toMatch(/2 profile updates accepted/);
@@ -256,16 +317,27 @@ test('back-pressure: a paused stream holding too many updates answers 429; nothi
   await stack.request({ method: 'POST', url: `/v1/destinations/${d.destinationId}/stream/pause` });
   let accepted = 0;
   for (let r = 0; r < 5; r++) {
-    const res = await postProfiles(stack, d.destinationId, Array.from({ length: 1000 }, (_, i) => xdm({ email: `bp${r}-${i}@example.com`, statuses: { [AUD_A.id]: 'realized' } })));
+    const res = await postProfiles(
+      stack,
+      d.destinationId,
+      Array.from({ length: 1000 }, (_, i) => xdm({ email: `bp${r}-${i}@example.com`, statuses: { [AUD_A.id]: 'realized' } })),
+    );
     expect(res.status).toBe(202);
     accepted += 1000;
   }
   // The API reads the backlog at most once a second, in the background.
-  const refused = await waitFor(async () => {
-    const res = await postProfiles(stack, d.destinationId, xdm({ email: `late${accepted}@example.com`, statuses: { [AUD_A.id]: 'realized' } }));
-    if (res.status === 202) accepted++;
-    return res.status === 429 ? res : undefined;
-  }, { intervalMs: 300, what: '429' });
+  const refused = await waitFor(
+    async () => {
+      const res = await postProfiles(
+        stack,
+        d.destinationId,
+        xdm({ email: `late${accepted}@example.com`, statuses: { [AUD_A.id]: 'realized' } }),
+      );
+      if (res.status === 202) accepted++;
+      return res.status === 429 ? res : undefined;
+    },
+    { intervalMs: 300, what: '429' },
+  );
   expect(refused.body.error).toMatchObject({ code: 'STREAM_BACKLOG_FULL' });
   expect(refused.body.error.message).toMatch(/paused or HubSpot is not keeping up/);
 
@@ -291,16 +363,27 @@ test('a lag above the threshold alerts subscribed webhooks once (here during a H
   try {
     await activateAudience(stack, d.destinationId, AUD_A);
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-    const sub = await stack.request({ method: 'POST', url: `/v1/destinations/${d.destinationId}/alerts`, payload: { url, events: ['stream.lag_above_threshold'] } });
+    const sub = await stack.request({
+      method: 'POST',
+      url: `/v1/destinations/${d.destinationId}/alerts`,
+      payload: { url, events: ['stream.lag_above_threshold'] },
+    });
     expect(sub.statusCode).toBe(201);
-    expect((await stack.request({ method: 'PATCH', url: `/v1/destinations/${d.destinationId}/stream`, payload: { lagAlertMs: 1500 } })).statusCode).toBe(202);
+    expect(
+      (await stack.request({ method: 'PATCH', url: `/v1/destinations/${d.destinationId}/stream`, payload: { lagAlertMs: 1500 } }))
+        .statusCode,
+    ).toBe(202);
     await waitFor(async () => (await streamStats(stack, d.destinationId)).options?.lagAlertMs === 1500, { what: 'lag setting' });
 
     stack.sim.admin.setFaults({ errorRate: 1, errorStatuses: [503], routes: ['/crm/v3/objects/contacts/batch/upsert'] });
     await sendProfiles(stack, d.destinationId, [{ email: 'lagging@example.com', statuses: { [AUD_A.id]: 'realized' } }]);
     await waitFor(() => got.length > 0, { timeoutMs: 30_000, what: 'the lag alert' });
-    expect(got[0]).toMatchObject({ type: 'stream.lag_above_threshold', destination: { id: d.destinationId }, stream: { thresholdMs: 1500, buffered: 1 } });
-    expect(got[0]!.stream!.lagMs).toBeGreaterThanOrEqual(1500);
+    expect(got[0]).toMatchObject({
+      type: 'stream.lag_above_threshold',
+      destination: { id: d.destinationId },
+      stream: { thresholdMs: 1500, buffered: 1 },
+    });
+    expect(got[0].stream!.lagMs).toBeGreaterThanOrEqual(1500);
     await new Promise((r) => setTimeout(r, 2000));
     expect(got).toHaveLength(1); // once per crossing, not on every check
     stack.sim.admin.clearFaults();

@@ -11,13 +11,21 @@ import { createDestination, startStack } from '../helpers/stack';
 import { FIXTURE_CODEC_KEYS, FIXTURE_DIR } from './replay-fixture';
 
 async function main(): Promise<void> {
-  const stack = await startStack({ env: { CODEC_KEYS: FIXTURE_CODEC_KEYS, ACTIVATION_PAGE_SIZE: '100', ACTIVATION_PAGES_PER_ACTIVITY: '1', ACTIVATION_MAX_HISTORY_EVENTS: '100' } });
+  const stack = await startStack({
+    env: {
+      CODEC_KEYS: FIXTURE_CODEC_KEYS,
+      ACTIVATION_PAGE_SIZE: '100',
+      ACTIVATION_PAGES_PER_ACTIVITY: '1',
+      ACTIVATION_MAX_HISTORY_EVENTS: '100',
+    },
+  });
   try {
     const { destinationId } = await createDestination(stack);
     const { file } = writeMembers(stack, 'replay', 2500, 5);
     const activationId = await startActivation(stack, destinationId, { path: file });
     const end = await waitForEnd(stack, activationId);
-    if (end.status !== 'completed' || end.summary.runs < 2) throw new Error(`unexpected end: ${JSON.stringify(end.status)} runs=${end.summary?.runs}`);
+    if (end.status !== 'completed' || end.summary.runs < 2)
+      throw new Error(`unexpected end: ${JSON.stringify(end.status)} runs=${end.summary?.runs}`);
     const last = stack.client.workflow.getHandle(activationId);
     const firstRunId = (await last.describe()).raw.workflowExecutionInfo?.firstRunId ?? undefined;
     const first = stack.client.workflow.getHandle(activationId, firstRunId ?? undefined);

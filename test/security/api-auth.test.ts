@@ -91,17 +91,34 @@ describe('API authentication', () => {
       expect(res.statusCode).toBe(200);
       expect(res.json()).toEqual({ items: [] });
     }
-    expect((await api.inject({ method: 'GET', url: '/v1/destinations', headers: { authorization: `bearer ${KEY}` } })).statusCode).toBe(200);
+    expect((await api.inject({ method: 'GET', url: '/v1/destinations', headers: { authorization: `bearer ${KEY}` } })).statusCode).toBe(
+      200,
+    );
   });
 
   test('every route but the public ones needs the key, unknown routes included', async () => {
     const routes: Array<[string, string]> = [
-      ['POST', '/v1/destinations'], ['GET', '/v1/destinations/d1'], ['PATCH', '/v1/destinations/d1'], ['GET', '/v1/destinations/d1/properties'],
-      ['POST', '/v1/destinations/d1/activations'], ['GET', '/v1/activations'], ['GET', '/v1/activations/a1'], ['POST', '/v1/activations/a1/rerun'],
-      ['POST', '/v1/activations/a1/cancel'], ['GET', '/v1/activations/a1/rejections'], ['POST', '/v1/uploads'],
-      ['POST', '/codec/encode'], ['POST', '/codec/decode'], ['GET', '/no/such/route'], ['GET', '/healthz/../v1/destinations'],
-      ['GET', '/docs/../v1/destinations'], ['GET', '/docs/%2e%2e/v1/destinations'], ['GET', '//v1/destinations'], ['GET', '/V1/destinations'],
-      ['GET', '/healthz/x'], ['GET', '/openapi.json/../v1/destinations'],
+      ['POST', '/v1/destinations'],
+      ['GET', '/v1/destinations/d1'],
+      ['PATCH', '/v1/destinations/d1'],
+      ['GET', '/v1/destinations/d1/properties'],
+      ['POST', '/v1/destinations/d1/activations'],
+      ['GET', '/v1/activations'],
+      ['GET', '/v1/activations/a1'],
+      ['POST', '/v1/activations/a1/rerun'],
+      ['POST', '/v1/activations/a1/cancel'],
+      ['GET', '/v1/activations/a1/rejections'],
+      ['POST', '/v1/uploads'],
+      ['POST', '/codec/encode'],
+      ['POST', '/codec/decode'],
+      ['GET', '/no/such/route'],
+      ['GET', '/healthz/../v1/destinations'],
+      ['GET', '/docs/../v1/destinations'],
+      ['GET', '/docs/%2e%2e/v1/destinations'],
+      ['GET', '//v1/destinations'],
+      ['GET', '/V1/destinations'],
+      ['GET', '/healthz/x'],
+      ['GET', '/openapi.json/../v1/destinations'],
     ];
     for (const [method, url] of routes) {
       const res = await api.inject({ method: method as 'GET', url, payload: method === 'GET' ? undefined : {} });
@@ -109,7 +126,8 @@ describe('API authentication', () => {
     }
     // Every route registered on the app is either public or in the list above.
     const printed = api.printRoutes({ commonPrefix: false });
-    for (const path of ['/v1/destinations', '/v1/activations', '/v1/uploads', '/codec/encode', '/codec/decode']) expect(printed).toContain(path);
+    for (const path of ['/v1/destinations', '/v1/activations', '/v1/uploads', '/codec/encode', '/codec/decode'])
+      expect(printed).toContain(path);
   });
 
   test('the API description is public (it holds no data); Swagger UI offers bearer authorization', async () => {
@@ -151,7 +169,8 @@ describe('API keys from the key file', () => {
     const { app, config } = await build({ API_KEYS: '', API_KEY_FILE: file });
     expect(loadApiKeys(config)).toEqual([KEY2, KEY]);
     expect(ensureApiKey(config)).toBe(KEY2);
-    for (const k of [KEY, KEY2]) expect((await app.inject({ method: 'GET', url: '/v1/destinations', headers: bearer(k) })).statusCode).toBe(200);
+    for (const k of [KEY, KEY2])
+      expect((await app.inject({ method: 'GET', url: '/v1/destinations', headers: bearer(k) })).statusCode).toBe(200);
   });
 
   test('API_KEYS wins over the key file, and then no file is created', () => {
@@ -173,7 +192,8 @@ describe('API keys from the key file', () => {
     const keys = ensureKeys(config);
     expect(keys.codecEndpoint).toBe('http://localhost:3999/codec');
     expect(keys.apiKey.created).toBe(true);
-    for (const f of [config.secrets.secretsKeyFile, config.secrets.codecKeyFile, config.api.keyFile]) expect(fs.statSync(f).mode & 0o777).toBe(0o600);
+    for (const f of [config.secrets.secretsKeyFile, config.secrets.codecKeyFile, config.api.keyFile])
+      expect(fs.statSync(f).mode & 0o777).toBe(0o600);
     const again = ensureKeys(config);
     expect(again.apiKey).toMatchObject({ key: keys.apiKey.key, created: false });
     expect(again.codecKeyId).toBe(keys.codecKeyId);
@@ -186,35 +206,55 @@ describe('codec server', () => {
     built = await build();
   });
 
-  const encodeBody = (values: unknown[]) => ({ payloads: values.map((v) => toJsonPayload(defaultPayloadConverter.toPayload(v)!)) });
+  const encodeBody = (values: unknown[]) => ({ payloads: values.map((v) => toJsonPayload(defaultPayloadConverter.toPayload(v))) });
 
   test('encode then decode round-trips with the API key, in proto-JSON (base64 metadata and data)', async () => {
     const values = [{ email: 'grace@example.com' }, 'text', 42];
-    const enc = await built.app.inject({ method: 'POST', url: '/codec/encode', headers: { ...bearer(KEY), 'x-namespace': 'default' }, payload: encodeBody(values) });
+    const enc = await built.app.inject({
+      method: 'POST',
+      url: '/codec/encode',
+      headers: { ...bearer(KEY), 'x-namespace': 'default' },
+      payload: encodeBody(values),
+    });
     expect(enc.statusCode).toBe(200);
     const encoded = enc.json().payloads as Array<{ metadata: Record<string, string>; data: string }>;
     expect(encoded).toHaveLength(3);
-    expect(Buffer.from(encoded[0]!.metadata.encoding!, 'base64').toString()).toBe(ENCODING_ENCRYPTED);
+    expect(Buffer.from(encoded[0].metadata.encoding, 'base64').toString()).toBe(ENCODING_ENCRYPTED);
     expect(enc.body).not.toContain(Buffer.from('grace@example.com').toString('base64').slice(0, 12));
 
     const dec = await built.app.inject({ method: 'POST', url: '/codec/decode', headers: bearer(KEY), payload: { payloads: encoded } });
     expect(dec.statusCode).toBe(200);
-    const decoded = (dec.json().payloads as Array<{ metadata: Record<string, string>; data: string }>).map((p) => defaultPayloadConverter.fromPayload(fromJsonPayload(p)));
+    const decoded = (dec.json().payloads as Array<{ metadata: Record<string, string>; data: string }>).map((p) =>
+      defaultPayloadConverter.fromPayload(fromJsonPayload(p)),
+    );
     expect(decoded).toEqual(values);
   });
 
   test('decodes what the workers encode (same keys), and payloads from before a key rotation', async () => {
     const workerCodec = createCodec(built.config);
-    const [p] = await workerCodec.encode([defaultPayloadConverter.toPayload({ a: 1 })!]);
-    const dec = await built.app.inject({ method: 'POST', url: '/codec/decode', headers: bearer(KEY), payload: { payloads: [toJsonPayload(p!)] } });
+    const [p] = await workerCodec.encode([defaultPayloadConverter.toPayload({ a: 1 })]);
+    const dec = await built.app.inject({
+      method: 'POST',
+      url: '/codec/decode',
+      headers: bearer(KEY),
+      payload: { payloads: [toJsonPayload(p)] },
+    });
     expect(defaultPayloadConverter.fromPayload(fromJsonPayload(dec.json().payloads[0]))).toEqual({ a: 1 });
 
     const oldRing = parseKeyringValue(`old:${Buffer.alloc(32, 3).toString('base64')}`);
     const rotated = rotateKeyring(oldRing);
-    const compact = [...rotated.keys].sort(([a]) => (a === rotated.primaryId ? -1 : 1)).map(([id, k]) => `${id}:${k.toString('base64')}`).join(',');
+    const compact = [...rotated.keys]
+      .sort(([a]) => (a === rotated.primaryId ? -1 : 1))
+      .map(([id, k]) => `${id}:${k.toString('base64')}`)
+      .join(',');
     const withRotation = await build({ CODEC_KEYS: compact });
-    const [old] = await new EncryptionCodec(oldRing).encode([defaultPayloadConverter.toPayload('from before')!]);
-    const res = await withRotation.app.inject({ method: 'POST', url: '/codec/decode', headers: bearer(KEY), payload: { payloads: [toJsonPayload(old!)] } });
+    const [old] = await new EncryptionCodec(oldRing).encode([defaultPayloadConverter.toPayload('from before')]);
+    const res = await withRotation.app.inject({
+      method: 'POST',
+      url: '/codec/decode',
+      headers: bearer(KEY),
+      payload: { payloads: [toJsonPayload(old)] },
+    });
     expect(defaultPayloadConverter.fromPayload(fromJsonPayload(res.json().payloads[0]))).toBe('from before');
     const enc = await withRotation.app.inject({ method: 'POST', url: '/codec/encode', headers: bearer(KEY), payload: encodeBody(['now']) });
     expect(Buffer.from(enc.json().payloads[0].metadata['encryption-key-id'], 'base64').toString()).toBe(rotated.primaryId);
@@ -224,8 +264,15 @@ describe('codec server', () => {
     const plain = encodeBody(['plain']);
     const ok = await built.app.inject({ method: 'POST', url: '/codec/decode', headers: bearer(KEY), payload: plain });
     expect(ok.json()).toEqual(plain);
-    const [foreign] = await new EncryptionCodec(parseKeyringValue(`other:${Buffer.alloc(32, 5).toString('base64')}`)).encode([defaultPayloadConverter.toPayload('x')!]);
-    const bad = await built.app.inject({ method: 'POST', url: '/codec/decode', headers: bearer(KEY), payload: { payloads: [toJsonPayload(foreign!)] } });
+    const [foreign] = await new EncryptionCodec(parseKeyringValue(`other:${Buffer.alloc(32, 5).toString('base64')}`)).encode([
+      defaultPayloadConverter.toPayload('x'),
+    ]);
+    const bad = await built.app.inject({
+      method: 'POST',
+      url: '/codec/decode',
+      headers: bearer(KEY),
+      payload: { payloads: [toJsonPayload(foreign)] },
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.message).toMatch(/codec key 'other'/);
   });
@@ -233,19 +280,37 @@ describe('codec server', () => {
   test('refuses requests without a key, or from other origins', async () => {
     const body = encodeBody(['x']);
     expect((await built.app.inject({ method: 'POST', url: '/codec/decode', payload: body })).statusCode).toBe(401);
-    const evil = await built.app.inject({ method: 'POST', url: '/codec/decode', headers: { origin: 'http://evil.example' }, payload: body });
+    const evil = await built.app.inject({
+      method: 'POST',
+      url: '/codec/decode',
+      headers: { origin: 'http://evil.example' },
+      payload: body,
+    });
     expect(evil.statusCode).toBe(401);
     expect(evil.headers['access-control-allow-origin']).toBeUndefined();
-    const otherPort = await built.app.inject({ method: 'POST', url: '/codec/decode', headers: { origin: 'http://localhost:9999' }, payload: body });
+    const otherPort = await built.app.inject({
+      method: 'POST',
+      url: '/codec/decode',
+      headers: { origin: 'http://localhost:9999' },
+      payload: body,
+    });
     expect(otherPort.statusCode).toBe(401);
-    expect((await built.app.inject({ method: 'POST', url: '/codec/decode', headers: { ...bearer('wrong'), origin: UI }, payload: body })).statusCode).toBe(403);
+    expect(
+      (await built.app.inject({ method: 'POST', url: '/codec/decode', headers: { ...bearer('wrong'), origin: UI }, payload: body }))
+        .statusCode,
+    ).toBe(403);
   });
 
   test('the local dev Web UI (its Origin, from loopback, API on loopback) may decode without a key, with CORS', async () => {
     const body = encodeBody([{ n: 1 }]);
     const enc = await built.app.inject({ method: 'POST', url: '/codec/encode', headers: bearer(KEY), payload: body });
     for (const origin of [UI, 'http://127.0.0.1:8233']) {
-      const res = await built.app.inject({ method: 'POST', url: '/codec/decode', headers: { origin, 'x-namespace': 'default', 'content-type': 'application/json' }, payload: enc.json() });
+      const res = await built.app.inject({
+        method: 'POST',
+        url: '/codec/decode',
+        headers: { origin, 'x-namespace': 'default', 'content-type': 'application/json' },
+        payload: enc.json(),
+      });
       expect(res.statusCode).toBe(200);
       expect(res.headers['access-control-allow-origin']).toBe(origin);
       expect(res.headers.vary).toContain('Origin');
@@ -257,19 +322,36 @@ describe('codec server', () => {
     const res = await built.app.inject({
       method: 'OPTIONS',
       url: '/codec/decode',
-      headers: { origin: UI, 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-namespace,content-type,authorization' },
+      headers: {
+        origin: UI,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'x-namespace,content-type,authorization',
+      },
     });
     expect(res.statusCode).toBe(204);
     expect(res.headers['access-control-allow-origin']).toBe(UI);
     expect(res.headers['access-control-allow-methods']).toContain('POST');
-    expect(String(res.headers['access-control-allow-headers']).toLowerCase().split(/,\s*/).sort()).toEqual(['authorization', 'content-type', 'x-namespace']);
+    expect(String(res.headers['access-control-allow-headers']).toLowerCase().split(/,\s*/).sort()).toEqual([
+      'authorization',
+      'content-type',
+      'x-namespace',
+    ]);
     expect(res.headers['access-control-allow-credentials']).toBe('true');
-    const evil = await built.app.inject({ method: 'OPTIONS', url: '/codec/decode', headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' } });
+    const evil = await built.app.inject({
+      method: 'OPTIONS',
+      url: '/codec/decode',
+      headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(evil.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   test('errors to the UI carry CORS headers too, so the UI can show them', async () => {
-    const res = await built.app.inject({ method: 'POST', url: '/codec/decode', headers: { origin: UI, ...bearer('wrong') }, payload: encodeBody(['x']) });
+    const res = await built.app.inject({
+      method: 'POST',
+      url: '/codec/decode',
+      headers: { origin: UI, ...bearer('wrong') },
+      payload: encodeBody(['x']),
+    });
     expect(res.statusCode).toBe(403);
     expect(res.headers['access-control-allow-origin']).toBe(UI);
   });
@@ -277,16 +359,40 @@ describe('codec server', () => {
   test('no keyless access when the API listens beyond loopback, when the UI is remote, or with CODEC_REQUIRE_API_KEY', async () => {
     const body = encodeBody(['x']);
     const publicApi = await build({ API_HOST: '0.0.0.0' });
-    expect((await publicApi.app.inject({ method: 'POST', url: '/codec/decode', headers: { origin: UI }, payload: body })).statusCode).toBe(401);
+    expect((await publicApi.app.inject({ method: 'POST', url: '/codec/decode', headers: { origin: UI }, payload: body })).statusCode).toBe(
+      401,
+    );
     const remoteUi = await build({ TEMPORAL_UI_URL: 'https://temporal.example.com' });
-    const remote = await remoteUi.app.inject({ method: 'POST', url: '/codec/decode', headers: { origin: 'https://temporal.example.com' }, payload: body });
+    const remote = await remoteUi.app.inject({
+      method: 'POST',
+      url: '/codec/decode',
+      headers: { origin: 'https://temporal.example.com' },
+      payload: body,
+    });
     expect(remote.statusCode).toBe(401);
     expect(remote.headers['access-control-allow-origin']).toBe('https://temporal.example.com'); // CORS yes, keyless no
-    expect((await remoteUi.app.inject({ method: 'POST', url: '/codec/decode', headers: { origin: 'https://temporal.example.com', ...bearer(KEY) }, payload: body })).statusCode).toBe(200);
+    expect(
+      (
+        await remoteUi.app.inject({
+          method: 'POST',
+          url: '/codec/decode',
+          headers: { origin: 'https://temporal.example.com', ...bearer(KEY) },
+          payload: body,
+        })
+      ).statusCode,
+    ).toBe(200);
     const strict = await build({ CODEC_REQUIRE_API_KEY: 'true' });
-    expect((await strict.app.inject({ method: 'POST', url: '/codec/decode', headers: { origin: UI }, payload: body })).statusCode).toBe(401);
+    expect((await strict.app.inject({ method: 'POST', url: '/codec/decode', headers: { origin: UI }, payload: body })).statusCode).toBe(
+      401,
+    );
     // Not from loopback: light-my-request lets us set the peer address.
-    const far = await built.app.inject({ method: 'POST', url: '/codec/decode', headers: { origin: UI }, payload: body, remoteAddress: '10.1.2.3' });
+    const far = await built.app.inject({
+      method: 'POST',
+      url: '/codec/decode',
+      headers: { origin: UI },
+      payload: body,
+      remoteAddress: '10.1.2.3',
+    });
     expect(far.statusCode).toBe(401);
   });
 

@@ -6,7 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ApplicationFailure, defaultPayloadConverter, type Payload } from '@temporalio/common';
 import {
-  decodeOptionalFailureToOptionalError, encodeErrorToFailure, encodeToPayload,
+  decodeOptionalFailureToOptionalError,
+  encodeErrorToFailure,
+  encodeToPayload,
 } from '@temporalio/common/lib/internal-non-workflow/codec-helpers';
 import { loadDataConverter } from '@temporalio/common/lib/internal-non-workflow/data-converter-helpers';
 import { loadConfig } from '../../src/config';
@@ -23,38 +25,43 @@ function ring(): Keyring {
 }
 
 function payloadOf(value: unknown): Payload {
-  return defaultPayloadConverter.toPayload(value)!;
+  return defaultPayloadConverter.toPayload(value);
 }
 
-const meta = (p: Payload, key: string) => Buffer.from(p.metadata![key]!).toString('utf8');
-const contains = (p: Payload, needle: string) => Buffer.from(p.data ?? []).includes(needle) || Object.values(p.metadata ?? {}).some((v) => Buffer.from(v).includes(needle));
+const meta = (p: Payload, key: string) => Buffer.from(p.metadata![key]).toString('utf8');
+const contains = (p: Payload, needle: string) =>
+  Buffer.from(p.data ?? []).includes(needle) || Object.values(p.metadata ?? {}).some((v) => Buffer.from(v).includes(needle));
 
 describe('EncryptionCodec', () => {
   test('encrypts the whole payload (data and metadata) and decodes it back exactly', async () => {
     const codec = new EncryptionCodec(ring());
     const original = payloadOf({ token: SECRET, email: EMAIL, n: 1 });
     const [encoded] = await codec.encode([original]);
-    expect(meta(encoded!, 'encoding')).toBe(ENCODING_ENCRYPTED);
-    expect(meta(encoded!, METADATA_KEY_ID)).toBe('k1');
-    expect(Object.keys(encoded!.metadata!).sort()).toEqual(['encoding', METADATA_KEY_ID].sort());
-    expect(contains(encoded!, SECRET)).toBe(false);
-    expect(contains(encoded!, EMAIL)).toBe(false);
-    expect(contains(encoded!, 'json/plain')).toBe(false); // the original encoding is inside the ciphertext
+    expect(meta(encoded, 'encoding')).toBe(ENCODING_ENCRYPTED);
+    expect(meta(encoded, METADATA_KEY_ID)).toBe('k1');
+    expect(Object.keys(encoded.metadata!).sort()).toEqual(['encoding', METADATA_KEY_ID].sort());
+    expect(contains(encoded, SECRET)).toBe(false);
+    expect(contains(encoded, EMAIL)).toBe(false);
+    expect(contains(encoded, 'json/plain')).toBe(false); // the original encoding is inside the ciphertext
 
-    const [decoded] = await codec.decode([encoded!]);
-    expect(meta(decoded!, 'encoding')).toBe('json/plain');
-    expect(defaultPayloadConverter.fromPayload(decoded!)).toEqual({ token: SECRET, email: EMAIL, n: 1 });
+    const [decoded] = await codec.decode([encoded]);
+    expect(meta(decoded, 'encoding')).toBe('json/plain');
+    expect(defaultPayloadConverter.fromPayload(decoded)).toEqual({ token: SECRET, email: EMAIL, n: 1 });
   });
 
   test('uses a fresh IV each time: equal payloads do not encrypt alike', async () => {
     const codec = new EncryptionCodec(ring());
     const [a, b] = await codec.encode([payloadOf('same'), payloadOf('same')]);
-    expect(Buffer.from(a!.data!).equals(Buffer.from(b!.data!))).toBe(false);
+    expect(Buffer.from(a.data!).equals(Buffer.from(b.data!))).toBe(false);
   });
 
   test('round-trips empty data, binary payloads and many payloads at once', async () => {
     const codec = new EncryptionCodec(ring());
-    const inputs = [payloadOf(undefined), payloadOf(new Uint8Array([0, 1, 2, 255])), ...Array.from({ length: 50 }, (_, i) => payloadOf({ i }))];
+    const inputs = [
+      payloadOf(undefined),
+      payloadOf(new Uint8Array([0, 1, 2, 255])),
+      ...Array.from({ length: 50 }, (_, i) => payloadOf({ i })),
+    ];
     const decoded = await codec.decode(await codec.encode(inputs));
     expect(decoded.map((p) => defaultPayloadConverter.fromPayload(p))).toEqual(inputs.map((p) => defaultPayloadConverter.fromPayload(p)));
   });
@@ -68,9 +75,9 @@ describe('EncryptionCodec', () => {
   test('refuses altered ciphertext', async () => {
     const codec = new EncryptionCodec(ring());
     const [encoded] = await codec.encode([payloadOf('x')]);
-    const data = Buffer.from(encoded!.data!);
+    const data = Buffer.from(encoded.data!);
     data[20] ^= 1;
-    await expect(codec.decode([{ ...encoded!, data }])).rejects.toThrow(/does not decrypt/);
+    await expect(codec.decode([{ ...encoded, data }])).rejects.toThrow(/does not decrypt/);
   });
 
   test('key rotation: a new primary key encrypts, payloads written with the old key still decode', async () => {
@@ -81,11 +88,11 @@ describe('EncryptionCodec', () => {
     const codec = new EncryptionCodec(rotated);
     expect(rotated.primaryId).not.toBe('k1');
     const [fresh] = await codec.encode([payloadOf('new')]);
-    expect(meta(fresh!, METADATA_KEY_ID)).toBe(rotated.primaryId);
+    expect(meta(fresh, METADATA_KEY_ID)).toBe(rotated.primaryId);
 
     const [old] = await codec.decode(oldPayloads);
-    expect(defaultPayloadConverter.fromPayload(old!)).toEqual({ email: EMAIL });
-    expect(defaultPayloadConverter.fromPayload((await codec.decode([fresh!]))[0]!)).toBe('new');
+    expect(defaultPayloadConverter.fromPayload(old)).toEqual({ email: EMAIL });
+    expect(defaultPayloadConverter.fromPayload((await codec.decode([fresh]))[0])).toBe('new');
 
     // A process that dropped the old key says what to fix.
     const onlyNew: Keyring = { primaryId: rotated.primaryId, keys: new Map([[rotated.primaryId, rotated.keys.get(rotated.primaryId)!]]) };
@@ -95,7 +102,7 @@ describe('EncryptionCodec', () => {
   test('a codec with a different key under the same id cannot read the payload', async () => {
     const [encoded] = await new EncryptionCodec(ring()).encode([payloadOf('x')]);
     const other = parseKeyringValue(`k1:${Buffer.alloc(32, 9).toString('base64')}`);
-    await expect(new EncryptionCodec(other).decode([encoded!])).rejects.toThrow(/does not decrypt/);
+    await expect(new EncryptionCodec(other).decode([encoded])).rejects.toThrow(/does not decrypt/);
   });
 });
 
@@ -104,7 +111,11 @@ describe('data converter', () => {
 
   test('failure messages and stack traces are encoded, then encrypted by the codec', async () => {
     const converter = loadDataConverter(createDataConverter(configFor()));
-    const err = ApplicationFailure.create({ type: 'HubSpotAuthFailed', message: `token ${SECRET} of ${EMAIL} rejected`, nonRetryable: true });
+    const err = ApplicationFailure.create({
+      type: 'HubSpotAuthFailed',
+      message: `token ${SECRET} of ${EMAIL} rejected`,
+      nonRetryable: true,
+    });
     const failure = await encodeErrorToFailure(converter, err);
     expect(failure.message).toBe('Encoded failure');
     expect(failure.stackTrace).toBe('');
@@ -155,7 +166,7 @@ describe('data converter', () => {
     // Old payloads (written when `old` was primary) decode with the env keyring.
     const oldOnly = parseKeyringValue(`old:${k(1)}`);
     const written = await new EncryptionCodec(oldOnly).encode([payloadOf('kept')]);
-    expect(defaultPayloadConverter.fromPayload((await new EncryptionCodec(ring2).decode(written))[0]!)).toBe('kept');
+    expect(defaultPayloadConverter.fromPayload((await new EncryptionCodec(ring2).decode(written))[0])).toBe('kept');
   });
 
   test('a malformed CODEC_KEYS value is refused with a clear message', () => {

@@ -43,7 +43,8 @@ afterAll(async () => {
   fs.rmSync(config.dataDir, { recursive: true, force: true });
 });
 
-const post = (url: string, payload: unknown, headers: Record<string, string> = {}) => app.inject({ method: 'POST', url, payload: payload as object, headers: { ...auth, ...headers } });
+const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
+  app.inject({ method: 'POST', url, payload: payload as object, headers: { ...auth, ...headers } });
 
 describe('size limits', () => {
   test('a JSON body over API_MAX_BODY_BYTES is 413 with a JSON error', async () => {
@@ -61,7 +62,12 @@ describe('size limits', () => {
   test('an upload over UPLOAD_MAX_BYTES is 413 and leaves nothing behind', async () => {
     const rows = ['email,person.name.firstName', ...Array.from({ length: 800 }, (_, i) => `m${i}@example.com,Name${i}`)].join('\n');
     expect(rows.length).toBeGreaterThan(10_000);
-    const res = await app.inject({ method: 'POST', url: '/v1/uploads?filename=big.csv', headers: { ...auth, 'content-type': 'text/csv' }, payload: rows });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/uploads?filename=big.csv',
+      headers: { ...auth, 'content-type': 'text/csv' },
+      payload: rows,
+    });
     expect(res.statusCode).toBe(413);
     expect(res.json()).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: expect.stringContaining('UPLOAD_MAX_BYTES') } });
     const left = fs.existsSync(config.storage.uploadsDir) ? fs.readdirSync(config.storage.uploadsDir) : [];
@@ -71,7 +77,12 @@ describe('size limits', () => {
   test('an upload under the cap, larger than the JSON body limit, is accepted (uploads stream)', async () => {
     const rows = ['email,person.name.firstName', ...Array.from({ length: 300 }, (_, i) => `m${i}@example.com,N${i}`)].join('\n') + '\n';
     expect(rows.length).toBeGreaterThan(4096);
-    const res = await app.inject({ method: 'POST', url: '/v1/uploads?filename=ok.csv', headers: { ...auth, 'content-type': 'text/csv' }, payload: rows });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/uploads?filename=ok.csv',
+      headers: { ...auth, 'content-type': 'text/csv' },
+      payload: rows,
+    });
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({ format: 'csv', rows: 300 });
   });
@@ -79,8 +90,18 @@ describe('size limits', () => {
   test('records longer than MAX_LINE_BYTES do not break the upload: they are counted, and rejected per record at activation', async () => {
     // (The per-record rejection itself is shown end to end in no-leaks.test.ts / limits-stack.test.ts.)
     const long = `{"identityMap":{"Email":[{"id":"long@example.com","primary":true}]},"pad":"${'x'.repeat(500)}"}`;
-    const body = ['{"identityMap":{"Email":[{"id":"a@example.com","primary":true}]}}', long, '{"identityMap":{"Email":[{"id":"b@example.com","primary":true}]}}'].join('\n') + '\n';
-    const res = await app.inject({ method: 'POST', url: '/v1/uploads?filename=p.ndjson', headers: { ...auth, 'content-type': 'application/x-ndjson' }, payload: body });
+    const body =
+      [
+        '{"identityMap":{"Email":[{"id":"a@example.com","primary":true}]}}',
+        long,
+        '{"identityMap":{"Email":[{"id":"b@example.com","primary":true}]}}',
+      ].join('\n') + '\n';
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/uploads?filename=p.ndjson',
+      headers: { ...auth, 'content-type': 'application/x-ndjson' },
+      payload: body,
+    });
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({ format: 'xdm-ndjson', rows: 3 });
   });
@@ -116,18 +137,35 @@ describe('strict schemas: unknown fields are refused, not ignored', () => {
   });
 
   test('activation, re-run and update bodies, and query strings, are strict too', async () => {
-    const activation = await post('/v1/destinations/d1/activations', { audience: { id: 'a', name: 'A' }, source: { path: 'x.ndjson' }, priority: 1 });
+    const activation = await post('/v1/destinations/d1/activations', {
+      audience: { id: 'a', name: 'A' },
+      source: { path: 'x.ndjson' },
+      priority: 1,
+    });
     expect(activation.statusCode).toBe(400);
-    const nestedSource = await post('/v1/destinations/d1/activations', { audience: { id: 'a', name: 'A' }, source: { path: 'x.ndjson', followSymlinks: true } });
+    const nestedSource = await post('/v1/destinations/d1/activations', {
+      audience: { id: 'a', name: 'A' },
+      source: { path: 'x.ndjson', followSymlinks: true },
+    });
     expect(nestedSource.statusCode).toBe(400);
     const rerun = await post('/v1/activations/a1/rerun', { mode: 'all', force: true });
     expect(rerun.statusCode).toBe(400);
-    const patch = await app.inject({ method: 'PATCH', url: '/v1/destinations/d1', headers: auth, payload: { hubspot: { token: TOKEN, portalId: 1 } } });
+    const patch = await app.inject({
+      method: 'PATCH',
+      url: '/v1/destinations/d1',
+      headers: auth,
+      payload: { hubspot: { token: TOKEN, portalId: 1 } },
+    });
     expect(patch.statusCode).toBe(400);
     expect(patch.body).not.toContain(TOKEN);
     const list = await app.inject({ method: 'GET', url: '/v1/activations?limit=5&sql=1', headers: auth });
     expect(list.statusCode).toBe(400);
-    const upload = await app.inject({ method: 'POST', url: '/v1/uploads?filename=a.csv&path=/etc/passwd', headers: { ...auth, 'content-type': 'text/csv' }, payload: 'email\n' });
+    const upload = await app.inject({
+      method: 'POST',
+      url: '/v1/uploads?filename=a.csv&path=/etc/passwd',
+      headers: { ...auth, 'content-type': 'text/csv' },
+      payload: 'email\n',
+    });
     expect(upload.statusCode).toBe(400);
   });
 });
@@ -156,7 +194,11 @@ describe('HubSpot base-URL allow-list', () => {
   });
 
   test('the message says what to do and lists what is allowed', async () => {
-    const res = await post('/v1/destinations', { name: 'n', hubspot: { token: TOKEN, baseUrl: 'https://169.254.169.254' }, mapping: MAPPING });
+    const res = await post('/v1/destinations', {
+      name: 'n',
+      hubspot: { token: TOKEN, baseUrl: 'https://169.254.169.254' },
+      mapping: MAPPING,
+    });
     expect(res.json()).toEqual({
       error: {
         code: 'HUBSPOT_BASE_URL_NOT_ALLOWED',
@@ -169,10 +211,23 @@ describe('HubSpot base-URL allow-list', () => {
   test('changing an existing destination to a disallowed URL is refused too', async () => {
     const now = new Date().toISOString();
     await services.destinations.insert({
-      id: 'dst_limits', name: 'n', baseUrl: 'https://api.hubapi.com', sealedToken: services.sealer.seal(TOKEN, 'destination:dst_limits'), portalId: 1,
-      timeZone: 'UTC', mapping: MAPPING, alerts: [], createdAt: now, updatedAt: now,
+      id: 'dst_limits',
+      name: 'n',
+      baseUrl: 'https://api.hubapi.com',
+      sealedToken: services.sealer.seal(TOKEN, 'destination:dst_limits'),
+      portalId: 1,
+      timeZone: 'UTC',
+      mapping: MAPPING,
+      alerts: [],
+      createdAt: now,
+      updatedAt: now,
     });
-    const res = await app.inject({ method: 'PATCH', url: '/v1/destinations/dst_limits', headers: auth, payload: { hubspot: { baseUrl: 'http://localhost:1234' } } });
+    const res = await app.inject({
+      method: 'PATCH',
+      url: '/v1/destinations/dst_limits',
+      headers: auth,
+      payload: { hubspot: { baseUrl: 'http://localhost:1234' } },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.code).toBe('HUBSPOT_BASE_URL_NOT_ALLOWED');
     // And the API never shows the (sealed) token of a stored destination.
@@ -185,7 +240,13 @@ describe('HubSpot base-URL allow-list', () => {
 
   test('the same check guards the worker side (HubSpot hosts over HTTPS, configured origins exactly)', () => {
     const allowed = ['http://127.0.0.1:4010'];
-    for (const ok of ['https://api.hubapi.com', 'https://api.hubapi.com/', 'https://api-eu1.hubapi.com', 'http://127.0.0.1:4010', 'http://127.0.0.1:4010/base']) {
+    for (const ok of [
+      'https://api.hubapi.com',
+      'https://api.hubapi.com/',
+      'https://api-eu1.hubapi.com',
+      'http://127.0.0.1:4010',
+      'http://127.0.0.1:4010/base',
+    ]) {
       expect(() => assertAllowedBaseUrl(ok, allowed)).not.toThrow();
     }
     // (http://0x7f000001:4010 is allowed: URL parsing normalises it to the allowed origin itself.)
@@ -196,7 +257,10 @@ describe('HubSpot base-URL allow-list', () => {
 });
 
 test('the upload directory path is not exposed in errors', async () => {
-  const res = await post('/v1/destinations/d1/activations', { audience: { id: 'a', name: 'A' }, source: { uploadId: 'upl_doesnotexist00' } });
+  const res = await post('/v1/destinations/d1/activations', {
+    audience: { id: 'a', name: 'A' },
+    source: { uploadId: 'upl_doesnotexist00' },
+  });
   expect(res.statusCode).toBe(404);
   expect(res.body).not.toContain(path.resolve(config.dataDir));
 });

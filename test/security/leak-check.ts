@@ -102,7 +102,10 @@ export interface ExportedExecution {
  * Every execution the server knows (each run of a continued-as-new chain too), with its history and
  * description, exported by the official CLI without a codec: exactly what Temporal stores.
  */
-export async function exportAllWorkflows(address: string, namespace = 'default'): Promise<{ list: string; executions: ExportedExecution[] }> {
+export async function exportAllWorkflows(
+  address: string,
+  namespace = 'default',
+): Promise<{ list: string; executions: ExportedExecution[] }> {
   const conn = ['--address', address, '--namespace', namespace];
   const list = await temporalCli(['workflow', 'list', ...conn, '--output', 'json', '--limit', '10000']);
   const rows = parseJsonLines(list) as Array<{ execution: { workflowId: string; runId: string }; type?: { name?: string } }>;
@@ -123,7 +126,10 @@ function parseJsonLines(text: string): unknown[] {
   const t = text.trim();
   if (!t) return [];
   if (t.startsWith('[')) return JSON.parse(t) as unknown[];
-  return t.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown);
+  return t
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as unknown);
 }
 
 /** Payload-shaped objects ({metadata: {encoding}, data}) in a JSON document, with their JSON path. */
@@ -134,7 +140,11 @@ export function payloadsIn(doc: unknown, path = '$'): Array<{ path: string; enco
     const o = doc as Record<string, unknown>;
     const meta = o.metadata as Record<string, unknown> | undefined;
     if (meta && typeof meta === 'object' && typeof meta.encoding === 'string') {
-      out.push({ path, encoding: Buffer.from(meta.encoding, 'base64').toString('utf8'), data: Buffer.from(typeof o.data === 'string' ? o.data : '', 'base64').toString('utf8') });
+      out.push({
+        path,
+        encoding: Buffer.from(meta.encoding, 'base64').toString('utf8'),
+        data: Buffer.from(typeof o.data === 'string' ? o.data : '', 'base64').toString('utf8'),
+      });
     }
     for (const [k, v] of Object.entries(o)) out.push(...payloadsIn(v, `${path}.${k}`));
   }

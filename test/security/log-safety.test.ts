@@ -19,13 +19,27 @@ const EMAIL = 'lin.secret@example.com';
 
 function bufferLogger(level = 'trace') {
   const lines: string[] = [];
-  const sink = new Writable({ write(chunk: Buffer, _e, done) { lines.push(chunk.toString()); done(); } });
+  const sink = new Writable({
+    write(chunk: Buffer, _e, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
   return { logger: createLogger({ level, destination: sink }), text: () => lines.join('') };
 }
 
 test('pino redacts secrets and contact data by key, at any of the first levels of nesting', () => {
   const { logger, text } = bufferLogger();
-  logger.info({ token: TOKEN, authorization: `Bearer ${TOKEN}`, email: EMAIL, req: { headers: { authorization: TOKEN } }, batch: { properties: { email: EMAIL } } }, 'hello');
+  logger.info(
+    {
+      token: TOKEN,
+      authorization: `Bearer ${TOKEN}`,
+      email: EMAIL,
+      req: { headers: { authorization: TOKEN } },
+      batch: { properties: { email: EMAIL } },
+    },
+    'hello',
+  );
   expect(text()).not.toContain(TOKEN);
   expect(text()).not.toContain(EMAIL);
   expect(text()).toContain('[redacted]');
@@ -33,7 +47,9 @@ test('pino redacts secrets and contact data by key, at any of the first levels o
 
 test('errors are logged as type, message, code and stack: an axios error does not bring its request headers', async () => {
   const { logger, text } = bufferLogger();
-  const err = await axios.get('http://127.0.0.1:1/', { headers: { Authorization: `Bearer ${TOKEN}` }, timeout: 2000 }).catch((e: unknown) => e as Error);
+  const err = await axios
+    .get('http://127.0.0.1:1/', { headers: { Authorization: `Bearer ${TOKEN}` }, timeout: 2000 })
+    .catch((e: unknown) => e as Error);
   expect(JSON.stringify((err as unknown as { config: unknown }).config)).toContain(TOKEN); // what would leak
   logger.error({ err }, 'call failed');
   logger.warn({ error: err }, 'again');
@@ -45,14 +61,26 @@ test('errors are logged as type, message, code and stack: an axios error does no
 describe('Temporal SDK logs', () => {
   const activation = () => ({
     runId: 'r1',
-    jobs: [{ signalWorkflow: { signalName: 'profiles', input: [{ metadata: { encoding: new TextEncoder().encode('json/plain') }, data: new TextEncoder().encode(JSON.stringify({ e: EMAIL })) }] } }],
+    jobs: [
+      {
+        signalWorkflow: {
+          signalName: 'profiles',
+          input: [
+            {
+              metadata: { encoding: new TextEncoder().encode('json/plain') },
+              data: new TextEncoder().encode(JSON.stringify({ e: EMAIL })),
+            },
+          ],
+        },
+      },
+    ],
     searchAttributes: { indexedFields: { DestinationId: { metadata: { encoding: 'json/plain' }, data: 'ImQi' } } },
   });
 
   test('payloads are replaced by their encoding and size; everything else is kept', () => {
     const safe = withoutPayloads(activation());
     expect(JSON.stringify(safe)).not.toContain(Buffer.from(EMAIL).toString('base64').slice(0, 12));
-    expect(safe.jobs[0]!.signalWorkflow.input[0]).toEqual({ payload: 'json/plain', bytes: JSON.stringify({ e: EMAIL }).length });
+    expect(safe.jobs[0].signalWorkflow.input[0]).toEqual({ payload: 'json/plain', bytes: JSON.stringify({ e: EMAIL }).length });
     expect(safe.runId).toBe('r1');
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = cyclic;
@@ -62,7 +90,7 @@ describe('Temporal SDK logs', () => {
   test('the runtime logger writes TRACE activations without payload data, even when they are decoded later', () => {
     const { logger, text } = bufferLogger('trace');
     const a = activation();
-    new PinoTemporalLogger(logger).trace('Got workflow activation', a as never);
+    new PinoTemporalLogger(logger).trace('Got workflow activation', a);
     expect(text()).toContain('Got workflow activation');
     expect(text()).not.toContain(Buffer.from(JSON.stringify({ e: EMAIL })).toString('base64'));
     expect(text()).not.toContain(EMAIL);
@@ -70,15 +98,18 @@ describe('Temporal SDK logs', () => {
 
   test('below its level the runtime logger does nothing (no cost on every activation)', () => {
     const { logger, text } = bufferLogger('info');
-    new PinoTemporalLogger(logger).trace('Got workflow activation', activation() as never);
+    new PinoTemporalLogger(logger).trace('Got workflow activation', activation());
     expect(text()).toBe('');
   });
 });
 
 async function failureOf(p: Promise<unknown>): Promise<HubSpotApiError> {
-  return p.then(() => {
-    throw new Error('expected the call to fail');
-  }, (e: unknown) => e as HubSpotApiError);
+  return p.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (e: unknown) => e as HubSpotApiError,
+  );
 }
 
 describe('HubSpot client', () => {
@@ -102,7 +133,11 @@ describe('HubSpot client', () => {
     const client = new HubSpotClient({ baseUrl: url, token: TOKEN });
     expect(util.inspect(client, { depth: 10, showHidden: false })).not.toContain(TOKEN);
     expect(JSON.stringify(client)).not.toContain(TOKEN);
-    expect(Object.values(client as unknown as Record<string, unknown>).map((v) => util.inspect(v, { depth: 10 })).join('')).not.toContain(TOKEN);
+    expect(
+      Object.values(client as unknown as Record<string, unknown>)
+        .map((v) => util.inspect(v, { depth: 10 }))
+        .join(''),
+    ).not.toContain(TOKEN);
   });
 
   test('HubSpot error text that quotes the token is scrubbed', async () => {

@@ -27,7 +27,7 @@ const capture = captureLogs();
 quietRuntime(capture.runtimeLogger); // before the stack starts Temporal: SDK, workflow and activity logs are captured too
 
 const nonce = crypto.randomBytes(4).toString('hex');
-const AUDIENCE = SAMPLE_AUDIENCES[0]!;
+const AUDIENCE = SAMPLE_AUDIENCES[0];
 const MAX_LINE_BYTES = 2048;
 
 /** Members with unique, recognisable emails and last names (so any copy of them is a leak). */
@@ -40,11 +40,14 @@ function members(prefix: string, count: number, seed: number): SampleProfile[] {
 }
 
 const batch = members('batch', 30, 3);
-const invalid = members('broken', 2, 4).map((p, i) => ({ ...p, identityMap: { Email: [{ id: `broken.${nonce}.${i}.at.leakcheck.example`, primary: true }] } }));
-const tooLong = { ...members('long', 1, 5)[0]!, _pad: 'x'.repeat(MAX_LINE_BYTES + 100) };
+const invalid = members('broken', 2, 4).map((p, i) => ({
+  ...p,
+  identityMap: { Email: [{ id: `broken.${nonce}.${i}.at.leakcheck.example`, primary: true }] },
+}));
+const tooLong = { ...members('long', 1, 5)[0], _pad: 'x'.repeat(MAX_LINE_BYTES + 100) };
 const streamed = members('stream', 12, 6);
 
-const emailOf = (p: SampleProfile) => p.identityMap.Email[0]!.id;
+const emailOf = (p: SampleProfile) => p.identityMap.Email[0].id;
 const PII = [...batch, ...invalid, tooLong, ...streamed].flatMap((p) => [emailOf(p), p.person.name.lastName]);
 
 let stack: TestStack;
@@ -64,19 +67,26 @@ async function api(opts: InjectOptions) {
 }
 
 async function waitForEnd(activationId: string) {
-  return waitFor(async () => {
-    const body = (await api({ method: 'GET', url: `/v1/activations/${activationId}` })).json();
-    return ['completed', 'completed_with_rejections', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
-  }, { timeoutMs: 120_000, intervalMs: 300, what: `activation ${activationId}` });
+  return waitFor(
+    async () => {
+      const body = (await api({ method: 'GET', url: `/v1/activations/${activationId}` })).json();
+      return ['completed', 'completed_with_rejections', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
+    },
+    { timeoutMs: 120_000, intervalMs: 300, what: `activation ${activationId}` },
+  );
 }
 
 async function cli(args: string[], apiUrl: string): Promise<{ code: number; out: string }> {
   try {
-    const { stdout, stderr } = await run(path.join(ROOT, 'node_modules', '.bin', 'tsx'), [path.join(ROOT, 'src', 'cli', 'main.ts'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, API_URL: apiUrl, API_KEY: TEST_API_KEY, DATA_DIR: stack.dataDir, HUBSPOT_TOKEN: '' },
-      timeout: 60_000,
-    });
+    const { stdout, stderr } = await run(
+      path.join(ROOT, 'node_modules', '.bin', 'tsx'),
+      [path.join(ROOT, 'src', 'cli', 'main.ts'), ...args],
+      {
+        cwd: ROOT,
+        env: { ...process.env, API_URL: apiUrl, API_KEY: TEST_API_KEY, DATA_DIR: stack.dataDir, HUBSPOT_TOKEN: '' },
+        timeout: 60_000,
+      },
+    );
     cliOutput.push({ where: `cli ${args[0]} ${args[1] ?? ''}`, text: stdout + stderr });
     return { code: 0, out: stdout + stderr };
   } catch (err) {
@@ -99,7 +109,12 @@ beforeAll(async () => {
     payload: {
       name: 'Leak check',
       hubspot: { token: account.token, baseUrl: stack.sim.url },
-      mapping: { attributes: [{ source: 'person.name.firstName', target: 'firstname' }, { source: 'person.name.lastName', target: 'lastname' }] },
+      mapping: {
+        attributes: [
+          { source: 'person.name.firstName', target: 'firstname' },
+          { source: 'person.name.lastName', target: 'lastname' },
+        ],
+      },
     },
   });
   expect(created.statusCode).toBe(201);
@@ -107,11 +122,20 @@ beforeAll(async () => {
 
   // 2. Upload members (valid, invalid emails, one record over MAX_LINE_BYTES) and activate them.
   const ndjson = [...batch.slice(0, 15), ...invalid, tooLong, ...batch.slice(15)].map((p) => JSON.stringify(p)).join('\n') + '\n';
-  const uploaded = await api({ method: 'POST', url: '/v1/uploads?filename=members.ndjson', headers: { 'content-type': 'application/x-ndjson' }, payload: ndjson });
+  const uploaded = await api({
+    method: 'POST',
+    url: '/v1/uploads?filename=members.ndjson',
+    headers: { 'content-type': 'application/x-ndjson' },
+    payload: ndjson,
+  });
   expect(uploaded.statusCode).toBe(201);
   const uploadId = uploaded.json().uploadId as string;
   const start = async () => {
-    const res = await api({ method: 'POST', url: `/v1/destinations/${destinationId}/activations`, payload: { audience: AUDIENCE, source: { uploadId } } });
+    const res = await api({
+      method: 'POST',
+      url: `/v1/destinations/${destinationId}/activations`,
+      payload: { audience: AUDIENCE, source: { uploadId } },
+    });
     expect(res.statusCode).toBe(202);
     activationIds.push(res.json().activationId);
     return res.json().activationId as string;
@@ -144,7 +168,12 @@ beforeAll(async () => {
   expect((await waitForEnd(again)).status).toBe('completed_with_rejections');
 
   // 5. Streaming session (see streaming-scenario.ts).
-  streaming = await runStreamingSession(stack, { destinationId, portalId: account.portalId, profiles: streamed, emails: streamed.map(emailOf) });
+  streaming = await runStreamingSession(stack, {
+    destinationId,
+    portalId: account.portalId,
+    profiles: streamed,
+    emails: streamed.map(emailOf),
+  });
 
   // 6. The CLI against the listening API: create (with a token), read, list, status, a failing create.
   await stack.api.listen({ host: '127.0.0.1', port: 0 });
@@ -153,7 +182,21 @@ beforeAll(async () => {
   codecApiUrl = apiUrl;
   const other = stack.sim.admin.createAccount({ tier: 'starter' });
   tokens.push(other.token);
-  const cliCreate = await cli(['destinations', 'create', '--name', 'via cli', '--token', other.token, '--base-url', stack.sim.url, '--map', 'person.name.firstName=firstname'], apiUrl);
+  const cliCreate = await cli(
+    [
+      'destinations',
+      'create',
+      '--name',
+      'via cli',
+      '--token',
+      other.token,
+      '--base-url',
+      stack.sim.url,
+      '--map',
+      'person.name.firstName=firstname',
+    ],
+    apiUrl,
+  );
   expect(cliCreate.code).toBe(0);
   const cliId = cliCreate.out.trim().split('\n').pop()!;
   expect((await cli(['destinations', 'get', cliId], apiUrl)).code).toBe(0);
@@ -162,9 +205,26 @@ beforeAll(async () => {
   await cli(['list'], apiUrl);
   const badToken = `pat-na1-${crypto.randomUUID()}`;
   tokens.push(badToken);
-  const cliBad = await cli(['destinations', 'create', '--name', 'bad', '--token', badToken, '--base-url', stack.sim.url, '--map', 'person.name.firstName=firstname'], apiUrl);
+  const cliBad = await cli(
+    [
+      'destinations',
+      'create',
+      '--name',
+      'bad',
+      '--token',
+      badToken,
+      '--base-url',
+      stack.sim.url,
+      '--map',
+      'person.name.firstName=firstname',
+    ],
+    apiUrl,
+  );
   expect(cliBad.code).not.toBe(0);
-  const cliDisallowed = await cli(['destinations', 'create', '--name', 'ssrf', '--token', badToken, '--base-url', 'http://169.254.169.254', '--map', 'a=firstname'], apiUrl);
+  const cliDisallowed = await cli(
+    ['destinations', 'create', '--name', 'ssrf', '--token', badToken, '--base-url', 'http://169.254.169.254', '--map', 'a=firstname'],
+    apiUrl,
+  );
   expect(cliDisallowed.code).not.toBe(0);
   expect(cliDisallowed.out).toMatch(/not allowed/);
 
@@ -194,9 +254,13 @@ test('the export and the log capture saw the runs (the checks below are not vacu
   expect(capture.lines.some((l) => l.includes('processPages'))).toBe(true); // runtime (activity) logs
   // The detector finds what is there: the raw upload holds the emails, the sim's account the token.
   expect(findLeaks([{ where: 'upload', text: JSON.stringify(batch) }], PII.slice(0, 2)).length).toBeGreaterThan(0);
-  expect(findLeaks([{ where: 'b64', text: `xx${Buffer.from(`{"token":"${tokens[0]}"}`).toString('base64')}yy` }], [tokens[0]!])).toHaveLength(1);
+  expect(
+    findLeaks([{ where: 'b64', text: `xx${Buffer.from(`{"token":"${tokens[0]}"}`).toString('base64')}yy` }], [tokens[0]]),
+  ).toHaveLength(1);
   if (streaming === 'not-available') {
-    console.warn('no-leaks: the streaming route does not exist yet; the streaming session was skipped (see test/security/streaming-scenario.ts).');
+    console.warn(
+      'no-leaks: the streaming route does not exist yet; the streaming session was skipped (see test/security/streaming-scenario.ts).',
+    );
   } else {
     expect([...types]).toContain('destinationStream');
   }
@@ -211,7 +275,19 @@ test('no token, email or member name in any workflow history, description or lis
  * patch markers (ids, attempt, times; the local activity's result is in `details.result`, encrypted).
  */
 const CORE_MARKER_FIELDS: Record<string, Set<string>> = {
-  data: new Set(['seq', 'attempt', 'activityId', 'activity_id', 'activityType', 'activity_type', 'completeTime', 'complete_time', 'backoff', 'originalScheduleTime', 'original_schedule_time']),
+  data: new Set([
+    'seq',
+    'attempt',
+    'activityId',
+    'activity_id',
+    'activityType',
+    'activity_type',
+    'completeTime',
+    'complete_time',
+    'backoff',
+    'originalScheduleTime',
+    'original_schedule_time',
+  ]),
   'patch-data': new Set(['id', 'deprecated']),
 };
 
@@ -219,7 +295,7 @@ function isCoreMarkerData(p: { path: string; data: string }): boolean {
   const m = /markerRecordedEventAttributes\.details\.(data|patch-data)\.payloads\[0\]$/.exec(p.path);
   if (!m) return false;
   const fields = Object.keys(JSON.parse(p.data) as Record<string, unknown>);
-  return fields.every((f) => CORE_MARKER_FIELDS[m[1]!]!.has(f));
+  return fields.every((f) => CORE_MARKER_FIELDS[m[1]].has(f));
 }
 
 test('every payload Temporal stores is encrypted (search attributes and core marker bookkeeping aside: ids, statuses, counters)', () => {
@@ -246,7 +322,12 @@ test('every payload Temporal stores is encrypted (search attributes and core mar
 test('no token, email or member name in any log line', () => {
   // LEAK_DUMP=/some/file keeps the captured lines for a look when this fails.
   if (process.env.LEAK_DUMP) fs.writeFileSync(process.env.LEAK_DUMP, capture.lines.join('\n'));
-  expect(findLeaks(capture.lines.map((text, i) => ({ where: `log line ${i}`, text })), [...tokens, ...PII])).toEqual([]);
+  expect(
+    findLeaks(
+      capture.lines.map((text, i) => ({ where: `log line ${i}`, text })),
+      [...tokens, ...PII],
+    ),
+  ).toEqual([]);
 });
 
 test('no token in any API response or CLI output', () => {
@@ -274,7 +355,16 @@ test('the store holds no token or email in plaintext (tokens and rejections are 
 });
 
 test("the codec server decodes histories for Temporal's own CLI (as for the Web UI), with the API key only", async () => {
-  const conn = ['--address', stack.env.address, '--workflow-id', activationIds[0]!, '--output', 'json', '--codec-endpoint', `${codecApiUrl}/codec`];
+  const conn = [
+    '--address',
+    stack.env.address,
+    '--workflow-id',
+    activationIds[0],
+    '--output',
+    'json',
+    '--codec-endpoint',
+    `${codecApiUrl}/codec`,
+  ];
   const decoded = JSON.parse(await temporalCli(['workflow', 'show', ...conn, '--codec-auth', `Bearer ${TEST_API_KEY}`]));
   const payloads = payloadsIn(decoded);
   expect(payloads.some((p) => p.encoding === ENCODING_ENCRYPTED)).toBe(false);

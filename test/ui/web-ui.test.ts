@@ -66,7 +66,16 @@ describeUi('Temporal Web UI', () => {
     await stack.api.listen({ host: '127.0.0.1', port: apiPort });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
 
@@ -106,10 +115,16 @@ describeUi('Temporal Web UI', () => {
       await metadataTab.click();
       // Static summary, decoded by the codec server: 'Activate audience "<name>" → <destination>'. The UI
       // renders the Markdown in iframes, with typographic quotes.
-      const summary = page.frameLocator('#user-metadata-summary').getByText(new RegExp(`Activate audience [“"]${AUDIENCE.name}[”"] → Test destination`));
+      const summary = page
+        .frameLocator('#user-metadata-summary')
+        .getByText(new RegExp(`Activate audience [“"]${AUDIENCE.name}[”"] → Test destination`));
       await summary.first().waitFor({ state: 'visible', timeout: 60_000 });
       // Current details, set by the workflow as it progresses.
-      await page.frameLocator('#user-metadata-current-details').getByText(/Upserted: 30/).first().waitFor({ state: 'visible', timeout: 30_000 });
+      await page
+        .frameLocator('#user-metadata-current-details')
+        .getByText(/Upserted: 30/)
+        .first()
+        .waitFor({ state: 'visible', timeout: 30_000 });
       await screenshot(page, 'web-ui-activation.png');
       expect(await page.content()).toContain(activationId);
     } catch (err) {

@@ -11,7 +11,16 @@ import type { ActivationRecord } from '../../store/activations';
 import { ActivationStatusKey, AudienceIdKey, DestinationIdKey } from '../../temporal/search-attributes';
 import { newActivationId } from '../../util/ids';
 import {
-  ActivationListItem, ActivationListQuery, ActivationStarted, ActivationView, ErrorBody, IdParams, RejectionsQuery, RejectionView, RerunBody, StartActivationBody,
+  ActivationListItem,
+  ActivationListQuery,
+  ActivationStarted,
+  ActivationView,
+  ErrorBody,
+  IdParams,
+  RejectionsQuery,
+  RejectionView,
+  RerunBody,
+  StartActivationBody,
 } from '../schemas';
 import type { ApiDeps, TypedApp } from '../server';
 import { isNotFound, webUiUrl } from '../temporal-calls';
@@ -28,10 +37,18 @@ export async function startActivation(
   await deps.services.activations.insert({ ...record, id: activationId, createdAt: new Date().toISOString() });
   const w = deps.config.worker;
   const input: ActivationInput = {
-    activationId, destinationId: record.destinationId, audience: record.audience, source: record.source, rerunOf: record.rerunOf,
+    activationId,
+    destinationId: record.destinationId,
+    audience: record.audience,
+    source: record.source,
+    rerunOf: record.rerunOf,
     options: {
-      pageSize: w.pageSize, upsertConcurrency: w.upsertConcurrency, pagesPerActivity: w.pagesPerActivity, activityMaxMillis: w.activityMaxMillis,
-      heartbeatTimeoutMs: w.heartbeatTimeoutMs, maxHistoryEvents: w.maxHistoryEvents,
+      pageSize: w.pageSize,
+      upsertConcurrency: w.upsertConcurrency,
+      pagesPerActivity: w.pagesPerActivity,
+      activityMaxMillis: w.activityMaxMillis,
+      heartbeatTimeoutMs: w.heartbeatTimeoutMs,
+      maxHistoryEvents: w.maxHistoryEvents,
     },
   };
   const handle = await deps.client.workflow.start('activateAudience', {
@@ -49,9 +66,16 @@ export async function startActivation(
       `Audience: \`${record.audience.id}\` (${record.audience.name})`,
       `Source: ${describeSource(record.source)}`,
       record.rerunOf ? `Re-run (${record.rerunMode}) of \`${record.rerunOf}\`` : '',
-    ].filter(Boolean).join('\n\n'),
+    ]
+      .filter(Boolean)
+      .join('\n\n'),
   });
-  return { activationId, workflowId: handle.workflowId, runId: handle.firstExecutionRunId, webUiUrl: webUiUrl(deps.config, handle.workflowId, handle.firstExecutionRunId) };
+  return {
+    activationId,
+    workflowId: handle.workflowId,
+    runId: handle.firstExecutionRunId,
+    webUiUrl: webUiUrl(deps.config, handle.workflowId, handle.firstExecutionRunId),
+  };
 }
 
 function describeSource(s: SourceRef): string {
@@ -111,7 +135,13 @@ async function readActivation(deps: ApiDeps, id: string): Promise<ActivationView
         status: progress.phase === 'waiting-daily-limit' ? 'waiting' : 'running',
         phase: progress.phase,
         startedAt: progress.startedAt,
-        progress: { pagesDone: progress.pagesDone, totalRecords: progress.totalRecords, counts, waitingUntil: progress.waitingUntil, waitReason: progress.waitReason },
+        progress: {
+          pagesDone: progress.pagesDone,
+          totalRecords: progress.totalRecords,
+          counts,
+          waitingUntil: progress.waitingUntil,
+          waitReason: progress.waitReason,
+        },
       };
     }
     case 'COMPLETED': {
@@ -123,7 +153,11 @@ async function readActivation(deps: ApiDeps, id: string): Promise<ActivationView
         await handle.result();
       } catch (err) {
         const cause = err instanceof WorkflowFailedError ? err.cause : undefined;
-        return { ...base, status: 'failed', failure: { type: (cause as { type?: string } | undefined)?.type, message: cause?.message ?? (err as Error).message } };
+        return {
+          ...base,
+          status: 'failed',
+          failure: { type: (cause as { type?: string } | undefined)?.type, message: cause?.message ?? (err as Error).message },
+        };
       }
       return { ...base, status: 'failed' };
     }
@@ -143,93 +177,150 @@ function escapeQueryValue(v: string): string {
 }
 
 export function registerActivationRoutes(app: TypedApp, deps: ApiDeps): void {
-  const { client, config, services } = deps;
+  const { client, services } = deps;
 
-  app.post('/v1/destinations/:id/activations', {
-    schema: { tags, summary: 'Activate an audience on a destination (answers 202; follow it with GET /v1/activations/:id)', params: IdParams, body: StartActivationBody, response: { 202: ActivationStarted, 404: ErrorBody } },
-  }, async (req, reply) => {
-    const d = await services.destinations.get(req.params.id);
-    if (!d) throw new AppError('NOT_FOUND', `Destination ${req.params.id} does not exist.`);
-    const source = toSourceRef(req.body.source);
-    if (source.kind === 'upload' && !(await services.uploads.info(source.uploadId))) {
-      throw new AppError('NOT_FOUND', `Upload ${source.uploadId} does not exist. Upload the file first (POST /v1/uploads).`);
-    }
-    const started = await startActivation(deps, { destinationId: d.id, audience: req.body.audience, source }, d.name);
-    return reply.status(202).send(started);
-  });
-
-  app.get('/v1/activations/:id', {
-    schema: { tags, summary: 'Status, live progress and summary of an activation', params: IdParams, response: { 200: ActivationView, 404: ErrorBody } },
-  }, async (req) => readActivation(deps, req.params.id));
-
-  app.get('/v1/activations', {
-    schema: { tags, summary: 'Activations from Temporal visibility, filtered by destination, audience and status', querystring: ActivationListQuery, response: { 200: z.object({ items: z.array(ActivationListItem) }) } },
-  }, async (req) => {
-    const clauses = ["WorkflowType = 'activateAudience'"];
-    if (req.query.destinationId) clauses.push(`DestinationId = '${escapeQueryValue(req.query.destinationId)}'`);
-    if (req.query.audienceId) clauses.push(`AudienceId = '${escapeQueryValue(req.query.audienceId)}'`);
-    if (req.query.status) clauses.push(`ActivationStatus = '${req.query.status}'`);
-    const items: z.infer<typeof ActivationListItem>[] = [];
-    for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: Math.min(req.query.limit, 1000) })) {
-      items.push({
-        activationId: wf.workflowId,
-        destinationId: wf.typedSearchAttributes.get(DestinationIdKey),
-        audienceId: wf.typedSearchAttributes.get(AudienceIdKey),
-        status: wf.typedSearchAttributes.get(ActivationStatusKey),
-        executionStatus: wf.status.name,
-        startedAt: wf.startTime.toISOString(),
-        ...(wf.closeTime ? { closedAt: wf.closeTime.toISOString() } : {}),
-      });
-      if (items.length >= req.query.limit) break;
-    }
-    return { items };
-  });
-
-  app.post('/v1/activations/:id/rerun', {
-    schema: {
-      tags,
-      summary: 'Re-run an activation as a new run: all members again, or only the previously rejected ones',
-      params: IdParams,
-      body: RerunBody.optional(),
-      response: { 202: ActivationStarted, 404: ErrorBody, 409: ErrorBody },
+  app.post(
+    '/v1/destinations/:id/activations',
+    {
+      schema: {
+        tags,
+        summary: 'Activate an audience on a destination (answers 202; follow it with GET /v1/activations/:id)',
+        params: IdParams,
+        body: StartActivationBody,
+        response: { 202: ActivationStarted, 404: ErrorBody },
+      },
     },
-  }, async (req, reply) => {
-    const mode = req.body?.mode ?? 'all';
-    const record = await services.activations.get(req.params.id);
-    if (!record) throw new AppError('NOT_FOUND', `Activation ${req.params.id} does not exist.`);
-    const desc = await client.workflow.getHandle(record.id).describe();
-    if (desc.status.name === 'RUNNING') throw new AppError('CONFLICT', `Activation ${record.id} is still running; cancel it or wait for it to finish before re-running.`);
-    const d = await services.destinations.get(record.destinationId);
-    if (!d) throw new AppError('NOT_FOUND', `Destination ${record.destinationId} no longer exists.`);
-    const source: SourceRef = mode === 'rejected' ? { kind: 'rejections', activationId: record.id } : record.source;
-    const started = await startActivation(deps, { destinationId: d.id, audience: record.audience, source, rerunOf: record.id, rerunMode: mode }, d.name);
-    return reply.status(202).send(started);
-  });
+    async (req, reply) => {
+      const d = await services.destinations.get(req.params.id);
+      if (!d) throw new AppError('NOT_FOUND', `Destination ${req.params.id} does not exist.`);
+      const source = toSourceRef(req.body.source);
+      if (source.kind === 'upload' && !(await services.uploads.info(source.uploadId))) {
+        throw new AppError('NOT_FOUND', `Upload ${source.uploadId} does not exist. Upload the file first (POST /v1/uploads).`);
+      }
+      const started = await startActivation(deps, { destinationId: d.id, audience: req.body.audience, source }, d.name);
+      return reply.status(202).send(started);
+    },
+  );
 
-  app.post('/v1/activations/:id/cancel', {
-    schema: { tags, summary: 'Cancel a running activation', params: IdParams, response: { 202: z.object({ activationId: z.string(), status: z.literal('cancelling') }), 404: ErrorBody, 409: ErrorBody } },
-  }, async (req, reply) => {
-    const handle = client.workflow.getHandle(req.params.id);
-    let desc: WorkflowExecutionDescription;
-    try {
-      desc = await handle.describe();
-    } catch (err) {
-      if (isNotFound(err)) throw new AppError('NOT_FOUND', `Activation ${req.params.id} does not exist.`);
-      throw err;
-    }
-    if (desc.status.name !== 'RUNNING') throw new AppError('CONFLICT', `Activation ${req.params.id} is not running (${desc.status.name.toLowerCase()}).`);
-    await handle.cancel();
-    return reply.status(202).send({ activationId: req.params.id, status: 'cancelling' as const });
-  });
+  app.get(
+    '/v1/activations/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Status, live progress and summary of an activation',
+        params: IdParams,
+        response: { 200: ActivationView, 404: ErrorBody },
+      },
+    },
+    async (req) => readActivation(deps, req.params.id),
+  );
 
-  app.get('/v1/activations/:id/rejections', {
-    schema: { tags, summary: 'Rejected members of an activation run, with their reasons, in pages', params: IdParams, querystring: RejectionsQuery, response: { 200: z.object({ items: z.array(RejectionView), next: z.number().optional() }), 404: ErrorBody } },
-  }, async (req) => {
-    if (!(await services.activations.get(req.params.id))) throw new AppError('NOT_FOUND', `Activation ${req.params.id} does not exist.`);
-    const rows = await services.rejections.page(req.params.id, req.query.after, req.query.limit);
-    return {
-      items: rows.map((r) => ({ seq: r.seq, line: r.line, email: r.email, reason: r.reason, createdAt: r.createdAt })),
-      ...(rows.length === req.query.limit ? { next: rows[rows.length - 1]!.seq } : {}),
-    };
-  });
+  app.get(
+    '/v1/activations',
+    {
+      schema: {
+        tags,
+        summary: 'Activations from Temporal visibility, filtered by destination, audience and status',
+        querystring: ActivationListQuery,
+        response: { 200: z.object({ items: z.array(ActivationListItem) }) },
+      },
+    },
+    async (req) => {
+      const clauses = ["WorkflowType = 'activateAudience'"];
+      if (req.query.destinationId) clauses.push(`DestinationId = '${escapeQueryValue(req.query.destinationId)}'`);
+      if (req.query.audienceId) clauses.push(`AudienceId = '${escapeQueryValue(req.query.audienceId)}'`);
+      if (req.query.status) clauses.push(`ActivationStatus = '${req.query.status}'`);
+      const items: z.infer<typeof ActivationListItem>[] = [];
+      for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: Math.min(req.query.limit, 1000) })) {
+        items.push({
+          activationId: wf.workflowId,
+          destinationId: wf.typedSearchAttributes.get(DestinationIdKey),
+          audienceId: wf.typedSearchAttributes.get(AudienceIdKey),
+          status: wf.typedSearchAttributes.get(ActivationStatusKey),
+          executionStatus: wf.status.name,
+          startedAt: wf.startTime.toISOString(),
+          ...(wf.closeTime ? { closedAt: wf.closeTime.toISOString() } : {}),
+        });
+        if (items.length >= req.query.limit) break;
+      }
+      return { items };
+    },
+  );
+
+  app.post(
+    '/v1/activations/:id/rerun',
+    {
+      schema: {
+        tags,
+        summary: 'Re-run an activation as a new run: all members again, or only the previously rejected ones',
+        params: IdParams,
+        body: RerunBody.optional(),
+        response: { 202: ActivationStarted, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req, reply) => {
+      const mode = req.body?.mode ?? 'all';
+      const record = await services.activations.get(req.params.id);
+      if (!record) throw new AppError('NOT_FOUND', `Activation ${req.params.id} does not exist.`);
+      const desc = await client.workflow.getHandle(record.id).describe();
+      if (desc.status.name === 'RUNNING')
+        throw new AppError('CONFLICT', `Activation ${record.id} is still running; cancel it or wait for it to finish before re-running.`);
+      const d = await services.destinations.get(record.destinationId);
+      if (!d) throw new AppError('NOT_FOUND', `Destination ${record.destinationId} no longer exists.`);
+      const source: SourceRef = mode === 'rejected' ? { kind: 'rejections', activationId: record.id } : record.source;
+      const started = await startActivation(
+        deps,
+        { destinationId: d.id, audience: record.audience, source, rerunOf: record.id, rerunMode: mode },
+        d.name,
+      );
+      return reply.status(202).send(started);
+    },
+  );
+
+  app.post(
+    '/v1/activations/:id/cancel',
+    {
+      schema: {
+        tags,
+        summary: 'Cancel a running activation',
+        params: IdParams,
+        response: { 202: z.object({ activationId: z.string(), status: z.literal('cancelling') }), 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req, reply) => {
+      const handle = client.workflow.getHandle(req.params.id);
+      let desc: WorkflowExecutionDescription;
+      try {
+        desc = await handle.describe();
+      } catch (err) {
+        if (isNotFound(err)) throw new AppError('NOT_FOUND', `Activation ${req.params.id} does not exist.`);
+        throw err;
+      }
+      if (desc.status.name !== 'RUNNING')
+        throw new AppError('CONFLICT', `Activation ${req.params.id} is not running (${desc.status.name.toLowerCase()}).`);
+      await handle.cancel();
+      return reply.status(202).send({ activationId: req.params.id, status: 'cancelling' as const });
+    },
+  );
+
+  app.get(
+    '/v1/activations/:id/rejections',
+    {
+      schema: {
+        tags,
+        summary: 'Rejected members of an activation run, with their reasons, in pages',
+        params: IdParams,
+        querystring: RejectionsQuery,
+        response: { 200: z.object({ items: z.array(RejectionView), next: z.number().optional() }), 404: ErrorBody },
+      },
+    },
+    async (req) => {
+      if (!(await services.activations.get(req.params.id))) throw new AppError('NOT_FOUND', `Activation ${req.params.id} does not exist.`);
+      const rows = await services.rejections.page(req.params.id, req.query.after, req.query.limit);
+      return {
+        items: rows.map((r) => ({ seq: r.seq, line: r.line, email: r.email, reason: r.reason, createdAt: r.createdAt })),
+        ...(rows.length === req.query.limit ? { next: rows[rows.length - 1].seq } : {}),
+      };
+    },
+  );
 }

@@ -24,11 +24,13 @@ export const CreateAlertBody = z.strictObject({
   secret: z.string().min(16).max(200).optional().describe('HMAC-SHA256 signing secret; generated (and returned once) when absent'),
 });
 
-export const AlertView = z.object({
-  id: z.string(),
-  url: z.string(),
-  events: z.array(z.string()),
-}).meta({ id: 'AlertSubscription' });
+export const AlertView = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    events: z.array(z.string()),
+  })
+  .meta({ id: 'AlertSubscription' });
 
 export const AlertCreated = AlertView.extend({
   secret: z.string().describe('The signing secret: shown only now; verify X-Destination-Signature with it'),
@@ -42,52 +44,84 @@ const view = (a: AlertSubscription) => ({ id: a.id, url: a.url, events: a.events
 export function registerAlertRoutes(app: TypedApp, deps: ApiDeps): void {
   const { config, services } = deps;
 
-  app.post('/v1/destinations/:id/alerts', {
-    schema: {
-      tags,
-      summary: 'Subscribe a webhook to events (activation started/completed/failed/waiting on the daily limit, stream lag); payloads are signed with HMAC-SHA256',
-      params: IdParams, body: CreateAlertBody, response: { 201: AlertCreated, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody },
+  app.post(
+    '/v1/destinations/:id/alerts',
+    {
+      schema: {
+        tags,
+        summary:
+          'Subscribe a webhook to events (activation started/completed/failed/waiting on the daily limit, stream lag); payloads are signed with HMAC-SHA256',
+        params: IdParams,
+        body: CreateAlertBody,
+        response: { 201: AlertCreated, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody },
+      },
     },
-  }, async (req, reply) => {
-    const { id } = req.params;
-    assertWebhookUrl(req.body.url, config.alerts.allowedHosts);
-    const alertId = newId('alr');
-    const secret = req.body.secret ?? newAlertSecret();
-    const sub: AlertSubscription = {
-      id: alertId,
-      url: req.body.url,
-      events: [...new Set(req.body.events)],
-      sealedSecret: services.sealer.seal(secret, alertSecretContext(id, alertId)),
-    };
-    const out = await services.destinations.changeAlerts(id, (alerts) => {
-      if (alerts.length >= MAX_ALERTS_PER_DESTINATION) {
-        throw new AppError('CONFLICT', `A destination has at most ${MAX_ALERTS_PER_DESTINATION} alert subscriptions; delete one first.`);
-      }
-      return { alerts: [...alerts, sub], result: undefined };
-    });
-    if (!out) throw new AppError('NOT_FOUND', `Destination ${id} does not exist.`);
-    return reply.status(201).send({
-      ...view(sub),
-      secret,
-      signature: { header: 'X-Destination-Signature', timestampHeader: 'X-Destination-Timestamp', scheme: 'sha256=hex(HMAC-SHA256(secret, "<timestamp>.<raw body>"))' },
-    });
-  });
+    async (req, reply) => {
+      const { id } = req.params;
+      assertWebhookUrl(req.body.url, config.alerts.allowedHosts);
+      const alertId = newId('alr');
+      const secret = req.body.secret ?? newAlertSecret();
+      const sub: AlertSubscription = {
+        id: alertId,
+        url: req.body.url,
+        events: [...new Set(req.body.events)],
+        sealedSecret: services.sealer.seal(secret, alertSecretContext(id, alertId)),
+      };
+      const out = await services.destinations.changeAlerts(id, (alerts) => {
+        if (alerts.length >= MAX_ALERTS_PER_DESTINATION) {
+          throw new AppError('CONFLICT', `A destination has at most ${MAX_ALERTS_PER_DESTINATION} alert subscriptions; delete one first.`);
+        }
+        return { alerts: [...alerts, sub], result: undefined };
+      });
+      if (!out) throw new AppError('NOT_FOUND', `Destination ${id} does not exist.`);
+      return reply.status(201).send({
+        ...view(sub),
+        secret,
+        signature: {
+          header: 'X-Destination-Signature',
+          timestampHeader: 'X-Destination-Timestamp',
+          scheme: 'sha256=hex(HMAC-SHA256(secret, "<timestamp>.<raw body>"))',
+        },
+      });
+    },
+  );
 
-  app.get('/v1/destinations/:id/alerts', {
-    schema: { tags, summary: "A destination's alert subscriptions (never their secrets)", params: IdParams, response: { 200: z.object({ items: z.array(AlertView) }), 404: ErrorBody } },
-  }, async (req) => {
-    const d = await services.destinations.get(req.params.id);
-    if (!d) throw new AppError('NOT_FOUND', `Destination ${req.params.id} does not exist.`);
-    return { items: d.alerts.map(view) };
-  });
+  app.get(
+    '/v1/destinations/:id/alerts',
+    {
+      schema: {
+        tags,
+        summary: "A destination's alert subscriptions (never their secrets)",
+        params: IdParams,
+        response: { 200: z.object({ items: z.array(AlertView) }), 404: ErrorBody },
+      },
+    },
+    async (req) => {
+      const d = await services.destinations.get(req.params.id);
+      if (!d) throw new AppError('NOT_FOUND', `Destination ${req.params.id} does not exist.`);
+      return { items: d.alerts.map(view) };
+    },
+  );
 
-  app.delete('/v1/destinations/:id/alerts/:alertId', {
-    schema: { tags, summary: 'Unsubscribe a webhook (deliveries still retrying are dropped)', params: AlertParams, response: { 204: z.null().describe('Deleted'), 404: ErrorBody } },
-  }, async (req, reply) => {
-    const { id, alertId } = req.params;
-    const out = await services.destinations.changeAlerts(id, (alerts) => ({ alerts: alerts.filter((a) => a.id !== alertId), result: alerts.some((a) => a.id === alertId) }));
-    if (!out) throw new AppError('NOT_FOUND', `Destination ${id} does not exist.`);
-    if (!out.result) throw new AppError('NOT_FOUND', `Alert ${alertId} does not exist on destination ${id}.`);
-    return reply.status(204).send(null);
-  });
+  app.delete(
+    '/v1/destinations/:id/alerts/:alertId',
+    {
+      schema: {
+        tags,
+        summary: 'Unsubscribe a webhook (deliveries still retrying are dropped)',
+        params: AlertParams,
+        response: { 204: z.null().describe('Deleted'), 404: ErrorBody },
+      },
+    },
+    async (req, reply) => {
+      const { id, alertId } = req.params;
+      const out = await services.destinations.changeAlerts(id, (alerts) => ({
+        alerts: alerts.filter((a) => a.id !== alertId),
+        result: alerts.some((a) => a.id === alertId),
+      }));
+      if (!out) throw new AppError('NOT_FOUND', `Destination ${id} does not exist.`);
+      if (!out.result) throw new AppError('NOT_FOUND', `Alert ${alertId} does not exist on destination ${id}.`);
+      return reply.status(204).send(null);
+    },
+  );
 }

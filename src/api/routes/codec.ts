@@ -43,22 +43,26 @@ export function registerCodecRoutes(app: TypedApp, deps: { config: Config; codec
   const tags = ['codec'];
   for (const op of ['encode', 'decode'] as const) {
     app.options(`/codec/${op}`, { schema: { hide: true } }, async (_req, reply) => reply.status(204).send());
-    app.post(`/codec/${op}`, {
-      schema: {
-        tags,
-        summary: op === 'encode' ? 'Encrypt payloads with the primary codec key' : 'Decrypt payloads (for the Temporal Web UI and CLI)',
-        body: JsonPayloads,
-        response: { 200: JsonPayloads, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+    app.post(
+      `/codec/${op}`,
+      {
+        schema: {
+          tags,
+          summary: op === 'encode' ? 'Encrypt payloads with the primary codec key' : 'Decrypt payloads (for the Temporal Web UI and CLI)',
+          body: JsonPayloads,
+          response: { 200: JsonPayloads, 400: ErrorBody, 401: ErrorBody, 403: ErrorBody },
+        },
       },
-    }, async (req) => {
-      const payloads = req.body.payloads.map(fromJsonPayload);
-      try {
-        const out = op === 'encode' ? await deps.codec.encode(payloads) : await deps.codec.decode(payloads);
-        return { payloads: out.map(toJsonPayload) };
-      } catch (err) {
-        // Bad input (unknown key id, altered data, not a payload), not a server fault.
-        throw new AppError('BAD_REQUEST', `Cannot ${op} the payloads: ${(err as Error).message}`);
-      }
-    });
+      async (req) => {
+        const payloads = req.body.payloads.map(fromJsonPayload);
+        try {
+          const out = op === 'encode' ? await deps.codec.encode(payloads) : await deps.codec.decode(payloads);
+          return { payloads: out.map(toJsonPayload) };
+        } catch (err) {
+          // Bad input (unknown key id, altered data, not a payload), not a server fault.
+          throw new AppError('BAD_REQUEST', `Cannot ${op} the payloads: ${(err as Error).message}`);
+        }
+      },
+    );
   }
 }

@@ -15,13 +15,17 @@ import { runShortWorkflow } from '../temporal-calls';
 const tags = ['destinations'];
 
 function problemsError(result: Extract<ConfigureDestinationResult, { ok: false }>): AppError {
-  const first = result.problems[0]!;
-  const code = ({
-    HUBSPOT_AUTH_FAILED: 'HUBSPOT_AUTH_FAILED',
-    HUBSPOT_MISSING_SCOPES: 'HUBSPOT_MISSING_SCOPES',
-    HUBSPOT_BASE_URL_NOT_ALLOWED: 'HUBSPOT_BASE_URL_NOT_ALLOWED',
-  } as const)[first.code as 'HUBSPOT_AUTH_FAILED'] ?? 'HUBSPOT_MAPPING_INVALID';
-  const message = result.problems.length === 1 ? first.message : `${result.problems.length} problems: ${result.problems.map((p) => p.message).join(' ')}`;
+  const first = result.problems[0];
+  const code =
+    (
+      {
+        HUBSPOT_AUTH_FAILED: 'HUBSPOT_AUTH_FAILED',
+        HUBSPOT_MISSING_SCOPES: 'HUBSPOT_MISSING_SCOPES',
+        HUBSPOT_BASE_URL_NOT_ALLOWED: 'HUBSPOT_BASE_URL_NOT_ALLOWED',
+      } as const
+    )[first.code as 'HUBSPOT_AUTH_FAILED'] ?? 'HUBSPOT_MAPPING_INVALID';
+  const message =
+    result.problems.length === 1 ? first.message : `${result.problems.length} problems: ${result.problems.map((p) => p.message).join(' ')}`;
   return new AppError(code, message, { details: { problems: result.problems } });
 }
 
@@ -29,7 +33,13 @@ export function registerDestinationRoutes(app: TypedApp, deps: ApiDeps): void {
   const { config, client, services } = deps;
 
   async function configure(input: ConfigureDestinationInput): Promise<void> {
-    const result = await runShortWorkflow<ConfigureDestinationResult>(client, config, 'configureDestination', newId(`configure-${input.destinationId}`), [input]);
+    const result = await runShortWorkflow<ConfigureDestinationResult>(
+      client,
+      config,
+      'configureDestination',
+      newId(`configure-${input.destinationId}`),
+      [input],
+    );
     if (!result.ok) throw problemsError(result);
   }
 
@@ -40,58 +50,99 @@ export function registerDestinationRoutes(app: TypedApp, deps: ApiDeps): void {
     return { ...toView(d), audiences };
   }
 
-  app.post('/v1/destinations', {
-    schema: { tags, summary: 'Connect a HubSpot account with a field mapping (checked before it is saved)', body: CreateDestinationBody, response: { 201: z.object({ id: z.string() }), 400: ErrorBody, 422: ErrorBody } },
-  }, async (req, reply) => {
-    const body = req.body;
-    const baseUrl = body.hubspot.baseUrl ?? HUBSPOT_API_BASE_URL;
-    assertAllowedBaseUrl(baseUrl, config.hubspot.allowedBaseUrls);
-    const id = newDestinationId();
-    await configure({
-      destinationId: id,
-      mode: 'create',
-      name: body.name,
-      description: body.description,
-      baseUrl,
-      sealedToken: services.sealer.seal(body.hubspot.token, tokenContext(id)),
-      mapping: body.mapping,
-    });
-    return reply.status(201).send({ id });
-  });
+  app.post(
+    '/v1/destinations',
+    {
+      schema: {
+        tags,
+        summary: 'Connect a HubSpot account with a field mapping (checked before it is saved)',
+        body: CreateDestinationBody,
+        response: { 201: z.object({ id: z.string() }), 400: ErrorBody, 422: ErrorBody },
+      },
+    },
+    async (req, reply) => {
+      const body = req.body;
+      const baseUrl = body.hubspot.baseUrl ?? HUBSPOT_API_BASE_URL;
+      assertAllowedBaseUrl(baseUrl, config.hubspot.allowedBaseUrls);
+      const id = newDestinationId();
+      await configure({
+        destinationId: id,
+        mode: 'create',
+        name: body.name,
+        description: body.description,
+        baseUrl,
+        sealedToken: services.sealer.seal(body.hubspot.token, tokenContext(id)),
+        mapping: body.mapping,
+      });
+      return reply.status(201).send({ id });
+    },
+  );
 
-  app.patch('/v1/destinations/:id', {
-    schema: { tags, summary: 'Change name, description, token or mapping (checked the same way)', params: IdParams, body: UpdateDestinationBody, response: { 200: DestinationView, 404: ErrorBody, 422: ErrorBody } },
-  }, async (req) => {
-    const { id } = req.params;
-    if (!(await services.destinations.get(id))) throw new AppError('NOT_FOUND', `Destination ${id} does not exist.`);
-    const body = req.body;
-    if (body.hubspot?.baseUrl) assertAllowedBaseUrl(body.hubspot.baseUrl, config.hubspot.allowedBaseUrls);
-    await configure({
-      destinationId: id,
-      mode: 'update',
-      name: body.name,
-      description: body.description,
-      baseUrl: body.hubspot?.baseUrl,
-      sealedToken: body.hubspot?.token ? services.sealer.seal(body.hubspot.token, tokenContext(id)) : undefined,
-      mapping: body.mapping,
-    });
-    return view(id);
-  });
+  app.patch(
+    '/v1/destinations/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Change name, description, token or mapping (checked the same way)',
+        params: IdParams,
+        body: UpdateDestinationBody,
+        response: { 200: DestinationView, 404: ErrorBody, 422: ErrorBody },
+      },
+    },
+    async (req) => {
+      const { id } = req.params;
+      if (!(await services.destinations.get(id))) throw new AppError('NOT_FOUND', `Destination ${id} does not exist.`);
+      const body = req.body;
+      if (body.hubspot?.baseUrl) assertAllowedBaseUrl(body.hubspot.baseUrl, config.hubspot.allowedBaseUrls);
+      await configure({
+        destinationId: id,
+        mode: 'update',
+        name: body.name,
+        description: body.description,
+        baseUrl: body.hubspot?.baseUrl,
+        sealedToken: body.hubspot?.token ? services.sealer.seal(body.hubspot.token, tokenContext(id)) : undefined,
+        mapping: body.mapping,
+      });
+      return view(id);
+    },
+  );
 
-  app.get('/v1/destinations/:id', {
-    schema: { tags, summary: 'A destination (never its token) and the audiences activated on it', params: IdParams, response: { 200: DestinationView, 404: ErrorBody } },
-  }, async (req) => view(req.params.id));
+  app.get(
+    '/v1/destinations/:id',
+    {
+      schema: {
+        tags,
+        summary: 'A destination (never its token) and the audiences activated on it',
+        params: IdParams,
+        response: { 200: DestinationView, 404: ErrorBody },
+      },
+    },
+    async (req) => view(req.params.id),
+  );
 
-  app.get('/v1/destinations', {
-    schema: { tags, summary: 'All destinations', response: { 200: z.object({ items: z.array(DestinationView) }) } },
-  }, async () => ({ items: (await services.destinations.list()).map(toView) }));
+  app.get(
+    '/v1/destinations',
+    {
+      schema: { tags, summary: 'All destinations', response: { 200: z.object({ items: z.array(DestinationView) }) } },
+    },
+    async () => ({ items: (await services.destinations.list()).map(toView) }),
+  );
 
-  app.get('/v1/destinations/:id/properties', {
-    schema: { tags, summary: "The HubSpot account's contact properties (default and custom), offered as mapping targets", params: IdParams, response: { 200: z.object({ items: z.array(PropertyView) }), 404: ErrorBody } },
-  }, async (req) => {
-    const { id } = req.params;
-    if (!(await services.destinations.get(id))) throw new AppError('NOT_FOUND', `Destination ${id} does not exist.`);
-    const items = await runShortWorkflow<PropertySummary[]>(client, config, 'listDestinationProperties', newId(`properties-${id}`), [id]);
-    return { items };
-  });
+  app.get(
+    '/v1/destinations/:id/properties',
+    {
+      schema: {
+        tags,
+        summary: "The HubSpot account's contact properties (default and custom), offered as mapping targets",
+        params: IdParams,
+        response: { 200: z.object({ items: z.array(PropertyView) }), 404: ErrorBody },
+      },
+    },
+    async (req) => {
+      const { id } = req.params;
+      if (!(await services.destinations.get(id))) throw new AppError('NOT_FOUND', `Destination ${id} does not exist.`);
+      const items = await runShortWorkflow<PropertySummary[]>(client, config, 'listDestinationProperties', newId(`properties-${id}`), [id]);
+      return { items };
+    },
+  );
 }

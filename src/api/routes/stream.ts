@@ -12,7 +12,12 @@ import { emptyStreamCounters, MAX_UPDATE_CHARS, streamWorkflowId, type StreamUpd
 import { ErrorBody, IdParams, RejectionsQuery, RejectionView } from '../schemas';
 import type { ApiDeps, TypedApp } from '../server';
 import {
-  MAX_PROFILES_PER_REQUEST, ProfilesAccepted, ProfilesBody, StreamControlAccepted, StreamSettingsBody, StreamStatsView,
+  MAX_PROFILES_PER_REQUEST,
+  ProfilesAccepted,
+  ProfilesBody,
+  StreamControlAccepted,
+  StreamSettingsBody,
+  StreamStatsView,
 } from '../stream-schemas';
 import { webUiUrl } from '../temporal-calls';
 
@@ -68,98 +73,169 @@ export function registerStreamRoutes(app: TypedApp, deps: ApiDeps): void {
     return { destinationId: d.id, destinationName: d.name, mapping: d.mapping };
   }
 
-  app.post('/v1/destinations/:id/profiles', {
-    schema: {
-      tags,
-      summary: `Stream profile updates (one XDM profile or an array of at most ${MAX_PROFILES_PER_REQUEST}); 202 once they are durably in the destination's stream`,
-      params: IdParams,
-      body: ProfilesBody,
-      response: { 202: ProfilesAccepted, 404: ErrorBody, 413: ErrorBody, 429: ErrorBody, 503: ErrorBody },
+  app.post(
+    '/v1/destinations/:id/profiles',
+    {
+      schema: {
+        tags,
+        summary: `Stream profile updates (one XDM profile or an array of at most ${MAX_PROFILES_PER_REQUEST}); 202 once they are durably in the destination's stream`,
+        params: IdParams,
+        body: ProfilesBody,
+        response: { 202: ProfilesAccepted, 404: ErrorBody, 413: ErrorBody, 429: ErrorBody, 503: ErrorBody },
+      },
     },
-  }, async (req, reply) => {
-    const profiles = Array.isArray(req.body) ? req.body : [req.body];
-    if (profiles.length > MAX_PROFILES_PER_REQUEST) {
-      throw new AppError('PAYLOAD_TOO_LARGE', `A request carries at most ${MAX_PROFILES_PER_REQUEST} profiles; this one has ${profiles.length}. Split it into several requests.`, {
-        details: { max: MAX_PROFILES_PER_REQUEST, received: profiles.length },
-      });
-    }
-    const t = await target(req.params.id);
-    const problem = backlogProblem(backlog.backlog(t.destinationId), config.stream);
-    if (problem) {
-      reply.header('retry-after', '5');
-      throw new AppError('STREAM_BACKLOG_FULL', `The stream of destination ${t.destinationId} ${problem}; nothing from this request was taken.`, { retryable: true });
-    }
-    const receivedAt = Date.now();
-    const updates: StreamUpdate[] = [];
-    for (let i = 0; i < profiles.length; i++) {
-      const u = reduceProfile(profiles[i]!, t.mapping, receivedAt);
-      const size = StreamSignalSender.sizeOf(u);
-      if (size > MAX_UPDATE_CHARS) {
-        throw new AppError('PAYLOAD_TOO_LARGE', `Profile ${i} holds ${size} bytes of mapped values and audience memberships (limit ${MAX_UPDATE_CHARS}); nothing from this request was taken.`);
+    async (req, reply) => {
+      const profiles = Array.isArray(req.body) ? req.body : [req.body];
+      if (profiles.length > MAX_PROFILES_PER_REQUEST) {
+        throw new AppError(
+          'PAYLOAD_TOO_LARGE',
+          `A request carries at most ${MAX_PROFILES_PER_REQUEST} profiles; this one has ${profiles.length}. Split it into several requests.`,
+          {
+            details: { max: MAX_PROFILES_PER_REQUEST, received: profiles.length },
+          },
+        );
       }
-      updates.push(u);
-    }
-    try {
-      await sender.send(t, updates, receivedAt);
-    } catch (err) {
-      req.log.warn({ err: { name: (err as Error)?.name, message: (err as Error)?.message }, destinationId: t.destinationId }, 'stream signal refused');
-      throw temporalRefused(err);
-    }
-    return reply.status(202).send({ destinationId: t.destinationId, accepted: updates.length, workflowId: streamWorkflowId(t.destinationId) });
-  });
-
-  app.get('/v1/destinations/:id/stream', {
-    schema: { tags, summary: "The destination's stream: state, counts, buffer, last flush and lag", params: IdParams, response: { 200: StreamStatsView, 404: ErrorBody, 503: ErrorBody } },
-  }, async (req) => {
-    const t = await target(req.params.id);
-    const workflowId = streamWorkflowId(t.destinationId);
-    const read = await readStreamStats(client, t.destinationId);
-    if (read && !read.stats) {
-      throw new AppError('TEMPORAL_UNAVAILABLE', `No worker answered the stream's stats query in time (its run has ${read.historyLength} history events). Is a worker running (\`npm run worker\`)?`, { retryable: true });
-    }
-    if (!read?.stats) {
-      return { ...emptyStreamCounters(), destinationId: t.destinationId, workflowId, state: 'not_started' as const, buffered: 0, bufferedBytes: 0, inFlight: 0, flushesInFlight: 0, lagMs: 0, runs: 0, historyLength: 0 };
-    }
-    const { stats, runId } = read;
-    const lagMs = stats.oldestBufferedAt ? Math.max(0, Date.now() - Date.parse(stats.oldestBufferedAt)) : 0;
-    return { ...stats, workflowId, lagMs, webUiUrl: webUiUrl(config, workflowId, runId) };
-  });
-
-  const control = (path: 'pause' | 'resume', signal: 'pauseStream' | 'resumeStream', state: 'pausing' | 'resuming', summary: string) =>
-    app.post(`/v1/destinations/:id/stream/${path}`, {
-      schema: { tags, summary, params: IdParams, response: { 202: StreamControlAccepted, 404: ErrorBody, 503: ErrorBody } },
-    }, async (req, reply) => {
       const t = await target(req.params.id);
+      const problem = backlogProblem(backlog.backlog(t.destinationId), config.stream);
+      if (problem) {
+        reply.header('retry-after', '5');
+        throw new AppError(
+          'STREAM_BACKLOG_FULL',
+          `The stream of destination ${t.destinationId} ${problem}; nothing from this request was taken.`,
+          { retryable: true },
+        );
+      }
+      const receivedAt = Date.now();
+      const updates: StreamUpdate[] = [];
+      for (let i = 0; i < profiles.length; i++) {
+        const u = reduceProfile(profiles[i], t.mapping, receivedAt);
+        const size = StreamSignalSender.sizeOf(u);
+        if (size > MAX_UPDATE_CHARS) {
+          throw new AppError(
+            'PAYLOAD_TOO_LARGE',
+            `Profile ${i} holds ${size} bytes of mapped values and audience memberships (limit ${MAX_UPDATE_CHARS}); nothing from this request was taken.`,
+          );
+        }
+        updates.push(u);
+      }
       try {
-        await sender.control(t, signal, signal === 'pauseStream' ? [{ reason: 'Paused by an operator' }] : []);
+        await sender.send(t, updates, receivedAt);
       } catch (err) {
+        req.log.warn(
+          { err: { name: (err as Error)?.name, message: (err as Error)?.message }, destinationId: t.destinationId },
+          'stream signal refused',
+        );
         throw temporalRefused(err);
       }
-      return reply.status(202).send({ destinationId: t.destinationId, workflowId: streamWorkflowId(t.destinationId), state });
-    });
+      return reply
+        .status(202)
+        .send({ destinationId: t.destinationId, accepted: updates.length, workflowId: streamWorkflowId(t.destinationId) });
+    },
+  );
+
+  app.get(
+    '/v1/destinations/:id/stream',
+    {
+      schema: {
+        tags,
+        summary: "The destination's stream: state, counts, buffer, last flush and lag",
+        params: IdParams,
+        response: { 200: StreamStatsView, 404: ErrorBody, 503: ErrorBody },
+      },
+    },
+    async (req) => {
+      const t = await target(req.params.id);
+      const workflowId = streamWorkflowId(t.destinationId);
+      const read = await readStreamStats(client, t.destinationId);
+      if (read && !read.stats) {
+        throw new AppError(
+          'TEMPORAL_UNAVAILABLE',
+          `No worker answered the stream's stats query in time (its run has ${read.historyLength} history events). Is a worker running (\`npm run worker\`)?`,
+          { retryable: true },
+        );
+      }
+      if (!read?.stats) {
+        return {
+          ...emptyStreamCounters(),
+          destinationId: t.destinationId,
+          workflowId,
+          state: 'not_started' as const,
+          buffered: 0,
+          bufferedBytes: 0,
+          inFlight: 0,
+          flushesInFlight: 0,
+          lagMs: 0,
+          runs: 0,
+          historyLength: 0,
+        };
+      }
+      const { stats, runId } = read;
+      const lagMs = stats.oldestBufferedAt ? Math.max(0, Date.now() - Date.parse(stats.oldestBufferedAt)) : 0;
+      return { ...stats, workflowId, lagMs, webUiUrl: webUiUrl(config, workflowId, runId) };
+    },
+  );
+
+  const control = (path: 'pause' | 'resume', signal: 'pauseStream' | 'resumeStream', state: 'pausing' | 'resuming', summary: string) =>
+    app.post(
+      `/v1/destinations/:id/stream/${path}`,
+      {
+        schema: { tags, summary, params: IdParams, response: { 202: StreamControlAccepted, 404: ErrorBody, 503: ErrorBody } },
+      },
+      async (req, reply) => {
+        const t = await target(req.params.id);
+        try {
+          await sender.control(t, signal, signal === 'pauseStream' ? [{ reason: 'Paused by an operator' }] : []);
+        } catch (err) {
+          throw temporalRefused(err);
+        }
+        return reply.status(202).send({ destinationId: t.destinationId, workflowId: streamWorkflowId(t.destinationId), state });
+      },
+    );
   control('pause', 'pauseStream', 'pausing', 'Pause the stream: updates keep being accepted and are kept, nothing is sent until resume');
   control('resume', 'resumeStream', 'resuming', 'Resume the stream: everything kept while paused is sent');
 
-  app.patch('/v1/destinations/:id/stream', {
-    schema: { tags, summary: "Change this destination's stream settings (latency bound, batch size, concurrent flushes)", params: IdParams, body: StreamSettingsBody, response: { 202: StreamControlAccepted, 404: ErrorBody, 503: ErrorBody } },
-  }, async (req, reply) => {
-    const t = await target(req.params.id);
-    try {
-      await sender.control(t, 'configureStream', [req.body]);
-    } catch (err) {
-      throw temporalRefused(err);
-    }
-    return reply.status(202).send({ destinationId: t.destinationId, workflowId: streamWorkflowId(t.destinationId), state: 'configuring' as const });
-  });
+  app.patch(
+    '/v1/destinations/:id/stream',
+    {
+      schema: {
+        tags,
+        summary: "Change this destination's stream settings (latency bound, batch size, concurrent flushes)",
+        params: IdParams,
+        body: StreamSettingsBody,
+        response: { 202: StreamControlAccepted, 404: ErrorBody, 503: ErrorBody },
+      },
+    },
+    async (req, reply) => {
+      const t = await target(req.params.id);
+      try {
+        await sender.control(t, 'configureStream', [req.body]);
+      } catch (err) {
+        throw temporalRefused(err);
+      }
+      return reply
+        .status(202)
+        .send({ destinationId: t.destinationId, workflowId: streamWorkflowId(t.destinationId), state: 'configuring' as const });
+    },
+  );
 
-  app.get('/v1/destinations/:id/stream/rejections', {
-    schema: { tags, summary: 'Rejected streamed updates, with their reasons, in pages', params: IdParams, querystring: RejectionsQuery, response: { 200: z.object({ items: z.array(RejectionView), next: z.number().optional() }), 404: ErrorBody } },
-  }, async (req) => {
-    const t = await target(req.params.id);
-    const rows = await services.rejections.page(streamRejectionsId(t.destinationId), req.query.after, req.query.limit);
-    return {
-      items: rows.map((r) => ({ seq: r.seq, line: r.line, email: r.email, reason: r.reason, createdAt: r.createdAt })),
-      ...(rows.length === req.query.limit ? { next: rows[rows.length - 1]!.seq } : {}),
-    };
-  });
+  app.get(
+    '/v1/destinations/:id/stream/rejections',
+    {
+      schema: {
+        tags,
+        summary: 'Rejected streamed updates, with their reasons, in pages',
+        params: IdParams,
+        querystring: RejectionsQuery,
+        response: { 200: z.object({ items: z.array(RejectionView), next: z.number().optional() }), 404: ErrorBody },
+      },
+    },
+    async (req) => {
+      const t = await target(req.params.id);
+      const rows = await services.rejections.page(streamRejectionsId(t.destinationId), req.query.after, req.query.limit);
+      return {
+        items: rows.map((r) => ({ seq: r.seq, line: r.line, email: r.email, reason: r.reason, createdAt: r.createdAt })),
+        ...(rows.length === req.query.limit ? { next: rows[rows.length - 1].seq } : {}),
+      };
+    },
+  );
 }

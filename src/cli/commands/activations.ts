@@ -30,14 +30,16 @@ async function finish(api: ApiClient, started: Started, wait: boolean): Promise<
 }
 
 export function registerActivationCommands(program: Command, api: () => ApiClient): void {
-  program.command('upload <file>')
+  program
+    .command('upload <file>')
     .description('upload a CSV custom upload or an XDM NDJSON file; prints the upload id')
     .action(async (file: string) => {
       const res = await uploadFile(api(), file);
       console.log(`${res.uploadId}  (${res.rows} rows, ${res.format}, ${res.bytes} bytes)`);
     });
 
-  program.command('activate <destinationId>')
+  program
+    .command('activate <destinationId>')
     .description('activate an audience on a destination')
     .requiredOption('--audience-id <id>', 'audience id (segmentMembership.ups.<id>)')
     .requiredOption('--audience-name <name>', 'audience name (label of the HubSpot property)')
@@ -45,66 +47,90 @@ export function registerActivationCommands(program: Command, api: () => ApiClien
     .option('--file <file>', 'upload this local file first, then activate it')
     .option('--path <path>', "a file on the worker's host, under an allowed source directory")
     .option('--wait', 'show live progress and the summary')
-    .action(async (destinationId: string, o: { audienceId: string; audienceName: string; upload?: string; file?: string; path?: string; wait?: boolean }) => {
-      const client = api();
-      let source: { uploadId: string } | { path: string };
-      if (o.file) source = { uploadId: (await uploadFile(client, o.file)).uploadId };
-      else if (o.upload) source = { uploadId: o.upload };
-      else if (o.path) source = { path: o.path };
-      else throw new Error('Give the members with --file, --upload or --path.');
-      const started = await client.post<Started>(`/v1/destinations/${encodeURIComponent(destinationId)}/activations`, {
-        audience: { id: o.audienceId, name: o.audienceName },
-        source,
-      });
-      await finish(client, started, Boolean(o.wait));
-    });
+    .action(
+      async (
+        destinationId: string,
+        o: { audienceId: string; audienceName: string; upload?: string; file?: string; path?: string; wait?: boolean },
+      ) => {
+        const client = api();
+        let source: { uploadId: string } | { path: string };
+        if (o.file) source = { uploadId: (await uploadFile(client, o.file)).uploadId };
+        else if (o.upload) source = { uploadId: o.upload };
+        else if (o.path) source = { path: o.path };
+        else throw new Error('Give the members with --file, --upload or --path.');
+        const started = await client.post<Started>(`/v1/destinations/${encodeURIComponent(destinationId)}/activations`, {
+          audience: { id: o.audienceId, name: o.audienceName },
+          source,
+        });
+        await finish(client, started, Boolean(o.wait));
+      },
+    );
 
-  program.command('status <activationId>')
+  program
+    .command('status <activationId>')
     .description('status, progress and summary of an activation')
     .option('--watch', 'follow it live until it ends')
     .action(async (id: string, o: { watch?: boolean }) => {
       const client = api();
-      const a = o.watch ? await watchActivation(client, id) : await client.get<ActivationViewLike>(`/v1/activations/${encodeURIComponent(id)}`);
+      const a = o.watch
+        ? await watchActivation(client, id)
+        : await client.get<ActivationViewLike>(`/v1/activations/${encodeURIComponent(id)}`);
       printSummary(a);
     });
 
-  program.command('list')
+  program
+    .command('list')
     .description('list activations (from Temporal visibility)')
     .option('--destination <id>')
     .option('--audience <id>')
     .option('--status <status>', 'Running | WaitingDailyLimit | Completed | CompletedWithRejections | Failed | Cancelled')
     .action(async (o: { destination?: string; audience?: string; status?: string }) => {
-      const res = await api().get<{ items: Array<{ activationId: string; status?: string; executionStatus: string; audienceId?: string; startedAt?: string }> }>('/v1/activations', {
-        destinationId: o.destination, audienceId: o.audience, status: o.status,
+      const res = await api().get<{
+        items: Array<{ activationId: string; status?: string; executionStatus: string; audienceId?: string; startedAt?: string }>;
+      }>('/v1/activations', {
+        destinationId: o.destination,
+        audienceId: o.audience,
+        status: o.status,
       });
-      for (const x of res.items) console.log(`${x.activationId}  ${(x.status ?? x.executionStatus).padEnd(24)} audience ${x.audienceId ?? '?'}  ${x.startedAt ?? ''}`);
+      for (const x of res.items)
+        console.log(
+          `${x.activationId}  ${(x.status ?? x.executionStatus).padEnd(24)} audience ${x.audienceId ?? '?'}  ${x.startedAt ?? ''}`,
+        );
     });
 
-  program.command('rerun <activationId>')
+  program
+    .command('rerun <activationId>')
     .description('re-run an activation as a new run')
     .option('--rejected', 'only the members rejected last time')
     .option('--wait', 'show live progress and the summary')
     .action(async (id: string, o: { rejected?: boolean; wait?: boolean }) => {
       const client = api();
-      const started = await client.post<Started>(`/v1/activations/${encodeURIComponent(id)}/rerun`, { mode: o.rejected ? 'rejected' : 'all' });
+      const started = await client.post<Started>(`/v1/activations/${encodeURIComponent(id)}/rerun`, {
+        mode: o.rejected ? 'rejected' : 'all',
+      });
       await finish(client, started, Boolean(o.wait));
     });
 
-  program.command('cancel <activationId>').description('cancel a running activation').action(async (id: string) => {
-    await api().post(`/v1/activations/${encodeURIComponent(id)}/cancel`);
-    console.log(`Cancelling ${id}`);
-  });
+  program
+    .command('cancel <activationId>')
+    .description('cancel a running activation')
+    .action(async (id: string) => {
+      await api().post(`/v1/activations/${encodeURIComponent(id)}/cancel`);
+      console.log(`Cancelling ${id}`);
+    });
 
-  program.command('rejections <activationId>')
+  program
+    .command('rejections <activationId>')
     .description('rejected members with their reasons')
     .option('--limit <n>', 'at most this many', '100')
     .action(async (id: string, o: { limit: string }) => {
       let after = 0;
       let left = Number(o.limit);
       while (left > 0) {
-        const page = await api().get<{ items: Array<{ seq: number; line: number; email?: string; reason: { code: string; message: string } }>; next?: number }>(
-          `/v1/activations/${encodeURIComponent(id)}/rejections`, { after, limit: Math.min(left, 1000) },
-        );
+        const page = await api().get<{
+          items: Array<{ seq: number; line: number; email?: string; reason: { code: string; message: string } }>;
+          next?: number;
+        }>(`/v1/activations/${encodeURIComponent(id)}/rejections`, { after, limit: Math.min(left, 1000) });
         for (const r of page.items) console.log(`line ${r.line}  ${r.reason.code}  ${r.email ?? ''}  ${r.reason.message}`);
         left -= page.items.length;
         if (page.next === undefined) break;

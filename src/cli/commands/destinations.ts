@@ -52,17 +52,25 @@ export function registerDestinationCommands(program: Command, api: () => ApiClie
       console.log(JSON.stringify(res, null, 2));
     });
 
-  d.command('list').description('list destinations').action(async () => {
-    const res = await api().get<{ items: Array<{ id: string; name: string; portalId: number; baseUrl: string }> }>('/v1/destinations');
-    for (const x of res.items) console.log(`${x.id}  ${x.name}  portal ${x.portalId}  ${x.baseUrl}`);
-  });
+  d.command('list')
+    .description('list destinations')
+    .action(async () => {
+      const res = await api().get<{ items: Array<{ id: string; name: string; portalId: number; baseUrl: string }> }>('/v1/destinations');
+      for (const x of res.items) console.log(`${x.id}  ${x.name}  portal ${x.portalId}  ${x.baseUrl}`);
+    });
 
-  d.command('get <id>').description('show a destination').action(async (id: string) => {
-    console.log(JSON.stringify(await api().get(`/v1/destinations/${encodeURIComponent(id)}`), null, 2));
-  });
+  d.command('get <id>')
+    .description('show a destination')
+    .action(async (id: string) => {
+      console.log(JSON.stringify(await api().get(`/v1/destinations/${encodeURIComponent(id)}`), null, 2));
+    });
 
-  d.command('properties <id>').description("the HubSpot account's contact properties (mapping targets)").action(async (id: string) => {
-    const res = await api().get<{ items: Array<{ name: string; type: string; label: string; writable: boolean }> }>(`/v1/destinations/${encodeURIComponent(id)}/properties`);
-    for (const p of res.items) console.log(`${p.name.padEnd(40)} ${p.type.padEnd(12)} ${p.writable ? '' : '(read-only) '}${p.label}`);
-  });
+  d.command('properties <id>')
+    .description("the HubSpot account's contact properties (mapping targets)")
+    .action(async (id: string) => {
+      const res = await api().get<{ items: Array<{ name: string; type: string; label: string; writable: boolean }> }>(
+        `/v1/destinations/${encodeURIComponent(id)}/properties`,
+      );
+      for (const p of res.items) console.log(`${p.name.padEnd(40)} ${p.type.padEnd(12)} ${p.writable ? '' : '(read-only) '}${p.label}`);
+    });
 }

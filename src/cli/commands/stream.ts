@@ -31,7 +31,11 @@ export function renderStreamStats(s: StreamStatsLike, now = Date.now()): string 
     ['last flush', ago(s.lastFlushAt, now)],
     ['lag', `${(s.lagMs / 1000).toFixed(2)} s`],
   ];
-  if (s.options) rows.push(['settings', `latency bound ${s.options.maxLatencyMs} ms · batch ${s.options.batchSize} · ${s.options.maxConcurrentFlushes} flushes at once`]);
+  if (s.options)
+    rows.push([
+      'settings',
+      `latency bound ${s.options.maxLatencyMs} ms · batch ${s.options.batchSize} · ${s.options.maxConcurrentFlushes} flushes at once`,
+    ]);
   if (s.runs) rows.push(['workflow', `run ${s.runs} · ${s.historyLength} history events`]);
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = [`Stream of ${s.destinationId}`, ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`)];
@@ -42,7 +46,13 @@ export function renderStreamStats(s: StreamStatsLike, now = Date.now()): string 
 const statsUrl = (id: string) => `/v1/destinations/${encodeURIComponent(id)}/stream`;
 
 /** Posts an NDJSON file of XDM profiles in requests of `chunk`; returns the number accepted. */
-export async function sendProfilesFile(api: ApiClient, destinationId: string, file: string, chunk = 1000, onProgress?: (n: number) => void): Promise<number> {
+export async function sendProfilesFile(
+  api: ApiClient,
+  destinationId: string,
+  file: string,
+  chunk = 1000,
+  onProgress?: (n: number) => void,
+): Promise<number> {
   const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
   let batch: unknown[] = [];
   let accepted = 0;
@@ -60,7 +70,9 @@ export async function sendProfilesFile(api: ApiClient, destinationId: string, fi
     try {
       batch.push(JSON.parse(line));
     } catch {
-      throw new Error(`Line ${lineNo} of ${file} is not valid JSON (one XDM profile per line expected); ${accepted} profiles were sent before it.`);
+      throw new Error(
+        `Line ${lineNo} of ${file} is not valid JSON (one XDM profile per line expected); ${accepted} profiles were sent before it.`,
+      );
     }
     if (batch.length >= chunk) await flush();
   }
@@ -71,7 +83,8 @@ export async function sendProfilesFile(api: ApiClient, destinationId: string, fi
 export function registerStreamCommands(program: Command, api: () => ApiClient): void {
   const stream = program.command('stream').description("a destination's always-on stream of profile updates");
 
-  stream.command('stats <destinationId>')
+  stream
+    .command('stats <destinationId>')
     .description('received, sent, rejected, ignored, buffered, last flush and lag')
     .option('--watch', 'refresh until Ctrl-C')
     .option('--interval <ms>', 'refresh interval with --watch', '2000')
@@ -88,36 +101,46 @@ export function registerStreamCommands(program: Command, api: () => ApiClient): 
       }
     });
 
-  stream.command('pause <destinationId>')
+  stream
+    .command('pause <destinationId>')
     .description('pause sending (updates keep being accepted and are kept)')
     .action(async (id: string) => {
       await api().post(`${statsUrl(id)}/pause`, {});
       console.log(`Pausing the stream of ${id}; updates are kept until \`stream resume ${id}\`.`);
     });
 
-  stream.command('resume <destinationId>')
+  stream
+    .command('resume <destinationId>')
     .description('resume sending; everything kept while paused goes out')
     .action(async (id: string) => {
       await api().post(`${statsUrl(id)}/resume`, {});
       console.log(`Resuming the stream of ${id}.`);
     });
 
-  stream.command('send <destinationId> <file>')
+  stream
+    .command('send <destinationId> <file>')
     .description('stream the XDM profiles of an NDJSON file (requests of up to 1,000)')
     .option('--chunk <n>', 'profiles per request (≤ 1000)', '1000')
     .action(async (id: string, file: string, o: { chunk: string }) => {
-      const n = await sendProfilesFile(api(), id, file, Math.min(1000, Math.max(1, Number(o.chunk) || 1000)), (k) => process.stderr.write(`\r${k} profiles accepted`));
+      const n = await sendProfilesFile(api(), id, file, Math.min(1000, Math.max(1, Number(o.chunk) || 1000)), (k) =>
+        process.stderr.write(`\r${k} profiles accepted`),
+      );
       process.stderr.write('\n');
       console.log(`${n} profile updates accepted by the stream of ${id}. Follow them with \`stream stats ${id} --watch\`.`);
     });
 
-  stream.command('rejections <destinationId>')
+  stream
+    .command('rejections <destinationId>')
     .description('rejected streamed updates and their reasons')
     .option('--after <seq>', 'continue after this sequence number', '0')
     .option('--limit <n>', 'rows', '100')
     .action(async (id: string, o: { after: string; limit: string }) => {
-      const res = await api().get<{ items: Array<{ seq: number; line: number; email?: string; reason: { code: string; message: string } }>; next?: number }>(`${statsUrl(id)}/rejections`, { after: o.after, limit: o.limit });
-      for (const r of res.items) console.log(`${String(r.seq).padStart(6)}  update ${r.line}  ${r.reason.code}  ${r.email ?? '-'}  ${r.reason.message}`);
+      const res = await api().get<{
+        items: Array<{ seq: number; line: number; email?: string; reason: { code: string; message: string } }>;
+        next?: number;
+      }>(`${statsUrl(id)}/rejections`, { after: o.after, limit: o.limit });
+      for (const r of res.items)
+        console.log(`${String(r.seq).padStart(6)}  update ${r.line}  ${r.reason.code}  ${r.email ?? '-'}  ${r.reason.message}`);
       if (res.next !== undefined) console.log(`more: --after ${res.next}`);
     });
 }

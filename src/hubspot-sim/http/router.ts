@@ -33,9 +33,15 @@ export class Router<R extends Routable> {
       for (let i = 0; i < segments.length; i++) {
         const s = segments[i];
         if (s.startsWith(':')) {
-          if (parts[i] === '') { ok = false; break; }
+          if (parts[i] === '') {
+            ok = false;
+            break;
+          }
           params[s.slice(1)] = safeDecode(parts[i]);
-        } else if (s !== parts[i]) { ok = false; break; }
+        } else if (s !== parts[i]) {
+          ok = false;
+          break;
+        }
       }
       if (ok) return { route, params };
     }

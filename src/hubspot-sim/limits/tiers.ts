@@ -4,7 +4,10 @@
  */
 import type { Tier } from '../types';
 
-export interface TierLimits { tenSecondly: number; daily: number }
+export interface TierLimits {
+  tenSecondly: number;
+  daily: number;
+}
 
 export const DEFAULT_TIER_LIMITS: Record<Tier, TierLimits> = {
   free: { tenSecondly: 100, daily: 250_000 },

@@ -7,7 +7,10 @@ export class TimeWindow {
   private head = 0;
   private size = 0;
 
-  constructor(readonly windowMs: number, initialCapacity = 256) {
+  constructor(
+    readonly windowMs: number,
+    initialCapacity = 256,
+  ) {
     this.buf = new Float64Array(initialCapacity);
   }
 

@@ -26,14 +26,16 @@ function dailyUsage(ctx: AuthedContext): Reply {
   return {
     status: 200,
     body: {
-      results: [{
-        name: 'private-apps-api-calls-daily',
-        usageLimit: info.daily,
-        currentUsage: info.dailyUsed,
-        collectedAt: ctx.nowIso,
-        fetchStatus: 'SUCCESS',
-        resetsAt: info.dailyResetsAt,
-      }],
+      results: [
+        {
+          name: 'private-apps-api-calls-daily',
+          usageLimit: info.daily,
+          currentUsage: info.dailyUsed,
+          collectedAt: ctx.nowIso,
+          fetchStatus: 'SUCCESS',
+          resetsAt: info.dailyResetsAt,
+        },
+      ],
     },
   };
 }

@@ -41,26 +41,34 @@ const routes: AdminRoute[] = [
   { method: 'GET', pattern: '/__sim/accounts', handler: (a) => ok({ results: a.listAccounts() }) },
   { method: 'GET', pattern: '/__sim/accounts/:portalId', handler: (a, c) => ok(a.getAccount(portalId(c))) },
   {
-    method: 'POST', pattern: '/__sim/accounts/:portalId/tokens',
+    method: 'POST',
+    pattern: '/__sim/accounts/:portalId/tokens',
     handler: (a, c) => ok(a.addToken(portalId(c), object(c.body)), 201),
   },
   {
-    method: 'POST', pattern: '/__sim/accounts/:portalId/tokens/:token/revoke',
+    method: 'POST',
+    pattern: '/__sim/accounts/:portalId/tokens/:token/revoke',
     handler: (a, c) => {
       a.revokeToken(portalId(c), c.params.token);
       return ok({ revoked: true });
     },
   },
   {
-    method: 'POST', pattern: '/__sim/accounts/:portalId/tokens/:token/expire',
+    method: 'POST',
+    pattern: '/__sim/accounts/:portalId/tokens/:token/expire',
     handler: (a, c) => {
       a.expireToken(portalId(c), c.params.token, object<{ at?: string }>(c.body).at);
       return ok({ expired: true });
     },
   },
-  { method: 'POST', pattern: '/__sim/accounts/:portalId/tokens/:token/rotate', handler: (a, c) => ok(a.rotateToken(portalId(c), c.params.token)) },
   {
-    method: 'GET', pattern: '/__sim/accounts/:portalId/contacts',
+    method: 'POST',
+    pattern: '/__sim/accounts/:portalId/tokens/:token/rotate',
+    handler: (a, c) => ok(a.rotateToken(portalId(c), c.params.token)),
+  },
+  {
+    method: 'GET',
+    pattern: '/__sim/accounts/:portalId/contacts',
     handler: (a, c) => {
       const id = portalId(c);
       const email = c.query.get('email');
@@ -69,21 +77,32 @@ const routes: AdminRoute[] = [
         return ok({ results: contact ? [contact] : [] });
       }
       const limit = c.query.get('limit');
-      return ok(a.listContacts(id, { limit: limit === null ? undefined : Number(limit), after: c.query.get('after') ?? undefined },
-        `${c.baseUrl}/__sim/accounts/${id}/contacts`));
+      return ok(
+        a.listContacts(
+          id,
+          { limit: limit === null ? undefined : Number(limit), after: c.query.get('after') ?? undefined },
+          `${c.baseUrl}/__sim/accounts/${id}/contacts`,
+        ),
+      );
     },
   },
   { method: 'GET', pattern: '/__sim/accounts/:portalId/contacts/count', handler: (a, c) => ok({ count: a.contactCount(portalId(c)) }) },
   {
-    method: 'GET', pattern: '/__sim/accounts/:portalId/properties',
+    method: 'GET',
+    pattern: '/__sim/accounts/:portalId/properties',
     handler: (a, c) => ok({ results: a.listProperties(portalId(c), { archived: c.query.get('archived') === 'true' }) }),
   },
   { method: 'GET', pattern: '/__sim/accounts/:portalId/limits', handler: (a, c) => ok(a.getLimits(portalId(c))) },
-  { method: 'PUT', pattern: '/__sim/accounts/:portalId/limits', handler: (a, c) => ok(a.setLimits(portalId(c), object<LimitsInput>(c.body))) },
+  {
+    method: 'PUT',
+    pattern: '/__sim/accounts/:portalId/limits',
+    handler: (a, c) => ok(a.setLimits(portalId(c), object<LimitsInput>(c.body))),
+  },
   { method: 'GET', pattern: '/__sim/faults', handler: (a) => ok(a.getFaults()) },
   { method: 'PUT', pattern: '/__sim/faults', handler: (a, c) => ok(a.setFaults(object<FaultConfig>(c.body))) },
   {
-    method: 'DELETE', pattern: '/__sim/faults',
+    method: 'DELETE',
+    pattern: '/__sim/faults',
     handler: (a) => {
       a.clearFaults();
       return ok(undefined, 204);
@@ -93,21 +112,24 @@ const routes: AdminRoute[] = [
   { method: 'PUT', pattern: '/__sim/settings', handler: (a, c) => ok(a.setSettings(object<Partial<SimSettings>>(c.body))) },
   { method: 'GET', pattern: '/__sim/stats', handler: (a) => ok(a.stats()) },
   {
-    method: 'DELETE', pattern: '/__sim/stats',
+    method: 'DELETE',
+    pattern: '/__sim/stats',
     handler: (a) => {
       a.resetStats();
       return ok(undefined, 204);
     },
   },
   {
-    method: 'POST', pattern: '/__sim/reset',
+    method: 'POST',
+    pattern: '/__sim/reset',
     handler: (a) => {
       a.reset();
       return ok(undefined, 204);
     },
   },
   {
-    method: 'POST', pattern: '/__sim/snapshot',
+    method: 'POST',
+    pattern: '/__sim/snapshot',
     handler: async (a) => {
       await a.saveSnapshot();
       return ok({ saved: true });
@@ -118,7 +140,10 @@ const routes: AdminRoute[] = [
 export class AdminHttp {
   private readonly router = new Router<AdminRoute>();
 
-  constructor(private readonly admin: SimAdmin, private readonly logger?: Logger) {
+  constructor(
+    private readonly admin: SimAdmin,
+    private readonly logger?: Logger,
+  ) {
     for (const r of routes) this.router.add(r);
   }
 
@@ -137,7 +162,10 @@ export class AdminHttp {
     if (!parsed.ok) return fail(400, parsed.message);
     try {
       const out = await match.route.handler(this.admin, {
-        params: match.params, query, body: parsed.value, baseUrl: `http://${req.headers.host ?? 'localhost'}`,
+        params: match.params,
+        query,
+        body: parsed.value,
+        baseUrl: `http://${req.headers.host ?? 'localhost'}`,
       });
       writeJson(res, out.status, out.body, { ...headers });
     } catch (e) {

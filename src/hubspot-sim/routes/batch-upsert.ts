@@ -35,20 +35,29 @@ interface UpsertResult {
 function parseInputs(body: Record<string, unknown>): Record<string, unknown>[] {
   const inputs = body.inputs;
   if (!Array.isArray(inputs)) {
-    throw validationError('Invalid input JSON: Cannot build BatchInputSimplePublicObjectBatchInputUpsert, some of required attributes are not set [inputs]');
+    throw validationError(
+      'Invalid input JSON: Cannot build BatchInputSimplePublicObjectBatchInputUpsert, some of required attributes are not set [inputs]',
+    );
   }
   if (inputs.length > MAX_BATCH_INPUTS) {
-    throw validationError(`Too many inputs: ${inputs.length}. The maximum number of inputs supported in a batch request is ${MAX_BATCH_INPUTS}`, {
-      context: { maxInputs: [String(MAX_BATCH_INPUTS)], inputs: [String(inputs.length)] },
-    });
+    throw validationError(
+      `Too many inputs: ${inputs.length}. The maximum number of inputs supported in a batch request is ${MAX_BATCH_INPUTS}`,
+      {
+        context: { maxInputs: [String(MAX_BATCH_INPUTS)], inputs: [String(inputs.length)] },
+      },
+    );
   }
   return inputs.map((raw) => {
     const input = asObject(raw);
     if (typeof input.id !== 'string' || input.id === '') {
-      throw validationError('Invalid input JSON: Cannot build SimplePublicObjectBatchInputUpsert, some of required attributes are not set [id]');
+      throw validationError(
+        'Invalid input JSON: Cannot build SimplePublicObjectBatchInputUpsert, some of required attributes are not set [id]',
+      );
     }
     if (input.properties === undefined || input.properties === null || typeof input.properties !== 'object') {
-      throw validationError('Invalid input JSON: Cannot build SimplePublicObjectBatchInputUpsert, some of required attributes are not set [properties]');
+      throw validationError(
+        'Invalid input JSON: Cannot build SimplePublicObjectBatchInputUpsert, some of required attributes are not set [properties]',
+      );
     }
     // Only email is a unique contact property here; anything else (hs_object_id included) is refused.
     const idProperty = input.idProperty ?? 'hs_object_id';
@@ -91,7 +100,8 @@ function check(ctx: AuthedContext, input: Record<string, unknown>): Checked {
     // Changing the primary email through an upsert: refused when the new address belongs to someone else.
     const target = ctx.portal.contacts.byEmailAddress(email);
     const owner = ctx.portal.contacts.byEmailAddress(values.email);
-    if (owner && owner !== target) problems.push({ name: 'email', code: 'CONFLICT', message: `Contact already exists. Existing ID: ${owner.id}` });
+    if (owner && owner !== target)
+      problems.push({ name: 'email', code: 'CONFLICT', message: `Contact already exists. Existing ID: ${owner.id}` });
   }
   const traceId = typeof input.objectWriteTraceId === 'string' ? input.objectWriteTraceId : undefined;
   return { id, email, values, problems, traceId };
@@ -118,7 +128,12 @@ function write(ctx: AuthedContext, rec: Checked): UpsertResult {
     properties = contact.properties;
   }
   const result: UpsertResult = {
-    id: String(contact.id), properties, createdAt: contact.createdAt, updatedAt: contact.updatedAt, archived: false, new: isNew,
+    id: String(contact.id),
+    properties,
+    createdAt: contact.createdAt,
+    updatedAt: contact.updatedAt,
+    archived: false,
+    new: isNew,
   };
   if (rec.traceId !== undefined) result.objectWriteTraceId = rec.traceId;
   return result;
@@ -141,7 +156,11 @@ export function batchUpsert(ctx: AuthedContext): Reply {
   const traced = tracedBatch(inputs);
   const checked = inputs.map((input) => check(ctx, input));
   const bad = checked.filter((c) => c.problems.length > 0);
-  if (bad.length && !traced) throw propertyValidationError(bad.flatMap((c) => c.problems), ctx.portal.portalId);
+  if (bad.length && !traced)
+    throw propertyValidationError(
+      bad.flatMap((c) => c.problems),
+      ctx.portal.portalId,
+    );
 
   const results: UpsertResult[] = [];
   const errors: Record<string, unknown>[] = [];
@@ -151,9 +170,21 @@ export function batchUpsert(ctx: AuthedContext): Reply {
       continue;
     }
     const { message, extra } = validationParts(rec.problems, ctx.portal.portalId);
-    errors.push({ status: 'error', category: 'VALIDATION_ERROR', message, context: { objectWriteTraceId: [rec.traceId as string] }, ...extra, links: {} });
+    errors.push({
+      status: 'error',
+      category: 'VALIDATION_ERROR',
+      message,
+      context: { objectWriteTraceId: [rec.traceId as string] },
+      ...extra,
+      links: {},
+    });
   }
-  const body: Record<string, unknown> = { status: 'COMPLETE', results: shuffle(results), startedAt, completedAt: new Date(ctx.state.clock()).toISOString() };
+  const body: Record<string, unknown> = {
+    status: 'COMPLETE',
+    results: shuffle(results),
+    startedAt,
+    completedAt: new Date(ctx.state.clock()).toISOString(),
+  };
   if (errors.length === 0) return { status: 200, body };
   body.numErrors = errors.length;
   body.errors = errors;
@@ -161,5 +192,12 @@ export function batchUpsert(ctx: AuthedContext): Reply {
 }
 
 export function batchUpsertRoute(base: string): AuthedRoute {
-  return { method: 'POST', pattern: `${base}/batch/upsert`, auth: 'token', scopes: [SCOPES.contactsWrite], writes: true, handler: batchUpsert };
+  return {
+    method: 'POST',
+    pattern: `${base}/batch/upsert`,
+    auth: 'token',
+    scopes: [SCOPES.contactsWrite],
+    writes: true,
+    handler: batchUpsert,
+  };
 }

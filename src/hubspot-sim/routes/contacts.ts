@@ -16,7 +16,10 @@ export const MAX_HISTORY_INPUTS = 50;
 export function requestedProperties(query: URLSearchParams): string[] | undefined {
   const all = query.getAll('properties');
   if (all.length === 0) return undefined;
-  return all.flatMap((p) => p.split(',')).map((p) => p.trim()).filter(Boolean);
+  return all
+    .flatMap((p) => p.split(','))
+    .map((p) => p.trim())
+    .filter(Boolean);
 }
 
 function conflict(existing: Contact): HsError {
@@ -96,15 +99,23 @@ function archive(ctx: AuthedContext): Reply {
 function batchRead(ctx: AuthedContext): Reply {
   const body = asObject(ctx.body);
   const inputs = body.inputs;
-  if (!Array.isArray(inputs)) throw validationError('Invalid input JSON: Cannot build BatchReadInputSimplePublicObjectId, some of required attributes are not set [inputs]');
+  if (!Array.isArray(inputs))
+    throw validationError(
+      'Invalid input JSON: Cannot build BatchReadInputSimplePublicObjectId, some of required attributes are not set [inputs]',
+    );
   if (inputs.length > MAX_BATCH_INPUTS) {
-    throw validationError(`Too many inputs: ${inputs.length}. The maximum number of inputs supported in a batch request is ${MAX_BATCH_INPUTS}`);
+    throw validationError(
+      `Too many inputs: ${inputs.length}. The maximum number of inputs supported in a batch request is ${MAX_BATCH_INPUTS}`,
+    );
   }
   const history = Array.isArray(body.propertiesWithHistory) ? body.propertiesWithHistory : [];
   if (history.length > 0 && inputs.length > MAX_HISTORY_INPUTS) {
-    throw validationError('The maximum number of inputs supported in a batch request for property histories is 50. Please reduce the number of items and try again');
+    throw validationError(
+      'The maximum number of inputs supported in a batch request for property histories is 50. Please reduce the number of items and try again',
+    );
   }
-  const names = Array.isArray(body.properties) && body.properties.length > 0 ? (body.properties as unknown[]).map(String) : DEFAULT_READ_PROPERTIES;
+  const names =
+    Array.isArray(body.properties) && body.properties.length > 0 ? (body.properties as unknown[]).map(String) : DEFAULT_READ_PROPERTIES;
   const idProperty = typeof body.idProperty === 'string' ? body.idProperty : null;
   const archived = ctx.query.get('archived') === 'true';
   const startedAt = ctx.nowIso;
@@ -112,8 +123,10 @@ function batchRead(ctx: AuthedContext): Reply {
   const missing: string[] = [];
   const seen = new Set<number>();
   for (const input of inputs) {
-    const id = input && typeof input === 'object' && typeof (input as { id?: unknown }).id === 'string' ? (input as { id: string }).id : undefined;
-    if (id === undefined) throw validationError('Invalid input JSON: Cannot build SimplePublicObjectId, some of required attributes are not set [id]');
+    const id =
+      input && typeof input === 'object' && typeof (input as { id?: unknown }).id === 'string' ? (input as { id: string }).id : undefined;
+    if (id === undefined)
+      throw validationError('Invalid input JSON: Cannot build SimplePublicObjectId, some of required attributes are not set [id]');
     const c = findContact(ctx.portal, id, idProperty, archived);
     if (!c) missing.push(id);
     else if (!seen.has(c.id)) {
@@ -124,14 +137,16 @@ function batchRead(ctx: AuthedContext): Reply {
   const out: Record<string, unknown> = { status: 'COMPLETE', results, startedAt, completedAt: new Date(ctx.state.clock()).toISOString() };
   if (missing.length === 0) return { status: 200, body: out };
   out.numErrors = 1;
-  out.errors = [{
-    status: 'error',
-    category: 'OBJECT_NOT_FOUND',
-    message: 'Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.',
-    context: { ids: missing },
-    errors: [],
-    links: {},
-  }];
+  out.errors = [
+    {
+      status: 'error',
+      category: 'OBJECT_NOT_FOUND',
+      message: 'Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.',
+      context: { ids: missing },
+      errors: [],
+      links: {},
+    },
+  ];
   return { status: 207, body: out };
 }
 

@@ -28,7 +28,14 @@ export function parseLimit(raw: string | null, fallback: number, max: number): n
 /** One page of contacts in HubSpot's list shape; `link` repeats the query with the next cursor. */
 export function listPage(
   contacts: ContactStore,
-  opts: { limit: number; after?: string | null; archived: boolean; properties?: readonly string[]; linkBase: string; extraQuery?: Record<string, string> },
+  opts: {
+    limit: number;
+    after?: string | null;
+    archived: boolean;
+    properties?: readonly string[];
+    linkBase: string;
+    extraQuery?: Record<string, string>;
+  },
 ): ContactPage {
   const page = contacts.page(decodeCursor(opts.after), opts.limit, opts.archived);
   const out: ContactPage = { results: page.contacts.map((c) => contactJson(c, opts.properties)) };

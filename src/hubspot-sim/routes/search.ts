@@ -18,7 +18,21 @@ export const MAX_FILTERS_PER_GROUP = 10;
 export const MAX_FILTERS_TOTAL = 25;
 export const MAX_QUERY_LENGTH = 3000;
 
-const OPERATORS = ['EQ', 'NEQ', 'LT', 'LTE', 'GT', 'GTE', 'BETWEEN', 'IN', 'NOT_IN', 'HAS_PROPERTY', 'NOT_HAS_PROPERTY', 'CONTAINS_TOKEN', 'NOT_CONTAINS_TOKEN'];
+const OPERATORS = [
+  'EQ',
+  'NEQ',
+  'LT',
+  'LTE',
+  'GT',
+  'GTE',
+  'BETWEEN',
+  'IN',
+  'NOT_IN',
+  'HAS_PROPERTY',
+  'NOT_HAS_PROPERTY',
+  'CONTAINS_TOKEN',
+  'NOT_CONTAINS_TOKEN',
+];
 const QUERY_PROPERTIES = ['email', 'firstname', 'lastname', 'phone', 'company', 'website'];
 
 interface Filter {
@@ -30,7 +44,10 @@ interface Filter {
   kind: 'number' | 'time' | 'string';
 }
 
-interface Sort { propertyName: string; descending: boolean }
+interface Sort {
+  propertyName: string;
+  descending: boolean;
+}
 
 function str(v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
@@ -45,7 +62,8 @@ function parseFilters(portal: Portal, raw: unknown): Filter[][] {
   return raw.map((g) => {
     const filters = asObject(g).filters;
     if (!Array.isArray(filters)) throw validationError('Each filter group needs a filters array');
-    if (filters.length > MAX_FILTERS_PER_GROUP) throw validationError(`Too many filters in a group: ${filters.length}. The maximum is ${MAX_FILTERS_PER_GROUP}`);
+    if (filters.length > MAX_FILTERS_PER_GROUP)
+      throw validationError(`Too many filters in a group: ${filters.length}. The maximum is ${MAX_FILTERS_PER_GROUP}`);
     total += filters.length;
     if (total > MAX_FILTERS_TOTAL) throw validationError(`Too many filters: the maximum is ${MAX_FILTERS_TOTAL} across all groups`);
     return filters.map((f) => {
@@ -53,14 +71,18 @@ function parseFilters(portal: Portal, raw: unknown): Filter[][] {
       const propertyName = str(o.propertyName);
       const operator = str(o.operator) ?? 'EQ';
       if (!propertyName) throw validationError('Each filter needs a propertyName');
-      if (!OPERATORS.includes(operator)) throw validationError(`Unknown filter operator ${operator}. Valid operators: ${OPERATORS.join(', ')}`);
+      if (!OPERATORS.includes(operator))
+        throw validationError(`Unknown filter operator ${operator}. Valid operators: ${OPERATORS.join(', ')}`);
       const type = portal.properties.get(propertyName)?.json.type;
       const kind = type === 'number' ? 'number' : type === 'date' || type === 'datetime' ? 'time' : 'string';
       return {
-        propertyName, operator, kind,
-        value: str(o.value), highValue: str(o.highValue),
+        propertyName,
+        operator,
+        kind,
+        value: str(o.value),
+        highValue: str(o.highValue),
         values: Array.isArray(o.values) ? o.values.map(String) : undefined,
-      } as Filter;
+      };
     });
   });
 }
@@ -72,34 +94,56 @@ function asComparable(kind: Filter['kind'], v: string): number | string {
 }
 
 function tokenMatch(stored: string, pattern: string): boolean {
-  const re = new RegExp(`^${pattern.toLowerCase().replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .toLowerCase()
+      .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')}$`,
+  );
   if (re.test(stored.toLowerCase())) return true;
-  return stored.toLowerCase().split(/[^a-z0-9]+/).some((t) => t !== '' && re.test(t));
+  return stored
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .some((t) => t !== '' && re.test(t));
 }
 
 function matches(c: Contact, f: Filter): boolean {
   const stored = c.properties[f.propertyName];
   const has = stored !== undefined && stored !== '';
   switch (f.operator) {
-    case 'HAS_PROPERTY': return has;
-    case 'NOT_HAS_PROPERTY': return !has;
-    case 'EQ': return has && f.value !== undefined && asComparable(f.kind, stored) === asComparable(f.kind, f.value);
-    case 'NEQ': return !(has && f.value !== undefined && asComparable(f.kind, stored) === asComparable(f.kind, f.value));
-    case 'IN': return has && inValues(stored, f);
-    case 'NOT_IN': return !(has && inValues(stored, f));
-    case 'CONTAINS_TOKEN': return has && f.value !== undefined && tokenMatch(stored, f.value);
-    case 'NOT_CONTAINS_TOKEN': return !(has && f.value !== undefined && tokenMatch(stored, f.value));
+    case 'HAS_PROPERTY':
+      return has;
+    case 'NOT_HAS_PROPERTY':
+      return !has;
+    case 'EQ':
+      return has && f.value !== undefined && asComparable(f.kind, stored) === asComparable(f.kind, f.value);
+    case 'NEQ':
+      return !(has && f.value !== undefined && asComparable(f.kind, stored) === asComparable(f.kind, f.value));
+    case 'IN':
+      return has && inValues(stored, f);
+    case 'NOT_IN':
+      return !(has && inValues(stored, f));
+    case 'CONTAINS_TOKEN':
+      return has && f.value !== undefined && tokenMatch(stored, f.value);
+    case 'NOT_CONTAINS_TOKEN':
+      return !(has && f.value !== undefined && tokenMatch(stored, f.value));
     default: {
       if (!has || f.value === undefined) return false;
       const s = asComparable(f.kind, stored);
       const v = asComparable(f.kind, f.value);
       switch (f.operator) {
-        case 'LT': return s < v;
-        case 'LTE': return s <= v;
-        case 'GT': return s > v;
-        case 'GTE': return s >= v;
-        case 'BETWEEN': return f.highValue !== undefined && s >= v && s <= asComparable(f.kind, f.highValue);
-        default: return false;
+        case 'LT':
+          return s < v;
+        case 'LTE':
+          return s <= v;
+        case 'GT':
+          return s > v;
+        case 'GTE':
+          return s >= v;
+        case 'BETWEEN':
+          return f.highValue !== undefined && s >= v && s <= asComparable(f.kind, f.highValue);
+        default:
+          return false;
       }
     }
   }
@@ -112,17 +156,25 @@ function inValues(stored: string, f: Filter): boolean {
 }
 
 function queryMatch(c: Contact, terms: string[]): boolean {
-  return terms.every((term) => QUERY_PROPERTIES.some((p) => {
-    const v = c.properties[p];
-    return v !== undefined && v.toLowerCase().split(/[\s@.,;:_-]+/).some((t) => t.startsWith(term));
-  }));
+  return terms.every((term) =>
+    QUERY_PROPERTIES.some((p) => {
+      const v = c.properties[p];
+      return (
+        v !== undefined &&
+        v
+          .toLowerCase()
+          .split(/[\s@.,;:_-]+/)
+          .some((t) => t.startsWith(term))
+      );
+    }),
+  );
 }
 
 /** Candidates from an index when the only group pins email or hs_object_id exactly. */
 function candidates(portal: Portal, groups: Filter[][]): readonly Contact[] {
   if (groups.length === 1) {
     for (const f of groups[0]) {
-      const keys = f.operator === 'EQ' && f.value !== undefined ? [f.value] : f.operator === 'IN' ? f.values ?? [] : undefined;
+      const keys = f.operator === 'EQ' && f.value !== undefined ? [f.value] : f.operator === 'IN' ? (f.values ?? []) : undefined;
       if (!keys) continue;
       if (f.propertyName === 'email') {
         return keys.map((k) => portal.contacts.byPrimaryEmail(k.trim().toLowerCase())).filter((c): c is Contact => c !== undefined);
@@ -152,7 +204,9 @@ export function search(ctx: AuthedContext): Reply {
   const after = body.after === undefined || body.after === null || body.after === '' ? 0 : Number(body.after);
   if (!Number.isInteger(after) || after < 0) throw validationError(`Invalid after: ${String(body.after)}`);
   if (after + limit > MAX_SEARCH_RESULTS) {
-    throw validationError(`The maximum number of results that can be paged through is ${MAX_SEARCH_RESULTS}; after + limit was ${after + limit}`);
+    throw validationError(
+      `The maximum number of results that can be paged through is ${MAX_SEARCH_RESULTS}; after + limit was ${after + limit}`,
+    );
   }
   const query = typeof body.query === 'string' ? body.query : '';
   if (query.length > MAX_QUERY_LENGTH) throw validationError(`query must be at most ${MAX_QUERY_LENGTH} characters`);

@@ -47,7 +47,15 @@ export interface AccountsOptions {
 /** Snapshot form of one portal. */
 export interface PortalState extends PortalIdentity {
   userId: number;
-  tokens: { token: string; tokenType: TokenType; scopes: string[]; appId: number; revoked: boolean; createdAt: string; expiresAt?: number }[];
+  tokens: {
+    token: string;
+    tokenType: TokenType;
+    scopes: string[];
+    appId: number;
+    revoked: boolean;
+    createdAt: string;
+    expiresAt?: number;
+  }[];
   limits: { tenSecondly: number; daily: number; searchPerSecond: number; dailyUsed: number; dailyResetsAt: number };
   properties: PropertyStoreState;
   contacts: ContactStoreState;
@@ -60,7 +68,10 @@ export interface AccountsState {
 }
 
 export class AdminError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -104,7 +115,7 @@ export class AccountStore {
       timeZone,
       label: opts.label,
       createdAt: new Date(this.options.clock()).toISOString(),
-      userId: 5_000_000 + portalId % 1_000_000,
+      userId: 5_000_000 + (portalId % 1_000_000),
       tokens: [],
       properties: new PropertyStore(),
       contacts: new ContactStore(),
@@ -126,7 +137,13 @@ export class AccountStore {
     const tokenType = opts.tokenType ?? 'private-app';
     const scopes = new Set(opts.scopes ?? portal.tokens[0]?.scopes ?? DEFAULT_SCOPES);
     const rec: TokenRecord = {
-      token: newToken(tokenType), tokenType, scopes, appId: this.nextAppId++, revoked: false, createdAt: new Date(this.options.clock()).toISOString(), portal,
+      token: newToken(tokenType),
+      tokenType,
+      scopes,
+      appId: this.nextAppId++,
+      revoked: false,
+      createdAt: new Date(this.options.clock()).toISOString(),
+      portal,
     };
     portal.tokens.push(rec);
     this.tokens.set(rec.token, rec);
@@ -146,7 +163,12 @@ export class AccountStore {
     const old = this.tokens.get(token);
     if (!old || old.portal.portalId !== portalId) throw new AdminError(404, `Portal ${portalId} has no such token`);
     old.revoked = true;
-    const rec: TokenRecord = { ...old, token: newToken(old.tokenType), revoked: false, createdAt: new Date(this.options.clock()).toISOString() };
+    const rec: TokenRecord = {
+      ...old,
+      token: newToken(old.tokenType),
+      revoked: false,
+      createdAt: new Date(this.options.clock()).toISOString(),
+    };
     old.portal.tokens.push(rec);
     this.tokens.set(rec.token, rec);
     return rec;
@@ -191,11 +213,20 @@ export class AccountStore {
         ...identityOf(p),
         userId: p.userId,
         tokens: p.tokens.map((t) => ({
-          token: t.token, tokenType: t.tokenType, scopes: [...t.scopes], appId: t.appId, revoked: t.revoked, createdAt: t.createdAt, expiresAt: t.expiresAt,
+          token: t.token,
+          tokenType: t.tokenType,
+          scopes: [...t.scopes],
+          appId: t.appId,
+          revoked: t.revoked,
+          createdAt: t.createdAt,
+          expiresAt: t.expiresAt,
         })),
         limits: {
-          tenSecondly: p.limiter.tenSecondly, daily: p.limiter.daily, searchPerSecond: p.limiter.searchPerSecond,
-          dailyUsed: p.limiter.dailyUsed, dailyResetsAt: p.limiter.resetsAt(this.options.clock()),
+          tenSecondly: p.limiter.tenSecondly,
+          daily: p.limiter.daily,
+          searchPerSecond: p.limiter.searchPerSecond,
+          dailyUsed: p.limiter.dailyUsed,
+          dailyResetsAt: p.limiter.resetsAt(this.options.clock()),
         },
         properties: p.properties.toState(),
         contacts: p.contacts.toState(),

@@ -12,7 +12,20 @@ export interface PropertyRecord {
 }
 
 export const PROPERTY_TYPES = ['bool', 'date', 'datetime', 'enumeration', 'number', 'phone_number', 'string'] as const;
-export const FIELD_TYPES = ['booleancheckbox', 'calculation_equation', 'checkbox', 'date', 'file', 'html', 'number', 'phonenumber', 'radio', 'select', 'text', 'textarea'] as const;
+export const FIELD_TYPES = [
+  'booleancheckbox',
+  'calculation_equation',
+  'checkbox',
+  'date',
+  'file',
+  'html',
+  'number',
+  'phonenumber',
+  'radio',
+  'select',
+  'text',
+  'textarea',
+] as const;
 
 /** Allowed fieldTypes per type (§4.3; string/number/phone_number pairs are an assumption). */
 export const FIELD_TYPES_BY_TYPE: Record<string, readonly string[]> = {
@@ -28,7 +41,16 @@ export const FIELD_TYPES_BY_TYPE: Record<string, readonly string[]> = {
 export const NAME_RE = /^[a-z][a-z0-9_]*$/;
 export const MAX_NAME_LENGTH = 100;
 export const MAX_OPTIONS = 5000;
-const TEXT_HINTS = ['domain_name', 'email', 'ip_address', 'multi_line', 'phone_number', 'physical_address', 'postal_code', 'unformatted_single_line'];
+const TEXT_HINTS = [
+  'domain_name',
+  'email',
+  'ip_address',
+  'multi_line',
+  'phone_number',
+  'physical_address',
+  'postal_code',
+  'unformatted_single_line',
+];
 const NUMBER_HINTS = ['currency', 'duration', 'formatted', 'percentage', 'probability', 'unformatted'];
 
 /** Simulated user id of whoever created custom properties. */
@@ -95,7 +117,9 @@ export class PropertyStore {
   getJson(name: string, archived: boolean): PropertyJson {
     const p = this.props.get(name);
     if (!p || p.json.archived !== archived) {
-      throw new HsError(404, 'OBJECT_NOT_FOUND', `Unable to find property ${name} for object type 0-1`, { context: { propertyName: [name] } });
+      throw new HsError(404, 'OBJECT_NOT_FOUND', `Unable to find property ${name} for object type 0-1`, {
+        context: { propertyName: [name] },
+      });
     }
     return p.json;
   }
@@ -109,7 +133,10 @@ export class PropertyStore {
   create(input: unknown): { property: PropertyJson; restored: boolean } {
     const body = asObject(input);
     const missing = ['name', 'label', 'type', 'fieldType', 'groupName'].filter((k) => typeof body[k] !== 'string' || body[k] === '');
-    if (missing.length) throw validationError(`Invalid input JSON: Cannot build PropertyCreate, some of required attributes are not set [${missing.join(', ')}]`);
+    if (missing.length)
+      throw validationError(
+        `Invalid input JSON: Cannot build PropertyCreate, some of required attributes are not set [${missing.join(', ')}]`,
+      );
     const name = body.name as string;
     if (name.length > MAX_NAME_LENGTH || !NAME_RE.test(name)) {
       throw validationError(
@@ -157,12 +184,18 @@ export class PropertyStore {
 
   update(name: string, input: unknown): PropertyJson {
     const p = this.get(name);
-    if (!p) throw new HsError(404, 'OBJECT_NOT_FOUND', `Unable to find property ${name} for object type 0-1`, { context: { propertyName: [name] } });
+    if (!p)
+      throw new HsError(404, 'OBJECT_NOT_FOUND', `Unable to find property ${name} for object type 0-1`, {
+        context: { propertyName: [name] },
+      });
     const body = asObject(input);
     if (p.json.modificationMetadata.readOnlyDefinition) {
       throw validationError(`Property ${name} has a read-only definition and cannot be modified`);
     }
-    if (p.json.hubspotDefined && (('type' in body && body.type !== p.json.type) || ('fieldType' in body && body.fieldType !== p.json.fieldType))) {
+    if (
+      p.json.hubspotDefined &&
+      (('type' in body && body.type !== p.json.type) || ('fieldType' in body && body.fieldType !== p.json.fieldType))
+    ) {
       throw validationError(`The type and field type of HubSpot-defined property ${name} cannot be changed`);
     }
     const next: PropertyJson = { ...p.json };
@@ -192,7 +225,10 @@ export class PropertyStore {
 
   archive(name: string): void {
     const p = this.get(name);
-    if (!p) throw new HsError(404, 'OBJECT_NOT_FOUND', `Unable to find property ${name} for object type 0-1`, { context: { propertyName: [name] } });
+    if (!p)
+      throw new HsError(404, 'OBJECT_NOT_FOUND', `Unable to find property ${name} for object type 0-1`, {
+        context: { propertyName: [name] },
+      });
     if (!p.json.modificationMetadata.archivable) {
       throw validationError(`Property ${name} is a HubSpot-defined property and cannot be archived`);
     }
@@ -213,13 +249,19 @@ export class PropertyStore {
   createGroup(input: unknown): PropertyGroupJson {
     const body = asObject(input);
     const missing = ['name', 'label'].filter((k) => typeof body[k] !== 'string' || body[k] === '');
-    if (missing.length) throw validationError(`Invalid input JSON: Cannot build PropertyGroupCreate, some of required attributes are not set [${missing.join(', ')}]`);
+    if (missing.length)
+      throw validationError(
+        `Invalid input JSON: Cannot build PropertyGroupCreate, some of required attributes are not set [${missing.join(', ')}]`,
+      );
     const name = body.name as string;
     if (name.length > MAX_NAME_LENGTH || !NAME_RE.test(name)) throw validationError(`Property group name "${name}" is invalid`);
     const existing = this.groups.get(name);
     if (existing && !existing.archived) throw new HsError(409, 'OBJECT_ALREADY_EXISTS', `Property group named '${name}' already exists.`);
     const g: PropertyGroupJson = {
-      name, label: body.label as string, displayOrder: typeof body.displayOrder === 'number' ? body.displayOrder : -1, archived: false,
+      name,
+      label: body.label as string,
+      displayOrder: typeof body.displayOrder === 'number' ? body.displayOrder : -1,
+      archived: false,
     };
     this.groups.set(name, g);
     return g;
@@ -237,7 +279,9 @@ export class PropertyStore {
       throw validationError(`Invalid fieldType "${fieldType}". Valid field types: ${FIELD_TYPES.join(', ')}`);
     }
     if (!FIELD_TYPES_BY_TYPE[type].includes(fieldType)) {
-      throw validationError(`fieldType "${fieldType}" is not valid for a property of type "${type}". Valid field types: ${FIELD_TYPES_BY_TYPE[type].join(', ')}`);
+      throw validationError(
+        `fieldType "${fieldType}" is not valid for a property of type "${type}". Valid field types: ${FIELD_TYPES_BY_TYPE[type].join(', ')}`,
+      );
     }
   }
 
@@ -248,7 +292,11 @@ export class PropertyStore {
 
   private checkOptions(type: string, raw: unknown, external: boolean): PropertyOption[] {
     if (type !== 'enumeration') {
-      if (type === 'bool') return [{ label: 'Yes', value: 'true', displayOrder: 0, hidden: false }, { label: 'No', value: 'false', displayOrder: 1, hidden: false }];
+      if (type === 'bool')
+        return [
+          { label: 'Yes', value: 'true', displayOrder: 0, hidden: false },
+          { label: 'No', value: 'false', displayOrder: 1, hidden: false },
+        ];
       return [];
     }
     if (external) return [];

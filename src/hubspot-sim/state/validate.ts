@@ -13,7 +13,8 @@ export function validateProperties(store: PropertyStore, raw: unknown): Validate
   const values: Record<string, string> = {};
   const problems: PropertyProblem[] = [];
   if (raw === undefined || raw === null) return { values, problems };
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw validationError('Invalid input JSON: properties must be an object of property name to value');
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    throw validationError('Invalid input JSON: properties must be an object of property name to value');
   const props = raw as Record<string, unknown>;
   for (const name in props) {
     const def = store.get(name);

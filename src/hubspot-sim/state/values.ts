@@ -9,7 +9,8 @@ export const MAX_STRING_LENGTH = 65_536;
 
 export type ValueResult = { ok: true; value: string } | { ok: false; code: string; message: string };
 
-const EMAIL_RE = /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.[a-z]{2,63}$/;
+const EMAIL_RE =
+  /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.[a-z]{2,63}$/;
 const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const DATE_ONLY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const ISO_RE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
@@ -31,7 +32,10 @@ export function normaliseValue(prop: PropertyRecord, raw: unknown): ValueResult 
   if (typeof raw !== 'string') return fail('INVALID_PROPERTY_VALUE', `Property "${prop.json.name}" must be a string`);
   const v = raw;
   if (v.length > MAX_STRING_LENGTH) {
-    return fail('INVALID_STRING_LENGTH', `Property "${prop.json.name}" value is ${v.length} characters long; the maximum is ${MAX_STRING_LENGTH}`);
+    return fail(
+      'INVALID_STRING_LENGTH',
+      `Property "${prop.json.name}" value is ${v.length} characters long; the maximum is ${MAX_STRING_LENGTH}`,
+    );
   }
   if (v === '') return { ok: true, value: '' };
   const name = prop.json.name;
@@ -52,7 +56,9 @@ export function normaliseValue(prop: PropertyRecord, raw: unknown): ValueResult 
         : fail('INVALID_INTEGER', `${v} is not a valid number`);
     case 'bool': {
       const b = v.toLowerCase();
-      return b === 'true' || b === 'false' ? { ok: true, value: b } : fail('INVALID_BOOLEAN', `${v} is not a valid boolean; use true or false`);
+      return b === 'true' || b === 'false'
+        ? { ok: true, value: b }
+        : fail('INVALID_BOOLEAN', `${v} is not a valid boolean; use true or false`);
     }
     case 'date':
       return normaliseDate(v);

@@ -56,9 +56,12 @@ describe('webhook URLs', () => {
     expect(() => assertWebhookUrl(url, [])).toThrow(expect.objectContaining({ code: 'ALERT_URL_NOT_ALLOWED' }));
   });
 
-  test.each(['https://hooks.example.com/x?token=abc', 'http://127.0.0.1:8080/alerts', 'http://10.0.0.5/alerts', 'https://[2001:db8::1]/a'])('accepts %s', (url) => {
-    expect(assertWebhookUrl(url, []).href).toBeTruthy();
-  });
+  test.each(['https://hooks.example.com/x?token=abc', 'http://127.0.0.1:8080/alerts', 'http://10.0.0.5/alerts', 'https://[2001:db8::1]/a'])(
+    'accepts %s',
+    (url) => {
+      expect(assertWebhookUrl(url, []).href).toBeTruthy();
+    },
+  );
 
   test('ALERT_WEBHOOK_ALLOWED_HOSTS: exact hosts and *.domain', () => {
     const allowed = ['hooks.example.com', '*.pagerduty.test'];
@@ -70,7 +73,8 @@ describe('webhook URLs', () => {
   });
 
   test('blocked addresses', () => {
-    for (const a of ['169.254.169.254', '::ffff:169.254.169.254', 'fe80::abcd', 'ff02::1', '::', '0.0.0.0']) expect(isBlockedAddress(a)).toBe(true);
+    for (const a of ['169.254.169.254', '::ffff:169.254.169.254', 'fe80::abcd', 'ff02::1', '::', '0.0.0.0'])
+      expect(isBlockedAddress(a)).toBe(true);
     for (const a of ['127.0.0.1', '10.1.2.3', '8.8.8.8', '::1', '2001:db8::1']) expect(isBlockedAddress(a)).toBe(false);
   });
 
@@ -101,14 +105,19 @@ describe('postWebhook', () => {
     expect(e503).toMatchObject({ status: 503, retryable: true });
     expect((e503 as Error).message).not.toContain('secret-path');
     status = 404;
-    await expect(postWebhook(`${base}/x`, '{}', {}, { timeoutMs: 5000, allowedHosts: [] })).rejects.toMatchObject({ status: 404, retryable: false });
+    await expect(postWebhook(`${base}/x`, '{}', {}, { timeoutMs: 5000, allowedHosts: [] })).rejects.toMatchObject({
+      status: 404,
+      retryable: false,
+    });
     expect([408, 425, 429, 500, 502].every(retryableStatus)).toBe(true);
     expect([400, 401, 403, 404, 410, 422, 301].some(retryableStatus)).toBe(false);
   });
 
   test('a host resolving to a link-local address is refused at delivery time', async () => {
     // localhost resolves to loopback (allowed); a blocked literal is refused before any connection.
-    await expect(postWebhook('http://169.254.169.254/', '{}', {}, { timeoutMs: 2000, allowedHosts: [] })).rejects.toMatchObject({ retryable: false });
+    await expect(postWebhook('http://169.254.169.254/', '{}', {}, { timeoutMs: 2000, allowedHosts: [] })).rejects.toMatchObject({
+      retryable: false,
+    });
   });
 
   test('the event list', () => {

@@ -42,7 +42,12 @@ test('calls in flight hold their slot until answered (or until their process is 
 test('a 429 answer frees its slot (HubSpot did not count it) and backs off', () => {
   let s = { ...emptyState(policy), max: 5 };
   const r = take(s, 0);
-  s = observe(r.state, 10, { status: 429, policy: 'TEN_SECONDLY_ROLLING', info: {}, reservation: (r.decision as { reservation: string }).reservation }, policy);
+  s = observe(
+    r.state,
+    10,
+    { status: 429, policy: 'TEN_SECONDLY_ROLLING', info: {}, reservation: (r.decision as { reservation: string }).reservation },
+    policy,
+  );
   expect(s.calls).toHaveLength(0);
   expect(Object.keys(s.pending)).toHaveLength(0);
   expect(take(s, 20).decision).toMatchObject({ ok: false, reason: 'backoff', waitMs: 490 });

@@ -99,9 +99,12 @@ describe('classifyExistingAudienceProperty', () => {
   });
 
   it('updates the label after a rename, and adds missing options keeping the others', () => {
-    expect(classifyExistingAudienceProperty(existing(), { ...audience, name: 'VIPs' })).toEqual({ action: 'update', patch: { label: 'VIPs' } });
+    expect(classifyExistingAudienceProperty(existing(), { ...audience, name: 'VIPs' })).toEqual({
+      action: 'update',
+      patch: { label: 'VIPs' },
+    });
     const custom = { label: 'Custom', value: 'custom', hidden: false };
-    const r = classifyExistingAudienceProperty(existing({ options: [def.options![0]!, custom] }), audience);
+    const r = classifyExistingAudienceProperty(existing({ options: [def.options![0], custom] }), audience);
     expect(r.action).toBe('update');
     if (r.action !== 'update') return;
     expect(r.patch.label).toBeUndefined();
@@ -123,7 +126,10 @@ describe('classifyExistingAudienceProperty', () => {
     expect(userMade).toMatchObject({ action: 'conflict' });
     if (userMade.action === 'conflict') expect(userMade.message).toContain('not created by this destination');
 
-    const other = classifyExistingAudienceProperty(existing({ description: audiencePropertyDefinition({ id: 'other', name: 'x' }).description }), audience);
+    const other = classifyExistingAudienceProperty(
+      existing({ description: audiencePropertyDefinition({ id: 'other', name: 'x' }).description }),
+      audience,
+    );
     expect(other).toMatchObject({ action: 'conflict' });
     if (other.action === 'conflict') expect(other.message).toContain("another audience ('other')");
   });

@@ -2,7 +2,15 @@ import { audiencePropertyDefinition } from '../../../src/mapping/audience-proper
 import { checkMapping } from '../../../src/mapping/check-mapping';
 import type { HubSpotProperty } from '../../../src/hubspot/types';
 
-const p = (name: string, extra: Partial<HubSpotProperty> = {}): HubSpotProperty => ({ name, label: name, type: 'string', fieldType: 'text', groupName: 'g', options: [], ...extra });
+const p = (name: string, extra: Partial<HubSpotProperty> = {}): HubSpotProperty => ({
+  name,
+  label: name,
+  type: 'string',
+  fieldType: 'text',
+  groupName: 'g',
+  options: [],
+  ...extra,
+});
 const aud = audiencePropertyDefinition({ id: 'aud-9', name: 'Nine' });
 const properties = [
   p('email'),
@@ -66,9 +74,9 @@ describe('checkMapping', () => {
       ['INVALID_SOURCE', 'has space'],
       ['UNKNOWN_TARGET', 'x2'],
     ]);
-    expect(issues[0]!.message).toBe(
+    expect(issues[0].message).toBe(
       "Mapping attribute 1: property 'favourite_colour' does not exist in this HubSpot account; create it in HubSpot or pick one of GET /v1/destinations/:id/properties",
     );
-    expect(issues[4]!.message).toContain("'email' is the identity");
+    expect(issues[4].message).toContain("'email' is the identity");
   });
 });

@@ -1,7 +1,12 @@
 import { mergeByEmail } from '../../../src/mapping/merge';
 import type { PreparedContact } from '../../../src/mapping/types';
 
-const c = (line: number, email: string, properties: Record<string, string>, status: PreparedContact['status'] = 'realized'): PreparedContact => ({
+const c = (
+  line: number,
+  email: string,
+  properties: Record<string, string>,
+  status: PreparedContact['status'] = 'realized',
+): PreparedContact => ({
   line,
   email,
   status,
@@ -17,12 +22,17 @@ describe('mergeByEmail', () => {
       c(4, 'a@example.com', { lastname: 'Z' }),
     ]);
     expect(merged).toEqual([
-      { line: 4, email: 'a@example.com', status: 'realized', properties: { email: 'a@example.com', firstname: 'A2', city: 'Lisbon', lastname: 'Z' } },
+      {
+        line: 4,
+        email: 'a@example.com',
+        status: 'realized',
+        properties: { email: 'a@example.com', firstname: 'A2', city: 'Lisbon', lastname: 'Z' },
+      },
       c(2, 'b@example.com', { firstname: 'B' }),
     ]);
     // The originals that were folded in, each once (they are reported as DUPLICATE_MERGED).
     expect(mergedAway.map((m) => m.line)).toEqual([1, 3]);
-    expect(mergedAway[1]!.properties).toEqual({ email: 'a@example.com', firstname: 'A2' });
+    expect(mergedAway[1].properties).toEqual({ email: 'a@example.com', firstname: 'A2' });
   });
 
   it('leaves distinct emails alone', () => {

@@ -27,14 +27,21 @@ describe('parseRecord (XDM NDJSON)', () => {
   });
 
   it('skips a profile without a membership entry for the audience', () => {
-    expect(parseRecord(xdm(JSON.stringify(profile)), 'other', [])).toMatchObject({ kind: 'skipped', line: 3, reason: { code: 'NOT_IN_AUDIENCE' } });
+    expect(parseRecord(xdm(JSON.stringify(profile)), 'other', [])).toMatchObject({
+      kind: 'skipped',
+      line: 3,
+      reason: { code: 'NOT_IN_AUDIENCE' },
+    });
   });
 
-  it.each(['{"identityMap":', '{"a":1} trailing', '[{"a":1}]', 'null', '42', '"text"'])('rejects %p as MALFORMED_RECORD from the source', (raw) => {
-    const r = parseRecord(xdm(raw), AUD, []);
-    expect(r).toMatchObject({ kind: 'rejected', line: 3, reason: { code: 'MALFORMED_RECORD', origin: 'source' } });
-    expect(isParsedMember(r)).toBe(false);
-  });
+  it.each(['{"identityMap":', '{"a":1} trailing', '[{"a":1}]', 'null', '42', '"text"'])(
+    'rejects %p as MALFORMED_RECORD from the source',
+    (raw) => {
+      const r = parseRecord(xdm(raw), AUD, []);
+      expect(r).toMatchObject({ kind: 'rejected', line: 3, reason: { code: 'MALFORMED_RECORD', origin: 'source' } });
+      expect(isParsedMember(r)).toBe(false);
+    },
+  );
 
   it('never quotes the input in its message', () => {
     const r = parseRecord(xdm('{"email": "secret@example.com" oops}'), AUD, []);
@@ -49,7 +56,9 @@ describe('parseRecord (XDM NDJSON)', () => {
 
 describe('parseRecord (CSV)', () => {
   it('maps columns by source path, email and status case-insensitively', () => {
-    expect(parseRecord(csv('b@example.com,"Smith, Jr.",Lisbon,exited'), AUD, ['person.name.firstName', 'workAddress.city', 'missing.column'])).toEqual({
+    expect(
+      parseRecord(csv('b@example.com,"Smith, Jr.",Lisbon,exited'), AUD, ['person.name.firstName', 'workAddress.city', 'missing.column']),
+    ).toEqual({
       kind: 'member',
       line: 7,
       email: 'b@example.com',
@@ -59,23 +68,39 @@ describe('parseRecord (CSV)', () => {
   });
 
   it('defaults a missing status to realized and treats empty cells as absent', () => {
-    expect(parseRecord(csv('b@example.com,,,'), AUD, ['person.name.firstName'])).toMatchObject({ email: 'b@example.com', status: 'realized', values: { 'person.name.firstName': undefined } });
-    expect(parseRecord(csv(',Ana', 'email,person.name.firstName'), AUD, ['person.name.firstName'])).toMatchObject({ email: undefined, status: 'realized', values: { 'person.name.firstName': 'Ana' } });
+    expect(parseRecord(csv('b@example.com,,,'), AUD, ['person.name.firstName'])).toMatchObject({
+      email: 'b@example.com',
+      status: 'realized',
+      values: { 'person.name.firstName': undefined },
+    });
+    expect(parseRecord(csv(',Ana', 'email,person.name.firstName'), AUD, ['person.name.firstName'])).toMatchObject({
+      email: undefined,
+      status: 'realized',
+      values: { 'person.name.firstName': 'Ana' },
+    });
   });
 
-  it.each(['a@example.com,Ana,Lisbon', 'a@example.com,Ana,Lisbon,realized,extra', 'a@example.com,"Ana,Lisbon,realized', 'a@example.com,An"a,Lisbon,realized', 'a@example.com,"Ana"x,Lisbon,realized'])(
-    'rejects %p as MALFORMED_RECORD',
-    (raw) => {
-      expect(parseRecord(csv(raw), AUD, [])).toMatchObject({ kind: 'rejected', reason: { code: 'MALFORMED_RECORD', origin: 'source' } });
-    },
-  );
+  it.each([
+    'a@example.com,Ana,Lisbon',
+    'a@example.com,Ana,Lisbon,realized,extra',
+    'a@example.com,"Ana,Lisbon,realized',
+    'a@example.com,An"a,Lisbon,realized',
+    'a@example.com,"Ana"x,Lisbon,realized',
+  ])('rejects %p as MALFORMED_RECORD', (raw) => {
+    expect(parseRecord(csv(raw), AUD, [])).toMatchObject({ kind: 'rejected', reason: { code: 'MALFORMED_RECORD', origin: 'source' } });
+  });
 
   it('keeps quoted newlines and escaped quotes', () => {
-    expect(parseRecord(csv('a@example.com,"Line 1\nLine ""2""",x,realized'), AUD, ['person.name.firstName'])).toMatchObject({ values: { 'person.name.firstName': 'Line 1\nLine "2"' } });
+    expect(parseRecord(csv('a@example.com,"Line 1\nLine ""2""",x,realized'), AUD, ['person.name.firstName'])).toMatchObject({
+      values: { 'person.name.firstName': 'Line 1\nLine "2"' },
+    });
   });
 
   it('rejects a row without a usable header', () => {
-    expect(parseRecord({ line: 2, format: 'csv', raw: 'a' }, AUD, [])).toMatchObject({ kind: 'rejected', reason: { code: 'MALFORMED_RECORD' } });
+    expect(parseRecord({ line: 2, format: 'csv', raw: 'a' }, AUD, [])).toMatchObject({
+      kind: 'rejected',
+      reason: { code: 'MALFORMED_RECORD' },
+    });
     expect(parseRecord(csv('a,b', 'email,email'), AUD, [])).toMatchObject({ kind: 'rejected', reason: { code: 'MALFORMED_RECORD' } });
   });
 

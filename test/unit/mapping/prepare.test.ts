@@ -31,11 +31,20 @@ const mapping: Mapping = {
   ],
 };
 const ctx = { mapping, properties, audiencePropertyName: P };
-const member = (over: Partial<ParsedMember> = {}): ParsedMember => ({ line: 4, email: ' Ana@Example.COM ', status: 'Existing', values: {}, ...over });
+const member = (over: Partial<ParsedMember> = {}): ParsedMember => ({
+  line: 4,
+  email: ' Ana@Example.COM ',
+  status: 'Existing',
+  values: {},
+  ...over,
+});
 
 describe('prepareContact', () => {
   it('builds the upsert properties: normalised email, coerced attributes, audience status', () => {
-    const r = prepareContact(member({ values: { 'person.name.firstName': 'Ana', loyalty: '12.0', stage: 'Lead' }, timestamp: '2024-01-01T00:00:00.000Z' }), ctx);
+    const r = prepareContact(
+      member({ values: { 'person.name.firstName': 'Ana', loyalty: '12.0', stage: 'Lead' }, timestamp: '2024-01-01T00:00:00.000Z' }),
+      ctx,
+    );
     expect(r).toEqual({
       kind: 'ready',
       contact: {
@@ -63,7 +72,7 @@ describe('prepareContact', () => {
     [{ values: { stage: 'prospect' } }, 'INVALID_OPTION', 'lifecyclestage'],
     [{ values: { 'person.name.firstName': { a: 1 } } }, 'INVALID_STRING', 'firstname'],
   ])('rejects %p with %s on %s', (over, code, field) => {
-    const r = prepareContact(member(over as Partial<ParsedMember>), ctx);
+    const r = prepareContact(member(over), ctx);
     expect(r).toMatchObject({ kind: 'rejected', line: 4, reason: { code, field, origin: 'validation' } });
   });
 
@@ -100,8 +109,17 @@ describe('normalizeStatus', () => {
 
 describe('prepareRecord', () => {
   it('parses and prepares in one step', () => {
-    const raw = JSON.stringify({ identityMap: { Email: [{ id: 'x@example.com' }] }, segmentMembership: { ups: { [AUD]: { status: 'realized' } } } });
-    expect(prepareRecord({ line: 1, format: 'xdm-ndjson', raw }, { ...ctx, audienceId: AUD })).toMatchObject({ kind: 'ready', contact: { email: 'x@example.com' } });
-    expect(prepareRecord({ line: 2, format: 'xdm-ndjson', raw: '{' }, { ...ctx, audienceId: AUD })).toMatchObject({ kind: 'rejected', reason: { code: 'MALFORMED_RECORD' } });
+    const raw = JSON.stringify({
+      identityMap: { Email: [{ id: 'x@example.com' }] },
+      segmentMembership: { ups: { [AUD]: { status: 'realized' } } },
+    });
+    expect(prepareRecord({ line: 1, format: 'xdm-ndjson', raw }, { ...ctx, audienceId: AUD })).toMatchObject({
+      kind: 'ready',
+      contact: { email: 'x@example.com' },
+    });
+    expect(prepareRecord({ line: 2, format: 'xdm-ndjson', raw: '{' }, { ...ctx, audienceId: AUD })).toMatchObject({
+      kind: 'rejected',
+      reason: { code: 'MALFORMED_RECORD' },
+    });
   });
 });

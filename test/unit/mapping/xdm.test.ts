@@ -23,26 +23,36 @@ describe('getPath', () => {
 
 describe('primaryEmail', () => {
   it('prefers the entry marked primary, wherever it is', () => {
-    expect(primaryEmail({ identityMap: { Email: [{ id: 'second@example.org' }, { id: 'main@example.com', primary: true }] } })).toBe('main@example.com');
+    expect(primaryEmail({ identityMap: { Email: [{ id: 'second@example.org' }, { id: 'main@example.com', primary: true }] } })).toBe(
+      'main@example.com',
+    );
   });
   it('falls back to the first usable entry', () => {
-    expect(primaryEmail({ identityMap: { Email: [{ id: '' }, { id: 42 }, { id: 'first@example.com' }, { id: 'b@example.com' }] } })).toBe('first@example.com');
+    expect(primaryEmail({ identityMap: { Email: [{ id: '' }, { id: 42 }, { id: 'first@example.com' }, { id: 'b@example.com' }] } })).toBe(
+      'first@example.com',
+    );
   });
   it('accepts the namespace in any case', () => {
     expect(primaryEmail({ identityMap: { email: [{ id: 'x@example.com' }] } })).toBe('x@example.com');
   });
-  it.each([{}, { identityMap: null }, { identityMap: { Email: 'x@example.com' } }, { identityMap: { Email: [] } }, { identityMap: { ECID: [{ id: '1' }] } }])(
-    'is undefined without a usable email (%j)',
-    (profile) => {
-      expect(primaryEmail(profile as Record<string, unknown>)).toBeUndefined();
-    },
-  );
+  it.each([
+    {},
+    { identityMap: null },
+    { identityMap: { Email: 'x@example.com' } },
+    { identityMap: { Email: [] } },
+    { identityMap: { ECID: [{ id: '1' }] } },
+  ])('is undefined without a usable email (%j)', (profile) => {
+    expect(primaryEmail(profile as Record<string, unknown>)).toBeUndefined();
+  });
 });
 
 describe('audience membership and status', () => {
   const profile = {
     segmentMembership: {
-      ups: { [AUD]: { status: 'existing', lastQualificationTime: '2024-03-01T00:00:00Z' }, other: { status: 'exited', lastQualificationTime: '2024-05-01T12:00:00Z' } },
+      ups: {
+        [AUD]: { status: 'existing', lastQualificationTime: '2024-03-01T00:00:00Z' },
+        other: { status: 'exited', lastQualificationTime: '2024-05-01T12:00:00Z' },
+      },
       custom: { imported: { status: 'realized' } },
       weird: { odd: { status: 7 } },
     },
@@ -70,7 +80,10 @@ describe('profileTimestamp', () => {
     expect(
       profileTimestamp({
         timestamp: 'not a time',
-        segmentMembership: { ups: { a: { lastQualificationTime: '2024-03-01T00:00:00Z' }, b: { lastQualificationTime: '2024-05-01T12:00:00Z' } }, x: { c: { lastQualificationTime: 'bad' } } },
+        segmentMembership: {
+          ups: { a: { lastQualificationTime: '2024-03-01T00:00:00Z' }, b: { lastQualificationTime: '2024-05-01T12:00:00Z' } },
+          x: { c: { lastQualificationTime: 'bad' } },
+        },
       }),
     ).toBe('2024-05-01T12:00:00.000Z');
   });

@@ -31,7 +31,11 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function readAll(file: string, pageSize: number): Promise<SourceRecord[]> {
-  const reader = createSourceReader({ uploads: new FileUploadStore(path.join(dir, 'uploads')), allowedSourceDirs: [dir], maxLineBytes: corpusMaxLineBytes });
+  const reader = createSourceReader({
+    uploads: new FileUploadStore(path.join(dir, 'uploads')),
+    allowedSourceDirs: [dir],
+    maxLineBytes: corpusMaxLineBytes,
+  });
   const records: SourceRecord[] = [];
   let cursor = START_CURSOR;
   for (;;) {
@@ -51,7 +55,12 @@ function outcomes(records: SourceRecord[]): ExpectedOutcome[] {
   });
   const all: ExpectedOutcome[] = [
     ...batch.contacts.map((c) => ({ line: c.line, outcome: 'ready' as const, properties: c.properties })),
-    ...batch.rejected.map((r) => ({ line: r.line, outcome: 'rejected' as const, code: r.reason.code, ...(r.reason.field && r.reason.origin === 'validation' ? { field: r.reason.field } : {}) })),
+    ...batch.rejected.map((r) => ({
+      line: r.line,
+      outcome: 'rejected' as const,
+      code: r.reason.code,
+      ...(r.reason.field && r.reason.origin === 'validation' ? { field: r.reason.field } : {}),
+    })),
     ...batch.skipped.map((s) => ({ line: s.line, outcome: 'skipped' as const, code: s.reason.code })),
   ];
   expect(all).toHaveLength(records.length); // nothing lost, nothing counted twice
@@ -86,7 +95,19 @@ describe('bad-input corpus', () => {
       audiencePropertyName: corpusAudiencePropertyName,
     });
     for (const r of batch.rejected) {
-      for (const secret of ['not-an-email', 'john doe', '1,234', 'maybe', '31/12/1990', 'yesterday', 'prospect', 'cooking', 'lots', 'broken@example.com', 'xxxxxxxx']) {
+      for (const secret of [
+        'not-an-email',
+        'john doe',
+        '1,234',
+        'maybe',
+        '31/12/1990',
+        'yesterday',
+        'prospect',
+        'cooking',
+        'lots',
+        'broken@example.com',
+        'xxxxxxxx',
+      ]) {
         expect(r.reason.message).not.toContain(secret);
       }
     }

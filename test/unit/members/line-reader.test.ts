@@ -90,7 +90,11 @@ describe('NDJSON scanning', () => {
   it('returns an empty done page for an empty or blank file', async () => {
     for (const text of ['', '\n\n', '  \r\n']) {
       const page = await readRecordPage(streamOf(Buffer.from(text), 2), START_CURSOR, 5, NDJSON);
-      expect(page).toEqual({ records: [], next: { offset: Buffer.byteLength(text), line: 1 + (text.match(/\n/g)?.length ?? 0) }, done: true });
+      expect(page).toEqual({
+        records: [],
+        next: { offset: Buffer.byteLength(text), line: 1 + (text.match(/\n/g)?.length ?? 0) },
+        done: true,
+      });
     }
   });
 
@@ -104,8 +108,8 @@ describe('NDJSON scanning', () => {
       [3, '{"b":2}', undefined],
       [4, '', 'LINE_TOO_LONG'],
     ]);
-    expect(records[1]!.offset).toBe(8);
-    expect(records[1]!.defect!.message).not.toContain('zzz');
+    expect(records[1].offset).toBe(8);
+    expect(records[1].defect!.message).not.toContain('zzz');
   });
 
   it('never holds much more than maxLineBytes plus a chunk while skipping a huge line', async () => {
@@ -128,7 +132,8 @@ describe('NDJSON scanning', () => {
 
 describe('CSV scanning', () => {
   it('keeps quoted commas, escaped quotes and newlines inside one record and counts its lines', async () => {
-    const text = 'email,note\na@example.com,"x, y"\nb@example.com,"say ""hi"""\r\nc@example.com,"one\ntwo\r\nthree"\n\nd@example.com,plain\n';
+    const text =
+      'email,note\na@example.com,"x, y"\nb@example.com,"say ""hi"""\r\nc@example.com,"one\ntwo\r\nthree"\n\nd@example.com,plain\n';
     const buf = Buffer.from(text);
     const { records } = await readPages(buf, CSV, 2, 5);
     expect(records.map((r) => [r.line, r.raw, r.defect])).toEqual([
@@ -138,7 +143,7 @@ describe('CSV scanning', () => {
       [4, 'c@example.com,"one\ntwo\r\nthree"', undefined],
       [8, 'd@example.com,plain', undefined],
     ]);
-    expect(splitCsvRow(records[3]!.raw)).toEqual(['c@example.com', 'one\ntwo\r\nthree']);
+    expect(splitCsvRow(records[3].raw)).toEqual(['c@example.com', 'one\ntwo\r\nthree']);
   });
 
   it('ends a record whose quote never closes at its first physical line and resumes on the next', async () => {
@@ -240,7 +245,19 @@ describe('paging guarantees (randomised, seeded)', () => {
           if (!r.defect) expect(buf.subarray(r.offset, r.offset + Buffer.byteLength(r.raw)).toString()).toBe(r.raw);
         }
         // Byte-by-byte chunks are slow: a few seeds suffice for them.
-        const combos = seed <= 3 ? [[1, 1], [2, 3], [7, 16], [1000, 64 * 1024]] : [[2, 3], [7, 16], [1000, 64 * 1024]];
+        const combos =
+          seed <= 3
+            ? [
+                [1, 1],
+                [2, 3],
+                [7, 16],
+                [1000, 64 * 1024],
+              ]
+            : [
+                [2, 3],
+                [7, 16],
+                [1000, 64 * 1024],
+              ];
         for (const [pageSize, chunk] of combos as Array<[number, number]>) {
           const { records, cursors, end } = await readPages(buf, opts, pageSize, chunk);
           expect(shape(records)).toEqual(shape(reference));
@@ -264,7 +281,7 @@ describe('paging guarantees (randomised, seeded)', () => {
     for (let seed = 1; seed <= 25; seed++) {
       const buf = randomCsv(createPrng(seed), 80, true, 10_000);
       const ours = scanAll(buf, { csv: true, maxLineBytes: 10_000 }).map((r) => splitCsvRow(r.raw));
-      const theirs = parseCsv(buf, { relax_column_count: true, skip_empty_lines: true, record_delimiter: ['\r\n', '\n'] }) as string[][];
+      const theirs: string[][] = parseCsv(buf, { relax_column_count: true, skip_empty_lines: true, record_delimiter: ['\r\n', '\n'] });
       expect(ours).toEqual(theirs);
     }
   });

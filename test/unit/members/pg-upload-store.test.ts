@@ -13,7 +13,13 @@ let store: PgUploadStore;
 
 async function connect(): Promise<Pool> {
   for (const user of [process.env.PGUSER, 'postgres', 'root'].filter(Boolean) as string[]) {
-    const p = new Pool({ host: process.env.PGHOST ?? '127.0.0.1', port: Number(process.env.PGPORT ?? 5432), database: process.env.PGDATABASE ?? 'test', user, max: 4 });
+    const p = new Pool({
+      host: process.env.PGHOST ?? '127.0.0.1',
+      port: Number(process.env.PGPORT ?? 5432),
+      database: process.env.PGDATABASE ?? 'test',
+      user,
+      max: 4,
+    });
     try {
       await p.query('SELECT 1');
       return p;
@@ -47,7 +53,8 @@ async function readAll(stream: Readable): Promise<Buffer> {
 
 function ndjson(n: number): Buffer {
   const lines: string[] = [];
-  for (let i = 1; i <= n; i++) lines.push(JSON.stringify({ i, pad: 'é'.repeat(i % 50), identityMap: { Email: [{ id: `u${i}@example.com` }] } }));
+  for (let i = 1; i <= n; i++)
+    lines.push(JSON.stringify({ i, pad: 'é'.repeat(i % 50), identityMap: { Email: [{ id: `u${i}@example.com` }] } }));
   return Buffer.from(`${lines.join('\n')}\n`);
 }
 
@@ -58,10 +65,26 @@ describe('PgUploadStore', () => {
     const saved = await store.save(streamOf(data, 7777), { filename: 'p.ndjson', maxBytes: 10 * CHUNK_BYTES });
     expect(saved).toMatchObject({ format: 'xdm-ndjson', bytes: data.length, rows: 30_000 });
     expect(await store.info(saved.uploadId)).toMatchObject({ ...saved, createdAt: expect.any(String) });
-    const { rows } = await pool.query(`SELECT idx, length(data) AS len FROM "${schema}".t_upload_chunks WHERE upload_id = $1 ORDER BY idx`, [saved.uploadId]);
+    const { rows } = await pool.query(
+      `SELECT idx, length(data) AS len FROM "${schema}".t_upload_chunks WHERE upload_id = $1 ORDER BY idx`,
+      [saved.uploadId],
+    );
     const full = Math.floor(data.length / CHUNK_BYTES);
-    expect(rows.map((r: { len: number }) => Number(r.len))).toEqual([...Array<number>(full).fill(CHUNK_BYTES), data.length - full * CHUNK_BYTES]);
-    for (const offset of [0, 1, CHUNK_BYTES - 3, CHUNK_BYTES, CHUNK_BYTES + 1, 2 * CHUNK_BYTES + 5, data.length - 1, data.length, data.length + 10]) {
+    expect(rows.map((r: { len: number }) => Number(r.len))).toEqual([
+      ...Array<number>(full).fill(CHUNK_BYTES),
+      data.length - full * CHUNK_BYTES,
+    ]);
+    for (const offset of [
+      0,
+      1,
+      CHUNK_BYTES - 3,
+      CHUNK_BYTES,
+      CHUNK_BYTES + 1,
+      2 * CHUNK_BYTES + 5,
+      data.length - 1,
+      data.length,
+      data.length + 10,
+    ]) {
       expect((await readAll(await store.open(saved.uploadId, offset))).equals(data.subarray(offset))).toBe(true);
     }
   });

@@ -29,7 +29,8 @@ describe('sample profiles', () => {
 
   it('serialise exactly as JSON.stringify would', () => {
     for (const p of generateProfileObjects({ count: 2000, seed: 3 })) expect(profileToJson(p)).toBe(JSON.stringify(p));
-    for (const t of [0, 1, 999, 86_399_999, 1714557600123, Date.UTC(2024, 1, 29, 23, 59, 59, 999)]) expect(isoTime(t)).toBe(new Date(t).toISOString());
+    for (const t of [0, 1, 999, 86_399_999, 1714557600123, Date.UTC(2024, 1, 29, 23, 59, 59, 999)])
+      expect(isoTime(t)).toBe(new Date(t).toISOString());
   });
 
   it('look like AEP profiles: synthetic primary emails, three audiences, mixed statuses', () => {
@@ -47,8 +48,9 @@ describe('sample profiles', () => {
       const ids = (profile as { identityMap: { Email: Array<{ id: string; primary: boolean }> } }).identityMap.Email;
       for (const e of ids) expect(e.id).toMatch(SYNTHETIC);
       if (ids.length > 1) secondary++;
-      if (!ids[0]!.primary) secondaryFirst++;
-      const ups = (profile as { segmentMembership: { ups: Record<string, { status: string; lastQualificationTime: string }> } }).segmentMembership.ups;
+      if (!ids[0].primary) secondaryFirst++;
+      const ups = (profile as { segmentMembership: { ups: Record<string, { status: string; lastQualificationTime: string }> } })
+        .segmentMembership.ups;
       expect(Object.keys(ups).length).toBeGreaterThan(0);
       for (const [id, m] of Object.entries(ups)) {
         audiences.add(id);
@@ -65,7 +67,7 @@ describe('sample profiles', () => {
 
   it('CSV rows parse back to the same member', () => {
     const header = SAMPLE_CSV_COLUMNS.join(',');
-    const audience = SAMPLE_AUDIENCES[0]!.id;
+    const audience = SAMPLE_AUDIENCES[0].id;
     let rows = 0;
     for (const p of generateProfileObjects({ count: 500, seed: 5 })) {
       const row = profileCsvRow(p, audience);
@@ -78,7 +80,7 @@ describe('sample profiles', () => {
       expect(isParsedMember(parsed)).toBe(true);
       if (!isParsedMember(parsed)) continue;
       expect(parsed.email).toBe(primaryEmail(p as unknown as Record<string, unknown>));
-      expect(normalizeStatus(parsed.status)).toBe(p.segmentMembership.ups[audience]!.status);
+      expect(normalizeStatus(parsed.status)).toBe(p.segmentMembership.ups[audience].status);
       expect(parsed.values).toEqual({ 'person.name.firstName': p.person.name.firstName, 'workAddress.city': p.workAddress.city });
     }
     expect(rows).toBeGreaterThan(200);
@@ -90,13 +92,19 @@ describe('sample profiles', () => {
       const out = path.join(dir, 'p.ndjson');
       const csv = path.join(dir, 'm.csv');
       const tsx = path.join(__dirname, '../../../node_modules/.bin/tsx');
-      execFileSync(tsx, [path.join(__dirname, '../../../scripts/generate-sample.ts'), '--count', '300', '--seed', '9', '--out', out, '--csv', csv], { stdio: 'pipe' });
+      execFileSync(
+        tsx,
+        [path.join(__dirname, '../../../scripts/generate-sample.ts'), '--count', '300', '--seed', '9', '--out', out, '--csv', csv],
+        { stdio: 'pipe' },
+      );
       const lines = readFileSync(out, 'utf8').split('\n');
       expect(lines.pop()).toBe('');
       expect(lines).toEqual([...generateProfiles({ count: 300, seed: 9 })]);
       const csvLines = readFileSync(csv, 'utf8').trimEnd().split('\n');
       expect(csvLines[0]).toBe(SAMPLE_CSV_COLUMNS.join(','));
-      expect(csvLines.length - 1).toBe([...generateProfileObjects({ count: 300, seed: 9 })].filter((p) => p.segmentMembership.ups[SAMPLE_AUDIENCES[0]!.id]).length);
+      expect(csvLines.length - 1).toBe(
+        [...generateProfileObjects({ count: 300, seed: 9 })].filter((p) => p.segmentMembership.ups[SAMPLE_AUDIENCES[0].id]).length,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

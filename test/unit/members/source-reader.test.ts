@@ -20,7 +20,10 @@ beforeAll(() => {
   mkdirSync(outside);
   uploads = new FileUploadStore(path.join(root, 'uploads'));
   writeFileSync(path.join(allowed, 'p.ndjson'), '{"n":1}\n{"n":2}\n\n{"n":3}\n{"n":4}\n{"n":5}\n');
-  writeFileSync(path.join(allowed, 'm.csv'), '\ufeffEmail,person.name.firstName\r\na@example.com,"Ann\nMarie"\r\nb@example.com,Bob\r\n\r\nc@example.com,"C, Jr."\r\n');
+  writeFileSync(
+    path.join(allowed, 'm.csv'),
+    '\ufeffEmail,person.name.firstName\r\na@example.com,"Ann\nMarie"\r\nb@example.com,Bob\r\n\r\nc@example.com,"C, Jr."\r\n',
+  );
   writeFileSync(path.join(allowed, 'noemail.csv'), 'name,city\nAnn,Lisbon\n');
   writeFileSync(path.join(allowed, 'empty.csv'), '');
   writeFileSync(path.join(allowed, 'notes.txt'), 'x');
@@ -29,7 +32,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const reader = (rejections?: RejectionStore) => createSourceReader({ uploads, rejections, allowedSourceDirs: [allowed], maxLineBytes: 1 << 20 });
+const reader = (rejections?: RejectionStore) =>
+  createSourceReader({ uploads, rejections, allowedSourceDirs: [allowed], maxLineBytes: 1 << 20 });
 
 async function readAll(ref: SourceRef, pageSize: number, r = reader()): Promise<{ records: SourceRecord[]; cursors: SourceCursor[] }> {
   const records: SourceRecord[] = [];
@@ -56,7 +60,7 @@ describe('path sources', () => {
       [5, '{"n":4}', 'xdm-ndjson'],
       [6, '{"n":5}', 'xdm-ndjson'],
     ]);
-    const resumed = await reader().readPage(ref, cursors[0]!, 10);
+    const resumed = await reader().readPage(ref, cursors[0], 10);
     expect(resumed.records.map((r) => r.line)).toEqual([4, 5, 6]);
     expect(resumed.done).toBe(true);
   });
@@ -76,26 +80,46 @@ describe('path sources', () => {
   });
 
   it('fails a CSV without an email column up front, and reads an empty CSV as no records', async () => {
-    await expect(reader().describe({ kind: 'path', path: path.join(allowed, 'noemail.csv') })).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
-    await expect(reader().readPage({ kind: 'path', path: path.join(allowed, 'noemail.csv') }, START_CURSOR, 5)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
-    expect(await reader().readPage({ kind: 'path', path: path.join(allowed, 'empty.csv') }, START_CURSOR, 5)).toEqual({ records: [], next: START_CURSOR, done: true });
+    await expect(reader().describe({ kind: 'path', path: path.join(allowed, 'noemail.csv') })).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+    await expect(reader().readPage({ kind: 'path', path: path.join(allowed, 'noemail.csv') }, START_CURSOR, 5)).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+    expect(await reader().readPage({ kind: 'path', path: path.join(allowed, 'empty.csv') }, START_CURSOR, 5)).toEqual({
+      records: [],
+      next: START_CURSOR,
+      done: true,
+    });
   });
 
   it('refuses files outside the allowed directories, including through symlinks and ..', async () => {
-    for (const p of [path.join(outside, 'secret.ndjson'), path.join(allowed, 'link.ndjson'), path.join(allowed, '..', 'outside', 'secret.ndjson'), allowed]) {
+    for (const p of [
+      path.join(outside, 'secret.ndjson'),
+      path.join(allowed, 'link.ndjson'),
+      path.join(allowed, '..', 'outside', 'secret.ndjson'),
+      allowed,
+    ]) {
       await expect(reader().readPage({ kind: 'path', path: p }, START_CURSOR, 5)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     }
   });
 
   it('reports missing files and unknown extensions', async () => {
-    await expect(reader().readPage({ kind: 'path', path: path.join(allowed, 'nope.ndjson') }, START_CURSOR, 5)).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(reader().readPage({ kind: 'path', path: path.join(allowed, 'notes.txt') }, START_CURSOR, 5)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(reader().readPage({ kind: 'path', path: path.join(allowed, 'nope.ndjson') }, START_CURSOR, 5)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    await expect(reader().readPage({ kind: 'path', path: path.join(allowed, 'notes.txt') }, START_CURSOR, 5)).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
   });
 });
 
 describe('upload sources', () => {
   it('reads an uploaded CSV by id and knows its record count', async () => {
-    const saved = await uploads.save(Readable.from([Buffer.from('email,status\na@example.com,exited\nb@example.com,\n')]), { filename: 'x.csv', maxBytes: 1000 });
+    const saved = await uploads.save(Readable.from([Buffer.from('email,status\na@example.com,exited\nb@example.com,\n')]), {
+      filename: 'x.csv',
+      maxBytes: 1000,
+    });
     const ref: SourceRef = { kind: 'upload', uploadId: saved.uploadId };
     expect(await reader().describe(ref)).toEqual({ format: 'csv', totalRecords: 2 });
     const { records } = await readAll(ref, 1);
@@ -106,7 +130,9 @@ describe('upload sources', () => {
   });
 
   it('reports an unknown upload as NOT_FOUND', async () => {
-    await expect(reader().readPage({ kind: 'upload', uploadId: 'upl_missing00000' }, START_CURSOR, 5)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(reader().readPage({ kind: 'upload', uploadId: 'upl_missing00000' }, START_CURSOR, 5)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
   });
 });
 
@@ -128,7 +154,7 @@ describe('rejection sources', () => {
   it('pages the stored records of an earlier run by seq', async () => {
     const ref: SourceRef = { kind: 'rejections', activationId: 'act-1' };
     const first = await reader(store).readPage(ref, START_CURSOR, 2);
-    expect(first).toEqual({ records: [rows[0]!.record, rows[1]!.record], next: { offset: 2, line: 3 }, done: false });
+    expect(first).toEqual({ records: [rows[0].record, rows[1].record], next: { offset: 2, line: 3 }, done: false });
     const { records } = await readAll(ref, 2, reader(store));
     expect(records.map((r) => r.line)).toEqual([10, 20, 30, 40, 50]);
     expect(await reader(store).describe(ref)).toEqual({ format: 'xdm-ndjson', totalRecords: 5 });

@@ -65,8 +65,14 @@ describe('FileUploadStore', () => {
   });
 
   it('sniffs the format when neither name nor type says it', async () => {
-    expect(await store.save(input('\ufeff\n  {"a":1}\n', 1), { filename: 'data.bin', maxBytes: 100 })).toMatchObject({ format: 'xdm-ndjson', rows: 1 });
-    expect(await store.save(input('email\na@example.com\n', 1), { contentType: 'text/plain', maxBytes: 100 })).toMatchObject({ format: 'csv', rows: 1 });
+    expect(await store.save(input('\ufeff\n  {"a":1}\n', 1), { filename: 'data.bin', maxBytes: 100 })).toMatchObject({
+      format: 'xdm-ndjson',
+      rows: 1,
+    });
+    expect(await store.save(input('email\na@example.com\n', 1), { contentType: 'text/plain', maxBytes: 100 })).toMatchObject({
+      format: 'csv',
+      rows: 1,
+    });
     expect(await store.save(input(''), { maxBytes: 100 })).toMatchObject({ format: 'xdm-ndjson', rows: 0, bytes: 0 });
   });
 

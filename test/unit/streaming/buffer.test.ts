@@ -2,7 +2,15 @@ import { chunkForCarry, StreamBuffer } from '../../../src/streaming/buffer';
 import type { BufferedUpdate } from '../../../src/streaming/types';
 
 let n = 0;
-const upd = (e: string | undefined, t: number, extra: Partial<BufferedUpdate> = {}): BufferedUpdate => ({ e, t, s: {}, v: {}, n: ++n, r: 1000 + n, ...extra });
+const upd = (e: string | undefined, t: number, extra: Partial<BufferedUpdate> = {}): BufferedUpdate => ({
+  e,
+  t,
+  s: {},
+  v: {},
+  n: ++n,
+  r: 1000 + n,
+  ...extra,
+});
 
 describe('StreamBuffer', () => {
   test('a newer update merges: its values win, values only the older has are kept', () => {
@@ -11,7 +19,7 @@ describe('StreamBuffer', () => {
     expect(b.add(upd('a@x.com', 20, { v: { city: 'Brno' }, s: { B: 'existing' } }))).toBe('merged');
     const [u] = b.snapshot();
     expect(u).toMatchObject({ t: 20, v: { city: 'Brno', first: 'Ana' }, s: { A: 'realized', B: 'existing' } });
-    expect(u!.r).toBe(1001 + (n - 2)); // deadline from the earliest receipt
+    expect(u.r).toBe(1001 + (n - 2)); // deadline from the earliest receipt
   });
 
   test('an older update arriving late is dropped', () => {
@@ -25,7 +33,7 @@ describe('StreamBuffer', () => {
     const b = new StreamBuffer();
     b.add(upd('a@x.com', 10, { v: { city: 'Lyon' } }));
     expect(b.add(upd('a@x.com', 10, { v: { city: 'Brno' } }))).toBe('merged');
-    expect(b.snapshot()[0]!.v).toEqual({ city: 'Brno' });
+    expect(b.snapshot()[0].v).toEqual({ city: 'Brno' });
   });
 
   test('updates without a usable email are never merged', () => {
@@ -49,7 +57,12 @@ describe('StreamBuffer', () => {
     expect(b.readyCount).toBe(3);
     expect(b.oldestReadyAt()).toBe(98);
     expect(b.oldestAt()).toBe(1);
-    expect(b.take(10).map((u) => u.e).sort()).toEqual(['u0@x.com', 'u1@x.com', 'u2@x.com']);
+    expect(
+      b
+        .take(10)
+        .map((u) => u.e)
+        .sort(),
+    ).toEqual(['u0@x.com', 'u1@x.com', 'u2@x.com']);
     expect(b.readyCount).toBe(0);
     b.release(first);
     expect(b.readyCount).toBe(1);
