@@ -122,7 +122,7 @@ const nginx = (status: number, text: string): string =>
 const cloudflare = (status: number, text: string): string =>
   `<!DOCTYPE html>\n<html lang="en-US">\n<head><title>api.hubapi.com | ${status}: ${text}</title></head>\n<body>\n<div id="cf-wrapper"><h1>${text}</h1><span class="cf-error-code">Error code ${status}</span>\n<p>Visit <a href="https://www.cloudflare.com/5xx-error-landing">cloudflare.com</a> for more information.</p></div>\n</body>\n</html>\n`;
 
-/** The answer for an injected error: JSON from HubSpot's app tier, HTML from its edge (§6.3). */
+/** The answer for an injected error: JSON from HubSpot's app tier, HTML from its edge (https://developers.hubspot.com/docs/api-reference/error-handling). */
 export function faultResponse(status: number, correlationId: string): { headers: Record<string, string>; body: string; json: boolean } {
   const json = (message: string, category: string, headers: Record<string, string> = {}) => ({
     headers: { 'Content-Type': 'application/json;charset=utf-8', ...headers },

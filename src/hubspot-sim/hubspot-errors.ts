@@ -1,5 +1,5 @@
 /**
- * HubSpot's error bodies (reference §2.2, §5.3, §6). Handlers throw `HsError`; the pipeline adds the
+ * HubSpot's error bodies (https://developers.hubspot.com/docs/api-reference/error-handling, https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines). Handlers throw `HsError`; the pipeline adds the
  * request's correlation id and `status: "error"` when it answers.
  */
 import { randomUUID } from 'node:crypto';
@@ -33,7 +33,7 @@ export interface PropertyProblem {
   message: string;
 }
 
-/** The JSON-in-message plus structured `errors[]` body of §6.2 (without correlation id). */
+/** The JSON-in-message plus structured `errors[]` body of HubSpot's VALIDATION_ERROR (https://developers.hubspot.com/docs/api-reference/error-handling) (without correlation id). */
 export function validationParts(problems: PropertyProblem[], portalId: number): { message: string; extra: Record<string, unknown> } {
   const legacy = problems.map((p) => ({
     isValid: false,
@@ -73,7 +73,7 @@ export function unauthorized(): HsError {
   return new HsError(401, 'INVALID_AUTHENTICATION', AUTH_MESSAGE, {}, { 'x-hubspot-auth-failure': '401 Unauthorized' });
 }
 
-/** 401 for an expired token, worded like HubSpot's OAuth expiry (§2.2). */
+/** 401 for an expired token, worded like HubSpot's OAuth expiry (https://developers.hubspot.com/docs/api-reference/error-handling). */
 export function expiredToken(expiresAt: number, now: number): HsError {
   const s = Math.max(0, Math.floor((now - expiresAt) / 1000));
   const [n, unit] = s < 3600 ? [s, 'second(s)'] : s < 86_400 ? [Math.floor(s / 3600), 'hour(s)'] : [Math.floor(s / 86_400), 'day(s)'];
@@ -115,7 +115,7 @@ const RATE_GROUPS: Record<RateLimitPolicy, string> = {
   SECONDLY: 'publicapi:crm-search-secondly',
 };
 
-/** 429 bodies use `errorType`, not `category` (§5.3). */
+/** 429 bodies use `errorType`, not `category` (https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines). */
 export function rateLimitBody(correlationId: string, policy: RateLimitPolicy, portalId: number): Record<string, unknown> {
   return {
     status: 'error',

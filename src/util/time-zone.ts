@@ -1,4 +1,4 @@
-/** Next local midnight in an IANA time zone (HubSpot's daily limit resets then, reference §5.1). */
+/** Next local midnight in an IANA time zone (HubSpot's daily limit resets then, https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines). */
 function offsetMs(timeZone: string, at: number): number {
   const parts = new Intl.DateTimeFormat('en-US', {
     timeZone,

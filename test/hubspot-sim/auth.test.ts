@@ -1,4 +1,4 @@
-/** Auth and scopes (reference §2): 401 bodies and headers, 403 MISSING_SCOPES, token introspection, account info. */
+/** Auth and scopes (https://developers.hubspot.com/docs/api-reference/error-handling): 401 bodies and headers, 403 MISSING_SCOPES, token introspection, account info. */
 import { AUTH_MESSAGE } from '../../src/hubspot-sim/hubspot-errors';
 import { expectCorrelationId, expectRateLimitHeaders, startSim, UUID_RE, type SimHarness } from './helpers';
 

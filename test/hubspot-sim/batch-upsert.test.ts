@@ -1,4 +1,4 @@
-/** `POST /crm/v3/objects/contacts/batch/upsert` semantics (reference §3.2, §8.2). */
+/** `POST /crm/v3/objects/contacts/batch/upsert` semantics (https://developers.hubspot.com/docs/api-reference/latest/crm/objects/contacts/guide, docs/hubspot-simulator.md). */
 import { expectCorrelationId, expectRateLimitHeaders, ISO_RE, startSim, upsertInput, UUID_RE, type SimHarness } from './helpers';
 
 const UPSERT = '/crm/v3/objects/contacts/batch/upsert';
@@ -115,7 +115,7 @@ test('duplicates are rejected even when every input carries a trace id', async (
   expect(res.data.context).toEqual({ ids: ['d@example.com'] });
 });
 
-test('one invalid record without trace ids → 400 for the whole batch, nothing written (§6.2 body)', async () => {
+test('one invalid record without trace ids → 400 for the whole batch, nothing written (HubSpot VALIDATION_ERROR body)', async () => {
   const { portalId, api } = h.account();
   const res = await api.post(UPSERT, {
     inputs: [upsertInput('good@example.com', { firstname: 'Good' }), upsertInput('bad@example.com', { lifecyclestage: 'reports' })],

@@ -1,4 +1,4 @@
-/** Single create, get, patch, archive, list paging and batch read (reference §3.3–§3.5, §6.3). */
+/** Single create, get, patch, archive, list paging and batch read (https://developers.hubspot.com/docs/api-reference/latest/crm/objects/contacts/guide, https://developers.hubspot.com/docs/api-reference/error-handling). */
 import { expectRateLimitHeaders, ISO_RE, startSim, upsertInput, UUID_RE, type SimHarness } from './helpers';
 
 const BASE = '/crm/v3/objects/contacts';

@@ -1,4 +1,4 @@
-/** Fault injection (reference §6.3, §8.5): 5xx bodies, hangs, resets, latency, unexpected 429s, scoping. */
+/** Fault injection (https://developers.hubspot.com/docs/api-reference/error-handling, docs/hubspot-simulator.md): 5xx bodies, hangs, resets, latency, unexpected 429s, scoping. */
 import axios from 'axios';
 import { expectRateLimitHeaders, startSim, upsertInput, UUID_RE, type SimHarness } from './helpers';
 

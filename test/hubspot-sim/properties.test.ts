@@ -1,4 +1,4 @@
-/** Properties API (reference §4): seeded defaults, create/update/archive rules, groups. */
+/** Properties API (https://developers.hubspot.com/docs/api/crm/properties): seeded defaults, create/update/archive rules, groups. */
 import { ISO_RE, startSim, UUID_RE, type SimHarness } from './helpers';
 
 const BASE = '/crm/v3/properties/contacts';

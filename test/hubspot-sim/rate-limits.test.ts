@@ -1,5 +1,5 @@
 /**
- * Rate limits (reference §5): tier figures, headers on every authenticated answer, the rolling 10-second
+ * Rate limits (https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines): tier figures, headers on every authenticated answer, the rolling 10-second
  * window, the daily budget with its midnight reset in the portal's zone, search's per-second limit,
  * Retry-After, and the per-portal peak-window stats. A controllable clock keeps this suite fast.
  */

@@ -1,4 +1,4 @@
-/** `POST /crm/v3/objects/contacts/search` (reference §3.6). The per-second limit is in rate-limits.test.ts. */
+/** `POST /crm/v3/objects/contacts/search` (https://developers.hubspot.com/docs/api-reference/2026-03/crm/search-the-crm). The per-second limit is in rate-limits.test.ts. */
 import { startSim, upsertInput, type SimHarness } from './helpers';
 
 const SEARCH = '/crm/v3/objects/contacts/search';

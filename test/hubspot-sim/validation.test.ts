@@ -1,4 +1,4 @@
-/** Value validation and normalisation per property type (reference §4.3, §6.2). */
+/** Value validation and normalisation per property type (https://knowledge.hubspot.com/account/property-field-types-in-hubspot, https://developers.hubspot.com/docs/api-reference/error-handling). */
 import { startSim, upsertInput, type SimHarness } from './helpers';
 
 const UPSERT = '/crm/v3/objects/contacts/batch/upsert';

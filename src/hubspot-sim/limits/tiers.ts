@@ -1,5 +1,5 @@
 /**
- * Rate limits by HubSpot tier for private apps (reference §5.1). Professional's daily figure conflicts
+ * Rate limits by HubSpot tier for private apps (https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines). Professional's daily figure conflicts
  * between the usage guidelines (625,000) and the 2024 changelog (650,000), so it can be overridden.
  */
 import type { Tier } from '../types';

@@ -1,4 +1,4 @@
-/** Account info (reference §2.5) and private-app token introspection (§2.4). */
+/** Account info (HubSpot/HubSpot-public-api-spec-collection, PublicApiSpecs/Account/Account Info/.../accountInfo.json) and private-app token introspection (https://developers.hubspot.com/docs/api/private-apps). */
 import { formatOffset, utcOffsetMs } from '../limits/timezone';
 import { asObject } from '../state/properties';
 import type { AuthedContext, BaseContext, HubSpotRoute, Reply } from './types';

@@ -1,5 +1,5 @@
 /**
- * `POST /crm/v3/objects/contacts/batch/upsert` with HubSpot's semantics (reference §3.2, §8):
+ * `POST /crm/v3/objects/contacts/batch/upsert` with HubSpot's semantics (https://developers.hubspot.com/docs/api-reference/latest/crm/objects/contacts/guide, docs/hubspot-simulator.md):
  * ≤100 inputs; duplicate ids reject the batch; one invalid record rejects the whole batch (nothing
  * written) unless every input carries a unique `objectWriteTraceId`, in which case the good records are
  * written and the bad ones come back in `errors[]` with a 207. Results are shuffled.

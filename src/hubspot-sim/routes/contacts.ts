@@ -1,4 +1,4 @@
-/** Contacts CRUD, list and batch read (reference §3.1, §3.3–§3.5). Batch upsert and search live apart. */
+/** Contacts CRUD, list and batch read (https://developers.hubspot.com/docs/api-reference/latest/crm/objects/contacts/guide). Batch upsert and search live apart. */
 import { HsError, nonUniqueIdProperty, objectNotFound, propertyValidationError, validationError } from '../hubspot-errors';
 import type { Portal } from '../state/accounts';
 import { contactJson, DEFAULT_READ_PROPERTIES, type Contact } from '../state/contacts';

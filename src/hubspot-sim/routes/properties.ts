@@ -1,4 +1,4 @@
-/** Contact properties and property groups (reference §4.1, §4.2). */
+/** Contact properties and property groups (https://developers.hubspot.com/docs/api/crm/properties). */
 import { HsError } from '../hubspot-errors';
 import type { PropertyStore } from '../state/properties';
 import type { AuthedContext, AuthedRoute, Reply } from './types';

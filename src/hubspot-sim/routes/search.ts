@@ -1,5 +1,5 @@
 /**
- * `POST /crm/v3/objects/contacts/search` (reference §3.6): filter groups (OR of ANDed filters), sorts,
+ * `POST /crm/v3/objects/contacts/search` (https://developers.hubspot.com/docs/api-reference/2026-03/crm/search-the-crm): filter groups (OR of ANDed filters), sorts,
  * free-text query, `limit` ≤ 200 and at most 10,000 results reachable by paging. A single EQ/IN filter on
  * email or hs_object_id uses the indexes; anything else scans (search is limited to a few calls a second).
  * Contacts created within the configured index lag are not yet visible.

@@ -169,5 +169,5 @@ export function contactJson(c: Contact, names?: readonly string[]): ContactJson 
   return out;
 }
 
-/** Properties HubSpot returns when a read names none (reference §3.6). */
+/** Properties HubSpot returns when a read names none (https://developers.hubspot.com/docs/api-reference/2026-03/crm/search-the-crm). */
 export const DEFAULT_READ_PROPERTIES = ['createdate', 'email', 'firstname', 'hs_object_id', 'lastmodifieddate', 'lastname'];

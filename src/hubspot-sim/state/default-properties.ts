@@ -1,6 +1,6 @@
 /**
  * HubSpot's default contact properties and groups, seeded into every portal. Types and field types follow
- * the reference (§4.4); `readOnly` marks values HubSpot computes itself (modificationMetadata.readOnlyValue).
+ * the default-property list in docs/hubspot-simulator.md; `readOnly` marks values HubSpot computes itself (modificationMetadata.readOnlyValue).
  */
 import type { PropertyGroupJson, PropertyOption } from '../types';
 

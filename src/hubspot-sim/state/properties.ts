@@ -1,6 +1,6 @@
 /**
  * One portal's contact property definitions and groups, with HubSpot's create/update/archive rules
- * (reference §4). Lookups by name are O(1); enumeration options are kept as a Set for validation.
+ * (https://developers.hubspot.com/docs/api/crm/properties). Lookups by name are O(1); enumeration options are kept as a Set for validation.
  */
 import { HsError, validationError } from '../hubspot-errors';
 import type { PropertyGroupJson, PropertyJson, PropertyOption } from '../types';
@@ -27,7 +27,7 @@ export const FIELD_TYPES = [
   'textarea',
 ] as const;
 
-/** Allowed fieldTypes per type (§4.3; string/number/phone_number pairs are an assumption). */
+/** Allowed fieldTypes per type (https://knowledge.hubspot.com/account/property-field-types-in-hubspot; string/number/phone_number pairs are an assumption). */
 export const FIELD_TYPES_BY_TYPE: Record<string, readonly string[]> = {
   bool: ['booleancheckbox', 'calculation_equation'],
   enumeration: ['booleancheckbox', 'checkbox', 'radio', 'select', 'calculation_equation'],

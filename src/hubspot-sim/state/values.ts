@@ -1,5 +1,5 @@
 /**
- * Validation and normalisation of one property value by the property's type (reference §4.3, §6.2).
+ * Validation and normalisation of one property value by the property's type (https://knowledge.hubspot.com/account/property-field-types-in-hubspot, https://developers.hubspot.com/docs/api-reference/error-handling).
  * Stored values are strings in HubSpot's canonical form: emails lowercased, bools "true"/"false",
  * dates "YYYY-MM-DD", datetimes full ISO-8601 UTC. An empty string clears the value.
  */
