@@ -7,17 +7,15 @@
  * and logged with the alert id and the receiver's host.
  */
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import type { AlertEvent, AlertEventName, AlertPayload } from '../src/alerts/events';
 import { postWebhook, WebhookError } from '../src/alerts/post';
 import { alertSecretContext, signedHeaders } from '../src/alerts/signature';
 import { hostOf } from '../src/alerts/webhook-url';
+import { applicationFailure, Failure } from '../src/failures';
 import type { Logger } from '../src/logger';
 import type { ServiceMetrics } from '../src/metrics/service-metrics';
 import type { Sealer } from '../src/secrets/sealer';
 import type { DestinationStore } from '../src/store/destinations';
-
-export const ALERT_DELIVERY_FAILED = 'AlertDeliveryFailed';
 
 export interface AlertActivityDeps {
   destinations: DestinationStore;
@@ -94,9 +92,7 @@ export function createAlertActivities(deps: AlertActivityDeps) {
         const final = !e.retryable || attempt >= input.maxAttempts;
         deps.metrics?.recordAlertDelivery(event.type, final ? 'failed' : 'retrying');
         deps.logger.warn({ ...log, status: e.status, final }, `alert delivery failed: ${e.message}`);
-        throw ApplicationFailure.create({
-          type: ALERT_DELIVERY_FAILED,
-          message: `Alert ${alertId} (${event.type}): ${e.message}`,
+        throw applicationFailure(Failure.AlertDeliveryFailed, `Alert ${alertId} (${event.type}): ${e.message}`, {
           nonRetryable: !e.retryable,
           details: [{ alertId, status: e.status, host: log.host }],
         });

@@ -1,7 +1,7 @@
 /**
  * Opens a destination's HubSpot connection inside a worker: loads the destination, unseals its token
- * (the only place the plaintext exists), and builds a paced client. Also turns HubSpot errors into
- * Temporal failures — the one place activities classify errors for retry.
+ * (the only place the plaintext exists), and builds a paced client. Also turns errors into Temporal
+ * failures — the one place activities classify errors for retry.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { RateGovernor } from '../src/governor/governor';
@@ -11,6 +11,7 @@ import { HubSpotApiError } from '../src/hubspot/errors';
 import type { Sealer } from '../src/secrets/sealer';
 import type { DestinationRecord, DestinationStore } from '../src/store/destinations';
 import { AppError } from '../src/errors';
+import { applicationFailure, Failure } from '../src/failures';
 
 export interface HubSpotAccessDeps {
   destinations: DestinationStore;
@@ -27,12 +28,7 @@ export const tokenContext = (destinationId: string): string => `destination:${de
 
 export async function loadDestination(deps: HubSpotAccessDeps, destinationId: string): Promise<DestinationRecord> {
   const d = await deps.destinations.get(destinationId);
-  if (!d)
-    throw ApplicationFailure.create({
-      type: 'DestinationNotFound',
-      message: `Destination ${destinationId} does not exist.`,
-      nonRetryable: true,
-    });
+  if (!d) throw applicationFailure(Failure.DestinationNotFound, `Destination ${destinationId} does not exist.`);
   return d;
 }
 
@@ -54,40 +50,19 @@ export function clientFor(
 }
 
 /**
- * HubSpot errors → Temporal failures. Auth, scope and bad-request errors are final (retrying cannot
- * help); rate limits and transient faults retry, after `Retry-After` when HubSpot gives one.
+ * Errors → Temporal failures, each as the failure it is (src/failures.ts). Auth, scope and bad-request
+ * errors are final; rate limits and transient faults retry, after `Retry-After` when HubSpot gives one.
+ * Retryable app errors and unknown errors pass through (Temporal retries them).
  */
 export function toFailure(err: unknown): unknown {
   if (err instanceof ApplicationFailure) return err;
   if (err instanceof HubSpotApiError) {
-    switch (err.kind) {
-      case 'auth':
-        return ApplicationFailure.create({ type: 'HubSpotAuthFailed', message: err.message, nonRetryable: true });
-      case 'scope':
-        return ApplicationFailure.create({
-          type: 'HubSpotMissingScopes',
-          message: err.message,
-          nonRetryable: true,
-          details: [{ requiredScopes: err.info.requiredScopes ?? [] }],
-        });
-      case 'rate_limit':
-      case 'transient':
-        return ApplicationFailure.create({
-          type: err.kind === 'rate_limit' ? 'HubSpotRateLimited' : 'HubSpotUnavailable',
-          message: err.message,
-          ...(err.info.retryAfterMs ? { nextRetryDelay: err.info.retryAfterMs } : {}),
-        });
-      default:
-        return ApplicationFailure.create({ type: 'HubSpotRequestInvalid', message: err.message, nonRetryable: true });
-    }
-  }
-  if (err instanceof AppError && !err.retryable) {
-    return ApplicationFailure.create({
-      type: err.code === 'BAD_REQUEST' ? 'SourceInvalid' : err.code,
-      message: err.message,
-      nonRetryable: true,
+    return applicationFailure(err.failure, err.message, {
+      ...(err.kind === 'scope' ? { details: [{ requiredScopes: err.info.requiredScopes ?? [] }] } : {}),
+      ...(err.retryable ? { nextRetryDelay: err.info.retryAfterMs } : {}),
     });
   }
+  if (err instanceof AppError && !err.retryable) return applicationFailure(err.failure, err.message, { nonRetryable: true });
   return err;
 }
 

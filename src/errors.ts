@@ -1,46 +1,11 @@
 /**
- * Typed application errors, classified once. Every error the user can see carries a stable `code`, a
- * message that says what to fix, optional `details`, whether retrying can help, and the HTTP status the
+ * Typed application errors. Every error the user can see carries a stable `code` (one of src/failures.ts),
+ * a message that says what to fix, optional `details`, whether retrying can help, and the HTTP status the
  * API answers with. API bodies are `{error: {code, message, details}}`.
  */
-export type ErrorCode =
-  | 'BAD_REQUEST'
-  | 'VALIDATION_FAILED'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'STREAM_BACKLOG_FULL'
-  | 'HUBSPOT_AUTH_FAILED'
-  | 'HUBSPOT_MISSING_SCOPES'
-  | 'HUBSPOT_MAPPING_INVALID'
-  | 'HUBSPOT_PROPERTY_CONFLICT'
-  | 'HUBSPOT_BASE_URL_NOT_ALLOWED'
-  | 'ALERT_URL_NOT_ALLOWED'
-  | 'HUBSPOT_UNAVAILABLE'
-  | 'TEMPORAL_UNAVAILABLE'
-  | 'INTERNAL';
+import { Failure, failureByCode, type ErrorCode, type KnownFailure } from './failures';
 
-const defaultStatus: Record<ErrorCode, number> = {
-  BAD_REQUEST: 400,
-  VALIDATION_FAILED: 400,
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  PAYLOAD_TOO_LARGE: 413,
-  STREAM_BACKLOG_FULL: 429,
-  HUBSPOT_AUTH_FAILED: 422,
-  HUBSPOT_MISSING_SCOPES: 422,
-  HUBSPOT_MAPPING_INVALID: 422,
-  HUBSPOT_PROPERTY_CONFLICT: 422,
-  HUBSPOT_BASE_URL_NOT_ALLOWED: 422,
-  ALERT_URL_NOT_ALLOWED: 422,
-  HUBSPOT_UNAVAILABLE: 502,
-  TEMPORAL_UNAVAILABLE: 503,
-  INTERNAL: 500,
-};
+export type { ErrorCode } from './failures';
 
 export class AppError extends Error {
   override name = 'AppError';
@@ -48,20 +13,33 @@ export class AppError extends Error {
   readonly status: number;
   readonly details?: unknown;
   readonly retryable: boolean;
+  /** The failure this error is (its Temporal type when an activity raises it). */
+  readonly failure: KnownFailure;
 
+  /** `failure` is a failure of src/failures.ts or its code. */
   constructor(
-    code: ErrorCode,
+    failure: KnownFailure | ErrorCode,
     message: string,
     options: { details?: unknown; retryable?: boolean; status?: number; cause?: unknown } = {},
   ) {
     super(message, { cause: options.cause });
-    this.code = code;
-    this.status = options.status ?? defaultStatus[code];
+    this.failure = typeof failure === 'string' ? (failureByCode(failure) ?? Failure.Internal) : failure;
+    this.code = this.failure.code;
+    this.status = options.status ?? this.failure.status;
     this.details = options.details;
-    this.retryable = options.retryable ?? false;
+    this.retryable = options.retryable ?? this.failure.retryable;
   }
 
   toJSON(): { error: { code: ErrorCode; message: string; details?: unknown } } {
-    return { error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) } };
+    return errorBody(this.code, this.message, this.details);
   }
+}
+
+/** The API's error body. */
+function errorBody(
+  code: ErrorCode,
+  message: string,
+  details?: unknown,
+): { error: { code: ErrorCode; message: string; details?: unknown } } {
+  return { error: { code, message, ...(details === undefined ? {} : { details }) } };
 }

@@ -18,6 +18,7 @@ import Fastify, {
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from '../config';
 import { AppError } from '../errors';
+import { Failure } from '../failures';
 import type { Logger } from '../logger';
 import type { Services } from '../runtime/services';
 import { ensureApiKey, loadApiKeys } from '../secrets/api-keys';
@@ -44,10 +45,6 @@ export interface ApiDeps {
 }
 
 export type Api = FastifyInstance;
-
-function errorBody(code: string, message: string, details?: unknown) {
-  return { error: { code, message, ...(details === undefined ? {} : { details }) } };
-}
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -77,22 +74,24 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.setErrorHandler((err: FastifyError | AppError | Error, req, reply) => {
     if (err instanceof AppError) return reply.status(err.status).send(err.toJSON());
     const fe = err as FastifyError & { validation?: unknown };
+    // Fastify's own errors, as the failures they are.
+    const send = (e: AppError) => reply.status(e.status).send(e.toJSON());
     if (fe.validation || fe.code === 'FST_ERR_VALIDATION') {
-      return reply.status(400).send(errorBody('VALIDATION_FAILED', `Invalid request: ${fe.message}`, fe.validation));
+      return send(new AppError(Failure.ValidationFailed, `Invalid request: ${fe.message}`, { details: fe.validation }));
     }
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || fe.statusCode === 413) {
-      return reply
-        .status(413)
-        .send(errorBody('PAYLOAD_TOO_LARGE', `The request body is larger than this API accepts (${deps.config.api.maxBodyBytes} bytes).`));
+      return send(
+        new AppError(Failure.PayloadTooLarge, `The request body is larger than this API accepts (${deps.config.api.maxBodyBytes} bytes).`),
+      );
     }
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
-      return reply.status(fe.statusCode).send(errorBody('BAD_REQUEST', fe.message));
+      return send(new AppError(Failure.BadRequest, fe.message, { status: fe.statusCode }));
     }
     req.log.error({ err: { name: err.name, message: err.message } }, 'unhandled API error');
-    return reply.status(500).send(errorBody('INTERNAL', 'Internal error; see the API logs.'));
+    return send(new AppError(Failure.Internal, 'Internal error; see the API logs.'));
   });
   app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send(errorBody('NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}.`)),
+    reply.status(404).send(new AppError(Failure.NotFound, `No route ${req.method} ${req.url.split('?')[0]}.`).toJSON()),
   );
 
   // Before any route: CORS for the Web UI on /codec/*, then the API key check (docs/security.md).

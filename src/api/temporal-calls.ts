@@ -3,6 +3,7 @@ import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@tempor
 import { ApplicationFailure } from '@temporalio/common';
 import type { Config } from '../config';
 import { AppError } from '../errors';
+import { Failure } from '../failures';
 
 /** Runs a short workflow to completion and returns its result; a missing worker shows up as a timeout. */
 export async function runShortWorkflow<R>(
@@ -25,19 +26,16 @@ export async function runShortWorkflow<R>(
     if (err instanceof WorkflowFailedError) {
       const cause = err.cause;
       if (cause instanceof ApplicationFailure && cause.nonRetryable) {
-        throw new AppError('BAD_REQUEST', cause.message, { status: 422, details: { type: cause.type } });
+        throw new AppError(Failure.BadRequest, cause.message, { status: 422, details: { type: cause.type } });
       }
       if (cause?.name === 'TimeoutFailure' || /timed out/i.test(cause?.message ?? '')) {
         throw new AppError(
-          'TEMPORAL_UNAVAILABLE',
+          Failure.TemporalUnavailable,
           'No worker finished the check in time. Is a worker running (`npm run worker`) and can it reach HubSpot?',
-          { status: 504, retryable: true },
+          { status: 504 },
         );
       }
-      throw new AppError('HUBSPOT_UNAVAILABLE', `The check could not complete: ${cause?.message ?? err.message}`, {
-        status: 502,
-        retryable: true,
-      });
+      throw new AppError(Failure.HubSpotUnavailable, `The check could not complete: ${cause?.message ?? err.message}`);
     }
     throw err;
   }

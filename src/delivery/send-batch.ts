@@ -4,12 +4,14 @@
  * the others down: every input carries an `objectWriteTraceId` so HubSpot can answer 207 with per-record
  * errors, and a whole-batch 400 is isolated by bisection down to the offending record.
  *
- * Transient failures and unexpected 429s are retried here a bounded number of times (the governor paces
- * the retries); what still fails is thrown for Temporal to retry the page from its checkpoint.
+ * Retries, by layer: the HubSpot client retries transient faults and unexpected 429s a few times
+ * (src/hubspot/retry.ts; `SendOptions` tune it); this layer retries nothing that failed, it only splits
+ * a whole-batch 400 to find the bad record and re-sends once what HubSpot left unconfirmed; what still
+ * fails is thrown for Temporal to retry the page from its checkpoint.
  */
-import { codeOfValidationError, type BatchUpsertResult, type HubSpotClient } from '../hubspot/client';
+import { validationDetail, type BatchUpsertResult, type HubSpotClient } from '../hubspot/client';
 import { HubSpotApiError } from '../hubspot/errors';
-import type { ContactUpsertInput } from '../hubspot/types';
+import type { RetryPolicy } from '../hubspot/retry';
 import type { PreparedContact, RejectionReason } from '../mapping/types';
 
 export interface BatchOutcome {
@@ -36,42 +38,30 @@ export class DailyLimitHitError extends Error {
   override name = 'DailyLimitHitError';
 }
 
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        reject(signal.reason ?? new Error('aborted'));
-      },
-      { once: true },
+/** The client's retry policy for this batch, from the caller's options (unset fields keep the client's batch defaults). */
+function retryOf(options: SendOptions): Partial<RetryPolicy> {
+  const { maxAttempts, baseBackoffMs, maxBackoffMs, sleep, signal } = options;
+  const set = { attempts: maxAttempts, baseBackoffMs, maxBackoffMs, sleep, signal };
+  return Object.fromEntries(Object.entries(set).filter(([, v]) => v !== undefined));
+}
+
+interface ResolvedOptions {
+  traceIds: boolean;
+  retry: Partial<RetryPolicy>;
+}
+
+/** Batch upsert; HubSpot's DAILY 429 becomes DailyLimitHitError (the caller waits for the reset). */
+async function upsert(client: HubSpotClient, contacts: PreparedContact[], o: ResolvedOptions): Promise<BatchUpsertResult> {
+  try {
+    return await client.batchUpsertContacts(
+      contacts.map((c, i) => ({ email: c.email, properties: c.properties, ...(o.traceIds ? { traceId: String(i) } : {}) })),
+      { retry: o.retry },
     );
-  });
-}
-
-/** Calls batch upsert, retrying what can be retried. Throws non-retryable errors and the last retryable one. */
-type ResolvedOptions = Required<Omit<SendOptions, 'signal'>> & { signal?: AbortSignal };
-
-async function upsertWithRetry(client: HubSpotClient, inputs: ContactUpsertInput[], o: ResolvedOptions): Promise<BatchUpsertResult> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await client.batchUpsertContacts(inputs);
-    } catch (err) {
-      if (!(err instanceof HubSpotApiError) || !err.retryable) throw err;
-      if (err.kind === 'rate_limit' && err.info.policy === 'DAILY') throw new DailyLimitHitError(err.message);
-      if (attempt >= o.maxAttempts) throw err;
-      // The governor already holds back the next call after a 429; transient errors back off exponentially.
-      const backoff =
-        err.kind === 'rate_limit' ? (err.info.retryAfterMs ?? 0) : Math.min(o.maxBackoffMs, o.baseBackoffMs * 2 ** (attempt - 1));
-      const jittered = backoff > 0 ? backoff / 2 + Math.random() * (backoff / 2) : 0;
-      if (jittered > 0) await o.sleep(jittered, o.signal);
-    }
+  } catch (err) {
+    if (err instanceof HubSpotApiError && err.kind === 'rate_limit' && err.info.policy === 'DAILY')
+      throw new DailyLimitHitError(err.message);
+    throw err;
   }
-}
-
-function toInput(c: PreparedContact, traceId: string | undefined): ContactUpsertInput {
-  return { id: c.email, idProperty: 'email', properties: c.properties, ...(traceId === undefined ? {} : { objectWriteTraceId: traceId }) };
 }
 
 function hubspotReason(code: string | undefined, message: string, field?: string): RejectionReason {
@@ -79,14 +69,7 @@ function hubspotReason(code: string | undefined, message: string, field?: string
 }
 
 export async function sendBatch(client: HubSpotClient, contacts: PreparedContact[], options: SendOptions = {}): Promise<BatchOutcome> {
-  const o: ResolvedOptions = {
-    traceIds: options.traceIds ?? true,
-    maxAttempts: options.maxAttempts ?? 6,
-    baseBackoffMs: options.baseBackoffMs ?? 500,
-    maxBackoffMs: options.maxBackoffMs ?? 8000,
-    sleep: options.sleep ?? defaultSleep,
-    signal: options.signal,
-  };
+  const o: ResolvedOptions = { traceIds: options.traceIds ?? true, retry: retryOf(options) };
   const outcome: BatchOutcome = { upserted: [], rejected: [] };
   await sendIsolating(client, contacts, o, outcome, true);
   return outcome;
@@ -102,18 +85,12 @@ async function sendIsolating(
   if (contacts.length === 0) return;
   let result: BatchUpsertResult;
   try {
-    result = await upsertWithRetry(
-      client,
-      contacts.map((c, i) => toInput(c, o.traceIds ? String(i) : undefined)),
-      o,
-    );
+    result = await upsert(client, contacts, o);
   } catch (err) {
     if (err instanceof HubSpotApiError && err.kind === 'validation') {
       if (contacts.length === 1) {
-        outcome.rejected.push({
-          contact: contacts[0],
-          reason: hubspotReason(codeOfValidationError(err), err.info.body?.message ?? err.message),
-        });
+        const { code, message } = validationDetail(err);
+        outcome.rejected.push({ contact: contacts[0], reason: hubspotReason(code, message) });
         return;
       }
       // Whole batch refused for some record in it: split and find it (log2(100) ≈ 7 levels at most).

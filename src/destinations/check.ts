@@ -4,6 +4,7 @@
  * (each saying what to fix) rather than throwing, so the API can answer 4xx with all of them at once.
  * Transient HubSpot errors are thrown (to be retried).
  */
+import { Failure } from '../failures';
 import type { HubSpotClient } from '../hubspot/client';
 import { HubSpotApiError } from '../hubspot/errors';
 import type { HubSpotProperty } from '../hubspot/types';
@@ -31,11 +32,11 @@ export interface ConnectionCheck {
   problems: Problem[];
 }
 
+/** A final HubSpot error as a problem: its failure's code, and the field to fix (the token, or else the URL). */
 function finalProblem(err: unknown): Problem | undefined {
   if (!(err instanceof HubSpotApiError) || err.retryable) return undefined;
-  if (err.kind === 'auth') return { code: 'HUBSPOT_AUTH_FAILED', message: err.message, field: 'hubspot.token' };
-  if (err.kind === 'scope') return { code: 'HUBSPOT_MISSING_SCOPES', message: err.message, field: 'hubspot.token' };
-  return { code: 'HUBSPOT_REQUEST_FAILED', message: err.message, field: 'hubspot.baseUrl' };
+  const field = err.kind === 'auth' || err.kind === 'scope' ? 'hubspot.token' : 'hubspot.baseUrl';
+  return { code: err.failure.code, message: err.message, field };
 }
 
 /** Token and scopes only (each activation starts with this). */
@@ -52,7 +53,7 @@ export async function checkToken(client: HubSpotClient): Promise<ConnectionCheck
   const problems: Problem[] = missing.length
     ? [
         {
-          code: 'HUBSPOT_MISSING_SCOPES',
+          code: Failure.HubSpotMissingScopes.code,
           message: `The HubSpot token lacks the scopes ${missing.join(', ')}. Add them to the private app (or service key) and set the new token.`,
           field: 'hubspot.token',
         },

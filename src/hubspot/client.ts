@@ -1,7 +1,8 @@
 /**
- * The HubSpot CRM client: the only module that knows HubSpot's wire format (paths, auth header, bodies,
- * status codes, rate-limit headers). Every call is paced by the shared rate governor when one is given,
- * and every failure becomes a classified `HubSpotApiError`.
+ * The HubSpot CRM client: a thin typed client, one method per endpoint, and with ./paths, ./errors and
+ * ./rate-limit the only code that knows HubSpot's wire format (paths, auth header, bodies, status codes,
+ * rate-limit headers). Every call is paced by the shared rate governor when one is given, retried per
+ * ./retry, and every failure becomes a classified `HubSpotApiError`.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -9,7 +10,9 @@ import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import type { RateGovernor, WaitInfo } from '../governor/governor';
 import type { CallClass } from '../governor/policy';
 import { classifyNetworkError, classifyResponse, HubSpotApiError } from './errors';
+import { hubspotPaths as paths, type Endpoint } from './paths';
 import { parseRateLimitHeaders, parseRetryAfter } from './rate-limit';
+import { BATCH_UPSERT_RETRY, DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry';
 import type { ContactUpsertInput, HubSpotProperty, HubSpotPropertyCreate, HubSpotPropertyOption } from './types';
 
 /** Keep-alive agents shared by every client in the process: batch upserts reuse connections. */
@@ -34,7 +37,7 @@ export interface HubSpotClientOptions {
   signal?: AbortSignal;
   onCall?: (e: HubSpotCallEvent) => void;
   onRateWait?: (w: WaitInfo) => void;
-  /** Attempts per call for transient faults and unexpected 429s (batch upserts excepted). */
+  /** Attempts per call for transient faults and unexpected 429s (batch upserts take theirs per call). */
   attempts?: number;
 }
 
@@ -85,15 +88,21 @@ export interface ContactRecord {
   properties: Record<string, string | null>;
 }
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+/** One contact to upsert, keyed by its (lowercased, trimmed) email. */
+export interface ContactUpsert {
+  email: string;
+  properties: Record<string, string>;
+  /** Echoed on the 207 per-record errors and results, so answers match inputs. */
+  traceId?: string;
+}
 
 interface CallInit {
   body?: unknown;
   params?: Record<string, unknown>;
   cls?: CallClass;
   paced?: boolean;
-  /** Total attempts for retryable failures (default: the client's `attempts`, else 4). */
-  attempts?: number;
+  /** Retry policy (default: DEFAULT_RETRY with the client's `attempts`). */
+  retry?: Partial<RetryPolicy>;
 }
 
 export class HubSpotClient {
@@ -119,27 +128,19 @@ export class HubSpotClient {
     });
   }
 
-  /** One HTTP call: pace, send, observe headers, classify. `route` is the path template (for metrics and errors). */
-  /**
-   * A call with a few quick retries of transient faults and unexpected 429s (the governor paces them);
-   * DAILY 429s and final errors are thrown at once. Batch upserts retry in the delivery layer instead.
-   */
-  private async call<T>(method: Method, route: string, url: string, init: CallInit = {}): Promise<AxiosResponse<T>> {
-    const attempts = init.attempts ?? this.options.attempts ?? 4;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.send<T>(method, route, url, init);
-      } catch (err) {
-        const retry = err instanceof HubSpotApiError && err.retryable && err.info.policy !== 'DAILY' && attempt < attempts;
-        if (!retry) throw err;
-        const backoff = err.kind === 'rate_limit' ? (err.info.retryAfterMs ?? 0) : 250 * 2 ** (attempt - 1);
-        if (backoff > 0) await new Promise((r) => setTimeout(r, backoff / 2 + Math.random() * (backoff / 2)));
-      }
-    }
+  /** One endpoint call under the retry policy. */
+  private async call<T>(endpoint: Endpoint, init: CallInit = {}): Promise<AxiosResponse<T>> {
+    const policy: RetryPolicy = {
+      ...DEFAULT_RETRY,
+      ...(this.options.attempts ? { attempts: this.options.attempts } : {}),
+      signal: this.options.signal,
+      ...init.retry,
+    };
+    return withRetry(() => this.send<T>(endpoint, init), policy);
   }
 
   /** One HTTP call: pace, send, observe headers, classify. */
-  private async send<T>(method: Method, route: string, url: string, init: CallInit): Promise<AxiosResponse<T>> {
+  private async send<T>({ method, route, path }: Endpoint, init: CallInit): Promise<AxiosResponse<T>> {
     const { governor, accountKey } = this.options;
     const paced = init.paced !== false && governor && accountKey;
     const reservation = paced
@@ -148,7 +149,7 @@ export class HubSpotClient {
     const started = Date.now();
     let res: AxiosResponse<T>;
     try {
-      res = await this.#http.request<T>({ method, url, data: init.body, params: init.params, signal: this.options.signal });
+      res = await this.#http.request<T>({ method, url: path, data: init.body, params: init.params, signal: this.options.signal });
     } catch (err) {
       this.options.onCall?.({ route, method, status: 'network_error', durationMs: Date.now() - started });
       // No answer: the call may or may not have reached HubSpot; it counts as arrived now.
@@ -176,39 +177,27 @@ export class HubSpotClient {
 
   // ---- auth and account ----
 
-  /** Token introspection for private-app tokens (reference §2.4). Sends the token in body and header. */
+  /** Token introspection for private-app tokens (https://developers.hubspot.com/docs/api/private-apps). Sends the token in body and header. */
   async getAccessTokenInfo(): Promise<TokenInfo> {
-    const res = await this.call<TokenInfo>(
-      'POST',
-      '/oauth/v2/private-apps/get/access-token-info',
-      '/oauth/v2/private-apps/get/access-token-info',
-      {
-        body: { tokenKey: this.#token },
-      },
-    );
+    const res = await this.call<TokenInfo>(paths.accessTokenInfo(), { body: { tokenKey: this.#token } });
     return { userId: res.data.userId, hubId: Number(res.data.hubId), appId: res.data.appId, scopes: res.data.scopes ?? [] };
   }
 
   async getAccountDetails(): Promise<AccountDetails> {
-    const res = await this.call<AccountDetails>('GET', '/account-info/v3/details', '/account-info/v3/details');
+    const res = await this.call<AccountDetails>(paths.accountDetails());
     return res.data;
   }
 
   /** Daily usage; unpaced, because it is asked exactly when the daily budget is gone. */
   async getDailyUsage(): Promise<DailyUsage | undefined> {
-    const res = await this.call<{ results?: DailyUsage[] }>(
-      'GET',
-      '/account-info/v3/api-usage/daily/private-apps',
-      '/account-info/v3/api-usage/daily/private-apps',
-      { paced: false },
-    );
+    const res = await this.call<{ results?: DailyUsage[] }>(paths.dailyUsage(), { paced: false });
     return res.data.results?.[0];
   }
 
   // ---- properties ----
 
   async listContactProperties(options: { archived?: boolean } = {}): Promise<HubSpotProperty[]> {
-    const res = await this.call<{ results: HubSpotProperty[] }>('GET', '/crm/v3/properties/contacts', '/crm/v3/properties/contacts', {
+    const res = await this.call<{ results: HubSpotProperty[] }>(paths.listContactProperties(), {
       params: options.archived ? { archived: true } : undefined,
     });
     return res.data.results;
@@ -216,11 +205,7 @@ export class HubSpotClient {
 
   async getContactProperty(name: string): Promise<HubSpotProperty | undefined> {
     try {
-      const res = await this.call<HubSpotProperty>(
-        'GET',
-        '/crm/v3/properties/contacts/{propertyName}',
-        `/crm/v3/properties/contacts/${encodeURIComponent(name)}`,
-      );
+      const res = await this.call<HubSpotProperty>(paths.getContactProperty(name));
       return res.data;
     } catch (err) {
       if (err instanceof HubSpotApiError && err.kind === 'not_found') return undefined;
@@ -229,7 +214,7 @@ export class HubSpotClient {
   }
 
   async createContactProperty(def: HubSpotPropertyCreate): Promise<HubSpotProperty> {
-    const res = await this.call<HubSpotProperty>('POST', '/crm/v3/properties/contacts', '/crm/v3/properties/contacts', { body: def });
+    const res = await this.call<HubSpotProperty>(paths.createContactProperty(), { body: def });
     return res.data;
   }
 
@@ -237,41 +222,38 @@ export class HubSpotClient {
     name: string,
     patch: { label?: string; description?: string; options?: HubSpotPropertyOption[]; groupName?: string },
   ): Promise<HubSpotProperty> {
-    const res = await this.call<HubSpotProperty>(
-      'PATCH',
-      '/crm/v3/properties/contacts/{propertyName}',
-      `/crm/v3/properties/contacts/${encodeURIComponent(name)}`,
-      { body: patch },
-    );
+    const res = await this.call<HubSpotProperty>(paths.updateContactProperty(name), { body: patch });
     return res.data;
   }
 
   async listPropertyGroups(): Promise<Array<{ name: string; label: string }>> {
-    const res = await this.call<{ results: Array<{ name: string; label: string }> }>(
-      'GET',
-      '/crm/v3/properties/contacts/groups',
-      '/crm/v3/properties/contacts/groups',
-    );
+    const res = await this.call<{ results: Array<{ name: string; label: string }> }>(paths.listPropertyGroups());
     return res.data.results;
   }
 
   async createPropertyGroup(group: { name: string; label: string; displayOrder?: number }): Promise<void> {
-    await this.call('POST', '/crm/v3/properties/contacts/groups', '/crm/v3/properties/contacts/groups', { body: group });
+    await this.call(paths.createPropertyGroup(), { body: group });
   }
 
   // ---- contacts ----
 
   /**
-   * `POST /crm/v3/objects/contacts/batch/upsert` keyed by email (≤ 100 inputs). 200 and 207 resolve
-   * (207 carries per-record errors, matched by `objectWriteTraceId`); a 400 for the whole batch throws
-   * a `validation` HubSpotApiError so the caller can isolate the bad record.
+   * Batch upsert keyed by email (≤ 100 contacts). 200 and 207 resolve (207 carries per-record errors,
+   * matched by `objectWriteTraceId`); a 400 for the whole batch throws a `validation` HubSpotApiError so
+   * the caller can isolate the bad record. Retries per BATCH_UPSERT_RETRY unless `retry` says otherwise.
    */
-  async batchUpsertContacts(inputs: ContactUpsertInput[]): Promise<BatchUpsertResult> {
-    if (inputs.length > 100) throw new Error('batchUpsertContacts takes at most 100 inputs.');
+  async batchUpsertContacts(contacts: ContactUpsert[], options: { retry?: Partial<RetryPolicy> } = {}): Promise<BatchUpsertResult> {
+    if (contacts.length > 100) throw new Error('batchUpsertContacts takes at most 100 inputs.');
+    const inputs: ContactUpsertInput[] = contacts.map((c) => ({
+      id: c.email,
+      idProperty: 'email',
+      properties: c.properties,
+      ...(c.traceId === undefined ? {} : { objectWriteTraceId: c.traceId }),
+    }));
     const res = await this.call<{
       results?: Array<{ id: string; properties?: Record<string, string>; new?: boolean; objectWriteTraceId?: string }>;
       errors?: Array<{ category?: string; message?: string; context?: Record<string, unknown>; errors?: Array<{ code?: string }> }>;
-    }>('POST', '/crm/v3/objects/contacts/batch/upsert', '/crm/v3/objects/contacts/batch/upsert', { body: { inputs }, attempts: 1 });
+    }>(paths.batchUpsertContacts(), { body: { inputs }, retry: { ...BATCH_UPSERT_RETRY, ...options.retry } });
     const toStrings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
     return {
       status: res.status,
@@ -293,35 +275,25 @@ export class HubSpotClient {
 
   /** Batch read by email; missing emails are simply absent from the answer. */
   async batchReadContactsByEmail(emails: string[], properties: string[]): Promise<ContactRecord[]> {
-    const res = await this.call<{ results?: ContactRecord[] }>(
-      'POST',
-      '/crm/v3/objects/contacts/batch/read',
-      '/crm/v3/objects/contacts/batch/read',
-      {
-        body: { idProperty: 'email', inputs: emails.map((id) => ({ id })), properties, propertiesWithHistory: [] },
-      },
-    );
+    const res = await this.call<{ results?: ContactRecord[] }>(paths.batchReadContacts(), {
+      body: { idProperty: 'email', inputs: emails.map((id) => ({ id })), properties, propertiesWithHistory: [] },
+    });
     return res.data.results ?? [];
   }
 
   /** Search by exact email (its own per-second limit at HubSpot, paced separately). */
   async searchContactByEmail(email: string, properties: string[]): Promise<ContactRecord | undefined> {
-    const res = await this.call<{ results?: ContactRecord[] }>(
-      'POST',
-      '/crm/v3/objects/contacts/search',
-      '/crm/v3/objects/contacts/search',
-      {
-        cls: 'search',
-        body: { filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ', value: email }] }], properties, limit: 1 },
-      },
-    );
+    const res = await this.call<{ results?: ContactRecord[] }>(paths.searchContacts(), {
+      cls: 'search',
+      body: { filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ', value: email }] }], properties, limit: 1 },
+    });
     return res.data.results?.[0];
   }
 }
 
 /**
- * 400 bodies embed per-property results as JSON in `message` (reference §6.2); pull out the first
- * `error` code (INVALID_EMAIL, INVALID_OPTION, PROPERTY_DOESNT_EXIST, ...).
+ * 400 bodies embed per-property results as JSON in `message`; pull out the first `error` code
+ * (INVALID_EMAIL, INVALID_OPTION, PROPERTY_DOESNT_EXIST, ...).
  */
 export function codeFromMessage(message: string | undefined): string | undefined {
   if (!message) return undefined;
@@ -329,7 +301,10 @@ export function codeFromMessage(message: string | undefined): string | undefined
   return m?.[1];
 }
 
-/** Error code of a whole-batch 400 (structured `errors[].code` first, then the JSON-in-message). */
-export function codeOfValidationError(err: HubSpotApiError): string | undefined {
-  return err.info.body?.errors?.[0]?.code ?? codeFromMessage(err.info.body?.message);
+/** What HubSpot said about a whole-batch 400: its code (structured `errors[].code` first, then the JSON-in-message) and message. */
+export function validationDetail(err: HubSpotApiError): { code?: string; message: string } {
+  return {
+    code: err.info.body?.errors?.[0]?.code ?? codeFromMessage(err.info.body?.message),
+    message: err.info.body?.message ?? err.message,
+  };
 }

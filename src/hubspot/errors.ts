@@ -2,6 +2,8 @@
  * Classification of HubSpot responses and network failures — done once, here. Callers branch on `kind`
  * and `retryable`, never on status codes. Messages never contain the token or record values.
  */
+import { Failure, type FailureDef } from '../failures';
+
 export type HubSpotErrorKind =
   | 'auth' // 401, or 403 other than missing scopes: the token does not work
   | 'scope' // 403 MISSING_SCOPES
@@ -11,6 +13,18 @@ export type HubSpotErrorKind =
   | 'rate_limit' // 429
   | 'transient' // 5xx, 423, 477, timeouts, resets: try again later
   | 'client'; // other 4xx: a bug or an unsupported request
+
+/** The failure each kind is (src/failures.ts): its Temporal type and whether retrying helps. */
+const FAILURE_OF_KIND: Record<HubSpotErrorKind, FailureDef> = {
+  auth: Failure.HubSpotAuthFailed,
+  scope: Failure.HubSpotMissingScopes,
+  validation: Failure.HubSpotRequestInvalid,
+  conflict: Failure.HubSpotRequestInvalid,
+  not_found: Failure.HubSpotRequestInvalid,
+  rate_limit: Failure.HubSpotRateLimited,
+  transient: Failure.HubSpotUnavailable,
+  client: Failure.HubSpotRequestInvalid,
+};
 
 export type RateLimitPolicy = 'TEN_SECONDLY_ROLLING' | 'DAILY' | 'SECONDLY' | 'UNKNOWN';
 
@@ -45,8 +59,12 @@ export class HubSpotApiError extends Error {
     super(message);
   }
 
+  get failure(): FailureDef {
+    return FAILURE_OF_KIND[this.kind];
+  }
+
   get retryable(): boolean {
-    return this.kind === 'rate_limit' || this.kind === 'transient';
+    return this.failure.retryable;
   }
 }
 

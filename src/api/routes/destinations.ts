@@ -5,6 +5,7 @@ import type { PropertySummary } from '../../../activities';
 import { HUBSPOT_API_BASE_URL } from '../../config';
 import { assertAllowedBaseUrl } from '../../destinations/base-url';
 import { AppError } from '../../errors';
+import { Failure, type KnownFailure } from '../../failures';
 import { toView } from '../../store/destinations';
 import { newDestinationId, newId } from '../../util/ids';
 import type { ConfigureDestinationInput, ConfigureDestinationResult } from '../../../workflows/types';
@@ -14,19 +15,15 @@ import { runShortWorkflow } from '../temporal-calls';
 
 const tags = ['destinations'];
 
+/** Problems the API reports as themselves; any other (mapping issues, odd HubSpot answers) is a mapping problem. */
+const REPORTED_AS_IS: readonly KnownFailure[] = [Failure.HubSpotAuthFailed, Failure.HubSpotMissingScopes, Failure.HubSpotBaseUrlNotAllowed];
+
 function problemsError(result: Extract<ConfigureDestinationResult, { ok: false }>): AppError {
   const first = result.problems[0];
-  const code =
-    (
-      {
-        HUBSPOT_AUTH_FAILED: 'HUBSPOT_AUTH_FAILED',
-        HUBSPOT_MISSING_SCOPES: 'HUBSPOT_MISSING_SCOPES',
-        HUBSPOT_BASE_URL_NOT_ALLOWED: 'HUBSPOT_BASE_URL_NOT_ALLOWED',
-      } as const
-    )[first.code as 'HUBSPOT_AUTH_FAILED'] ?? 'HUBSPOT_MAPPING_INVALID';
+  const failure = REPORTED_AS_IS.find((f) => f.code === first.code) ?? Failure.HubSpotMappingInvalid;
   const message =
     result.problems.length === 1 ? first.message : `${result.problems.length} problems: ${result.problems.map((p) => p.message).join(' ')}`;
-  return new AppError(code, message, { details: { problems: result.problems } });
+  return new AppError(failure, message, { details: { problems: result.problems } });
 }
 
 export function registerDestinationRoutes(app: TypedApp, deps: ApiDeps): void {

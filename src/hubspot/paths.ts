@@ -1,0 +1,57 @@
+/**
+ * Every HubSpot endpoint the destination calls: method, path template (the `route` label of metrics and
+ * error messages) and concrete path. The one place paths are written, so moving to HubSpot's date-based
+ * versions (`/crm/objects/2026-03/contacts…` instead of `/crm/v3/objects/contacts…`,
+ * https://developers.hubspot.com/docs/api-reference/latest/overview) is a change of `version` here.
+ */
+
+/** `v3` (semantic) or a date version like `2026-03`. */
+export type ApiVersion = 'v3' | `${number}-${number}`;
+
+/** The version every call uses today. */
+export const API_VERSION: ApiVersion = 'v3';
+
+export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+export interface Endpoint {
+  method: Method;
+  /** Path template, e.g. `/crm/v3/properties/contacts/{propertyName}` (no ids: safe as a metrics label). */
+  route: string;
+  /** The path to request. */
+  path: string;
+}
+
+const isDateVersion = (v: ApiVersion): boolean => v !== 'v3';
+
+/** CRM paths put a date version after the API family: `/crm/v3/objects/…` but `/crm/objects/2026-03/…`. */
+function crm(family: 'objects' | 'properties', version: ApiVersion, rest: string): string {
+  return isDateVersion(version) ? `/crm/${family}/${version}${rest}` : `/crm/${version}/${family}${rest}`;
+}
+
+const fixed = (method: Method, path: string): Endpoint => ({ method, route: path, path });
+
+/** An endpoint with one path parameter: the template names it, the path carries it URL-encoded. */
+function withParam(method: Method, template: string, name: string, value: string): Endpoint {
+  return { method, route: template, path: template.replace(`{${name}}`, encodeURIComponent(value)) };
+}
+
+export const hubspotPaths = {
+  // Private-app token introspection has no versioned successor (https://developers.hubspot.com/docs/api/private-apps).
+  accessTokenInfo: (): Endpoint => fixed('POST', '/oauth/v2/private-apps/get/access-token-info'),
+
+  accountDetails: (v: ApiVersion = API_VERSION): Endpoint => fixed('GET', `/account-info/${v}/details`),
+  dailyUsage: (v: ApiVersion = API_VERSION): Endpoint => fixed('GET', `/account-info/${v}/api-usage/daily/private-apps`),
+
+  listContactProperties: (v: ApiVersion = API_VERSION): Endpoint => fixed('GET', crm('properties', v, '/contacts')),
+  createContactProperty: (v: ApiVersion = API_VERSION): Endpoint => fixed('POST', crm('properties', v, '/contacts')),
+  getContactProperty: (name: string, v: ApiVersion = API_VERSION): Endpoint =>
+    withParam('GET', crm('properties', v, '/contacts/{propertyName}'), 'propertyName', name),
+  updateContactProperty: (name: string, v: ApiVersion = API_VERSION): Endpoint =>
+    withParam('PATCH', crm('properties', v, '/contacts/{propertyName}'), 'propertyName', name),
+  listPropertyGroups: (v: ApiVersion = API_VERSION): Endpoint => fixed('GET', crm('properties', v, '/contacts/groups')),
+  createPropertyGroup: (v: ApiVersion = API_VERSION): Endpoint => fixed('POST', crm('properties', v, '/contacts/groups')),
+
+  batchUpsertContacts: (v: ApiVersion = API_VERSION): Endpoint => fixed('POST', crm('objects', v, '/contacts/batch/upsert')),
+  batchReadContacts: (v: ApiVersion = API_VERSION): Endpoint => fixed('POST', crm('objects', v, '/contacts/batch/read')),
+  searchContacts: (v: ApiVersion = API_VERSION): Endpoint => fixed('POST', crm('objects', v, '/contacts/search')),
+};
