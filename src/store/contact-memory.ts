@@ -100,22 +100,15 @@ function checkAudienceId(id: string): string {
 }
 
 /**
- * Splits into chunks of 256, 128, …, 1 items: SqliteDb caches one prepared statement per SQL text, and a
- * text per batch length would grow that cache without bound.
+ * Batches travel as one JSON array parameter, expanded by the database (json_each / jsonb_array_elements):
+ * one round trip and one SQL text per operation whatever the batch length (SqliteDb caches a prepared
+ * statement per text), and no limit on the number of placeholders.
  */
-function chunks<T>(items: readonly T[], max = 256): T[][] {
-  const out: T[][] = [];
-  let i = 0;
-  for (let size = max; size >= 1; size >>= 1) {
-    while (items.length - i >= size) {
-      out.push(items.slice(i, i + size));
-      i += size;
-    }
-  }
-  return out;
+const MAX_BATCH = 5_000;
+function batchOf<T>(items: readonly T[]): string {
+  if (items.length > MAX_BATCH) throw new Error(`At most ${MAX_BATCH} contacts per call (got ${items.length}).`);
+  return JSON.stringify(items);
 }
-
-const placeholders = (n: number, from: number): string => Array.from({ length: n }, (_, i) => `$${i + from}`).join(', ');
 
 interface Row {
   key_hash: string;
@@ -150,16 +143,27 @@ export class SqlContactMemory implements ContactMemory {
     return this.db.dialect === 'pg' ? `(${col}::jsonb ->> ${param}::text)` : `json_extract(${col}, '$."' || ${param} || '"')`;
   }
 
+  /** Rows of the JSON array parameter `param`, as table `alias` with the element in `alias.v`. */
+  private elements(param: string, alias: string): string {
+    return this.db.dialect === 'pg'
+      ? `jsonb_array_elements(${param}::jsonb) AS ${alias}(v)`
+      : `(SELECT value AS v FROM json_each(${param})) AS ${alias}`;
+  }
+
+  /** The JSON array of strings in parameter `param`, as an IN list. */
+  private keyList(param: string): string {
+    return this.db.dialect === 'pg' ? `(SELECT jsonb_array_elements_text(${param}::jsonb))` : `(SELECT value FROM json_each(${param}))`;
+  }
+
   async lookup(destinationId: string, keyHashes: readonly string[]): Promise<Map<string, MemoryRow>> {
     const out = new Map<string, MemoryRow>();
-    for (const part of chunks([...new Set(keyHashes)])) {
-      const rows = await this.db.query<Row>(
-        `SELECT key_hash, fingerprint, record_id, statuses FROM contact_memory
-         WHERE destination_id = $1 AND key_hash IN (${placeholders(part.length, 2)})`,
-        [destinationId, ...part],
-      );
-      for (const r of rows) out.set(r.key_hash, toMemoryRow(r));
-    }
+    if (keyHashes.length === 0) return out;
+    const rows = await this.db.query<Row>(
+      `SELECT key_hash, fingerprint, record_id, statuses FROM contact_memory
+       WHERE destination_id = $1 AND key_hash IN ${this.keyList('$2')}`,
+      [destinationId, batchOf([...new Set(keyHashes)])],
+    );
+    for (const r of rows) out.set(r.key_hash, toMemoryRow(r));
     return out;
   }
 
@@ -171,33 +175,28 @@ export class SqlContactMemory implements ContactMemory {
       const prev = byKey.get(r.keyHash);
       byKey.set(r.keyHash, prev ? { ...r, recordId: r.recordId ?? prev.recordId, statuses: { ...prev.statuses, ...r.statuses } } : r);
     }
-    for (const part of chunks([...byKey.values()])) {
-      const params: unknown[] = [destinationId];
-      const values = part.map((r) => {
-        params.push(r.keyHash, r.fingerprint, r.recordId ?? null, encodeStatuses(r.statuses));
-        const n = params.length;
-        return `($1, $${n - 3}, $${n - 2}, $${n - 1}, $${n})`;
-      });
-      await this.db.query(
-        `INSERT INTO contact_memory (destination_id, key_hash, fingerprint, record_id, statuses) VALUES ${values.join(', ')}
-         ON CONFLICT (destination_id, key_hash) DO UPDATE SET
-           fingerprint = excluded.fingerprint,
-           record_id = COALESCE(excluded.record_id, contact_memory.record_id),
-           statuses = ${this.merge('contact_memory.statuses', 'excluded.statuses')}`,
-        params,
-      );
-    }
+    if (byKey.size === 0) return;
+    const batch = [...byKey.values()].map((r) => [r.keyHash, r.fingerprint, r.recordId ?? null, encodeStatuses(r.statuses)]);
+    // `WHERE true`: SQLite's parser needs it between INSERT ... SELECT and ON CONFLICT.
+    await this.db.query(
+      `INSERT INTO contact_memory (destination_id, key_hash, fingerprint, record_id, statuses)
+       SELECT $1, r.v ->> 0, r.v ->> 1, r.v ->> 2, r.v ->> 3 FROM ${this.elements('$2', 'r')} WHERE true
+       ON CONFLICT (destination_id, key_hash) DO UPDATE SET
+         fingerprint = excluded.fingerprint,
+         record_id = COALESCE(excluded.record_id, contact_memory.record_id),
+         statuses = ${this.merge('contact_memory.statuses', 'excluded.statuses')}`,
+      [destinationId, batchOf(batch)],
+    );
   }
 
   async markSeen(destinationId: string, runId: string, keyHashes: readonly string[]): Promise<void> {
-    for (const part of chunks([...new Set(keyHashes)])) {
-      const values = part.map((_, i) => `($1, $2, $${i + 3})`).join(', ');
-      await this.db.query(
-        `INSERT INTO contact_memory_seen (destination_id, run_id, key_hash) VALUES ${values}
-         ON CONFLICT (destination_id, run_id, key_hash) DO NOTHING`,
-        [destinationId, runId, ...part],
-      );
-    }
+    if (keyHashes.length === 0) return;
+    await this.db.query(
+      `INSERT INTO contact_memory_seen (destination_id, run_id, key_hash)
+       SELECT $1, $2, k.v ->> 0 FROM ${this.elements('$3', 'k')} WHERE true
+       ON CONFLICT (destination_id, run_id, key_hash) DO NOTHING`,
+      [destinationId, runId, batchOf([...new Set(keyHashes)].map((k) => [k]))],
+    );
   }
 
   async pageAbsentMembers(
@@ -231,13 +230,11 @@ export class SqlContactMemory implements ContactMemory {
       bySet.set(patch, [...(bySet.get(patch) ?? []), e.keyHash]);
     }
     for (const [patch, keys] of bySet) {
-      for (const part of chunks([...new Set(keys)])) {
-        await this.db.query(
-          `UPDATE contact_memory SET statuses = ${this.merge('statuses', '$2')}
-           WHERE destination_id = $1 AND key_hash IN (${placeholders(part.length, 3)})`,
-          [destinationId, patch, ...part],
-        );
-      }
+      await this.db.query(
+        `UPDATE contact_memory SET statuses = ${this.merge('statuses', '$2')}
+         WHERE destination_id = $1 AND key_hash IN ${this.keyList('$3')}`,
+        [destinationId, patch, batchOf([...new Set(keys)])],
+      );
     }
   }
 
@@ -246,12 +243,11 @@ export class SqlContactMemory implements ContactMemory {
   }
 
   async forgetContacts(destinationId: string, keyHashes: readonly string[]): Promise<void> {
-    for (const part of chunks([...new Set(keyHashes)])) {
-      await this.db.query(`DELETE FROM contact_memory WHERE destination_id = $1 AND key_hash IN (${placeholders(part.length, 2)})`, [
-        destinationId,
-        ...part,
-      ]);
-    }
+    if (keyHashes.length === 0) return;
+    await this.db.query(`DELETE FROM contact_memory WHERE destination_id = $1 AND key_hash IN ${this.keyList('$2')}`, [
+      destinationId,
+      batchOf([...new Set(keyHashes)]),
+    ]);
   }
 
   async forget(destinationId: string): Promise<void> {
