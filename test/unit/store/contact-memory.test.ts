@@ -260,9 +260,10 @@ describe.each(backends)('contact memory on $name', (backend) => {
 
   it('refuses an audience id that is not a plain id', async () => {
     await expect(memory.pageAbsentMembers(DEST, `A"]') OR 1=1 --`, 'r', '', 10)).rejects.toThrow(/plain id/);
-    await expect(
-      memory.confirm(DEST, [{ keyHash: keyOf(1), fingerprint: null, statuses: { __proto__: 'realized' } }]),
-    ).resolves.toBeUndefined();
+    // An own `__proto__` key, as JSON.parse makes one from a request body.
+    const proto = JSON.parse('{"__proto__": "realized"}') as Record<string, 'realized'>;
+    await expect(memory.confirm(DEST, [{ keyHash: keyOf(1), fingerprint: null, statuses: proto }])).rejects.toThrow(/plain id/);
+    expect(await memory.count(DEST)).toBe(0);
     await expect(memory.recordExits(DEST, [{ keyHash: keyOf(1), audienceIds: ['a b'] }])).rejects.toThrow(/plain id/);
   });
 });
