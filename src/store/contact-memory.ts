@@ -17,7 +17,7 @@
  *   and a shared column would let one run's marks hide another's, writing wrong exits.
  */
 import type { MemberStatus } from '../members/types';
-import type { Db } from './db';
+import type { Db, Dialect } from './db';
 
 export const CONTACT_MEMORY_DDL: string[] = [
   `CREATE TABLE IF NOT EXISTS contact_memory (
@@ -35,6 +35,11 @@ export const CONTACT_MEMORY_DDL: string[] = [
     PRIMARY KEY (destination_id, run_id, key_hash)
   )`,
 ];
+
+/** The statements for one dialect: on SQLite the tables are WITHOUT ROWID, so the primary key is the table and the keys are stored once. */
+export function contactMemoryDdl(dialect: Dialect): string[] {
+  return CONTACT_MEMORY_DDL.map((sql) => (dialect === 'sqlite' ? `${sql} WITHOUT ROWID` : sql));
+}
 
 export interface MemoryRow {
   keyHash: string;

@@ -258,6 +258,16 @@ describe.each(backends)('contact memory on $name', (backend) => {
     expect(dump).not.toContain('example.com');
   });
 
+  it('creates its tables through the schema (on SQLite without rowid: the keys are stored once)', async () => {
+    if (db.dialect === 'sqlite') {
+      const rows = await db.query<{ sql: string }>("SELECT sql FROM sqlite_master WHERE name LIKE 'contact_memory%' AND type = 'table'");
+      expect(rows.map((r) => r.sql.endsWith('WITHOUT ROWID'))).toEqual([true, true]);
+    } else {
+      const rows = await db.query<{ n: string }>("SELECT COUNT(*) AS n FROM pg_tables WHERE tablename LIKE 'contact_memory%'");
+      expect(Number(rows[0].n)).toBe(2);
+    }
+  });
+
   it('refuses an audience id that is not a plain id', async () => {
     await expect(memory.pageAbsentMembers(DEST, `A"]') OR 1=1 --`, 'r', '', 10)).rejects.toThrow(/plain id/);
     // An own `__proto__` key, as JSON.parse makes one from a request body.
