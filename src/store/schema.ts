@@ -1,4 +1,5 @@
 /** Tables of the shared store, created on first use. Same DDL for SQLite and PostgreSQL apart from the id column. */
+import { contactMemoryDdl } from './contact-memory';
 import type { Db } from './db';
 
 export async function migrate(db: Db): Promise<void> {
@@ -68,6 +69,7 @@ export async function migrate(db: Db): Promise<void> {
       destination_id TEXT PRIMARY KEY,
       hold_until_ms BIGINT NOT NULL
     )`,
+    ...contactMemoryDdl(db.dialect), // change-driven dataflows: confirmed state per contact (store/contact-memory.ts)
   ];
   await db.migrate(statements);
 }
