@@ -234,10 +234,11 @@ export function registerActivationRoutes(app: TypedApp, deps: ApiDeps): void {
     {
       schema: {
         tags,
-        summary: 'Activate an audience on a destination (answers 202; follow it with GET /v1/activations/:id)',
+        summary:
+          'Activate an audience on a destination (answers 202; follow it with GET /v1/activations/:id; 409 while that audience runs on it)',
         params: IdParams,
         body: StartActivationBody,
-        response: { 202: ActivationStarted, 404: ErrorBody },
+        response: { 202: ActivationStarted, 404: ErrorBody, 409: ErrorBody },
       },
     },
     async (req, reply) => {
