@@ -143,7 +143,7 @@ export function createActivities(deps: ActivityDeps) {
           throw ApplicationFailure.create({
             type: 'HubSpotAuthFailed',
             nonRetryable: true,
-            message: `The destination's token now belongs to HubSpot portal ${check.portalId}, not ${d.portalId}. Update the destination (PATCH) so its mapping is checked against that account.`,
+            message: `The destination's token now belongs to HubSpot portal ${check.portalId}, not ${d.portalId}; a destination stays on the portal it was created on. Set a token of portal ${d.portalId} (PATCH), or create a new destination for portal ${check.portalId}.`,
           });
         }
         return { portalId: d.portalId };

@@ -9,6 +9,7 @@
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
+import { tokenContext } from '../../activities/hubspot-access';
 import { createProcessPages } from '../../activities/process-pages';
 import { PropertyCache } from '../../src/destinations/property-cache';
 import { START_CURSOR } from '../../src/members/types';
@@ -135,6 +136,16 @@ describe('1. a destination belongs to one HubSpot portal', () => {
     expect(await s.destinations.get(destinationId)).toMatchObject({ portalId, name: d.name });
     await s.destinations.update({ ...d, name: 'renamed' });
     expect(await s.destinations.get(destinationId)).toMatchObject({ portalId, name: 'renamed' });
+
+    // A token of another portal smuggled into the store: the run fails at its first step, writing nothing.
+    const other = stack.sim.admin.createAccount({ tier: 'pro' });
+    await s.destinations.update({ ...d, sealedToken: s.sealer.seal(other.token, tokenContext(destinationId)) });
+    const { file: members } = writeMembers(stack, 'portal-smuggled', 20, 88);
+    const end = await waitForEnd(stack, await startActivation(stack, destinationId, { path: members }));
+    expect(end.status).toBe('failed');
+    expect(end.failure.message).toContain(`belongs to HubSpot portal ${other.portalId}, not ${portalId}`);
+    expect(end.failure.message).toMatch(/create a new destination/i);
+    expect(stack.sim.admin.contactCount(other.portalId)).toBe(0);
   });
 });
 
