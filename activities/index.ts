@@ -92,14 +92,18 @@ export function createActivities(deps: ActivityDeps) {
             problems: [{ code: 'HUBSPOT_BASE_URL_NOT_ALLOWED', message: (err as Error).message, field: 'hubspot.baseUrl' }],
           };
         }
-        // The portal is unknown until the token is checked, so these few calls are not paced.
-        const client = new HubSpotClient({
-          baseUrl,
-          token: deps.sealer.open(sealedToken, tokenContext(input.destinationId)),
-          timeoutMs: deps.requestTimeoutMs,
-          onCall: deps.onCall,
-        });
-        const check = await checkConnection(client, mapping);
+        // Every call is paced by the governor under the destination's portal; a new destination's portal is
+        // only known once its token is checked, so that one call (token introspection) goes unpaced.
+        const connect = (portalId: number) => clientFor(deps, { id: input.destinationId, baseUrl, sealedToken, portalId });
+        const tokenClient = existing
+          ? connect(existing.portalId)
+          : new HubSpotClient({
+              baseUrl,
+              token: deps.sealer.open(sealedToken, tokenContext(input.destinationId)),
+              timeoutMs: deps.requestTimeoutMs,
+              onCall: deps.onCall,
+            });
+        const check = await checkConnection(tokenClient, mapping, { portalId: existing?.portalId, paced: connect });
         if (check.problems.length) return { ok: false, problems: check.problems };
         const now = new Date().toISOString();
         const record = {
@@ -139,7 +143,7 @@ export function createActivities(deps: ActivityDeps) {
           throw ApplicationFailure.create({
             type: 'HubSpotAuthFailed',
             nonRetryable: true,
-            message: `The destination's token now belongs to HubSpot portal ${check.portalId}, not ${d.portalId}. Update the destination (PATCH) so its mapping is checked against that account.`,
+            message: `The destination's token now belongs to HubSpot portal ${check.portalId}, not ${d.portalId}; a destination stays on the portal it was created on. Set a token of portal ${d.portalId} (PATCH), or create a new destination for portal ${check.portalId}.`,
           });
         }
         return { portalId: d.portalId };

@@ -25,6 +25,8 @@ import type { ServiceMetrics } from '../src/metrics/service-metrics';
 export interface ProcessPagesInput {
   activationId: string;
   destinationId: string;
+  /** The HubSpot portal the run started on (from validateConnection); the destination must still be on it. */
+  portalId?: number;
   audience: AudienceRef;
   propertyName: string;
   source: SourceRef;
@@ -102,6 +104,13 @@ export function createProcessPages(deps: ProcessPagesDeps, cache: PropertyCache,
     let client: HubSpotClient | undefined;
     try {
       d = await loadDestination(deps, input.destinationId);
+      if (input.portalId !== undefined && d.portalId !== input.portalId) {
+        throw ApplicationFailure.create({
+          type: 'DestinationPortalChanged',
+          nonRetryable: true,
+          message: `Destination ${d.id} now points at HubSpot portal ${d.portalId}, but this run started on portal ${input.portalId}; a run only writes to the portal it started on. Nothing more was sent.`,
+        });
+      }
       client = clientFor(deps, d, { signal: ctx.cancellationSignal });
       const properties = await cache.get(cacheKey(d), client);
       const read = (cursor: SourceCursor) => classified(() => deps.sourceReader.readPage(input.source, cursor, pageSize));

@@ -69,8 +69,18 @@ export const SourceSchema = z.union([
   z.strictObject({ path: z.string().min(1).max(1000).describe("A file under one of the worker's allowed source directories") }),
 ]);
 
+/**
+ * A plain audience id: letters, digits and `_ . : -`, starting with a letter or digit (AEP's segment
+ * UUIDs and the usual slugs), so no id can name a JavaScript built-in such as `__proto__`.
+ */
+export const AudienceId = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'An audience id is letters, digits and _ . : - (starting with a letter or digit)');
+
 export const AudienceSchema = z.strictObject({
-  id: z.string().min(1).max(200).describe('Audience (segment) id, as in segmentMembership.ups.<id>'),
+  id: AudienceId.describe('Audience (segment) id, as in segmentMembership.ups.<id>'),
   name: z.string().min(1).max(200).describe('Label of the HubSpot status property'),
 });
 
@@ -135,7 +145,7 @@ export const ActivationView = z
 
 export const ActivationListQuery = z.strictObject({
   destinationId: z.string().max(200).optional(),
-  audienceId: z.string().max(200).optional(),
+  audienceId: AudienceId.optional(),
   status: z.enum(['Running', 'WaitingDailyLimit', 'Completed', 'CompletedWithRejections', 'Failed', 'Cancelled']).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });

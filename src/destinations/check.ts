@@ -62,10 +62,39 @@ export async function checkToken(client: HubSpotClient): Promise<ConnectionCheck
   return { portalId: info.hubId, scopes: info.scopes, problems };
 }
 
+export const PORTAL_CHANGED = 'DESTINATION_PORTAL_CHANGED';
+
+/** A destination stays on the HubSpot portal it was created on; a token of another portal is refused. */
+export function portalChangedProblem(boundPortalId: number, tokenPortalId: number): Problem {
+  return {
+    code: PORTAL_CHANGED,
+    message: `This token belongs to HubSpot portal ${tokenPortalId}, but the destination is bound to portal ${boundPortalId} for its whole life. Use a token of portal ${boundPortalId}, or create a new destination for portal ${tokenPortalId}.`,
+    field: 'hubspot.token',
+  };
+}
+
+export interface CheckConnectionOptions {
+  /** The portal the destination is bound to (updates): a token of another portal is a problem. */
+  portalId?: number;
+  /**
+   * The client for the calls after the token check, paced by the rate governor under the portal the
+   * token belongs to (only known once the token is checked). Default: the token-check client.
+   */
+  paced?: (portalId: number) => HubSpotClient;
+}
+
 /** Full check for creating or updating a destination. */
-export async function checkConnection(client: HubSpotClient, mapping: Mapping): Promise<ConnectionCheck> {
-  const token = await checkToken(client);
+export async function checkConnection(
+  tokenClient: HubSpotClient,
+  mapping: Mapping,
+  options: CheckConnectionOptions = {},
+): Promise<ConnectionCheck> {
+  const token = await checkToken(tokenClient);
   if (token.problems.length) return token;
+  if (options.portalId !== undefined && token.portalId !== options.portalId) {
+    return { ...token, problems: [portalChangedProblem(options.portalId, token.portalId!)] };
+  }
+  const client = options.paced ? options.paced(token.portalId!) : tokenClient;
   let timeZone = 'UTC';
   try {
     timeZone = (await client.getAccountDetails()).timeZone || 'UTC';

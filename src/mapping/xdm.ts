@@ -68,12 +68,15 @@ export function primaryEmail(profile: XdmProfile): string | undefined {
 export function audienceMembership(profile: XdmProfile, audienceId: string): Record<string, unknown> | undefined {
   const sm = profile.segmentMembership;
   if (!isPlainObject(sm)) return undefined;
-  const ups = sm.ups;
-  if (isPlainObject(ups) && isPlainObject(ups[audienceId])) return ups[audienceId];
+  // Own keys only: an id like `__proto__` must never read Object.prototype as a membership entry.
+  const entryIn = (entries: unknown): Record<string, unknown> | undefined =>
+    isPlainObject(entries) && Object.hasOwn(entries, audienceId) && isPlainObject(entries[audienceId]) ? entries[audienceId] : undefined;
+  const fromUps = Object.hasOwn(sm, 'ups') ? entryIn(sm.ups) : undefined;
+  if (fromUps) return fromUps;
   for (const ns of Object.keys(sm)) {
     if (ns === 'ups') continue;
-    const entries = sm[ns];
-    if (isPlainObject(entries) && isPlainObject(entries[audienceId])) return entries[audienceId];
+    const entry = entryIn(sm[ns]);
+    if (entry) return entry;
   }
   return undefined;
 }

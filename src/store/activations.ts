@@ -35,7 +35,11 @@ function fromRow(r: Row): ActivationRecord {
 }
 
 export class ActivationStore {
-  constructor(private readonly db: Db) {}
+  /** One run per destination × audience (below). */
+  readonly slots: RunSlots;
+  constructor(private readonly db: Db) {
+    this.slots = new RunSlots(db);
+  }
 
   async insert(a: ActivationRecord): Promise<void> {
     await this.db.query(
@@ -57,5 +61,70 @@ export class ActivationStore {
   async get(id: string): Promise<ActivationRecord | undefined> {
     const rows = await this.db.query<Row>('SELECT * FROM activations WHERE id = $1', [id]);
     return rows[0] ? fromRow(rows[0]) : undefined;
+  }
+}
+
+/** Who holds a destination × audience's run slot, and since when (ms). */
+export interface RunSlotHolder {
+  activationId: string;
+  claimedAt: number;
+}
+
+export type RunSlotClaim = { ok: true } | { ok: false; holder: RunSlotHolder };
+
+/**
+ * One run per destination × audience at a time: a slot per pair in the store's locked key-value table
+ * (atomic across API processes and hosts, SQLite or PostgreSQL). A claim is a compare-and-set: it only
+ * lands on the value the caller saw, so of two starts at the same moment exactly one wins. A slot is not
+ * released when its run ends; `isFree` (the caller asks Temporal whether the holder still runs) decides
+ * whether a held slot may be taken over. See docs/decisions.md.
+ */
+export class RunSlots {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  private key(destinationId: string, audienceId: string): string {
+    return `run-slot:${JSON.stringify([destinationId, audienceId])}`;
+  }
+
+  private parse(v: string | undefined): RunSlotHolder | undefined {
+    return v ? (JSON.parse(v) as RunSlotHolder) : undefined;
+  }
+
+  async holder(destinationId: string, audienceId: string): Promise<RunSlotHolder | undefined> {
+    const rows = await this.db.query<{ v: string }>('SELECT v FROM kv_locked WHERE k = $1', [this.key(destinationId, audienceId)]);
+    return this.parse(rows[0]?.v);
+  }
+
+  async claim(
+    destinationId: string,
+    audienceId: string,
+    activationId: string,
+    isFree: (holder: RunSlotHolder) => Promise<boolean>,
+  ): Promise<RunSlotClaim> {
+    const key = this.key(destinationId, audienceId);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const seen = await this.holder(destinationId, audienceId);
+      if (seen && !(await isFree(seen))) return { ok: false, holder: seen };
+      const mine: RunSlotHolder = { activationId, claimedAt: this.clock() };
+      const won = await this.db.updateLocked(key, (cur) => {
+        const now = this.parse(cur);
+        return now?.activationId === seen?.activationId && now?.claimedAt === seen?.claimedAt
+          ? { next: JSON.stringify(mine), result: true }
+          : { next: cur ?? '', result: false };
+      });
+      if (won) return { ok: true };
+    }
+    throw new Error(`The run slot of destination ${destinationId} × audience ${audienceId} kept changing; try again.`);
+  }
+
+  /** Gives the slot back if `activationId` still holds it (its run could not be started). */
+  async release(destinationId: string, audienceId: string, activationId: string): Promise<void> {
+    await this.db.updateLocked(this.key(destinationId, audienceId), (cur) => ({
+      next: this.parse(cur)?.activationId === activationId ? '' : (cur ?? ''),
+      result: undefined,
+    }));
   }
 }

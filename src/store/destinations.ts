@@ -2,6 +2,7 @@
  * Destinations (a HubSpot account connection + field mapping) and the audiences activated on them.
  * The HubSpot token is only ever stored sealed; `DestinationView` (what the API shows) has no token.
  */
+import { AppError } from '../errors';
 import type { Mapping } from '../mapping/types';
 import type { Db } from './db';
 
@@ -97,13 +98,25 @@ export class DestinationStore {
     );
   }
 
-  /** Updates config and token. Alert subscriptions change only through `changeAlerts` (so no update can drop one). */
+  /**
+   * Updates config and token. Alert subscriptions change only through `changeAlerts` (so no update can drop one).
+   * The portal never changes: a destination belongs to the HubSpot portal it was created on, so an update
+   * for another portal is refused here too (whatever checked it before).
+   */
   async update(d: DestinationRecord): Promise<void> {
-    await this.db.query(
-      `UPDATE destinations SET name = $2, description = $3, base_url = $4, sealed_token = $5, portal_id = $6, time_zone = $7,
-         mapping_json = $8, updated_at = $9 WHERE id = $1`,
+    const written = await this.db.query<{ id: string }>(
+      `UPDATE destinations SET name = $2, description = $3, base_url = $4, sealed_token = $5, time_zone = $7,
+         mapping_json = $8, updated_at = $9 WHERE id = $1 AND portal_id = $6 RETURNING id`,
       [d.id, d.name, d.description ?? null, d.baseUrl, d.sealedToken, d.portalId, d.timeZone, JSON.stringify(d.mapping), d.updatedAt],
     );
+    if (written.length === 0) {
+      const current = await this.get(d.id);
+      if (!current) throw new AppError('NOT_FOUND', `Destination ${d.id} does not exist.`);
+      throw new AppError(
+        'CONFLICT',
+        `Destination ${d.id} is bound to HubSpot portal ${current.portalId}; it cannot move to portal ${d.portalId}. Create a new destination for portal ${d.portalId}.`,
+      );
+    }
   }
 
   /**

@@ -1,5 +1,5 @@
 /** Activations: start, read (status, progress, summary), list (Temporal visibility), re-run, cancel, rejections. */
-import { WorkflowFailedError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import { WorkflowFailedError, type Client, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
 import { z } from 'zod';
 import type { ActivationInput, ActivationProgress, ActivationSummary } from '../../../workflows/types';
 import { addCounts, type DeliveryCounts } from '../../delivery/counts';
@@ -26,6 +26,7 @@ import type { ApiDeps, TypedApp } from '../server';
 import { isNotFound, webUiUrl } from '../temporal-calls';
 
 const tags = ['activations'];
+const ACTIVATION_WORKFLOW_TYPE = 'activateAudience';
 
 /** Starts one activation run; shared by POST /activations and /rerun. */
 export async function startActivation(
@@ -34,6 +35,48 @@ export async function startActivation(
   destinationName: string,
 ): Promise<{ activationId: string; workflowId: string; runId: string; webUiUrl: string }> {
   const activationId = newActivationId();
+  await claimRunSlot(deps, record.destinationId, record.audience.id, activationId);
+  try {
+    return await startClaimed(deps, activationId, record, destinationName);
+  } catch (err) {
+    await deps.services.activations.slots.release(record.destinationId, record.audience.id, activationId).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** How long a claimed slot whose workflow does not exist yet counts as "starting" (then as abandoned). */
+const STARTING_GRACE_MS = 60_000;
+
+/**
+ * One run per destination × audience (docs/decisions.md): claims the pair's slot in the store, taking it
+ * over only when Temporal says its holder is no longer running; else 409 naming the running activation.
+ */
+async function claimRunSlot(deps: { client: Client; services: Services }, destinationId: string, audienceId: string, activationId: string) {
+  const claim = await deps.services.activations.slots.claim(destinationId, audienceId, activationId, async (holder) => {
+    try {
+      return (await deps.client.workflow.getHandle(holder.activationId).describe()).status.name !== 'RUNNING';
+    } catch (err) {
+      // Claimed and not started yet, or abandoned by an API process that died in between.
+      if (isNotFound(err)) return Date.now() - holder.claimedAt > STARTING_GRACE_MS;
+      throw err;
+    }
+  });
+  if (!claim.ok) {
+    const running = claim.holder.activationId;
+    throw new AppError(
+      'CONFLICT',
+      `Audience ${audienceId} is already being activated on destination ${destinationId} by activation ${running}. Wait for it to finish or cancel it (POST /v1/activations/${running}/cancel), then start again.`,
+      { details: { runningActivationId: running, destinationId, audienceId } },
+    );
+  }
+}
+
+async function startClaimed(
+  deps: { client: Client; config: Config; services: Services },
+  activationId: string,
+  record: Omit<ActivationRecord, 'id' | 'createdAt'>,
+  destinationName: string,
+): Promise<{ activationId: string; workflowId: string; runId: string; webUiUrl: string }> {
   await deps.services.activations.insert({ ...record, id: activationId, createdAt: new Date().toISOString() });
   const w = deps.config.worker;
   const input: ActivationInput = {
@@ -104,8 +147,9 @@ async function liveCounts(services: Services, activationId: string, progress: Ac
   return counts;
 }
 
-async function readActivation(deps: ApiDeps, id: string): Promise<ActivationViewT> {
-  const handle = deps.client.workflow.getHandle(id);
+/** An activation's workflow; 404 for unknown ids and for workflows that are not activations (configure, stream, alerts). */
+async function describeActivation(client: Client, id: string): Promise<{ handle: WorkflowHandle; desc: WorkflowExecutionDescription }> {
+  const handle = client.workflow.getHandle(id);
   let desc: WorkflowExecutionDescription;
   try {
     desc = await handle.describe();
@@ -113,6 +157,12 @@ async function readActivation(deps: ApiDeps, id: string): Promise<ActivationView
     if (isNotFound(err)) throw new AppError('NOT_FOUND', `Activation ${id} does not exist.`);
     throw err;
   }
+  if (desc.type !== ACTIVATION_WORKFLOW_TYPE) throw new AppError('NOT_FOUND', `Activation ${id} does not exist.`);
+  return { handle, desc };
+}
+
+async function readActivation(deps: ApiDeps, id: string): Promise<ActivationViewT> {
+  const { handle, desc } = await describeActivation(deps.client, id);
   const record = await deps.services.activations.get(id);
   const sa = desc.typedSearchAttributes;
   const base: ActivationViewT = {
@@ -184,10 +234,11 @@ export function registerActivationRoutes(app: TypedApp, deps: ApiDeps): void {
     {
       schema: {
         tags,
-        summary: 'Activate an audience on a destination (answers 202; follow it with GET /v1/activations/:id)',
+        summary:
+          'Activate an audience on a destination (answers 202; follow it with GET /v1/activations/:id; 409 while that audience runs on it)',
         params: IdParams,
         body: StartActivationBody,
-        response: { 202: ActivationStarted, 404: ErrorBody },
+        response: { 202: ActivationStarted, 404: ErrorBody, 409: ErrorBody },
       },
     },
     async (req, reply) => {
@@ -226,7 +277,7 @@ export function registerActivationRoutes(app: TypedApp, deps: ApiDeps): void {
       },
     },
     async (req) => {
-      const clauses = ["WorkflowType = 'activateAudience'"];
+      const clauses = [`WorkflowType = '${ACTIVATION_WORKFLOW_TYPE}'`];
       if (req.query.destinationId) clauses.push(`DestinationId = '${escapeQueryValue(req.query.destinationId)}'`);
       if (req.query.audienceId) clauses.push(`AudienceId = '${escapeQueryValue(req.query.audienceId)}'`);
       if (req.query.status) clauses.push(`ActivationStatus = '${req.query.status}'`);
@@ -262,7 +313,7 @@ export function registerActivationRoutes(app: TypedApp, deps: ApiDeps): void {
       const mode = req.body?.mode ?? 'all';
       const record = await services.activations.get(req.params.id);
       if (!record) throw new AppError('NOT_FOUND', `Activation ${req.params.id} does not exist.`);
-      const desc = await client.workflow.getHandle(record.id).describe();
+      const { desc } = await describeActivation(client, record.id);
       if (desc.status.name === 'RUNNING')
         throw new AppError('CONFLICT', `Activation ${record.id} is still running; cancel it or wait for it to finish before re-running.`);
       const d = await services.destinations.get(record.destinationId);
@@ -288,14 +339,7 @@ export function registerActivationRoutes(app: TypedApp, deps: ApiDeps): void {
       },
     },
     async (req, reply) => {
-      const handle = client.workflow.getHandle(req.params.id);
-      let desc: WorkflowExecutionDescription;
-      try {
-        desc = await handle.describe();
-      } catch (err) {
-        if (isNotFound(err)) throw new AppError('NOT_FOUND', `Activation ${req.params.id} does not exist.`);
-        throw err;
-      }
+      const { handle, desc } = await describeActivation(client, req.params.id);
       if (desc.status.name !== 'RUNNING')
         throw new AppError('CONFLICT', `Activation ${req.params.id} is not running (${desc.status.name.toLowerCase()}).`);
       await handle.cancel();

@@ -4,6 +4,7 @@ import { tokenContext } from '../../../activities/hubspot-access';
 import type { PropertySummary } from '../../../activities';
 import { HUBSPOT_API_BASE_URL } from '../../config';
 import { assertAllowedBaseUrl } from '../../destinations/base-url';
+import { PORTAL_CHANGED } from '../../destinations/check';
 import { AppError } from '../../errors';
 import { Failure, type KnownFailure } from '../../failures';
 import { toView } from '../../store/destinations';
@@ -20,6 +21,8 @@ const REPORTED_AS_IS: readonly KnownFailure[] = [Failure.HubSpotAuthFailed, Fail
 
 function problemsError(result: Extract<ConfigureDestinationResult, { ok: false }>): AppError {
   const first = result.problems[0];
+  // A token of another portal: the destination stays where it is (409), the message says what to do.
+  if (first.code === PORTAL_CHANGED) return new AppError('CONFLICT', first.message, { details: { problems: result.problems } });
   const failure = REPORTED_AS_IS.find((f) => f.code === first.code) ?? Failure.HubSpotMappingInvalid;
   const message =
     result.problems.length === 1 ? first.message : `${result.problems.length} problems: ${result.problems.map((p) => p.message).join(' ')}`;
@@ -83,7 +86,7 @@ export function registerDestinationRoutes(app: TypedApp, deps: ApiDeps): void {
         summary: 'Change name, description, token or mapping (checked the same way)',
         params: IdParams,
         body: UpdateDestinationBody,
-        response: { 200: DestinationView, 404: ErrorBody, 422: ErrorBody },
+        response: { 200: DestinationView, 404: ErrorBody, 409: ErrorBody, 422: ErrorBody },
       },
     },
     async (req) => {
