@@ -19,7 +19,7 @@ import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { createWorker, installRuntimeWithMetrics } from '../worker';
 import { ensureDemoAccount } from './demo-account';
 import { startTemporalDevServer, type DevServer } from './temporal-dev-server';
-import { prepareLocalKeys } from './local-keys';
+import { devCodecAccess, prepareLocalKeys } from './local-keys';
 
 async function main(): Promise<void> {
   let config: Config = loadConfig();
@@ -43,6 +43,9 @@ async function main(): Promise<void> {
 
   try {
     const keys = prepareLocalKeys(config);
+    // Keyless codec access for this loopback dev UI only (issue 18): printed below so nobody is surprised.
+    const codecAccess = devCodecAccess(config);
+    config = codecAccess.config;
 
     let temporal: DevServer | undefined;
     if (!config.temporal.address) {
@@ -87,6 +90,7 @@ async function main(): Promise<void> {
       sim
         ? `  HubSpot sim    ${sim.url}   demo portal ${demo!.portalId}, token ${demo!.token}`
         : `  HubSpot        ${config.hubspot.baseUrl}`,
+      `  Codec server   ${config.api.url}/codec: ${codecAccess.notice}`,
       `  Logs           ${logFile}`,
       ...(metricsServer ? [`  Metrics        ${metricsServer.url}   (API process: ${config.api.url}/metrics)`] : []),
       '',
