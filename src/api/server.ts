@@ -11,6 +11,7 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyRequest,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
   type RawServerDefault,
@@ -49,12 +50,26 @@ function errorBody(code: string, message: string, details?: unknown) {
   return { error: { code, message, ...(details === undefined ? {} : { details }) } };
 }
 
+/** The matched route pattern (`/v1/activations/:id`), never the raw URL; unmatched paths are not logged. */
+function routeOf(req: FastifyRequest): string {
+  return req.routeOptions.url ?? '(no route)';
+}
+
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger, // eslint-disable-line @typescript-eslint/no-unnecessary-type-assertion -- widens pino's Logger to the type the route modules use
     bodyLimit: deps.config.api.maxBodyBytes,
-    // Request logs carry method, route and status only (no bodies, no headers).
     requestIdHeader: false,
+    // Fastify's own request logs carry the full URL (query strings with `?api_key=`, upload file names)
+    // and the client address: ours below carry method, route pattern, status and timing only.
+    disableRequestLogging: true,
+  });
+  app.addHook('onRequest', async (req) => {
+    req.log.info({ method: req.method, route: routeOf(req) }, 'incoming request');
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const responseTime = Math.round(reply.elapsedTime * 10) / 10;
+    req.log.info({ method: req.method, route: routeOf(req), statusCode: reply.statusCode, responseTime }, 'request completed');
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -81,9 +81,9 @@ describe('3. keyless codec access is off unless the operator turns it on', () =>
 
   test('CODEC_ALLOW_KEYLESS_UI_ORIGIN=true allows the loopback dev UI; CODEC_REQUIRE_API_KEY still wins', async () => {
     const on = await build({ CODEC_ALLOW_KEYLESS_UI_ORIGIN: 'true' });
-    expect((await on.app.inject({ method: 'POST', url: '/codec/decode', headers: { origin: UI }, payload: encodeBody(['x']) })).statusCode).toBe(
-      200,
-    );
+    expect(
+      (await on.app.inject({ method: 'POST', url: '/codec/decode', headers: { origin: UI }, payload: encodeBody(['x']) })).statusCode,
+    ).toBe(200);
     const both = await build({ CODEC_ALLOW_KEYLESS_UI_ORIGIN: 'true', CODEC_REQUIRE_API_KEY: 'true' });
     expect(
       (await both.app.inject({ method: 'POST', url: '/codec/decode', headers: { origin: UI }, payload: encodeBody(['x']) })).statusCode,
@@ -119,7 +119,12 @@ describe('7. request logs: method, route pattern, status and timing only', () =>
       payload: 'email\na@example.com\n',
       remoteAddress: '10.9.8.7',
     });
-    await b.app.inject({ method: 'GET', url: `/v1/activations/act_does_not_exist?x=${secret}`, headers: bearer, remoteAddress: '10.9.8.7' });
+    await b.app.inject({
+      method: 'GET',
+      url: `/v1/destinations/dst_does_not_exist?x=${secret}`,
+      headers: bearer,
+      remoteAddress: '10.9.8.7',
+    });
     const text = b.logs();
     for (const leak of [secret, 'api_key', '10.9.8.7', 'board-members', 'remoteAddress', 'remotePort', '?'])
       expect(text).not.toContain(leak);
@@ -131,7 +136,7 @@ describe('7. request logs: method, route pattern, status and timing only', () =>
     expect(done.map((l) => [l.method, l.route, l.statusCode])).toEqual([
       ['GET', '/v1/destinations', 200],
       ['POST', '/v1/uploads', 201],
-      ['GET', '/v1/activations/:id', 404],
+      ['GET', '/v1/destinations/:id', 404],
     ]);
     for (const l of done) expect(typeof l.responseTime).toBe('number');
   });
@@ -270,7 +275,12 @@ describe('13. alert webhooks to loopback and private addresses need ALERT_ALLOW_
     });
     // With the flag, the connection is attempted (and refused: nothing listens on port 9).
     await expect(
-      postWebhook('http://localhost:9/x', '{}', {}, { timeoutMs: 2000, allowedHosts: webhookHostPolicy({ allowedHosts: [], allowPrivateUrls: true }) }),
+      postWebhook(
+        'http://localhost:9/x',
+        '{}',
+        {},
+        { timeoutMs: 2000, allowedHosts: webhookHostPolicy({ allowedHosts: [], allowPrivateUrls: true }) },
+      ),
     ).rejects.toMatchObject({ retryable: true });
   });
 
@@ -293,12 +303,20 @@ describe('14. path sources: one message whether or not a file outside the allowe
     const outside = tempDir('hsd-outside-');
     const exists = path.join(outside, 'members.csv');
     fs.writeFileSync(exists, 'email\na@example.com\n');
-    const reader = createSourceReader({ uploads: new FileUploadStore(tempDir('hsd-up-')), allowedSourceDirs: [allowed], maxLineBytes: 1024 });
+    const reader = createSourceReader({
+      uploads: new FileUploadStore(tempDir('hsd-up-')),
+      allowedSourceDirs: [allowed],
+      maxLineBytes: 1024,
+    });
     const errOf = async (p: string) => reader.describe({ kind: 'path', path: p }).catch((e: Error & { code: string }) => e);
     const a = (await errOf(exists)) as Error & { code: string; status: number };
     const b = (await errOf(path.join(outside, 'nope.csv'))) as Error & { code: string; status: number };
     expect(a).toBeInstanceOf(Error);
-    expect([a.code, a.status, a.message.replace(exists, 'P')]).toEqual([b.code, b.status, b.message.replace(path.join(outside, 'nope.csv'), 'P')]);
+    expect([a.code, a.status, a.message.replace(exists, 'P')]).toEqual([
+      b.code,
+      b.status,
+      b.message.replace(path.join(outside, 'nope.csv'), 'P'),
+    ]);
     // Inside the allowed folders, a missing file is still named as missing.
     const inside = (await errOf(path.join(allowed, 'nope.csv'))) as Error;
     expect(inside.message).toMatch(/does not exist/);
