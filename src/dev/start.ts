@@ -12,7 +12,7 @@ import pino from 'pino';
 import { buildApi } from '../api/server';
 import { loadConfig, type Config } from '../config';
 import { startHubSpotSimulator, type RunningSimulator } from '../hubspot-sim';
-import { createLogger } from '../logger';
+import { createLogger, openLogFile } from '../logger';
 import { createServices } from '../runtime/services';
 import { connectClient } from '../temporal/connection';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
@@ -23,13 +23,13 @@ import { devCodecAccess, prepareLocalKeys } from './local-keys';
 
 async function main(): Promise<void> {
   let config: Config = loadConfig();
-  fs.mkdirSync(path.join(config.dataDir, 'logs'), { recursive: true });
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const logFile = path.join(config.dataDir, 'logs', 'stack.log');
   // Everything goes to the log file; warnings and errors also to the terminal.
   const logger = createLogger({
     level: config.logLevel,
     destination: pino.multistream([
-      { level: 'trace', stream: pino.destination({ dest: logFile, mkdir: true, sync: false }) },
+      { level: 'trace', stream: openLogFile(logFile) }, // 0600 in a 0700 folder
       { level: 'warn', stream: process.stderr },
     ]),
   });

@@ -5,6 +5,7 @@
  * Temporal gets a stub client that answers as a server does for a workflow past its retention.
  */
 import fs from 'node:fs';
+import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -386,8 +387,8 @@ describe('16. files at rest: 0600 in 0700 folders; uploads encrypted', () => {
     const dir = path.join(tempDir('hsd-logs-'), 'logs');
     const file = path.join(dir, 'stack.log');
     const dest = openLogFile(file);
+    await once(dest, 'ready');
     dest.write('{"msg":"x"}\n');
-    dest.flushSync();
     expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     dest.end();
