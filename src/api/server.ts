@@ -114,11 +114,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     frameworkErrors: (err, _req, rawReply) => {
       const reply = rawReply as unknown as FastifyReply;
       if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
-        return reply
+        void reply
           .status(414)
           .send(errorBody('URI_TOO_LONG', `A path parameter is longer than the ${MAX_ID_LENGTH} characters ids may have.`));
+        return;
       }
-      return reply.status(400).send(errorBody('BAD_REQUEST', 'The request URL is not valid.'));
+      void reply.status(400).send(errorBody('BAD_REQUEST', 'The request URL is not valid.'));
     },
     // Raised by Node's HTTP parser before fastify sees a request (431 for oversized headers): answer in our shape.
     clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {

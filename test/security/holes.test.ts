@@ -347,7 +347,7 @@ describe('16. files at rest: 0600 in 0700 folders; uploads encrypted', () => {
       expect(mode(full)).toBe(0o600);
       expect(fs.readFileSync(full).includes('secret.member@example.com')).toBe(false);
     }
-    const { uploadId } = up.json() as { uploadId: string };
+    const { uploadId } = up.json<{ uploadId: string }>();
     const back = await b.services.uploads.open(uploadId, 0);
     let text = '';
     for await (const c of back) text += (c as Buffer).toString();
