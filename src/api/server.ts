@@ -123,16 +123,19 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
     // Raised by Node's HTTP parser before fastify sees a request (431 for oversized headers): answer in our shape.
     clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
-      const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
       if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
-      const body = JSON.stringify(
-        tooLarge
-          ? errorBody('HEADERS_TOO_LARGE', 'The request headers are larger than this API accepts (16 KiB in all).')
-          : errorBody('BAD_REQUEST', 'The request is not valid HTTP.'),
-      );
-      const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      const [status, body] =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? [
+              '431 Request Header Fields Too Large',
+              errorBody('HEADERS_TOO_LARGE', 'The request headers are larger than this API accepts (16 KiB in all).'),
+            ]
+          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? ['408 Request Timeout', errorBody('REQUEST_TIMEOUT', 'The request took too long to arrive.')]
+            : ['400 Bad Request', errorBody('BAD_REQUEST', 'The request is not valid HTTP.')];
+      const text = JSON.stringify(body);
       socket.end(
-        `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+        `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
       );
     },
   });
