@@ -79,6 +79,9 @@ export const EnvSchema = z.object({
   CODEC_KEY_FILE: z.string().optional(),
   // The codec server answers the local dev Web UI without an API key (see docs/security.md); true turns that off.
   CODEC_REQUIRE_API_KEY: bool,
+  // The codec server answers the loopback dev Web UI (its Origin, from loopback) without an API key only
+  // when this is true; `npm start` turns it on for its own dev UI unless set (docs/security.md).
+  CODEC_ALLOW_KEYLESS_UI_ORIGIN: bool,
 
   // Worker tuning
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().default(50),
@@ -95,6 +98,8 @@ export const EnvSchema = z.object({
   // Alerts: webhook hosts a destination may subscribe (exact host or `*.domain`); empty = any host that is
   // not link-local/metadata (docs/operations.md#alerts).
   ALERT_WEBHOOK_ALLOWED_HOSTS: csv,
+  // Loopback and private (RFC 1918, ULA, CGNAT) webhook addresses are refused unless this is true.
+  ALERT_ALLOW_PRIVATE_URLS: bool,
 
   // Streaming (POST /v1/destinations/:id/profiles): defaults for each destination's stream workflow.
   STREAM_MAX_LATENCY_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
@@ -149,7 +154,13 @@ export interface Config {
     requestTimeoutMs: number;
   };
   storage: { databaseUrl?: string; sqlitePath: string; uploadsDir: string; sourceDirs: string[] };
-  secrets: { secretsKeyFile: string; codecKeys?: string; codecKeyFile: string; codecRequireApiKey: boolean };
+  secrets: {
+    secretsKeyFile: string;
+    codecKeys?: string;
+    codecKeyFile: string;
+    codecRequireApiKey: boolean;
+    codecAllowKeylessUiOrigin: boolean;
+  };
   worker: {
     maxConcurrentActivities: number;
     pageSize: number;
@@ -162,7 +173,7 @@ export interface Config {
     metricsHost: string;
     workflowBundlePath?: string;
   };
-  alerts: { allowedHosts: string[] };
+  alerts: { allowedHosts: string[]; allowPrivateUrls: boolean };
   stream: {
     maxLatencyMs: number;
     batchSize: number;
@@ -232,6 +243,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       codecKeys: e.CODEC_KEYS,
       codecKeyFile: e.CODEC_KEY_FILE ?? path.join(dataDir, 'keys', 'codec-keys.json'),
       codecRequireApiKey: e.CODEC_REQUIRE_API_KEY,
+      codecAllowKeylessUiOrigin: e.CODEC_ALLOW_KEYLESS_UI_ORIGIN,
     },
     worker: {
       maxConcurrentActivities: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
@@ -245,7 +257,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       metricsHost: e.METRICS_HOST,
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     },
-    alerts: { allowedHosts: e.ALERT_WEBHOOK_ALLOWED_HOSTS },
+    alerts: { allowedHosts: e.ALERT_WEBHOOK_ALLOWED_HOSTS, allowPrivateUrls: e.ALERT_ALLOW_PRIVATE_URLS },
     stream: {
       maxLatencyMs: e.STREAM_MAX_LATENCY_MS,
       batchSize: e.STREAM_BATCH_SIZE,

@@ -2,6 +2,8 @@
  * Structured JSON logs (pino). Tokens and personal data are redacted by key wherever they appear in a
  * log object; code must still never put a token, email or name in a message string.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import pino, { type Logger } from 'pino';
 
 /** Keys whose values never reach a log line. */
@@ -55,6 +57,18 @@ export function createLogger(options: { level?: string; name?: string; destinati
     },
     options.destination,
   );
+}
+
+/**
+ * A log file for pino: 0600 in a 0700 folder (logs name destinations, audiences and errors; tightened
+ * when an older version created them world-readable).
+ */
+export function openLogFile(file: string): pino.DestinationStream & ReturnType<typeof pino.destination> {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  fs.chmodSync(path.dirname(file), 0o700);
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  fs.chmodSync(file, 0o600);
+  return pino.destination({ dest: file, sync: false, mode: 0o600 });
 }
 
 export type { Logger };

@@ -13,6 +13,7 @@ import { createServices, type Services } from './runtime/services';
 import { connectWorker } from './temporal/connection';
 import { createDataConverter } from './temporal/data-converter';
 import { installTemporalRuntime } from './temporal/runtime';
+import { webhookHostPolicy } from './alerts/webhook-url';
 
 export const WORKFLOWS_PATH = path.resolve(__dirname, '..', 'workflows', 'index.ts');
 
@@ -50,7 +51,7 @@ export async function createWorker(
     onCall: metrics.onHubSpotCall,
     onRateWait: metrics.onRateWait,
     webUi: { url: config.temporal.uiUrl, namespace: config.temporal.namespace },
-    alertAllowedHosts: config.alerts.allowedHosts,
+    alertAllowedHosts: webhookHostPolicy(config.alerts), // carries ALERT_ALLOW_PRIVATE_URLS to the delivery check
   });
   const worker = await Worker.create({
     connection,

@@ -7,7 +7,7 @@ import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { assertWebhookUrl, hostOf, isBlockedAddress } from './webhook-url';
+import { assertWebhookUrl, hostOf, isBlockedAddress, type WebhookHostPolicy } from './webhook-url';
 
 export class WebhookError extends Error {
   override name = 'WebhookError';
@@ -20,18 +20,20 @@ export class WebhookError extends Error {
   }
 }
 
-const safeLookup: LookupFunction = (hostname, options, callback) => {
-  dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
-    if (err) return callback(err, '', 0);
-    const list = addresses;
-    const bad = list.find((a) => isBlockedAddress(a.address));
-    if (bad || !list.length) {
-      return callback(Object.assign(new Error(`${hostname} resolves to a blocked address`), { code: 'EBLOCKED' }), '', 0);
-    }
-    if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
-    return callback(null, list[0].address, list[0].family);
-  });
-};
+const safeLookup =
+  (allowPrivate: boolean): LookupFunction =>
+  (hostname, options, callback) => {
+    dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
+      if (err) return callback(err, '', 0);
+      const list = addresses;
+      const bad = list.find((a) => isBlockedAddress(a.address, { allowPrivate }));
+      if (bad || !list.length) {
+        return callback(Object.assign(new Error(`${hostname} resolves to a blocked address`), { code: 'EBLOCKED' }), '', 0);
+      }
+      if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
+      return callback(null, list[0].address, list[0].family);
+    });
+  };
 
 /** Statuses worth retrying: the receiver may be back soon. Other 3xx/4xx mean the subscription is wrong. */
 export function retryableStatus(status: number): boolean {
@@ -42,7 +44,7 @@ export async function postWebhook(
   url: string,
   body: string,
   headers: Record<string, string>,
-  options: { timeoutMs: number; allowedHosts: string[] },
+  options: { timeoutMs: number; allowedHosts: WebhookHostPolicy },
 ): Promise<{ status: number }> {
   let u: URL;
   try {
@@ -58,7 +60,7 @@ export async function postWebhook(
       {
         method: 'POST',
         headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-        lookup: safeLookup,
+        lookup: safeLookup(Boolean(options.allowedHosts.allowPrivate)),
         timeout: options.timeoutMs,
         agent: false,
       },

@@ -7,8 +7,12 @@
  *    metadata service 169.254.169.254, fe80::/10, fd00:ec2::254, 100.100.100.200, 0.0.0.0, ::,
  *    metadata.google.internal ...): checked on the URL when subscribing and again on every address DNS
  *    returns at delivery time, so a name that later resolves there is refused too;
+ *  - loopback and private addresses (127.0.0.0/8, ::1, 10/8, 172.16/12, 192.168/16, 100.64/10 CGNAT,
+ *    fc00::/7, `localhost`) only when ALERT_ALLOW_PRIVATE_URLS is true (on-premises alert relays): by
+ *    default a subscriber cannot make the workers post into the service's own network. Checked on the
+ *    URL and on every address DNS returns, like the metadata ranges;
  *  - when ALERT_WEBHOOK_ALLOWED_HOSTS is set, only those hosts (`hooks.example.com`, or `*.example.com`
- *    for subdomains). Unset, private and loopback receivers are allowed (on-premises alert relays).
+ *    for subdomains).
  */
 import net from 'node:net';
 import { AppError } from '../errors';
@@ -34,6 +38,18 @@ function inV4(ip: string, cidr: string): boolean {
 
 const BLOCKED_V4 = ['0.0.0.0/8', '169.254.0.0/16', '100.100.100.200/32', '224.0.0.0/4', '240.0.0.0/4'];
 
+const PRIVATE_V4 = ['127.0.0.0/8', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'];
+
+/**
+ * The allowed hosts, with whether private and loopback addresses are allowed too. A plain array (as
+ * older callers pass) allows no private addresses.
+ */
+export type WebhookHostPolicy = string[] & { allowPrivate?: boolean };
+
+export function webhookHostPolicy(alerts: { allowedHosts: string[]; allowPrivateUrls: boolean }): WebhookHostPolicy {
+  return Object.assign([...alerts.allowedHosts], { allowPrivate: alerts.allowPrivateUrls });
+}
+
 /** The 8 groups of an IPv6 address (handles `::` and a trailing dotted IPv4), or undefined. */
 function ipv6Groups(ip: string): number[] | undefined {
   let text = ip;
@@ -50,23 +66,43 @@ function ipv6Groups(ip: string): number[] | undefined {
   return groups.length === 8 && groups.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? groups : undefined;
 }
 
-/** True for addresses a webhook delivery must never reach. */
-export function isBlockedAddress(address: string): boolean {
+/** True for loopback and private addresses (allowed only with ALERT_ALLOW_PRIVATE_URLS). */
+export function isPrivateAddress(address: string): boolean {
   const ip = address.replace(/^\[|\]$/g, '').toLowerCase();
-  if (net.isIPv4(ip)) return BLOCKED_V4.some((c) => inV4(ip, c));
+  if (net.isIPv4(ip)) return PRIVATE_V4.some((c) => inV4(ip, c));
   if (!net.isIPv6(ip)) return false;
   const g = ipv6Groups(ip);
-  if (!g) return true; // unparseable: refuse
-  // IPv4 inside IPv6 (mapped ::ffff:a.b.c.d, compatible ::a.b.c.d, NAT64 64:ff9b::a.b.c.d): judge the IPv4.
-  const v4 = `${g[6] >> 8}.${g[6] & 0xff}.${g[7] >> 8}.${g[7] & 0xff}`;
+  if (!g) return false;
+  const v4 = embeddedV4(g);
+  if (v4) return PRIVATE_V4.some((c) => inV4(v4, c));
+  if (g.slice(0, 7).every((x) => x === 0) && g[7] === 1) return true; // ::1
+  return (g[0] & 0xfe00) === 0xfc00; // unique local fc00::/7
+}
+
+/** The IPv4 inside an IPv6 address (mapped ::ffff:a.b.c.d, compatible ::a.b.c.d, NAT64 64:ff9b::a.b.c.d). */
+function embeddedV4(g: number[]): string | undefined {
   const zeros = (n: number) => g.slice(0, n).every((x) => x === 0);
   if (
     (zeros(5) && g[5] === 0xffff) ||
     (zeros(6) && (g[6] !== 0 || g[7] > 1)) ||
     (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0))
   ) {
-    return BLOCKED_V4.some((c) => inV4(v4, c));
+    return `${g[6] >> 8}.${g[6] & 0xff}.${g[7] >> 8}.${g[7] & 0xff}`;
   }
+  return undefined;
+}
+
+/** True for addresses a webhook delivery must never reach (private ones too unless `allowPrivate`). */
+export function isBlockedAddress(address: string, options: { allowPrivate?: boolean } = { allowPrivate: true }): boolean {
+  if (!options.allowPrivate && isPrivateAddress(address)) return true;
+  const ip = address.replace(/^\[|\]$/g, '').toLowerCase();
+  if (net.isIPv4(ip)) return BLOCKED_V4.some((c) => inV4(ip, c));
+  if (!net.isIPv6(ip)) return false;
+  const g = ipv6Groups(ip);
+  if (!g) return true; // unparseable: refuse
+  // IPv4 inside IPv6 (mapped ::ffff:a.b.c.d, compatible ::a.b.c.d, NAT64 64:ff9b::a.b.c.d): judge the IPv4.
+  const v4 = embeddedV4(g);
+  if (v4) return BLOCKED_V4.some((c) => inV4(v4, c));
   if (g.every((x) => x === 0)) return true; // ::
   if (g[0] === 0xfd00 && g[1] === 0x0ec2 && g.slice(2, 7).every((x) => x === 0) && g[7] === 0x254) return true; // AWS IPv6 metadata
   if ((g[0] & 0xffc0) === 0xfe80) return true; // link-local fe80::/10
@@ -92,7 +128,7 @@ export function hostOf(url: string): string {
 }
 
 /** Throws `ALERT_URL_NOT_ALLOWED` (422) when the URL may not be subscribed. */
-export function assertWebhookUrl(url: string, allowedHosts: string[]): URL {
+export function assertWebhookUrl(url: string, allowedHosts: WebhookHostPolicy): URL {
   let u: URL;
   try {
     u = new URL(url);
@@ -115,6 +151,12 @@ export function assertWebhookUrl(url: string, allowedHosts: string[]): URL {
   }
   if (!hostAllowed(host, allowedHosts)) {
     throw new AppError('ALERT_URL_NOT_ALLOWED', `Webhook host ${host} is not in ALERT_WEBHOOK_ALLOWED_HOSTS (${allowedHosts.join(', ')}).`);
+  }
+  if (!allowedHosts.allowPrivate && (host === 'localhost' || host.endsWith('.localhost') || isPrivateAddress(host))) {
+    throw new AppError(
+      'ALERT_URL_NOT_ALLOWED',
+      `Webhooks cannot be sent to ${host}: loopback and private addresses are refused unless the operator sets ALERT_ALLOW_PRIVATE_URLS=true.`,
+    );
   }
   return u;
 }

@@ -50,7 +50,10 @@ export function registerAuth(app: FastifyInstance, options: { config: Config; ke
     );
   }
   const check = createKeyChecker(options.keys);
-  const keyHint = options.config.api.keys.length ? 'one of API_KEYS' : `the key in ${options.config.api.keyFile}`;
+  // Where to find the key, without this machine's paths (answers go to anyone who can reach the API).
+  const keyHint = options.config.api.keys.length
+    ? 'one of API_KEYS'
+    : 'the key in the API key file (API_KEY_FILE, default DATA_DIR/api-key; npm start prints it)';
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const route = req.routeOptions.url;

@@ -4,7 +4,8 @@
  * The Temporal Web UI calls the codec server from the browser and cannot attach our API key (the dev
  * server's UI has no login to take a token from). So, for the local dev stack only, a request passes
  * without a key when all of these hold:
- *  - CODEC_REQUIRE_API_KEY is not set;
+ *  - the operator turned it on: CODEC_ALLOW_KEYLESS_UI_ORIGIN=true (`npm start` does for its own
+ *    loopback dev UI, and says so), and CODEC_REQUIRE_API_KEY is not set;
  *  - the API listens on a loopback address and the configured UI URL is a loopback URL;
  *  - the request comes from a loopback address and its Origin is exactly the configured UI origin.
  * Anyone who can do that can already open the (unauthenticated) local UI, so this grants nothing new.
@@ -15,7 +16,7 @@ import type { Config } from '../config';
 
 export const CODEC_ALLOWED_HEADERS = 'X-Namespace, Content-Type, Authorization';
 
-function isLoopbackHost(host: string): boolean {
+export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   return (
     h === 'localhost' || h === '::1' || h === '::ffff:127.0.0.1' || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h)
@@ -57,7 +58,7 @@ export function uiOriginOf(req: FastifyRequest, config: Config): string | undefi
 }
 
 export function isLocalWebUiRequest(req: FastifyRequest, config: Config): boolean {
-  if (config.secrets.codecRequireApiKey) return false;
+  if (!config.secrets.codecAllowKeylessUiOrigin || config.secrets.codecRequireApiKey) return false;
   const origin = uiOriginOf(req, config);
   if (!origin || !isLoopbackHost(new URL(origin).hostname) || !isLoopbackHost(config.api.host)) return false;
   return isLoopbackHost(req.socket.remoteAddress ?? '');

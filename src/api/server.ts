@@ -11,6 +11,8 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
   type RawServerDefault,
@@ -46,12 +48,105 @@ export interface ApiDeps {
 
 export type Api = FastifyInstance;
 
+function errorBody(code: string, message: string, details?: unknown) {
+  return { error: { code, message, ...(details === undefined ? {} : { details }) } };
+}
+
+const MAX_ID_LENGTH = 200;
+
+/** What a body of the wrong type should have been, in words. */
+export function unsupportedMediaType(req: FastifyRequest): string {
+  const got = (req.headers['content-type'] ?? '').split(';')[0].trim() || 'none';
+  return req.routeOptions.url === '/v1/uploads'
+    ? `Send the file as the raw body with Content-Type text/csv or application/x-ndjson (got '${got}').`
+    : `This route takes a JSON body: send it with Content-Type application/json (got '${got}').`;
+}
+
+const clientError = (message: string, code: string) => Object.assign(new Error(message), { statusCode: 400, code });
+
+/**
+ * JSON bodies: parse errors never quote the body (it may hold personal data), and keys that could
+ * poison prototypes (`__proto__`, `constructor.prototype`) are refused with a message that says so.
+ */
+function registerJsonParser(app: FastifyInstance, bodyLimit: number): void {
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_req, body, done) => {
+    const text = body as string;
+    if (text.length === 0) {
+      return done(clientError("Body cannot be empty when content-type is set to 'application/json'.", 'FST_ERR_CTP_EMPTY_JSON_BODY'));
+    }
+    let forbidden: string | undefined;
+    const check = text.includes('__proto__') || text.includes('prototype');
+    try {
+      const value: unknown = check
+        ? JSON.parse(text, function (this: unknown, key: string, v: unknown) {
+            if (key === '__proto__') forbidden ??= '__proto__';
+            if (key === 'constructor' && v !== null && typeof v === 'object' && Object.hasOwn(v, 'prototype'))
+              forbidden ??= 'constructor.prototype';
+            return v;
+          })
+        : JSON.parse(text);
+      if (forbidden) {
+        return done(
+          clientError(`The body has a key '${forbidden}', which this API does not accept; rename or remove it.`, 'FORBIDDEN_KEY'),
+        );
+      }
+      done(null, value);
+    } catch {
+      done(clientError("Body is not valid JSON but content-type is set to 'application/json'.", 'FST_ERR_CTP_INVALID_JSON_BODY'));
+    }
+  });
+}
+
+/** The matched route pattern (`/v1/activations/:id`), never the raw URL; unmatched paths are not logged. */
+function routeOf(req: FastifyRequest): string {
+  return req.routeOptions.url ?? '(no route)';
+}
+
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger, // eslint-disable-line @typescript-eslint/no-unnecessary-type-assertion -- widens pino's Logger to the type the route modules use
     bodyLimit: deps.config.api.maxBodyBytes,
-    // Request logs carry method, route and status only (no bodies, no headers).
     requestIdHeader: false,
+    // Fastify's own request logs carry the full URL (query strings with `?api_key=`, upload file names)
+    // and the client address: ours below carry method, route pattern, status and timing only.
+    disableRequestLogging: true,
+    // Ids are up to 200 characters in every schema; longer path parameters are a 414 in our error shape.
+    maxParamLength: MAX_ID_LENGTH,
+    frameworkErrors: (err, _req, rawReply) => {
+      const reply = rawReply as unknown as FastifyReply;
+      if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+        void reply
+          .status(414)
+          .send(errorBody('URI_TOO_LONG', `A path parameter is longer than the ${MAX_ID_LENGTH} characters ids may have.`));
+        return;
+      }
+      void reply.status(400).send(errorBody('BAD_REQUEST', 'The request URL is not valid.'));
+    },
+    // Raised by Node's HTTP parser before fastify sees a request (431 for oversized headers): answer in our shape.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
+      if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+      const [status, body] =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? [
+              '431 Request Header Fields Too Large',
+              errorBody('HEADERS_TOO_LARGE', 'The request headers are larger than this API accepts (16 KiB in all).'),
+            ]
+          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? ['408 Request Timeout', errorBody('REQUEST_TIMEOUT', 'The request took too long to arrive.')]
+            : ['400 Bad Request', errorBody('BAD_REQUEST', 'The request is not valid HTTP.')];
+      const text = JSON.stringify(body);
+      socket.end(
+        `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+      );
+    },
+  });
+  registerJsonParser(app, deps.config.api.maxBodyBytes);
+  app.addHook('onRequest', async (req) => {
+    req.log.info({ method: req.method, route: routeOf(req) }, 'incoming request');
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const responseTime = Math.round(reply.elapsedTime * 10) / 10;
+    req.log.info({ method: req.method, route: routeOf(req), statusCode: reply.statusCode, responseTime }, 'request completed');
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -83,6 +178,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       return send(
         new AppError(Failure.PayloadTooLarge, `The request body is larger than this API accepts (${deps.config.api.maxBodyBytes} bytes).`),
       );
+    }
+    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || fe.statusCode === 415) {
+      return reply.status(415).send(errorBody('UNSUPPORTED_MEDIA_TYPE', unsupportedMediaType(req)));
     }
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
       return send(new AppError(Failure.BadRequest, fe.message, { status: fe.statusCode }));

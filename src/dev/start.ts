@@ -12,24 +12,24 @@ import pino from 'pino';
 import { buildApi } from '../api/server';
 import { loadConfig, type Config } from '../config';
 import { startHubSpotSimulator, type RunningSimulator } from '../hubspot-sim';
-import { createLogger } from '../logger';
+import { createLogger, openLogFile } from '../logger';
 import { createServices } from '../runtime/services';
 import { connectClient } from '../temporal/connection';
 import { SEARCH_ATTRIBUTES } from '../temporal/search-attributes';
 import { createWorker, installRuntimeWithMetrics } from '../worker';
 import { ensureDemoAccount } from './demo-account';
 import { startTemporalDevServer, type DevServer } from './temporal-dev-server';
-import { prepareLocalKeys } from './local-keys';
+import { devCodecAccess, prepareLocalKeys } from './local-keys';
 
 async function main(): Promise<void> {
   let config: Config = loadConfig();
-  fs.mkdirSync(path.join(config.dataDir, 'logs'), { recursive: true });
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const logFile = path.join(config.dataDir, 'logs', 'stack.log');
   // Everything goes to the log file; warnings and errors also to the terminal.
   const logger = createLogger({
     level: config.logLevel,
     destination: pino.multistream([
-      { level: 'trace', stream: pino.destination({ dest: logFile, mkdir: true, sync: false }) },
+      { level: 'trace', stream: openLogFile(logFile) }, // 0600 in a 0700 folder
       { level: 'warn', stream: process.stderr },
     ]),
   });
@@ -43,6 +43,9 @@ async function main(): Promise<void> {
 
   try {
     const keys = prepareLocalKeys(config);
+    // Keyless codec access for this loopback dev UI only (issue 18): printed below so nobody is surprised.
+    const codecAccess = devCodecAccess(config);
+    config = codecAccess.config;
 
     let temporal: DevServer | undefined;
     if (!config.temporal.address) {
@@ -87,6 +90,7 @@ async function main(): Promise<void> {
       sim
         ? `  HubSpot sim    ${sim.url}   demo portal ${demo!.portalId}, token ${demo!.token}`
         : `  HubSpot        ${config.hubspot.baseUrl}`,
+      `  Codec server   ${config.api.url}/codec: ${codecAccess.notice}`,
       `  Logs           ${logFile}`,
       ...(metricsServer ? [`  Metrics        ${metricsServer.url}   (API process: ${config.api.url}/metrics)`] : []),
       '',

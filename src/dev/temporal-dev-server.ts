@@ -66,7 +66,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   for (const sa of options.searchAttributes ?? []) args.push('--search-attribute', `${sa}=Keyword`);
   for (const [k, v] of Object.entries(options.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${k}=${JSON.stringify(v)}`);
 
-  const out = options.logFile ? fs.openSync(options.logFile, 'a') : 'ignore';
+  const out = options.logFile ? fs.openSync(options.logFile, 'a', 0o600) : 'ignore'; // 0600, like the other logs
   const child = spawn(resolveTemporalCli(), args, { stdio: ['ignore', out, out], detached: false });
   let exited = false;
   const exitPromise = new Promise<void>((resolve) =>

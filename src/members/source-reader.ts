@@ -51,21 +51,23 @@ function isInside(dir: string, file: string): boolean {
 export function createSourceReader(deps: SourceReaderDeps): SourceReader {
   const headerCache = new Map<string, CsvHeaderInfo>();
 
+  /**
+   * The real path of a file inside the allowed folders. A file outside them gets one answer whether or
+   * not it exists (the API must not tell what else is on the worker's disk); only a path inside the
+   * allowed folders is said to be missing.
+   */
   async function resolvePath(p: string): Promise<string> {
-    let real: string;
-    try {
-      real = await realpath(path.resolve(p));
-    } catch {
-      throw new AppError('NOT_FOUND', `Source file '${p}' does not exist or cannot be read by the worker`);
-    }
+    const requested = path.resolve(p);
+    const real = await realpath(requested).catch(() => undefined);
+    const dirs: string[] = [];
     for (const dir of deps.allowedSourceDirs) {
-      let realDir: string;
-      try {
-        realDir = await realpath(path.resolve(dir));
-      } catch {
-        continue;
-      }
-      if (isInside(realDir, real)) return real;
+      dirs.push(path.resolve(dir));
+      const realDir = await realpath(path.resolve(dir)).catch(() => undefined);
+      if (realDir) dirs.push(realDir);
+    }
+    if (real && dirs.some((d) => isInside(d, real))) return real;
+    if (!real && dirs.some((d) => isInside(d, requested))) {
+      throw new AppError('NOT_FOUND', `Source file '${p}' does not exist or cannot be read by the worker`);
     }
     throw new AppError(
       'BAD_REQUEST',

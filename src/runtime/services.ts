@@ -10,6 +10,7 @@ import { createSourceReader, type SourceReader } from '../members/source-reader'
 import { FileUploadStore, PgUploadStore, type UploadStore } from '../members/upload-store';
 import { loadKeyring } from '../secrets/keyring';
 import { createSealer, type Sealer } from '../secrets/sealer';
+import { loadCodecKeyring } from '../temporal/data-converter';
 import { ActivationStore } from '../store/activations';
 import { CheckpointStore } from '../store/checkpoints';
 import { createPgPool, openDb, type Db } from '../store/db';
@@ -44,7 +45,11 @@ export async function createServices(
   const db = openDb({ databaseUrl: config.storage.databaseUrl, sqlitePath: config.storage.sqlitePath });
   await migrate(db);
   const uploadPool = config.storage.databaseUrl ? createPgPool(config.storage.databaseUrl, 4) : undefined;
-  const uploads: UploadStore = uploadPool ? new PgUploadStore(uploadPool) : new FileUploadStore(config.storage.uploadsDir);
+  // Uploads (member data) are encrypted at rest with the codec keys, which every API and worker has.
+  const codecRing = loadCodecKeyring(config, { createKeys: options.createKeys ?? true });
+  const uploads: UploadStore = uploadPool
+    ? new PgUploadStore(uploadPool, { keyring: codecRing })
+    : new FileUploadStore(config.storage.uploadsDir, { keyring: codecRing });
   const secretsRing = loadKeyring({ file: config.secrets.secretsKeyFile, createIfMissing: options.createKeys ?? true, purpose: 'secrets' });
   const sealer = createSealer(secretsRing);
   const rejections = new SqlRejectionStore(db, sealer);

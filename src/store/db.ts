@@ -41,9 +41,16 @@ class SqliteDb implements Db {
   private readonly statements = new Map<string, Database.Statement>();
 
   constructor(file: string) {
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (file !== ':memory:') {
+      // The store holds member data (rejections, checkpoints): 0600 in a 0700 folder. SQLite gives its
+      // -wal and -shm files the database file's mode.
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      fs.closeSync(fs.openSync(file, 'a', 0o600));
+      fs.chmodSync(file, 0o600);
+    }
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
+    if (file !== ':memory:') for (const f of [`${file}-wal`, `${file}-shm`]) if (fs.existsSync(f)) fs.chmodSync(f, 0o600);
     this.db.pragma('synchronous = NORMAL');
     // API and worker processes share the file: wait for a lock instead of failing with SQLITE_BUSY.
     this.db.pragma('busy_timeout = 10000');

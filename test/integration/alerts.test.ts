@@ -56,7 +56,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
   base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-  stack = await startStack({ logger: createLogger({ level: 'error', name: 'test' }) });
+  // The receiver listens on loopback: allowed only with ALERT_ALLOW_PRIVATE_URLS (issue 18).
+  stack = await startStack({ env: { ALERT_ALLOW_PRIVATE_URLS: 'true' }, logger: createLogger({ level: 'error', name: 'test' }) });
 });
 
 afterAll(async () => {

@@ -34,7 +34,8 @@ let stack: TestStack;
 let dest: { destinationId: string; portalId: number };
 
 beforeAll(async () => {
-  stack = await startStack();
+  // The lag test's alert receiver listens on loopback: allowed only with ALERT_ALLOW_PRIVATE_URLS (issue 18).
+  stack = await startStack({ env: { ALERT_ALLOW_PRIVATE_URLS: 'true' } });
   dest = await createDestination(stack);
   await activateAudience(stack, dest.destinationId, AUD_A);
 });

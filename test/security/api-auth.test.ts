@@ -203,7 +203,8 @@ describe('API keys from the key file', () => {
 describe('codec server', () => {
   let built: Built;
   beforeAll(async () => {
-    built = await build();
+    // Keyless access for the loopback dev UI is off unless turned on (issue 18); on here to test its limits.
+    built = await build({ CODEC_ALLOW_KEYLESS_UI_ORIGIN: 'true' });
   });
 
   const encodeBody = (values: unknown[]) => ({ payloads: values.map((v) => toJsonPayload(defaultPayloadConverter.toPayload(v))) });
@@ -358,11 +359,11 @@ describe('codec server', () => {
 
   test('no keyless access when the API listens beyond loopback, when the UI is remote, or with CODEC_REQUIRE_API_KEY', async () => {
     const body = encodeBody(['x']);
-    const publicApi = await build({ API_HOST: '0.0.0.0' });
+    const publicApi = await build({ API_HOST: '0.0.0.0', CODEC_ALLOW_KEYLESS_UI_ORIGIN: 'true' });
     expect((await publicApi.app.inject({ method: 'POST', url: '/codec/decode', headers: { origin: UI }, payload: body })).statusCode).toBe(
       401,
     );
-    const remoteUi = await build({ TEMPORAL_UI_URL: 'https://temporal.example.com' });
+    const remoteUi = await build({ TEMPORAL_UI_URL: 'https://temporal.example.com', CODEC_ALLOW_KEYLESS_UI_ORIGIN: 'true' });
     const remote = await remoteUi.app.inject({
       method: 'POST',
       url: '/codec/decode',
@@ -381,7 +382,7 @@ describe('codec server', () => {
         })
       ).statusCode,
     ).toBe(200);
-    const strict = await build({ CODEC_REQUIRE_API_KEY: 'true' });
+    const strict = await build({ CODEC_REQUIRE_API_KEY: 'true', CODEC_ALLOW_KEYLESS_UI_ORIGIN: 'true' });
     expect((await strict.app.inject({ method: 'POST', url: '/codec/decode', headers: { origin: UI }, payload: body })).statusCode).toBe(
       401,
     );

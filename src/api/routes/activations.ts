@@ -306,14 +306,23 @@ export function registerActivationRoutes(app: TypedApp, deps: ApiDeps): void {
         summary: 'Re-run an activation as a new run: all members again, or only the previously rejected ones',
         params: IdParams,
         body: RerunBody.optional(),
-        response: { 202: ActivationStarted, 404: ErrorBody, 409: ErrorBody },
+        response: { 202: ActivationStarted, 404: ErrorBody, 409: ErrorBody, 410: ErrorBody },
       },
     },
     async (req, reply) => {
       const mode = req.body?.mode ?? 'all';
       const record = await services.activations.get(req.params.id);
       if (!record) throw new AppError('NOT_FOUND', `Activation ${req.params.id} does not exist.`);
-      const { desc } = await describeActivation(client, record.id);
+      // The store still has the run, Temporal no longer does: it closed longer ago than the namespace retention.
+      const { desc } = await describeActivation(client, record.id).catch((err: unknown) => {
+        if (err instanceof AppError && err.status === 404)
+          throw new AppError(
+            'NOT_FOUND',
+            `Activation ${record.id} closed longer ago than the Temporal namespace retention and its run is gone, so it cannot be re-run. Start a new activation (POST /v1/activations) with the same source.`,
+            { status: 410 },
+          );
+        throw err;
+      });
       if (desc.status.name === 'RUNNING')
         throw new AppError('CONFLICT', `Activation ${record.id} is still running; cancel it or wait for it to finish before re-running.`);
       const d = await services.destinations.get(record.destinationId);

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { ALERT_EVENTS } from '../../alerts/events';
 import { alertSecretContext, newAlertSecret } from '../../alerts/signature';
-import { assertWebhookUrl } from '../../alerts/webhook-url';
+import { assertWebhookUrl, webhookHostPolicy } from '../../alerts/webhook-url';
 import { AppError } from '../../errors';
 import type { AlertSubscription } from '../../store/destinations';
 import { newId } from '../../util/ids';
@@ -58,7 +58,7 @@ export function registerAlertRoutes(app: TypedApp, deps: ApiDeps): void {
     },
     async (req, reply) => {
       const { id } = req.params;
-      assertWebhookUrl(req.body.url, config.alerts.allowedHosts);
+      assertWebhookUrl(req.body.url, webhookHostPolicy(config.alerts));
       const alertId = newId('alr');
       const secret = req.body.secret ?? newAlertSecret();
       const sub: AlertSubscription = {

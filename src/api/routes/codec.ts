@@ -17,7 +17,8 @@ const JsonPayload = z.object({
   metadata: z.record(z.string(), z.string()).optional(),
   data: z.string().optional(),
 });
-const JsonPayloads = z.object({ payloads: z.array(JsonPayload).max(10_000) }).meta({ id: 'Payloads' });
+// `{}` is an empty list: the temporal CLI sends it (issue 18).
+const JsonPayloads = z.strictObject({ payloads: z.array(JsonPayload).max(10_000).default([]) }).meta({ id: 'Payloads' });
 type JsonPayloadT = z.infer<typeof JsonPayload>;
 
 export function fromJsonPayload(p: JsonPayloadT): Payload {

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { AppError } from '../../errors';
 import { ErrorBody, UploadResult } from '../schemas';
-import type { ApiDeps, TypedApp } from '../server';
+import { unsupportedMediaType, type ApiDeps, type TypedApp } from '../server';
 
 const UPLOAD_TYPES = [
   'text/csv',
@@ -17,7 +17,12 @@ const UPLOAD_TYPES = [
 export function registerUploadRoutes(app: TypedApp, deps: ApiDeps): void {
   const { config, services } = deps;
   // The body is streamed to the store, never buffered: uploads can be far larger than the JSON body limit.
-  app.addContentTypeParser(UPLOAD_TYPES, { bodyLimit: config.api.uploadMaxBytes }, (_req, payload, done) => done(null, payload));
+  // Other routes take JSON: a file type sent to them is a 415, not a stream handed to their schema.
+  app.addContentTypeParser(UPLOAD_TYPES, { bodyLimit: config.api.uploadMaxBytes }, (req, payload, done) => {
+    if (req.routeOptions.url === '/v1/uploads') return done(null, payload);
+    payload.resume(); // drain it unread
+    done(Object.assign(new Error(unsupportedMediaType(req)), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' }));
+  });
 
   app.post(
     '/v1/uploads',

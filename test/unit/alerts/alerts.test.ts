@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { ALERT_EVENTS, isAlertEvent } from '../../../src/alerts/events';
 import { postWebhook, retryableStatus, WebhookError } from '../../../src/alerts/post';
 import { newAlertSecret, signAlert, signedHeaders, verifyAlertSignature } from '../../../src/alerts/signature';
-import { assertWebhookUrl, hostOf, isBlockedAddress } from '../../../src/alerts/webhook-url';
+import { assertWebhookUrl, hostOf, isBlockedAddress, webhookHostPolicy } from '../../../src/alerts/webhook-url';
 
 describe('signature', () => {
   const secret = 'whsec_test_secret_value';
@@ -59,7 +59,8 @@ describe('webhook URLs', () => {
   test.each(['https://hooks.example.com/x?token=abc', 'http://127.0.0.1:8080/alerts', 'http://10.0.0.5/alerts', 'https://[2001:db8::1]/a'])(
     'accepts %s',
     (url) => {
-      expect(assertWebhookUrl(url, []).href).toBeTruthy();
+      // Loopback and private receivers need ALERT_ALLOW_PRIVATE_URLS (issue 18); public ones do not.
+      expect(assertWebhookUrl(url, webhookHostPolicy({ allowedHosts: [], allowPrivateUrls: true })).href).toBeTruthy();
     },
   );
 
@@ -84,6 +85,8 @@ describe('webhook URLs', () => {
 });
 
 describe('postWebhook', () => {
+  // The test receiver listens on loopback: allowed only with ALERT_ALLOW_PRIVATE_URLS (issue 18).
+  const LOCAL = webhookHostPolicy({ allowedHosts: [], allowPrivateUrls: true });
   let server: http.Server;
   let base: string;
   let status = 200;
@@ -99,13 +102,13 @@ describe('postWebhook', () => {
 
   test('2xx is delivered; 5xx/408/429 retryable; other 4xx final; errors never quote the path', async () => {
     status = 204;
-    await expect(postWebhook(`${base}/secret-path`, '{}', {}, { timeoutMs: 5000, allowedHosts: [] })).resolves.toEqual({ status: 204 });
+    await expect(postWebhook(`${base}/secret-path`, '{}', {}, { timeoutMs: 5000, allowedHosts: LOCAL })).resolves.toEqual({ status: 204 });
     status = 503;
-    const e503 = await postWebhook(`${base}/secret-path`, '{}', {}, { timeoutMs: 5000, allowedHosts: [] }).catch((e: WebhookError) => e);
+    const e503 = await postWebhook(`${base}/secret-path`, '{}', {}, { timeoutMs: 5000, allowedHosts: LOCAL }).catch((e: WebhookError) => e);
     expect(e503).toMatchObject({ status: 503, retryable: true });
     expect((e503 as Error).message).not.toContain('secret-path');
     status = 404;
-    await expect(postWebhook(`${base}/x`, '{}', {}, { timeoutMs: 5000, allowedHosts: [] })).rejects.toMatchObject({
+    await expect(postWebhook(`${base}/x`, '{}', {}, { timeoutMs: 5000, allowedHosts: LOCAL })).rejects.toMatchObject({
       status: 404,
       retryable: false,
     });
@@ -115,7 +118,7 @@ describe('postWebhook', () => {
 
   test('a host resolving to a link-local address is refused at delivery time', async () => {
     // localhost resolves to loopback (allowed); a blocked literal is refused before any connection.
-    await expect(postWebhook('http://169.254.169.254/', '{}', {}, { timeoutMs: 2000, allowedHosts: [] })).rejects.toMatchObject({
+    await expect(postWebhook('http://169.254.169.254/', '{}', {}, { timeoutMs: 2000, allowedHosts: LOCAL })).rejects.toMatchObject({
       retryable: false,
     });
   });

@@ -6,6 +6,7 @@ import { AppError } from '../../../src/errors';
 import { CHUNK_BYTES, PgUploadStore } from '../../../src/members/pg-upload-store';
 import { createSourceReader } from '../../../src/members/source-reader';
 import { START_CURSOR, type SourceRecord } from '../../../src/members/types';
+import { parseKeyringValue } from '../../../src/secrets/keyring';
 
 const schema = `test_uploads_${randomBytes(4).toString('hex')}`;
 let pool: Pool;
@@ -129,5 +130,66 @@ describe('PgUploadStore', () => {
   it('is safe to construct concurrently on several "hosts" (table creation races)', async () => {
     const others = Array.from({ length: 4 }, () => new PgUploadStore(pool, { schema, tablePrefix: 'race_' }));
     await Promise.all(others.map((s) => s.info('upl_unknown000000')));
+  });
+});
+
+describe('PgUploadStore with the codec keys: uploads encrypted at rest (issue 18 #16)', () => {
+  const ring = parseKeyringValue(`c1:${Buffer.alloc(32, 3).toString('base64')}`);
+  let enc: PgUploadStore;
+  beforeAll(() => {
+    enc = new PgUploadStore(pool, { schema, tablePrefix: 'e_', keyring: ring });
+  });
+
+  it('stores no plaintext, and reads back exactly from any offset (pages and re-runs keep working)', async () => {
+    const data = ndjson(30_000); // over 2 MiB: several rows
+    expect(data.length).toBeGreaterThan(2 * CHUNK_BYTES);
+    const saved = await enc.save(streamOf(data, 100_000), { filename: 'm.ndjson', maxBytes: 1e9 });
+    const { rows } = await pool.query<{ data: Buffer }>(`SELECT data FROM "${schema}".e_upload_chunks WHERE upload_id = $1`, [
+      saved.uploadId,
+    ]);
+    expect(rows.length).toBe(Math.ceil(data.length / CHUNK_BYTES));
+    for (const r of rows) expect(r.data.includes('@example.com')).toBe(false);
+    for (const off of [0, 7, CHUNK_BYTES - 1, CHUNK_BYTES, CHUNK_BYTES + 1, 2 * CHUNK_BYTES + 5, data.length])
+      expect((await readAll(await enc.open(saved.uploadId, off))).equals(data.subarray(off))).toBe(true);
+    const reader = createSourceReader({ uploads: enc, allowedSourceDirs: [], maxLineBytes: 1024 * 1024 });
+    const records: SourceRecord[] = [];
+    let cursor = START_CURSOR;
+    for (;;) {
+      const page = await reader.readPage({ kind: 'upload', uploadId: saved.uploadId }, cursor, 7_000);
+      records.push(...page.records);
+      cursor = page.next;
+      if (page.done) break;
+    }
+    expect(`${records.map((r) => r.raw).join('\n')}\n`).toBe(data.toString());
+  });
+
+  it('handles an empty upload and one of exactly one row', async () => {
+    const exact = Buffer.alloc(CHUNK_BYTES, 'a');
+    exact[exact.length - 1] = 10;
+    for (const data of [Buffer.alloc(0), exact]) {
+      const saved = await enc.save(streamOf(data), { filename: 'm.ndjson', maxBytes: 1e9 }).catch((e: unknown) => e);
+      if (saved instanceof Error) continue; // an empty or one-line file may be refused by the analyzer; not what is tested
+      const s = saved as { uploadId: string };
+      expect((await readAll(await enc.open(s.uploadId, 0))).equals(data)).toBe(true);
+    }
+  });
+
+  it('detects altered, swapped and missing rows', async () => {
+    const a = await enc.save(streamOf(ndjson(30_000)), { filename: 'a.ndjson', maxBytes: 1e9 });
+    const b = await enc.save(streamOf(ndjson(30_000)), { filename: 'b.ndjson', maxBytes: 1e9 });
+    const t = `"${schema}".e_upload_chunks`;
+    await pool.query(`UPDATE ${t} SET data = (SELECT data FROM ${t} WHERE upload_id = $2 AND idx = 0) WHERE upload_id = $1 AND idx = 0`, [
+      a.uploadId,
+      b.uploadId,
+    ]);
+    await expect(readAll(await enc.open(a.uploadId, 0))).rejects.toThrow(/altered/);
+    await pool.query(`DELETE FROM ${t} WHERE upload_id = $1 AND idx = (SELECT max(idx) FROM ${t} WHERE upload_id = $1)`, [b.uploadId]);
+    await expect(readAll(await enc.open(b.uploadId, 0))).rejects.toThrow(/altered/);
+  });
+
+  it('reads uploads stored in plaintext before encryption', async () => {
+    const plain = new PgUploadStore(pool, { schema, tablePrefix: 'e_' });
+    const saved = await plain.save(streamOf(Buffer.from('email\na@example.com\n')), { filename: 'm.csv', maxBytes: 100 });
+    expect((await readAll(await enc.open(saved.uploadId, 0))).toString()).toBe('email\na@example.com\n');
   });
 });
