@@ -29,6 +29,3 @@ export function createSealer(ring: Keyring): Sealer {
   };
 }
 
-export function isSealed(value: string): boolean {
-  return value.startsWith(PREFIX);
-}

@@ -191,17 +191,6 @@ export function addFlushCounts<T extends FlushCounts>(a: T, b: FlushCounts): T {
   };
 }
 
-/** Every update counted once: received = sent + rejected + ignored + merged + stale + buffered + in flight. */
-export function streamAccountingError(
-  s: Pick<StreamStats, 'received' | 'sent' | 'rejected' | 'ignored' | 'merged' | 'stale' | 'buffered' | 'inFlight'>,
-): string | undefined {
-  const accounted = s.sent + s.rejected + s.ignored + s.merged + s.stale + s.buffered + s.inFlight;
-  if (s.received !== accounted) {
-    return `received ${s.received} != sent ${s.sent} + rejected ${s.rejected} + ignored ${s.ignored} + merged ${s.merged} + stale ${s.stale} + buffered ${s.buffered} + in flight ${s.inFlight}`;
-  }
-  return undefined;
-}
-
 /** One stream workflow per destination. */
 export const streamWorkflowId = (destinationId: string): string => `stream-${destinationId}`;
 
