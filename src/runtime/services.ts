@@ -11,7 +11,7 @@ import { FileUploadStore, PgUploadStore, type UploadStore } from '../members/upl
 import { loadKeyring } from '../secrets/keyring';
 import { createSealer, type Sealer } from '../secrets/sealer';
 import { ActivationStore } from '../store/activations';
-import { CheckpointStore } from '../store/checkpoints';
+import { CheckpointStore, type ActivationProgressReader } from '../store/checkpoints';
 import { createPgPool, openDb, type Db } from '../store/db';
 import { DestinationStore } from '../store/destinations';
 import { SqlRejectionStore } from '../store/rejections';
@@ -24,7 +24,10 @@ export interface Services {
   db: Db;
   destinations: DestinationStore;
   activations: ActivationStore;
+  /** The page activity's resume state (workers only). */
   checkpoints: CheckpointStore;
+  /** Live counts of running activations, for the API (the same rows, read-only). */
+  activationProgress: ActivationProgressReader;
   rejections: SqlRejectionStore;
   uploads: UploadStore;
   sealer: Sealer;
@@ -48,11 +51,13 @@ export async function createServices(
   const secretsRing = loadKeyring({ file: config.secrets.secretsKeyFile, createIfMissing: options.createKeys ?? true, purpose: 'secrets' });
   const sealer = createSealer(secretsRing);
   const rejections = new SqlRejectionStore(db, sealer);
+  const checkpoints = new CheckpointStore(db);
   return {
     db,
     destinations: new DestinationStore(db),
     activations: new ActivationStore(db),
-    checkpoints: new CheckpointStore(db),
+    checkpoints,
+    activationProgress: checkpoints,
     rejections,
     uploads,
     sealer,

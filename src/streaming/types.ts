@@ -194,6 +194,9 @@ export function addFlushCounts<T extends FlushCounts>(a: T, b: FlushCounts): T {
 /** One stream workflow per destination. */
 export const streamWorkflowId = (destinationId: string): string => `stream-${destinationId}`;
 
+/** Rejections of streamed updates are stored under this id (one list per destination). */
+export const streamRejectionsId = (destinationId: string): string => `stream-${destinationId}`;
+
 const BOUNDS: Record<keyof StreamOptions, [number, number]> = {
   maxLatencyMs: [10, 3_600_000],
   batchSize: [1, 100],
