@@ -23,11 +23,12 @@ export interface AlertActivityDeps {
   destinations: DestinationStore;
   sealer: Sealer;
   logger: Logger;
-  metrics?: ServiceMetrics;
+  metrics: ServiceMetrics;
   /** Web UI base URL and namespace, for the link in each payload. */
-  webUi?: { url: string; namespace: string };
-  alertAllowedHosts?: string[];
-  alertTimeoutMs?: number;
+  webUi: { url: string; namespace: string };
+  /** Webhook hosts a subscription may name (empty: any public host; config: alerts.allowedHosts). */
+  alertAllowedHosts: string[];
+  alertTimeoutMs: number;
 }
 
 export interface DeliverAlertInput {
@@ -42,7 +43,6 @@ export interface DeliverAlertInput {
 export type DeliverAlertResult = { outcome: 'delivered'; status: number } | { outcome: 'skipped'; reason: string };
 
 export function webUiLink(webUi: AlertActivityDeps['webUi'], workflowId: string, runId?: string): string {
-  if (!webUi) return '';
   const base = `${webUi.url.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(webUi.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
   return runId ? `${base}/${runId}/history` : base;
 }
@@ -61,7 +61,7 @@ export function createAlertActivities(deps: AlertActivityDeps) {
       const d = await deps.destinations.get(event.destinationId);
       const sub = d?.alerts.find((a) => a.id === alertId);
       if (!d || !sub) {
-        deps.metrics?.recordAlertDelivery(event.type, 'skipped');
+        deps.metrics.recordAlertDelivery(event.type, 'skipped');
         return { outcome: 'skipped', reason: d ? 'unsubscribed' : 'destination deleted' };
       }
       const { workflowId, runId, destinationId: _d, ...rest } = event;
@@ -82,17 +82,17 @@ export function createAlertActivities(deps: AlertActivityDeps) {
           body,
           signedHeaders(secret, body, { event: event.type, deliveryId: input.deliveryId }),
           {
-            timeoutMs: deps.alertTimeoutMs ?? 10_000,
-            allowedHosts: deps.alertAllowedHosts ?? [],
+            timeoutMs: deps.alertTimeoutMs,
+            allowedHosts: deps.alertAllowedHosts,
           },
         );
-        deps.metrics?.recordAlertDelivery(event.type, 'delivered');
+        deps.metrics.recordAlertDelivery(event.type, 'delivered');
         deps.logger.info({ ...log, status }, 'alert delivered');
         return { outcome: 'delivered', status };
       } catch (err) {
         const e = err instanceof WebhookError ? err : new WebhookError(`Webhook host ${log.host}: ${(err as Error).message}`);
         const final = !e.retryable || attempt >= input.maxAttempts;
-        deps.metrics?.recordAlertDelivery(event.type, final ? 'failed' : 'retrying');
+        deps.metrics.recordAlertDelivery(event.type, final ? 'failed' : 'retrying');
         deps.logger.warn({ ...log, status: e.status, final }, `alert delivery failed: ${e.message}`);
         throw ApplicationFailure.create({
           type: ALERT_DELIVERY_FAILED,

@@ -11,7 +11,7 @@ import { FileUploadStore, PgUploadStore, type UploadStore } from '../members/upl
 import { loadKeyring } from '../secrets/keyring';
 import { createSealer, type Sealer } from '../secrets/sealer';
 import { ActivationStore } from '../store/activations';
-import { CheckpointStore, type ActivationProgressReader } from '../store/checkpoints';
+import { CheckpointStore, type ActivationProgressReader, type RunCheckpoints } from '../store/checkpoints';
 import { createPgPool, openDb, type Db } from '../store/db';
 import { DestinationStore } from '../store/destinations';
 import { SqlRejectionStore } from '../store/rejections';
@@ -25,7 +25,7 @@ export interface Services {
   destinations: DestinationStore;
   activations: ActivationStore;
   /** The page activity's resume state (workers only). */
-  checkpoints: CheckpointStore;
+  checkpoints: RunCheckpoints;
   /** Live counts of running activations, for the API (the same rows, read-only). */
   activationProgress: ActivationProgressReader;
   rejections: SqlRejectionStore;

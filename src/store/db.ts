@@ -177,4 +177,3 @@ export function openDb(options: { databaseUrl?: string; sqlitePath: string }): D
   }
   return new SqliteDb(options.sqlitePath);
 }
-
