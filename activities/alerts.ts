@@ -10,7 +10,7 @@ import { Context } from '@temporalio/activity';
 import type { AlertEvent, AlertEventName, AlertPayload } from '../src/alerts/events';
 import { postWebhook, WebhookError } from '../src/alerts/post';
 import { alertSecretContext, signedHeaders } from '../src/alerts/signature';
-import { hostOf } from '../src/alerts/webhook-url';
+import { hostOf, type WebhookHostPolicy } from '../src/alerts/webhook-url';
 import { applicationFailure, Failure } from '../src/failures';
 import type { Logger } from '../src/logger';
 import type { ServiceMetrics } from '../src/metrics/service-metrics';
@@ -21,11 +21,12 @@ export interface AlertActivityDeps {
   destinations: DestinationStore;
   sealer: Sealer;
   logger: Logger;
-  metrics?: ServiceMetrics;
+  metrics: ServiceMetrics;
   /** Web UI base URL and namespace, for the link in each payload. */
-  webUi?: { url: string; namespace: string };
-  alertAllowedHosts?: string[];
-  alertTimeoutMs?: number;
+  webUi: { url: string; namespace: string };
+  /** Webhook hosts a subscription may name (empty: any public host; config: alerts.allowedHosts). */
+  alertPolicy: WebhookHostPolicy;
+  alertTimeoutMs: number;
 }
 
 export interface DeliverAlertInput {
@@ -40,7 +41,6 @@ export interface DeliverAlertInput {
 export type DeliverAlertResult = { outcome: 'delivered'; status: number } | { outcome: 'skipped'; reason: string };
 
 export function webUiLink(webUi: AlertActivityDeps['webUi'], workflowId: string, runId?: string): string {
-  if (!webUi) return '';
   const base = `${webUi.url.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(webUi.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
   return runId ? `${base}/${runId}/history` : base;
 }
@@ -59,7 +59,7 @@ export function createAlertActivities(deps: AlertActivityDeps) {
       const d = await deps.destinations.get(event.destinationId);
       const sub = d?.alerts.find((a) => a.id === alertId);
       if (!d || !sub) {
-        deps.metrics?.recordAlertDelivery(event.type, 'skipped');
+        deps.metrics.recordAlertDelivery(event.type, 'skipped');
         return { outcome: 'skipped', reason: d ? 'unsubscribed' : 'destination deleted' };
       }
       const { workflowId, runId, destinationId: _d, ...rest } = event;
@@ -80,17 +80,17 @@ export function createAlertActivities(deps: AlertActivityDeps) {
           body,
           signedHeaders(secret, body, { event: event.type, deliveryId: input.deliveryId }),
           {
-            timeoutMs: deps.alertTimeoutMs ?? 10_000,
-            allowedHosts: deps.alertAllowedHosts ?? [],
+            timeoutMs: deps.alertTimeoutMs,
+            policy: deps.alertPolicy,
           },
         );
-        deps.metrics?.recordAlertDelivery(event.type, 'delivered');
+        deps.metrics.recordAlertDelivery(event.type, 'delivered');
         deps.logger.info({ ...log, status }, 'alert delivered');
         return { outcome: 'delivered', status };
       } catch (err) {
         const e = err instanceof WebhookError ? err : new WebhookError(`Webhook host ${log.host}: ${(err as Error).message}`);
         const final = !e.retryable || attempt >= input.maxAttempts;
-        deps.metrics?.recordAlertDelivery(event.type, final ? 'failed' : 'retrying');
+        deps.metrics.recordAlertDelivery(event.type, final ? 'failed' : 'retrying');
         deps.logger.warn({ ...log, status: e.status, final }, `alert delivery failed: ${e.message}`);
         throw applicationFailure(Failure.AlertDeliveryFailed, `Alert ${alertId} (${event.type}): ${e.message}`, {
           nonRetryable: !e.retryable,

@@ -12,6 +12,7 @@ import type { Sealer } from '../src/secrets/sealer';
 import type { DestinationRecord, DestinationStore } from '../src/store/destinations';
 import { AppError } from '../src/errors';
 import { applicationFailure, Failure } from '../src/failures';
+import { tokenContext } from '../src/destinations/token-context';
 
 export interface HubSpotAccessDeps {
   destinations: DestinationStore;
@@ -24,7 +25,6 @@ export interface HubSpotAccessDeps {
 }
 
 export const accountKeyOf = (portalId: number): string => `portal:${portalId}`;
-export const tokenContext = (destinationId: string): string => `destination:${destinationId}`;
 
 export async function loadDestination(deps: HubSpotAccessDeps, destinationId: string): Promise<DestinationRecord> {
   const d = await deps.destinations.get(destinationId);

@@ -9,18 +9,18 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { accountingError, addCounts, emptyCounts, type DeliveryCounts } from '../src/delivery/counts';
 import { processPage as deliverPage } from '../src/delivery/process-page';
-import { DailyLimitHitError } from '../src/delivery/send-batch';
-import type { PropertyCache } from '../src/destinations/property-cache';
-import { DailyBudgetExhaustedError } from '../src/governor/governor';
+import { propertyCacheKey, type PropertyCache } from '../src/destinations/property-cache';
 import type { HubSpotClient } from '../src/hubspot/client';
-import type { SourceCursor, SourcePage, SourceRef } from '../src/members/types';
-import type { CheckpointStore, RunCheckpoint } from '../src/store/checkpoints';
-import type { DestinationRecord } from '../src/store/destinations';
-import type { SqlRejectionStore } from '../src/store/rejections';
-import { nextMidnightIn } from '../src/util/time-zone';
-import { DAILY_LIMIT_FAILURE, type AudienceRef, type DailyLimitDetails } from '../workflows/types';
-import { accountKeyOf, classified, clientFor, loadDestination, toFailure, type HubSpotAccessDeps } from './hubspot-access';
+import type { SourceReader } from '../src/members/source-reader';
+import type { SourceCursor, SourceRef } from '../src/members/types';
 import type { ServiceMetrics } from '../src/metrics/service-metrics';
+import type { RunCheckpoint, RunCheckpoints } from '../src/store/checkpoints';
+import type { DestinationRecord } from '../src/store/destinations';
+import type { RejectionStore } from '../src/store/types';
+import { DAILY_LIMIT_FAILURE, type AudienceRef, type DailyLimitDetails } from '../workflows/types';
+import { isDailyLimit, markDailyLimit } from './daily-limit';
+import { keepHeartbeating } from './heartbeat';
+import { classified, clientFor, loadDestination, toFailure, type HubSpotAccessDeps } from './hubspot-access';
 
 export interface ProcessPagesInput {
   activationId: string;
@@ -47,38 +47,29 @@ export interface ProcessPagesResult {
 }
 
 export interface ProcessPagesDeps extends HubSpotAccessDeps {
-  rejections: SqlRejectionStore;
-  checkpoints: CheckpointStore;
-  sourceReader: { readPage(ref: SourceRef, cursor: SourceCursor, pageSize: number): Promise<SourcePage> };
+  rejections: RejectionStore;
+  checkpoints: RunCheckpoints;
+  sourceReader: Pick<SourceReader, 'readPage'>;
+  propertyCache: PropertyCache;
   defaultPageSize: number;
   defaultConcurrency: number;
-  metrics?: ServiceMetrics;
-}
-
-/** When does the account's daily budget come back? HubSpot's usage endpoint knows; else local midnight. */
-async function dailyResetTime(client: HubSpotClient, timeZone: string, known?: number): Promise<number> {
-  if (known && known > Date.now()) return known;
-  try {
-    const usage = await client.getDailyUsage();
-    const at = usage?.resetsAt ? Date.parse(usage.resetsAt) : NaN;
-    if (Number.isFinite(at) && at > Date.now()) return at;
-  } catch {
-    // The usage endpoint is a nicety; midnight in the portal's zone is HubSpot's documented rule.
-  }
-  return nextMidnightIn(timeZone);
+  /** Pages and time per run when the workflow does not say (the config's worker defaults). */
+  defaultMaxPages: number;
+  defaultMaxMillis: number;
+  metrics: ServiceMetrics;
 }
 
 function progressOf(cp: RunCheckpoint | undefined): number {
   return cp ? cp.pagesDone * 1_000_000 + Object.keys(cp.page.done).length : -1;
 }
 
-export function createProcessPages(deps: ProcessPagesDeps, cache: PropertyCache, cacheKey: (d: DestinationRecord) => string) {
+export function createProcessPages(deps: ProcessPagesDeps) {
   return async function processPages(input: ProcessPagesInput): Promise<ProcessPagesResult> {
     const ctx = Context.current();
     const started = Date.now();
     const pageSize = input.pageSize ?? deps.defaultPageSize;
-    const maxPages = input.maxPages ?? 50;
-    const maxMillis = input.maxMillis ?? 5000;
+    const maxPages = input.maxPages ?? deps.defaultMaxPages;
+    const maxMillis = input.maxMillis ?? deps.defaultMaxMillis;
 
     // Resume from whichever record of progress is further along: the store, or the last heartbeat.
     const stored = await deps.checkpoints.get(input.activationId, input.cursor.offset);
@@ -98,7 +89,7 @@ export function createProcessPages(deps: ProcessPagesDeps, cache: PropertyCache,
       saving = saving.then(() => deps.checkpoints.put(input.activationId, input.cursor.offset, next));
       return saving;
     };
-    const keepAlive = setInterval(() => ctx.heartbeat(cp), Math.max(500, Math.min(10_000, (ctx.info.heartbeatTimeoutMs ?? 30_000) / 3)));
+    const stopHeartbeat = keepHeartbeating(ctx, { floorMs: 500, details: () => cp });
 
     let d: DestinationRecord | undefined;
     let client: HubSpotClient | undefined;
@@ -112,7 +103,7 @@ export function createProcessPages(deps: ProcessPagesDeps, cache: PropertyCache,
         });
       }
       client = clientFor(deps, d, { signal: ctx.cancellationSignal });
-      const properties = await cache.get(cacheKey(d), client);
+      const properties = await deps.propertyCache.get(propertyCacheKey(d), client);
       const read = (cursor: SourceCursor) => classified(() => deps.sourceReader.readPage(input.source, cursor, pageSize));
       let next = read(cp.cursor);
       for (;;) {
@@ -143,7 +134,7 @@ export function createProcessPages(deps: ProcessPagesDeps, cache: PropertyCache,
             nonRetryable: true,
             message: `Page at line ${pageStart.line} does not balance: ${broken}.`,
           });
-        deps.metrics?.recordContacts('batch', pageCounts);
+        deps.metrics.recordContacts('batch', pageCounts);
         await save({ cursor: page.next, pagesDone: cp.pagesDone + 1, counts: addCounts(cp.counts, pageCounts), page: { done: {} } });
         if (last) {
           return { next: page.next, done: page.done, pages: cp.pagesDone, counts: cp.counts };
@@ -151,10 +142,9 @@ export function createProcessPages(deps: ProcessPagesDeps, cache: PropertyCache,
       }
     } catch (err) {
       await saving.catch(() => undefined);
-      if ((err instanceof DailyBudgetExhaustedError || err instanceof DailyLimitHitError) && d && client) {
+      if (isDailyLimit(err) && d && client) {
         // Nothing to retry until HubSpot's daily reset: tell the workflow when that is; the checkpoint stays.
-        const resetsAt = await dailyResetTime(client, d.timeZone, err instanceof DailyBudgetExhaustedError ? err.resetsAt : undefined);
-        await deps.governor.markDailyExhausted(accountKeyOf(d.portalId), resetsAt);
+        const resetsAt = await markDailyLimit(deps.governor, err, client, d);
         const details: DailyLimitDetails = { resetsAt: new Date(resetsAt).toISOString(), cursor: input.cursor };
         throw ApplicationFailure.create({
           type: DAILY_LIMIT_FAILURE,
@@ -165,7 +155,7 @@ export function createProcessPages(deps: ProcessPagesDeps, cache: PropertyCache,
       }
       throw toFailure(err);
     } finally {
-      clearInterval(keepAlive);
+      stopHeartbeat();
     }
   };
 }

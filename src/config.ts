@@ -1,9 +1,11 @@
 /**
  * The one configuration object, read from the environment and validated with zod.
- * Every process (API, worker, dev stack, CLI, simulator) reads it through `loadConfig()`.
+ * Every process (API, worker, dev stack, CLI, simulator) reads it through `loadConfig()`; nothing else
+ * reads `process.env`. One schema: each variable and its default once; `Config` is inferred from it.
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_STREAM_OPTIONS as STREAM } from './streaming/types';
 
 export const HUBSPOT_API_BASE_URL = 'https://api.hubapi.com';
 
@@ -101,110 +103,49 @@ export const EnvSchema = z.object({
   // Loopback and private (RFC 1918, ULA, CGNAT) webhook addresses are refused unless this is true.
   ALERT_ALLOW_PRIVATE_URLS: bool,
 
-  // Streaming (POST /v1/destinations/:id/profiles): defaults for each destination's stream workflow.
-  STREAM_MAX_LATENCY_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
-  STREAM_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(100),
-  STREAM_MAX_CONCURRENT_FLUSHES: z.coerce.number().int().min(1).max(32).default(4),
-  STREAM_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).max(40_000).default(10_000),
-  STREAM_HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
+  // Streaming (POST /v1/destinations/:id/profiles): defaults for each destination's stream workflow. The
+  // workflow falls back to the same DEFAULT_STREAM_OPTIONS (it cannot read the environment), so they live there.
+  STREAM_MAX_LATENCY_MS: z.coerce.number().int().min(10).max(3_600_000).default(STREAM.maxLatencyMs),
+  STREAM_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(STREAM.batchSize),
+  STREAM_MAX_CONCURRENT_FLUSHES: z.coerce.number().int().min(1).max(32).default(STREAM.maxConcurrentFlushes),
+  STREAM_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).max(40_000).default(STREAM.maxHistoryEvents),
+  STREAM_HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(STREAM.heartbeatTimeoutMs),
   /** Alert (stream.lag_above_threshold) when a streamed update has waited this long. */
-  STREAM_LAG_ALERT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(60_000),
+  STREAM_LAG_ALERT_MS: z.coerce.number().int().min(1000).max(86_400_000).default(STREAM.lagAlertMs),
   /** Updates buffered in a stream above which the API answers 429 (bounds workflow state). */
   STREAM_MAX_BUFFERED: z.coerce.number().int().min(100).max(20_000).default(4000),
   STREAM_MAX_BUFFERED_BYTES: z.coerce.number().int().min(100_000).max(3_000_000).default(2_000_000),
   /** Signals in flight per destination from one API process; more requests wait and share the next signal. */
   STREAM_SIGNALS_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(2),
-  /** A workflow bundle prebuilt with `npm run build:workflows` (faster worker start); bundled at start when unset. */
+  /** A prebuilt workflow bundle (`bundleWorkflowCode` output, as test/helpers/worker-process.ts makes); bundled at start when unset. */
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
+
+  // Alerts: how long one webhook delivery may take.
+  ALERT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+
+  // CLI: the API key it sends (else API_KEYS' first, else the key file).
+  API_KEY: z.string().optional(),
+
+  // Dev tools (src/dev/temporal-binaries.ts): explicit paths of the Temporal CLI and the test server.
+  TEMPORAL_CLI_PATH: z.string().optional(),
+  TEMPORAL_TEST_SERVER_PATH: z.string().optional(),
 });
 
-export type Env = z.infer<typeof EnvSchema>;
-
-export interface Config {
-  dataDir: string;
-  logLevel: Env['LOG_LEVEL'];
-  temporal: {
-    /** Unset: `npm start` runs a local dev server on `devPort`. */
-    address?: string;
-    namespace: string;
-    apiKey?: string;
-    tls: boolean;
-    tlsCertPath?: string;
-    tlsKeyPath?: string;
-    taskQueue: string;
-    devPort: number;
-    uiPort: number;
-    uiUrl: string;
-  };
-  api: {
-    host: string;
-    port: number;
-    url: string;
-    keys: string[];
-    keyFile: string;
-    maxBodyBytes: number;
-    uploadMaxBytes: number;
-    maxLineBytes: number;
-  };
-  hubspot: {
-    baseUrl: string;
-    allowedBaseUrls: string[];
-    token?: string;
-    simPort: number;
-    requestTimeoutMs: number;
-  };
-  storage: { databaseUrl?: string; sqlitePath: string; uploadsDir: string; sourceDirs: string[] };
-  secrets: {
-    secretsKeyFile: string;
-    codecKeys?: string;
-    codecKeyFile: string;
-    codecRequireApiKey: boolean;
-    codecAllowKeylessUiOrigin: boolean;
-  };
-  worker: {
-    maxConcurrentActivities: number;
-    pageSize: number;
-    upsertConcurrency: number;
-    pagesPerActivity: number;
-    activityMaxMillis: number;
-    heartbeatTimeoutMs: number;
-    maxHistoryEvents: number;
-    metricsPort?: number;
-    metricsHost: string;
-    workflowBundlePath?: string;
-  };
-  alerts: { allowedHosts: string[]; allowPrivateUrls: boolean };
-  stream: {
-    maxLatencyMs: number;
-    batchSize: number;
-    maxConcurrentFlushes: number;
-    maxHistoryEvents: number;
-    heartbeatTimeoutMs: number;
-    lagAlertMs: number;
-    maxBuffered: number;
-    maxBufferedBytes: number;
-    signalsInFlight: number;
-  };
-}
+type Env = z.infer<typeof EnvSchema>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new ConfigError(`Invalid configuration: ${problems}`);
-  }
-  const e = parsed.data;
+/** The environment's flat variables → the nested shape the code uses (paths resolved, derived defaults). */
+function toConfig(e: Env) {
   const dataDir = path.resolve(e.DATA_DIR);
-  const temporalAddress = e.TEMPORAL_ADDRESS;
   return {
     dataDir,
     logLevel: e.LOG_LEVEL,
     temporal: {
-      address: temporalAddress,
+      /** Unset: `npm start` runs a local dev server on `devPort`. */
+      address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
       apiKey: e.TEMPORAL_API_KEY,
       tls: e.TEMPORAL_TLS || Boolean(e.TEMPORAL_API_KEY),
@@ -257,7 +198,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       metricsHost: e.METRICS_HOST,
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     },
-    alerts: { allowedHosts: e.ALERT_WEBHOOK_ALLOWED_HOSTS, allowPrivateUrls: e.ALERT_ALLOW_PRIVATE_URLS },
+    alerts: {
+      allowedHosts: e.ALERT_WEBHOOK_ALLOWED_HOSTS,
+      allowPrivateUrls: e.ALERT_ALLOW_PRIVATE_URLS,
+      timeoutMs: e.ALERT_WEBHOOK_TIMEOUT_MS,
+    },
     stream: {
       maxLatencyMs: e.STREAM_MAX_LATENCY_MS,
       batchSize: e.STREAM_BATCH_SIZE,
@@ -269,5 +214,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBufferedBytes: e.STREAM_MAX_BUFFERED_BYTES,
       signalsInFlight: e.STREAM_SIGNALS_IN_FLIGHT,
     },
+    cli: { apiKey: e.API_KEY },
+    devTools: { temporalCliPath: e.TEMPORAL_CLI_PATH, temporalTestServerPath: e.TEMPORAL_TEST_SERVER_PATH },
   };
+}
+
+const ConfigSchema = EnvSchema.transform(toConfig);
+
+export type Config = z.output<typeof ConfigSchema>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`Invalid configuration: ${problems}`);
+  }
+  return parsed.data;
 }

@@ -48,7 +48,7 @@ export function serializeError(err: unknown): unknown {
 export function createLogger(options: { level?: string; name?: string; destination?: pino.DestinationStream } = {}): Logger {
   return pino(
     {
-      level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+      level: options.level ?? 'info',
       name: options.name,
       redact: { paths: redactPaths, censor: '[redacted]' },
       serializers: { err: serializeError, error: serializeError },

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { loadConfig, type Config } from './config';
+import { PropertyCache } from './destinations/property-cache';
 import { createLogger, type Logger } from './logger';
 import { freePort, startMetricsServer, type MetricsServer } from './metrics/server';
 import { serviceMetrics, type ServiceMetrics } from './metrics/service-metrics';
@@ -44,6 +45,9 @@ export async function createWorker(
     allowedBaseUrls: config.hubspot.allowedBaseUrls,
     defaultPageSize: config.worker.pageSize,
     defaultConcurrency: config.worker.upsertConcurrency,
+    defaultMaxPages: config.worker.pagesPerActivity,
+    defaultMaxMillis: config.worker.activityMaxMillis,
+    propertyCache: new PropertyCache(),
     streamMemory: services.streamMemory,
     streamHolds: services.streamHolds,
     logger,
@@ -51,7 +55,8 @@ export async function createWorker(
     onCall: metrics.onHubSpotCall,
     onRateWait: metrics.onRateWait,
     webUi: { url: config.temporal.uiUrl, namespace: config.temporal.namespace },
-    alertAllowedHosts: webhookHostPolicy(config.alerts), // carries ALERT_ALLOW_PRIVATE_URLS to the delivery check
+    alertPolicy: webhookHostPolicy(config.alerts),
+    alertTimeoutMs: config.alerts.timeoutMs,
   });
   const worker = await Worker.create({
     connection,

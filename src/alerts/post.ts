@@ -44,11 +44,11 @@ export async function postWebhook(
   url: string,
   body: string,
   headers: Record<string, string>,
-  options: { timeoutMs: number; allowedHosts: WebhookHostPolicy },
+  options: { timeoutMs: number; policy: WebhookHostPolicy },
 ): Promise<{ status: number }> {
   let u: URL;
   try {
-    u = assertWebhookUrl(url, options.allowedHosts);
+    u = assertWebhookUrl(url, options.policy);
   } catch (err) {
     throw new WebhookError((err as Error).message, undefined, false);
   }
@@ -60,7 +60,7 @@ export async function postWebhook(
       {
         method: 'POST',
         headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-        lookup: safeLookup(Boolean(options.allowedHosts.allowPrivate)),
+        lookup: safeLookup(Boolean(options.policy.allowPrivate)),
         timeout: options.timeoutMs,
         agent: false,
       },

@@ -41,13 +41,16 @@ const BLOCKED_V4 = ['0.0.0.0/8', '169.254.0.0/16', '100.100.100.200/32', '224.0.
 const PRIVATE_V4 = ['127.0.0.0/8', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'];
 
 /**
- * The allowed hosts, with whether private and loopback addresses are allowed too. A plain array (as
- * older callers pass) allows no private addresses.
+ * Which receivers a webhook may target: the allowed hosts (empty = any public host), and whether
+ * private and loopback addresses are allowed too (off unless the operator says so).
  */
-export type WebhookHostPolicy = string[] & { allowPrivate?: boolean };
+export interface WebhookHostPolicy {
+  allowedHosts: string[];
+  allowPrivate?: boolean;
+}
 
 export function webhookHostPolicy(alerts: { allowedHosts: string[]; allowPrivateUrls: boolean }): WebhookHostPolicy {
-  return Object.assign([...alerts.allowedHosts], { allowPrivate: alerts.allowPrivateUrls });
+  return { allowedHosts: [...alerts.allowedHosts], allowPrivate: alerts.allowPrivateUrls };
 }
 
 /** The 8 groups of an IPv6 address (handles `::` and a trailing dotted IPv4), or undefined. */
@@ -128,7 +131,8 @@ export function hostOf(url: string): string {
 }
 
 /** Throws `ALERT_URL_NOT_ALLOWED` (422) when the URL may not be subscribed. */
-export function assertWebhookUrl(url: string, allowedHosts: WebhookHostPolicy): URL {
+export function assertWebhookUrl(url: string, policy: WebhookHostPolicy): URL {
+  const { allowedHosts } = policy;
   let u: URL;
   try {
     u = new URL(url);
@@ -152,7 +156,7 @@ export function assertWebhookUrl(url: string, allowedHosts: WebhookHostPolicy): 
   if (!hostAllowed(host, allowedHosts)) {
     throw new AppError('ALERT_URL_NOT_ALLOWED', `Webhook host ${host} is not in ALERT_WEBHOOK_ALLOWED_HOSTS (${allowedHosts.join(', ')}).`);
   }
-  if (!allowedHosts.allowPrivate && (host === 'localhost' || host.endsWith('.localhost') || isPrivateAddress(host))) {
+  if (!policy.allowPrivate && (host === 'localhost' || host.endsWith('.localhost') || isPrivateAddress(host))) {
     throw new AppError(
       'ALERT_URL_NOT_ALLOWED',
       `Webhooks cannot be sent to ${host}: loopback and private addresses are refused unless the operator sets ALERT_ALLOW_PRIVATE_URLS=true.`,

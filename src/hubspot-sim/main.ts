@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { startHubSpotSimulator } from './server';
 import type { Tier } from './types';
@@ -44,10 +45,10 @@ async function main(): Promise<void> {
     process.stdout.write(`${usage()}\n`);
     return;
   }
-  const logger = createLogger({ name: 'hubspot-sim', destination: pino.destination(2) });
-  const port = Number(values.port ?? process.env.HUBSPOT_SIM_PORT ?? 4010);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error(`Invalid port: ${String(values.port ?? process.env.HUBSPOT_SIM_PORT)}`);
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel, name: 'hubspot-sim', destination: pino.destination(2) });
+  const port = values.port === undefined ? config.hubspot.simPort : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`Invalid port: ${String(values.port)}`);
   const proDaily = values['pro-daily'] === undefined ? undefined : Number(values['pro-daily']);
 
   const sim = await startHubSpotSimulator({

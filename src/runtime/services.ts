@@ -12,7 +12,7 @@ import { loadKeyring } from '../secrets/keyring';
 import { createSealer, type Sealer } from '../secrets/sealer';
 import { loadCodecKeyring } from '../temporal/data-converter';
 import { ActivationStore } from '../store/activations';
-import { CheckpointStore } from '../store/checkpoints';
+import { CheckpointStore, type ActivationProgressReader, type RunCheckpoints } from '../store/checkpoints';
 import { createPgPool, openDb, type Db } from '../store/db';
 import { DestinationStore } from '../store/destinations';
 import { SqlRejectionStore } from '../store/rejections';
@@ -25,7 +25,10 @@ export interface Services {
   db: Db;
   destinations: DestinationStore;
   activations: ActivationStore;
-  checkpoints: CheckpointStore;
+  /** The page activity's resume state (workers only). */
+  checkpoints: RunCheckpoints;
+  /** Live counts of running activations, for the API (the same rows, read-only). */
+  activationProgress: ActivationProgressReader;
   rejections: SqlRejectionStore;
   uploads: UploadStore;
   sealer: Sealer;
@@ -53,11 +56,13 @@ export async function createServices(
   const secretsRing = loadKeyring({ file: config.secrets.secretsKeyFile, createIfMissing: options.createKeys ?? true, purpose: 'secrets' });
   const sealer = createSealer(secretsRing);
   const rejections = new SqlRejectionStore(db, sealer);
+  const checkpoints = new CheckpointStore(db);
   return {
     db,
     destinations: new DestinationStore(db),
     activations: new ActivationStore(db),
-    checkpoints: new CheckpointStore(db),
+    checkpoints,
+    activationProgress: checkpoints,
     rejections,
     uploads,
     sealer,

@@ -51,14 +51,6 @@ export function newKeyId(): string {
   return `k${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${crypto.randomBytes(3).toString('hex')}`;
 }
 
-export function writeKeyFile(file: string, ring: Keyring): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const data: KeyFile = { primary: ring.primaryId, keys: Object.fromEntries([...ring.keys].map(([id, k]) => [id, k.toString('base64')])) };
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify(data, null, 2) + '\n', { mode: 0o600 });
-  fs.renameSync(tmp, file);
-}
-
 /** Loads a keyring from an env value or a key file; creates the file with one fresh key if asked. */
 export function loadKeyring(options: { value?: string; file: string; createIfMissing: boolean; purpose: string }): Keyring {
   if (options.value) return parseKeyringValue(options.value, `the ${options.purpose} keys setting`);

@@ -28,7 +28,3 @@ export function createSealer(ring: Keyring): Sealer {
     },
   };
 }
-
-export function isSealed(value: string): boolean {
-  return value.startsWith(PREFIX);
-}

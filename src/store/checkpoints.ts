@@ -3,8 +3,11 @@
  * retried run (another worker, after a kill -9) resumes after its last completed batch. Heartbeats carry
  * the same checkpoint, but the SDK sends them throttled — a crash can lose the latest — so the store is the
  * source of truth. Numbers only: cursors, batch indexes, counts.
+ *
+ * Two views of the same rows: `RunCheckpoints` is the page activity's own (its format may change with
+ * it); `ActivationProgressReader` is for readers such as the API and answers counts only.
  */
-import type { DeliveryCounts } from '../delivery/counts';
+import { addCounts, type DeliveryCounts } from '../delivery/counts';
 import type { PageCheckpoint } from '../delivery/process-page';
 import type { SourceCursor } from '../members/types';
 import type { Db } from './db';
@@ -19,8 +22,32 @@ export interface RunCheckpoint {
   page: PageCheckpoint;
 }
 
-export class CheckpointStore {
+/** The page activity's checkpoints (private to it: resume state). */
+export interface RunCheckpoints {
+  get(activationId: string, runOffset: number): Promise<RunCheckpoint | undefined>;
+  put(activationId: string, runOffset: number, checkpoint: RunCheckpoint): Promise<void>;
+  deleteAll(activationId: string): Promise<void>;
+}
+
+/** Read-only progress for readers outside the worker. */
+export interface ActivationProgressReader {
+  /**
+   * Counts delivered so far by the page run that started at `runOffset` (undefined before its first
+   * batch): completed pages exactly, and the page in progress by its delivered batches (received ≈ sent).
+   */
+  activationProgress(activationId: string, runOffset: number): Promise<DeliveryCounts | undefined>;
+}
+
+export class CheckpointStore implements RunCheckpoints, ActivationProgressReader {
   constructor(private readonly db: Db) {}
+
+  async activationProgress(activationId: string, runOffset: number): Promise<DeliveryCounts | undefined> {
+    const cp = await this.get(activationId, runOffset);
+    if (!cp) return undefined;
+    let counts = cp.counts;
+    for (const batch of Object.values(cp.page.done)) counts = addCounts(counts, { ...batch, received: batch.upserted + batch.rejected });
+    return counts;
+  }
 
   async get(activationId: string, runOffset: number): Promise<RunCheckpoint | undefined> {
     const rows = await this.db.query<{ checkpoint_json: string }>(

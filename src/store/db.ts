@@ -184,8 +184,3 @@ export function openDb(options: { databaseUrl?: string; sqlitePath: string }): D
   }
   return new SqliteDb(options.sqlitePath);
 }
-
-/** Binary column type per dialect, for DDL. */
-export function blobType(db: Db): string {
-  return db.dialect === 'pg' ? 'BYTEA' : 'BLOB';
-}

@@ -16,12 +16,9 @@ import type { Mapping, PreparedContact, RejectionReason } from '../mapping/types
 import type { RejectionStore } from '../store/types';
 import type { StreamMemory } from './memory';
 import { toXdmProfile } from './reduce';
-import { emptyFlushCounts, type BufferedUpdate, type FlushCounts } from './types';
+import { emptyFlushCounts, streamRejectionsId, type BufferedUpdate, type FlushCounts } from './types';
 
 export const NO_ACTIVATED_AUDIENCE = 'NO_ACTIVATED_AUDIENCE';
-
-/** Rejections of streamed updates are stored under this id (one list per destination). */
-export const streamRejectionsId = (destinationId: string): string => `stream-${destinationId}`;
 
 export interface FlushContext {
   destinationId: string;

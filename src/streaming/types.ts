@@ -191,19 +191,11 @@ export function addFlushCounts<T extends FlushCounts>(a: T, b: FlushCounts): T {
   };
 }
 
-/** Every update counted once: received = sent + rejected + ignored + merged + stale + buffered + in flight. */
-export function streamAccountingError(
-  s: Pick<StreamStats, 'received' | 'sent' | 'rejected' | 'ignored' | 'merged' | 'stale' | 'buffered' | 'inFlight'>,
-): string | undefined {
-  const accounted = s.sent + s.rejected + s.ignored + s.merged + s.stale + s.buffered + s.inFlight;
-  if (s.received !== accounted) {
-    return `received ${s.received} != sent ${s.sent} + rejected ${s.rejected} + ignored ${s.ignored} + merged ${s.merged} + stale ${s.stale} + buffered ${s.buffered} + in flight ${s.inFlight}`;
-  }
-  return undefined;
-}
-
 /** One stream workflow per destination. */
 export const streamWorkflowId = (destinationId: string): string => `stream-${destinationId}`;
+
+/** Rejections of streamed updates are stored under this id (one list per destination). */
+export const streamRejectionsId = (destinationId: string): string => `stream-${destinationId}`;
 
 const BOUNDS: Record<keyof StreamOptions, [number, number]> = {
   maxLatencyMs: [10, 3_600_000],

@@ -7,9 +7,10 @@
  *  8. activation routes act only on activation workflows (configure and stream workflow ids are 404);
  *  9. audience ids are plain ids (`__proto__` is refused).
  */
+import { ServiceMetrics } from '../../src/metrics/service-metrics';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import { tokenContext } from '../../activities/hubspot-access';
+import { tokenContext } from '../../src/destinations/token-context';
 import { createProcessPages } from '../../activities/process-pages';
 import { PropertyCache } from '../../src/destinations/property-cache';
 import { START_CURSOR } from '../../src/members/types';
@@ -95,21 +96,21 @@ describe('1. a destination belongs to one HubSpot portal', () => {
   test("the page activity refuses, non-retryably, a destination whose portal is not the run's", async () => {
     const { destinationId, portalId } = await createDestination(stack);
     const s = stack.services;
-    const processPages = createProcessPages(
-      {
-        destinations: s.destinations,
-        sealer: s.sealer,
-        governor: s.governor,
-        requestTimeoutMs: 5000,
-        rejections: s.rejections,
-        checkpoints: s.checkpoints,
-        sourceReader: s.sourceReader,
-        defaultPageSize: 100,
-        defaultConcurrency: 1,
-      },
-      new PropertyCache(),
-      (d) => `${d.id}:${d.portalId}`,
-    );
+    const processPages = createProcessPages({
+      destinations: s.destinations,
+      sealer: s.sealer,
+      governor: s.governor,
+      requestTimeoutMs: 5000,
+      rejections: s.rejections,
+      checkpoints: s.checkpoints,
+      sourceReader: s.sourceReader,
+      defaultPageSize: 100,
+      defaultConcurrency: 1,
+      defaultMaxPages: 50,
+      defaultMaxMillis: 5000,
+      propertyCache: new PropertyCache(),
+      metrics: new ServiceMetrics(),
+    });
     const { file } = writeMembers(stack, 'portal-activity', 10, 82);
     const before = stack.sim.admin.stats().totalRequests;
     const run = new MockActivityEnvironment().run(processPages, {

@@ -260,7 +260,7 @@ describe('13. alert webhooks to loopback and private addresses need ALERT_ALLOW_
     expect(() => assertWebhookUrl(url, webhookHostPolicy({ allowedHosts: [], allowPrivateUrls: false }))).toThrow(
       /ALERT_ALLOW_PRIVATE_URLS/,
     );
-    expect(() => assertWebhookUrl(url, [])).toThrow(/ALERT_ALLOW_PRIVATE_URLS/);
+    expect(() => assertWebhookUrl(url, { allowedHosts: [] })).toThrow(/ALERT_ALLOW_PRIVATE_URLS/);
     expect(assertWebhookUrl(url, webhookHostPolicy({ allowedHosts: [], allowPrivateUrls: true })).href).toBeTruthy();
   });
 
@@ -271,7 +271,7 @@ describe('13. alert webhooks to loopback and private addresses need ALERT_ALLOW_
   });
 
   test('delivery refuses a name that resolves to loopback unless allowed', async () => {
-    await expect(postWebhook('http://localhost:9/x', '{}', {}, { timeoutMs: 2000, allowedHosts: [] })).rejects.toMatchObject({
+    await expect(postWebhook('http://localhost:9/x', '{}', {}, { timeoutMs: 2000, policy: { allowedHosts: [] } })).rejects.toMatchObject({
       retryable: false,
     });
     // With the flag, the connection is attempted (and refused: nothing listens on port 9).
@@ -280,7 +280,7 @@ describe('13. alert webhooks to loopback and private addresses need ALERT_ALLOW_
         'http://localhost:9/x',
         '{}',
         {},
-        { timeoutMs: 2000, allowedHosts: webhookHostPolicy({ allowedHosts: [], allowPrivateUrls: true }) },
+        { timeoutMs: 2000, policy: webhookHostPolicy({ allowedHosts: [], allowPrivateUrls: true }) },
       ),
     ).rejects.toMatchObject({ retryable: true });
   });

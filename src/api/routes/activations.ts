@@ -135,16 +135,12 @@ type ActivationViewT = z.infer<typeof ActivationView>;
 
 /**
  * The workflow learns counts when a page activity reports back (every few seconds, longer when HubSpot's
- * budget paces it); the activity's checkpoint in the store is current to the last batch. Live counts add
- * it: completed pages exactly, and the page in progress by its delivered batches (received ≈ sent there).
+ * budget paces it); the store's progress view is current to the last batch. Live counts add it.
  */
 async function liveCounts(services: Services, activationId: string, progress: ActivationProgress): Promise<DeliveryCounts> {
   if (!progress.activityCursor) return progress.counts;
-  const cp = await services.checkpoints.get(activationId, progress.activityCursor.offset).catch(() => undefined);
-  if (!cp) return progress.counts;
-  let counts = addCounts(progress.counts, cp.counts);
-  for (const batch of Object.values(cp.page.done)) counts = addCounts(counts, { ...batch, received: batch.upserted + batch.rejected });
-  return counts;
+  const running = await services.activationProgress.activationProgress(activationId, progress.activityCursor.offset).catch(() => undefined);
+  return running ? addCounts(progress.counts, running) : progress.counts;
 }
 
 /** An activation's workflow; 404 for unknown ids and for workflows that are not activations (configure, stream, alerts). */

@@ -1,10 +1,10 @@
 /** Destinations: create and update (checked against HubSpot through Temporal), read, list, properties. */
 import { z } from 'zod';
-import { tokenContext } from '../../../activities/hubspot-access';
-import type { PropertySummary } from '../../../activities';
 import { HUBSPOT_API_BASE_URL } from '../../config';
 import { assertAllowedBaseUrl } from '../../destinations/base-url';
 import { PORTAL_CHANGED } from '../../destinations/check';
+import type { PropertySummary } from '../../destinations/property-summary';
+import { tokenContext } from '../../destinations/token-context';
 import { AppError } from '../../errors';
 import { Failure, type KnownFailure } from '../../failures';
 import { toView } from '../../store/destinations';

@@ -4,11 +4,10 @@
  */
 import { z } from 'zod';
 import { AppError } from '../../errors';
-import { streamRejectionsId } from '../../streaming/flush';
 import { reduceProfile } from '../../streaming/reduce';
 import { StreamSignalSender, type StreamTarget } from '../../streaming/signal-sender';
 import { BacklogGauge, readStreamStats, type Backlog } from '../../streaming/stream-stats';
-import { emptyStreamCounters, MAX_UPDATE_CHARS, streamWorkflowId, type StreamUpdate } from '../../streaming/types';
+import { emptyStreamCounters, MAX_UPDATE_CHARS, streamRejectionsId, streamWorkflowId, type StreamUpdate } from '../../streaming/types';
 import { ErrorBody, IdParams, RejectionsQuery, RejectionView } from '../schemas';
 import type { ApiDeps, TypedApp } from '../server';
 import {

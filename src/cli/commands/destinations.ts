@@ -1,5 +1,6 @@
 /** `destinations create|update|list|get|properties`. */
 import type { Command } from 'commander';
+import { loadConfig } from '../../config';
 import type { ApiClient } from '../api-client';
 
 function parseMappings(values: string[]): Array<{ source: string; target: string }> {
@@ -23,7 +24,7 @@ export function registerDestinationCommands(program: Command, api: () => ApiClie
     .option('--base-url <url>', 'HubSpot API base URL (default: https://api.hubapi.com)')
     .option('--map <source=target>', 'field mapping, repeatable (e.g. person.name.firstName=firstname)', collect, [])
     .action(async (o: { name: string; description?: string; token?: string; baseUrl?: string; map: string[] }) => {
-      const token = o.token ?? process.env.HUBSPOT_TOKEN;
+      const token = o.token ?? loadConfig().hubspot.token;
       if (!token) throw new Error('Give the HubSpot token with --token or $HUBSPOT_TOKEN.');
       const res = await api().post<{ id: string }>('/v1/destinations', {
         name: o.name,

@@ -53,7 +53,7 @@ describe('webhook URLs', () => {
     'https://user:pass@example.com/hook',
     'not a url',
   ])('refuses %s', (url) => {
-    expect(() => assertWebhookUrl(url, [])).toThrow(expect.objectContaining({ code: 'ALERT_URL_NOT_ALLOWED' }));
+    expect(() => assertWebhookUrl(url, { allowedHosts: [] })).toThrow(expect.objectContaining({ code: 'ALERT_URL_NOT_ALLOWED' }));
   });
 
   test.each(['https://hooks.example.com/x?token=abc', 'http://127.0.0.1:8080/alerts', 'http://10.0.0.5/alerts', 'https://[2001:db8::1]/a'])(
@@ -65,7 +65,7 @@ describe('webhook URLs', () => {
   );
 
   test('ALERT_WEBHOOK_ALLOWED_HOSTS: exact hosts and *.domain', () => {
-    const allowed = ['hooks.example.com', '*.pagerduty.test'];
+    const allowed = { allowedHosts: ['hooks.example.com', '*.pagerduty.test'] };
     expect(() => assertWebhookUrl('https://hooks.example.com/a', allowed)).not.toThrow();
     expect(() => assertWebhookUrl('https://events.pagerduty.test/a', allowed)).not.toThrow();
     expect(() => assertWebhookUrl('https://pagerduty.test/a', allowed)).toThrow(/ALERT_WEBHOOK_ALLOWED_HOSTS/);
@@ -102,13 +102,13 @@ describe('postWebhook', () => {
 
   test('2xx is delivered; 5xx/408/429 retryable; other 4xx final; errors never quote the path', async () => {
     status = 204;
-    await expect(postWebhook(`${base}/secret-path`, '{}', {}, { timeoutMs: 5000, allowedHosts: LOCAL })).resolves.toEqual({ status: 204 });
+    await expect(postWebhook(`${base}/secret-path`, '{}', {}, { timeoutMs: 5000, policy: LOCAL })).resolves.toEqual({ status: 204 });
     status = 503;
-    const e503 = await postWebhook(`${base}/secret-path`, '{}', {}, { timeoutMs: 5000, allowedHosts: LOCAL }).catch((e: WebhookError) => e);
+    const e503 = await postWebhook(`${base}/secret-path`, '{}', {}, { timeoutMs: 5000, policy: LOCAL }).catch((e: WebhookError) => e);
     expect(e503).toMatchObject({ status: 503, retryable: true });
     expect((e503 as Error).message).not.toContain('secret-path');
     status = 404;
-    await expect(postWebhook(`${base}/x`, '{}', {}, { timeoutMs: 5000, allowedHosts: LOCAL })).rejects.toMatchObject({
+    await expect(postWebhook(`${base}/x`, '{}', {}, { timeoutMs: 5000, policy: LOCAL })).rejects.toMatchObject({
       status: 404,
       retryable: false,
     });
@@ -118,7 +118,7 @@ describe('postWebhook', () => {
 
   test('a host resolving to a link-local address is refused at delivery time', async () => {
     // localhost resolves to loopback (allowed); a blocked literal is refused before any connection.
-    await expect(postWebhook('http://169.254.169.254/', '{}', {}, { timeoutMs: 2000, allowedHosts: LOCAL })).rejects.toMatchObject({
+    await expect(postWebhook('http://169.254.169.254/', '{}', {}, { timeoutMs: 2000, policy: LOCAL })).rejects.toMatchObject({
       retryable: false,
     });
   });

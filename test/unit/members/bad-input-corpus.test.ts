@@ -1,12 +1,13 @@
 /**
- * Fault test 5's bad-input corpus through read → parse → prepare → merge: every record gets exactly
+ * Fault test 5's bad-input corpus through read → parse → prepare → merge (the production `preparePage`
+ * of the page activity): every record gets exactly
  * the expected outcome, nothing else, and received = ready + rejected + skipped.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { preparePage } from '../../../src/delivery/process-page';
 import { audiencePropertyName } from '../../../src/mapping/audience-property';
-import { prepareBatch } from '../../../src/mapping/prepare-batch';
 import { createSourceReader } from '../../../src/members/source-reader';
 import { FileUploadStore } from '../../../src/members/upload-store';
 import { START_CURSOR, type SourceRecord } from '../../../src/members/types';
@@ -47,15 +48,15 @@ async function readAll(file: string, pageSize: number): Promise<SourceRecord[]> 
 }
 
 function outcomes(records: SourceRecord[]): ExpectedOutcome[] {
-  const batch = prepareBatch(records, {
+  const batch = preparePage(records, {
     audienceId: corpusAudience.id,
     mapping: corpusMapping,
     properties: new Map(corpusProperties.map((p) => [p.name, p])),
     audiencePropertyName: audiencePropertyName(corpusAudience.id),
   });
   const all: ExpectedOutcome[] = [
-    ...batch.contacts.map((c) => ({ line: c.line, outcome: 'ready' as const, properties: c.properties })),
-    ...batch.rejected.map((r) => ({
+    ...batch.ready.map((c) => ({ line: c.line, outcome: 'ready' as const, properties: c.properties })),
+    ...batch.rejections.map((r) => ({
       line: r.line,
       outcome: 'rejected' as const,
       code: r.reason.code,
@@ -64,6 +65,7 @@ function outcomes(records: SourceRecord[]): ExpectedOutcome[] {
     ...batch.skipped.map((s) => ({ line: s.line, outcome: 'skipped' as const, code: s.reason.code })),
   ];
   expect(all).toHaveLength(records.length); // nothing lost, nothing counted twice
+  expect(batch.counts.rejected).toBe(batch.rejections.length); // the page's counts say the same
   return all.sort((a, b) => a.line - b.line);
 }
 
@@ -88,13 +90,13 @@ describe('bad-input corpus', () => {
 
   it('rejection messages never contain the record values', async () => {
     const records = await readAll(files.ndjsonPath, 1000);
-    const batch = prepareBatch(records, {
+    const batch = preparePage(records, {
       audienceId: corpusAudience.id,
       mapping: corpusMapping,
       properties: new Map(corpusProperties.map((p) => [p.name, p])),
       audiencePropertyName: corpusAudiencePropertyName,
     });
-    for (const r of batch.rejected) {
+    for (const r of batch.rejections) {
       for (const secret of [
         'not-an-email',
         'john doe',
