@@ -132,7 +132,7 @@ export interface PortalStats {
   requests: number;
   /** Highest number of authenticated requests (429s included) arriving in any 10-second window. */
   maxRequestsIn10s: number;
-  /** Highest number of accepted (non-429) requests in any 10-second window. */
+  /** Highest number of accepted (non-429) requests in any 10-second window of one burst window (per app, or per account under burstScope "account"). */
   maxAcceptedIn10s: number;
   rateLimited: number;
 }
