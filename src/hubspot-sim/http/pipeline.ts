@@ -1,7 +1,8 @@
 /**
- * The life of one HubSpot request: route → auth (401) → rate limits (429, nothing consumed) → budget
- * consumed → scopes (403) → injected faults → latency → handler. Every answer carries the correlation
- * id; every authenticated answer carries the `X-HubSpot-RateLimit-*` headers.
+ * The life of one HubSpot request: route → auth (401) → rate limits (429, nothing consumed; the burst
+ * window is the token's app's) → budget consumed → scopes (403) → injected faults → silent no-op fault →
+ * latency → handler. Every answer carries the correlation id; every authenticated answer except search's
+ * carries the `X-HubSpot-RateLimit-*` headers. Stats record each answer with its route and API version.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';

@@ -1,8 +1,9 @@
 /**
- * `POST /crm/v3/objects/contacts/batch/upsert` with HubSpot's semantics (https://developers.hubspot.com/docs/api-reference/latest/crm/objects/contacts/guide, docs/hubspot-simulator.md):
+ * `POST …/contacts/batch/upsert` (v3 and dated paths) with HubSpot's semantics (https://developers.hubspot.com/docs/api-reference/latest/crm/objects/contacts/guide, docs/hubspot-simulator.md):
  * ≤100 inputs; duplicate ids reject the batch; one invalid record rejects the whole batch (nothing
- * written) unless every input carries a unique `objectWriteTraceId`, in which case the good records are
- * written and the bad ones come back in `errors[]` with a 207. Results are shuffled.
+ * written) unless every input carries a unique `objectWriteTraceId` and the account plays per-record
+ * partial upserts, in which case the good records are written and the bad ones come back in `errors[]`
+ * with a 207. Results are shuffled; they echo trace ids unless the account says not to.
  */
 import type { PropertyProblem } from '../hubspot-errors';
 import { nonUniqueIdProperty, propertyValidationError, validationError, validationParts } from '../hubspot-errors';
