@@ -258,8 +258,9 @@ export function searchRoute(base: string, version: ApiVersion = 'v3'): AuthedRou
     search: true,
     // "The search endpoints do not return the standard rate limit headers" (https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines).
     noRateLimitHeaders: true,
-    // The 2026-09 spec marks search `x-hubspot-rate-limit-exemptions: ["ten-secondly"]` (PublicApiSpecs/CRM/Contacts/Rollouts/424/2026-09/contacts.json).
-    tenSecondlyExempt: version === '2026-09',
+    // The 2026-03 and 2026-09 specs mark search `x-hubspot-rate-limit-exemptions: ["ten-secondly"]`
+    // (PublicApiSpecs/CRM/Contacts/Rollouts/424/{2026-03,2026-09}/contacts.json); not checked for v3 and 2025-09.
+    tenSecondlyExempt: version === '2026-03' || version === '2026-09',
     emptyAnswer: () => ({ total: 0, results: [] }),
     handler: search,
   };
