@@ -9,7 +9,9 @@ import { AdminError, type AccountStore, type Portal } from './state/accounts';
 import { contactJson } from './state/contacts';
 import { normaliseEmail } from './state/values';
 import type { Stats } from './stats';
+import { mergeBehaviour } from './state/behaviour';
 import type {
+  AccountBehaviour,
   AccountInfo,
   ContactJson,
   ContactPage,
@@ -143,6 +145,19 @@ export class SimAdmin {
 
   listProperties(portalId: number, options: { archived?: boolean } = {}): PropertyJson[] {
     return this.portal(portalId).properties.list(options.archived ?? false);
+  }
+
+  /** The account's switches for answers HubSpot leaves open (see AccountBehaviour). */
+  getBehaviour(portalId: number): AccountBehaviour {
+    return { ...this.portal(portalId).behaviour };
+  }
+
+  /** Changes the given switches only; unknown keys or bad values → AdminError 400. */
+  setBehaviour(portalId: number, behaviour: Partial<AccountBehaviour>): AccountBehaviour {
+    const p = this.portal(portalId);
+    p.behaviour = mergeBehaviour(p.behaviour, behaviour);
+    this.hooks.markDirty();
+    return { ...p.behaviour };
   }
 
   getLimits(portalId: number): LimitsInfo {

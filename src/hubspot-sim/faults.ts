@@ -1,6 +1,7 @@
 /**
  * Run-time fault injection for HubSpot routes: 5xx (JSON or edge HTML), hangs, connection resets,
- * latency with jitter, and unexpected 429s. Scoped by path prefix; `{}` clears everything.
+ * latency with jitter, unexpected 429s, and silent no-ops (2xx with empty `results`, nothing done).
+ * Scoped by path prefix; `{}` clears everything.
  */
 import { createPrng } from '../util/prng';
 import { AdminError } from './state/accounts';
@@ -11,8 +12,8 @@ export type FaultAction = { kind: 'reset' } | { kind: 'hang' } | { kind: 'error'
 export const DEFAULT_ERROR_STATUSES = [500, 502, 503, 504];
 export const SUPPORTED_ERROR_STATUSES = [423, 477, 500, 502, 503, 504, 521, 524];
 
-const RATE_KEYS = ['errorRate', 'hangRate', 'resetRate', 'rate429Rate'] as const;
-const COUNT_KEYS = ['latencyMs', 'jitterMs', 'errorBurst', 'rateLimitBurst', 'searchIndexLagMs', 'seed'] as const;
+const RATE_KEYS = ['errorRate', 'hangRate', 'resetRate', 'rate429Rate', 'emptyResultsRate'] as const;
+const COUNT_KEYS = ['latencyMs', 'jitterMs', 'errorBurst', 'rateLimitBurst', 'searchIndexLagMs', 'seed', 'emptyResultsBurst'] as const;
 
 export function validateFaults(input: unknown): FaultConfig {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new AdminError(400, 'faults must be a JSON object');
@@ -101,6 +102,21 @@ export class Faults {
     if (c.hangRate && this.random() < c.hangRate) return { kind: 'hang' };
     if (c.errorRate && this.random() < c.errorRate) return { kind: 'error', status: this.errorStatus() };
     return null;
+  }
+
+  /**
+   * Whether this request becomes a silent no-op (burst counter first, then the rate). Only asked for
+   * routes that have an empty answer, so a burst is spent on them alone.
+   */
+  takeEmptyResults(path: string): boolean {
+    const c = this.config;
+    if (!c.emptyResultsBurst && !c.emptyResultsRate) return false;
+    if (!this.applies(path)) return false;
+    if (c.emptyResultsBurst && c.emptyResultsBurst > 0) {
+      c.emptyResultsBurst--;
+      return true;
+    }
+    return c.emptyResultsRate !== undefined && this.random() < c.emptyResultsRate;
   }
 
   delayMs(path: string): number {

@@ -9,7 +9,8 @@ import pino from 'pino';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { startHubSpotSimulator } from './server';
-import type { Tier } from './types';
+import { DEFAULT_BEHAVIOUR, mergeBehaviour } from './state/behaviour';
+import type { AccountBehaviour, Tier } from './types';
 
 const DEMO_LABEL = 'demo';
 
@@ -24,7 +25,23 @@ function usage(): string {
     '  --retry-after            send Retry-After on 429 responses',
     '  --search-per-second <n>  search requests per second per portal (default 5)',
     '  --pro-daily <n>          daily limit of the pro tier (default 625000; HubSpot also states 650000)',
+    '  --upsert-partial <mode>  traced upserts with a bad record: per-record (207, default) | all-or-nothing (400)',
+    '  --echo-trace-ids <bool>  whether upsert results carry objectWriteTraceId: true (default) | false',
+    '  --burst-scope <scope>    10-second limit per app (default, as HubSpot documents) | account',
   ].join('\n');
+}
+
+/** The `--upsert-partial`, `--echo-trace-ids` and `--burst-scope` flags as account defaults (validated when accounts are made). */
+function accountDefaults(values: Record<string, string | boolean | undefined>): Partial<AccountBehaviour> {
+  const out: Record<string, unknown> = {};
+  if (values['upsert-partial'] !== undefined) out.upsertPartial = values['upsert-partial'];
+  if (values['burst-scope'] !== undefined) out.burstScope = values['burst-scope'];
+  const echo = values['echo-trace-ids'];
+  if (echo !== undefined) {
+    if (echo !== 'true' && echo !== 'false') throw new Error(`--echo-trace-ids must be true or false, got ${String(echo)}`);
+    out.echoTraceIds = echo === 'true';
+  }
+  return mergeBehaviour(DEFAULT_BEHAVIOUR, out);
 }
 
 async function main(): Promise<void> {
@@ -38,6 +55,9 @@ async function main(): Promise<void> {
       'retry-after': { type: 'boolean' },
       'search-per-second': { type: 'string' },
       'pro-daily': { type: 'string' },
+      'upsert-partial': { type: 'string' },
+      'echo-trace-ids': { type: 'string' },
+      'burst-scope': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -58,6 +78,7 @@ async function main(): Promise<void> {
     retryAfter: values['retry-after'] ?? false,
     searchPerSecond: values['search-per-second'] === undefined ? undefined : Number(values['search-per-second']),
     tierLimits: proDaily === undefined ? undefined : { pro: { daily: proDaily } },
+    accountDefaults: accountDefaults(values),
     logger,
   });
   const print = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`);

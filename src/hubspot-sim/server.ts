@@ -20,10 +20,11 @@ import { contactRoutes } from './routes/contacts';
 import { propertyRoutes } from './routes/properties';
 import { searchRoute } from './routes/search';
 import type { HubSpotRoute, SimState } from './routes/types';
+import { API_VERSIONS, CONTACT_OBJECT_TYPES, objectsBase, propertiesBase } from './routes/versions';
 import { loadSnapshot, SnapshotWriter } from './snapshot';
 import { AccountStore } from './state/accounts';
 import { Stats } from './stats';
-import type { Tier } from './types';
+import type { AccountBehaviour, Tier } from './types';
 
 export interface SimulatorOptions {
   /** 0 picks a free port. Default 4010. */
@@ -45,6 +46,8 @@ export interface SimulatorOptions {
    * 10-second window or a midnight without waiting). Default `Date.now`.
    */
   clock?: () => number;
+  /** Behaviour of new accounts where HubSpot leaves it open (each account can override it). */
+  accountDefaults?: Partial<AccountBehaviour>;
   /** Only startup problems and handler crashes are logged; never per request. Default: no logging. */
   logger?: Logger;
 }
@@ -58,13 +61,14 @@ export interface RunningSimulator {
 
 function hubSpotRouter(): Router<HubSpotRoute> {
   const router = new Router<HubSpotRoute>();
-  for (const base of ['/crm/v3/objects/contacts', '/crm/objects/2026-03/contacts']) {
-    router.add(batchUpsertRoute(base));
-    router.add(searchRoute(base));
-    for (const r of contactRoutes(base)) router.add(r);
-  }
-  for (const base of ['/crm/v3/properties', '/crm/properties/2026-03']) {
-    for (const r of propertyRoutes(base)) router.add(r);
+  for (const version of API_VERSIONS) {
+    for (const objectType of CONTACT_OBJECT_TYPES) {
+      const base = objectsBase(version, objectType);
+      router.add(batchUpsertRoute(base, version));
+      router.add(searchRoute(base, version));
+      for (const r of contactRoutes(base, version)) router.add(r);
+    }
+    for (const r of propertyRoutes(propertiesBase(version), version)) router.add(r);
   }
   for (const r of accountRoutes()) router.add(r);
   return router;
@@ -73,7 +77,12 @@ function hubSpotRouter(): Router<HubSpotRoute> {
 export async function startHubSpotSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const logger = options.logger;
   const clock = options.clock ?? Date.now;
-  const accounts = new AccountStore({ searchPerSecond: options.searchPerSecond ?? 5, tierLimits: options.tierLimits, clock });
+  const accounts = new AccountStore({
+    searchPerSecond: options.searchPerSecond ?? 5,
+    tierLimits: options.tierLimits,
+    behaviourDefaults: options.accountDefaults,
+    clock,
+  });
   let snapshot: SnapshotWriter | undefined;
   if (options.snapshotPath) {
     const loaded = loadSnapshot(options.snapshotPath);

@@ -17,7 +17,8 @@ export class Stats {
   private total = 0;
   private byRoute = new Map<string, Map<string, number>>();
   private rateLimited: Record<RateLimitPolicy, number> = { TEN_SECONDLY_ROLLING: 0, DAILY: 0, SECONDLY: 0 };
-  private faults = { errors: 0, hangs: 0, resets: 0, delayed: 0, injected429: 0 };
+  private faults = { errors: 0, hangs: 0, resets: 0, delayed: 0, injected429: 0, emptyResults: 0 };
+  private byVersion = new Map<string, number>();
   private portals = new Map<number, PortalCounters>();
   inFlight = 0;
   private peak = 0;
@@ -31,9 +32,10 @@ export class Stats {
     this.inFlight--;
   }
 
-  /** One finished HubSpot request: `status` is the HTTP status, or `hang` / `reset`. */
-  record(routeKey: string, status: number | string): void {
+  /** One finished HubSpot request: `status` is the HTTP status, or `hang` / `reset`; `version` the API version of its path. */
+  record(routeKey: string, status: number | string, version?: string): void {
     this.total++;
+    if (version !== undefined) this.byVersion.set(version, (this.byVersion.get(version) ?? 0) + 1);
     let m = this.byRoute.get(routeKey);
     if (!m) this.byRoute.set(routeKey, (m = new Map()));
     const k = String(status);
@@ -58,7 +60,7 @@ export class Stats {
     if (injected) this.faults.injected429++;
   }
 
-  fault(kind: 'errors' | 'hangs' | 'resets' | 'delayed'): void {
+  fault(kind: 'errors' | 'hangs' | 'resets' | 'delayed' | 'emptyResults'): void {
     this.faults[kind]++;
   }
 
@@ -76,6 +78,7 @@ export class Stats {
       byRoute,
       rateLimited: { ...this.rateLimited },
       faults: { ...this.faults },
+      byVersion: Object.fromEntries(this.byVersion),
       portals,
       inFlight: this.inFlight,
       peakConcurrency: this.peak,
@@ -89,7 +92,8 @@ export class Stats {
     this.total = 0;
     this.byRoute = new Map();
     this.rateLimited = { TEN_SECONDLY_ROLLING: 0, DAILY: 0, SECONDLY: 0 };
-    this.faults = { errors: 0, hangs: 0, resets: 0, delayed: 0, injected429: 0 };
+    this.faults = { errors: 0, hangs: 0, resets: 0, delayed: 0, injected429: 0, emptyResults: 0 };
+    this.byVersion = new Map();
     this.portals = new Map();
     this.peak = this.inFlight;
   }

@@ -22,6 +22,31 @@ export interface CreateAccountOptions {
   tokenType?: TokenType;
   /** Free-form tag, e.g. `demo`, so a restarted simulator can find the demo account again. */
   label?: string;
+  /** Overrides of the simulator's account defaults (see AccountBehaviour). */
+  behaviour?: Partial<AccountBehaviour>;
+}
+
+/**
+ * An admin-configured rule (2026-09 enforces them on API writes): `require` must be set on the record
+ * after the write, either always, on creation only (`onCreateOnly`, like required fields of the Create
+ * Record form), or when `when.property` equals `when.equals` (a conditional required property).
+ */
+export interface WriteRule {
+  require: string[];
+  when?: { property: string; equals: string };
+  onCreateOnly?: boolean;
+}
+
+/** Per-account answers where HubSpot leaves the behaviour open (see state/behaviour.ts). */
+export interface AccountBehaviour {
+  /** A traced upsert batch with a bad record: 207 with per-record errors, or the whole-batch 400. Default per-record. */
+  upsertPartial: 'per-record' | 'all-or-nothing';
+  /** Whether upsert results carry the input's objectWriteTraceId. Default true. */
+  echoTraceIds: boolean;
+  /** The 10-second burst limit per app (token's app; HubSpot's documented rule) or per account. Default app. */
+  burstScope: 'app' | 'account';
+  /** Validation rules enforced on writes through version 2026-09 paths. Default none. */
+  writeRules: WriteRule[];
 }
 
 export interface CreatedAccount {
@@ -46,6 +71,7 @@ export interface PortalIdentity {
 
 export interface AccountInfo extends PortalIdentity {
   tokens: { tokenType: TokenType; scopes: string[]; revoked: boolean; appId: number }[];
+  behaviour: AccountBehaviour;
   contactCount: number;
   limits: LimitsInfo;
 }
@@ -89,6 +115,10 @@ export interface FaultConfig {
   rate429Rate?: number;
   /** Contacts created less than this long ago are invisible to search (eventual consistency). */
   searchIndexLagMs?: number;
+  /** Fraction of matching batch upsert, batch read and search requests answered 2xx with empty `results`, doing nothing (a silent no-op). */
+  emptyResultsRate?: number;
+  /** The next N matching batch upsert, batch read or search requests get that silent no-op. */
+  emptyResultsBurst?: number;
   /** Seed for the fault dice: the same seed injects the same sequence of faults (default: unseeded). */
   seed?: number;
 }
@@ -102,7 +132,7 @@ export interface PortalStats {
   requests: number;
   /** Highest number of authenticated requests (429s included) arriving in any 10-second window. */
   maxRequestsIn10s: number;
-  /** Highest number of accepted (non-429) requests in any 10-second window. */
+  /** Highest number of accepted (non-429) requests in any 10-second window of one burst window (per app, or per account under burstScope "account"). */
   maxAcceptedIn10s: number;
   rateLimited: number;
 }
@@ -113,7 +143,9 @@ export interface StatsSnapshot {
   /** `METHOD /route/pattern` → status (or `hang`/`reset`) → count. */
   byRoute: Record<string, Record<string, number>>;
   rateLimited: Record<RateLimitPolicy, number>;
-  faults: { errors: number; hangs: number; resets: number; delayed: number; injected429: number };
+  faults: { errors: number; hangs: number; resets: number; delayed: number; injected429: number; emptyResults: number };
+  /** API version (`v3`, `2026-03`, …) → requests that came in on its paths; unmatched paths are not counted here. */
+  byVersion: Record<string, number>;
   portals: Record<string, PortalStats>;
   inFlight: number;
   peakConcurrency: number;

@@ -214,6 +214,7 @@ describe('snapshot', () => {
     });
     await api.post('/crm/v3/objects/contacts/batch/upsert', { inputs: [upsertInput('keep@example.com', { loyalty: '3' })] });
     first.sim.admin.setLimits(portalId, { tenSecondly: 42 });
+    first.sim.admin.setBehaviour(portalId, { upsertPartial: 'all-or-nothing', writeRules: [{ require: ['lastname'] }] });
     await first.sim.close();
     expect(existsSync(file)).toBe(true);
 
@@ -221,6 +222,12 @@ describe('snapshot', () => {
     try {
       expect(second.sim.admin.findAccountByLabel('demo')?.portalId).toBe(portalId);
       expect(second.sim.admin.activeToken(portalId)).toBe(token);
+      expect(second.sim.admin.getBehaviour(portalId)).toEqual({
+        upsertPartial: 'all-or-nothing',
+        echoTraceIds: true,
+        burstScope: 'app',
+        writeRules: [{ require: ['lastname'], onCreateOnly: false }],
+      });
       const res = await second.client(token).get('/crm/v3/objects/contacts/keep@example.com?idProperty=email&properties=loyalty');
       expect(res.status).toBe(200);
       expect(res.data.properties.loyalty).toBe('3');

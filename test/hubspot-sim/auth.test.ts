@@ -139,15 +139,33 @@ describe('403 MISSING_SCOPES', () => {
     expect(prop.data.errors[0].context.requiredScopes).toEqual(['crm.schemas.contacts.write']);
   });
 
-  test('property reads accept crm.schemas.contacts.read or crm.objects.contacts.read', async () => {
-    const schemas = h.account({ scopes: ['crm.schemas.contacts.read'] });
-    expect((await schemas.api.get('/crm/v3/properties/contacts')).status).toBe(200);
-    const objects = h.account({ scopes: ['crm.objects.contacts.read'] });
-    expect((await objects.api.get('/crm/v3/properties/contacts')).status).toBe(200);
-    const none = h.account({ scopes: [] });
+  test('property reads accept any scope the spec lists: schema read, object read, even object write', async () => {
+    for (const scope of [
+      'crm.schemas.contacts.read',
+      'crm.objects.contacts.read',
+      'crm.objects.contacts.write',
+      'crm.objects.deals.read',
+    ]) {
+      const { api } = h.account({ scopes: [scope] });
+      expect((await api.get('/crm/v3/properties/contacts')).status).toBe(200);
+      expect((await api.get('/crm/properties/2026-03/contacts/email')).status).toBe(200);
+    }
+    const none = h.account({ scopes: ['crm.lists.read'] });
     const res = await none.api.get('/crm/v3/properties/contacts');
     expect(res.status).toBe(403);
-    expect(res.data.errors[0].context.requiredScopes).toEqual(['crm.objects.contacts.read', 'crm.schemas.contacts.read']);
+    expect(res.data.errors[0].context.requiredScopes).toEqual(
+      expect.arrayContaining(['crm.objects.contacts.write', 'crm.schemas.contacts.read']),
+    );
+    // Writes still need the schema write scope.
+    const writer = h.account({ scopes: ['crm.objects.contacts.write'] });
+    const created = await writer.api.post('/crm/v3/properties/contacts', {
+      name: 'x_scope',
+      label: 'X',
+      type: 'string',
+      fieldType: 'text',
+      groupName: 'contactinformation',
+    });
+    expect(created.status).toBe(403);
   });
 
   test('new accounts get all four CRM scopes by default', async () => {

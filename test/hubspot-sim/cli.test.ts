@@ -67,3 +67,25 @@ test('--port 0 --demo-account --snapshot: prints url, portal id and token; the a
     await second.stop();
   }
 });
+
+test('--upsert-partial, --echo-trace-ids and --burst-scope set the behaviour of new accounts', async () => {
+  const sim = await run([
+    '--port',
+    '0',
+    '--demo-account',
+    '--upsert-partial',
+    'all-or-nothing',
+    '--echo-trace-ids',
+    'false',
+    '--burst-scope',
+    'account',
+  ]);
+  try {
+    const { url } = sim.events.listening as { url: string };
+    const { portalId } = sim.events['demo-account'] as { portalId: number };
+    const res = await axios.get(`${url}/__sim/accounts/${portalId}/behaviour`);
+    expect(res.data).toEqual({ upsertPartial: 'all-or-nothing', echoTraceIds: false, burstScope: 'account', writeRules: [] });
+  } finally {
+    await sim.stop();
+  }
+});

@@ -275,5 +275,28 @@ test('requested property names are read as own values only', async () => {
   const { data } = await api.post(BASE, { properties: { email: 'proto@example.com' } });
   const res = await api.get(`${BASE}/${data.id}?properties=constructor,__proto__,toString`, { responseType: 'text' });
   expect(res.status).toBe(200);
-  for (const name of ['constructor', '__proto__', 'toString']) expect(res.data).toContain(`"${name}":null`);
+  // None of them is a contact property: left out of the record, not null (and never read off the prototype).
+  for (const name of ['constructor', '__proto__', 'toString']) expect(res.data).not.toContain(`"${name}"`);
+  expect(JSON.parse(res.data as string).properties.hs_object_id).toBe(data.id);
+});
+
+test('a requested property that does not exist is omitted; a defined one that is unset is null (GET, list, batch read, search)', async () => {
+  const { api } = h.account();
+  const { data } = await api.post(BASE, { properties: { email: 'omit@example.com' } });
+  const one = await api.get(`${BASE}/${data.id}?properties=firstname,no_such_prop`);
+  expect(one.data.properties).toHaveProperty('firstname', null);
+  expect(one.data.properties).not.toHaveProperty('no_such_prop');
+  const list = await api.get(`${BASE}?properties=firstname,no_such_prop`);
+  expect(list.data.results[0].properties).toHaveProperty('firstname', null);
+  expect(list.data.results[0].properties).not.toHaveProperty('no_such_prop');
+  const batch = await api.post(`${BASE}/batch/read`, {
+    inputs: [{ id: data.id }],
+    properties: ['firstname', 'no_such_prop'],
+    propertiesWithHistory: [],
+  });
+  expect(batch.data.results[0].properties).toHaveProperty('firstname', null);
+  expect(batch.data.results[0].properties).not.toHaveProperty('no_such_prop');
+  const found = await api.post(`${BASE}/search`, { properties: ['firstname', 'no_such_prop'] });
+  expect(found.data.results[0].properties).toHaveProperty('firstname', null);
+  expect(found.data.results[0].properties).not.toHaveProperty('no_such_prop');
 });

@@ -144,8 +144,9 @@ describe('create', () => {
       expect(res.status).toBe(409);
       expect(res.data).toEqual({
         status: 'error',
-        message: `Property named '${name}' already exists.`,
+        message: `A property named '${name}' already exists.`,
         correlationId: expect.stringMatching(UUID_RE),
+        subCategory: 'Properties.PROPERTY_WITH_NAME_EXISTS',
         context: { propertyName: [name] },
         category: 'OBJECT_ALREADY_EXISTS',
       });
@@ -198,7 +199,14 @@ describe('create', () => {
     ['phone_number', 'phonenumber'],
   ])('valid pair %s/%s → 201', async (type, fieldType) => {
     const { api } = h.account();
-    const res = await api.post(BASE, custom('pair_ok', { type, fieldType, options: [{ label: 'a', value: 'a', hidden: false }] }));
+    const options =
+      type === 'bool'
+        ? [
+            { label: 'Yes', value: 'true', hidden: false },
+            { label: 'No', value: 'false', hidden: false },
+          ]
+        : [{ label: 'a', value: 'a', hidden: false }];
+    const res = await api.post(BASE, custom('pair_ok', { type, fieldType, options }));
     expect(res.status).toBe(201);
   });
 

@@ -11,7 +11,16 @@ beforeAll(async () => {
   ({ portalId, api } = h.account());
   const props = [
     { name: 'score', label: 'Score', type: 'number', fieldType: 'number' },
-    { name: 'vip', label: 'VIP', type: 'bool', fieldType: 'booleancheckbox' },
+    {
+      name: 'vip',
+      label: 'VIP',
+      type: 'bool',
+      fieldType: 'booleancheckbox',
+      options: [
+        { label: 'Yes', value: 'true', hidden: false },
+        { label: 'No', value: 'false', hidden: false },
+      ],
+    },
     { name: 'renewal', label: 'Renewal', type: 'date', fieldType: 'date' },
     { name: 'last_seen', label: 'Last seen', type: 'datetime', fieldType: 'date' },
     {

@@ -1,7 +1,8 @@
 /**
- * The life of one HubSpot request: route → auth (401) → rate limits (429, nothing consumed) → budget
- * consumed → scopes (403) → injected faults → latency → handler. Every answer carries the correlation
- * id; every authenticated answer carries the `X-HubSpot-RateLimit-*` headers.
+ * The life of one HubSpot request: route → auth (401) → rate limits (429, nothing consumed; the burst
+ * window is the token's app's) → budget consumed → scopes (403) → injected faults → silent no-op fault →
+ * latency → handler. Every answer carries the correlation id; every authenticated answer except search's
+ * carries the `X-HubSpot-RateLimit-*` headers. Stats record each answer with its route and API version.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -32,11 +33,12 @@ export class HubSpotPipeline {
     const method = req.method ?? 'GET';
     const match = this.router.match(method, path);
     const routeKey = match ? `${method} ${match.route.pattern}` : `${method} (unmatched)`;
+    const version = match ? (match.route.version ?? 'v3') : undefined;
     stats.enter();
     res.once('close', () => stats.leave());
     const headers: Record<string, string> = { 'X-HubSpot-Correlation-Id': correlationId };
     const answer = (status: number, body: unknown, extra?: Record<string, string>) => {
-      stats.record(routeKey, status);
+      stats.record(routeKey, status, version);
       writeJson(res, status, body, extra ? { ...headers, ...extra } : headers);
     };
     const fail = (err: HsError) => answer(err.status, errorBody(correlationId, err.category, err.message, err.extra), err.headers);
@@ -62,20 +64,26 @@ export class HubSpotPipeline {
       }
       portal = token.portal;
       const limiter = portal.limiter;
+      // The burst limit applies per app unless the account is switched to share one window.
+      const burstKey = portal.behaviour.burstScope === 'app' ? token.appId : 0;
+      const rateHeaders = () => (route.noRateLimitHeaders ? {} : limiter.headers(now, burstKey));
       if (!route.unmetered) {
         stats.arrival(portal.portalId, now);
         const isSearch = Boolean(route.search);
+        const exempt = Boolean(route.tenSecondlyExempt);
         const injected = faults.takeRateLimit(path);
-        const rejection = injected ? { policy: 'TEN_SECONDLY_ROLLING' as const, retryAfterSec: 1 } : limiter.check(now, isSearch);
+        const rejection = injected
+          ? { policy: 'TEN_SECONDLY_ROLLING' as const, retryAfterSec: 1 }
+          : limiter.check(now, isSearch, burstKey, exempt);
         if (rejection) {
           stats.limited(portal.portalId, rejection.policy, injected);
-          const h = limiter.headers(now);
+          const h = rateHeaders();
           if (settings.retryAfter) h['Retry-After'] = String(rejection.retryAfterSec);
           return answer(429, rateLimitBody(correlationId, rejection.policy, portal.portalId), h);
         }
-        stats.accepted(portal.portalId, limiter.consume(now, isSearch));
+        stats.accepted(portal.portalId, limiter.consume(now, isSearch, burstKey, exempt));
       }
-      Object.assign(headers, limiter.headers(now));
+      Object.assign(headers, rateHeaders());
       if (route.scopes && !route.scopes.some((s) => token!.scopes.has(s))) return fail(missingScopes(route.scopes));
     }
 
@@ -83,23 +91,28 @@ export class HubSpotPipeline {
     if (action) {
       if (action.kind === 'reset') {
         stats.fault('resets');
-        stats.record(routeKey, 'reset');
+        stats.record(routeKey, 'reset', version);
         req.socket.destroy();
         return;
       }
       if (action.kind === 'hang') {
         stats.fault('hangs');
-        stats.record(routeKey, 'hang');
+        stats.record(routeKey, 'hang', version);
         this.life.hold(res);
         return;
       }
       stats.fault('errors');
-      stats.record(routeKey, action.status);
+      stats.record(routeKey, action.status, version);
       const r = faultResponse(action.status, correlationId);
       // Edge (HTML) errors come from before HubSpot's API tier: no rate-limit headers there.
       const base = r.json ? headers : { 'X-HubSpot-Correlation-Id': correlationId };
       writeRaw(res, action.status, r.body, { ...base, ...r.headers });
       return;
+    }
+    // A silent no-op: HubSpot answers 2xx with nothing in `results` and nothing is written.
+    if (route.auth === 'token' && route.emptyAnswer && faults.takeEmptyResults(path)) {
+      stats.fault('emptyResults');
+      return answer(200, route.emptyAnswer(new Date(now).toISOString()));
     }
     const delay = faults.delayMs(path);
     if (delay > 0) {
@@ -119,6 +132,7 @@ export class HubSpotPipeline {
       nowIso: new Date(now).toISOString(),
       baseUrl: `http://${req.headers.host ?? 'localhost'}`,
       state: this.state,
+      version: version ?? 'v3',
     };
     let reply: Reply;
     try {

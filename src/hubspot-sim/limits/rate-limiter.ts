@@ -1,6 +1,9 @@
 /**
- * One portal's rate limits: HubSpot's rolling 10-second window, the daily budget (reset at midnight in
- * the portal's zone) and search's separate per-second limit. A request answered 429 consumes nothing.
+ * One portal's rate limits: HubSpot's rolling 10-second window, kept per app ("burst" limits apply per
+ * app, the daily limit to the whole account: https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines),
+ * the daily budget (reset at midnight in the portal's zone) and search's separate per-second limit. A
+ * request answered 429 consumes nothing. `burstKey` names the window: an app id, or one shared key for
+ * accounts switched to an account-wide burst limit.
  */
 import type { LimitsInfo, RateLimitPolicy } from '../types';
 import { TimeWindow } from './time-window';
@@ -20,8 +23,8 @@ export class PortalRateLimiter {
   searchPerSecond: number;
   dailyUsed = 0;
   private dailyResetsAt: number;
-  private readonly tenSecond = new TimeWindow(INTERVAL_MS);
-  private readonly oneSecond = new TimeWindow(1000);
+  private readonly tenSecond = new Map<number, TimeWindow>();
+  private readonly oneSecond = new Map<number, TimeWindow>();
   private readonly search = new TimeWindow(1000);
 
   private timeZone: string;
@@ -35,13 +38,14 @@ export class PortalRateLimiter {
   }
 
   /** Why this request must be refused, or null when it fits every limit. Does not consume. */
-  check(now: number, isSearch: boolean): Rejection | null {
+  check(now: number, isSearch: boolean, burstKey = 0, tenSecondlyExempt = false): Rejection | null {
     this.rollDay(now);
     if (this.dailyUsed >= this.daily) {
       return { policy: 'DAILY', retryAfterSec: Math.max(1, Math.ceil((this.dailyResetsAt - now) / 1000)) };
     }
-    if (this.tenSecond.count(now) >= this.tenSecondly) {
-      return { policy: 'TEN_SECONDLY_ROLLING', retryAfterSec: secondsUntilFree(this.tenSecond, now) };
+    const window = this.window(this.tenSecond, burstKey, INTERVAL_MS);
+    if (!tenSecondlyExempt && window.count(now) >= this.tenSecondly) {
+      return { policy: 'TEN_SECONDLY_ROLLING', retryAfterSec: secondsUntilFree(window, now) };
     }
     if (isSearch && this.search.count(now) >= this.searchPerSecond) {
       return { policy: 'SECONDLY', retryAfterSec: 1 };
@@ -49,20 +53,22 @@ export class PortalRateLimiter {
     return null;
   }
 
-  /** Counts an accepted request; returns how many were accepted in the current 10-second window. */
-  consume(now: number, isSearch: boolean): number {
+  /** Counts an accepted request; returns how many were accepted in its 10-second window. */
+  consume(now: number, isSearch: boolean, burstKey = 0, tenSecondlyExempt = false): number {
     this.dailyUsed++;
-    this.tenSecond.push(now);
-    this.oneSecond.push(now);
     if (isSearch) this.search.push(now);
-    return this.tenSecond.count(now);
+    const window = this.window(this.tenSecond, burstKey, INTERVAL_MS);
+    if (tenSecondlyExempt) return window.count(now);
+    window.push(now);
+    this.window(this.oneSecond, burstKey, 1000).push(now);
+    return window.count(now);
   }
 
-  /** The `X-HubSpot-RateLimit-*` headers as they stand after this request. */
-  headers(now: number): Record<string, string> {
-    const inWindow = this.tenSecond.count(now);
+  /** The `X-HubSpot-RateLimit-*` headers (of this burst window) as they stand after this request. */
+  headers(now: number, burstKey = 0): Record<string, string> {
+    const inWindow = this.window(this.tenSecond, burstKey, INTERVAL_MS).count(now);
     const secondly = Math.floor(this.tenSecondly / 10);
-    const inSecond = this.oneSecond.count(now);
+    const inSecond = this.window(this.oneSecond, burstKey, 1000).count(now);
     return {
       'X-HubSpot-RateLimit-Daily': String(this.daily),
       'X-HubSpot-RateLimit-Daily-Remaining': String(Math.max(0, this.daily - this.dailyUsed)),
@@ -94,6 +100,12 @@ export class PortalRateLimiter {
   resetsAt(now: number): number {
     this.rollDay(now);
     return this.dailyResetsAt;
+  }
+
+  private window(windows: Map<number, TimeWindow>, key: number, ms: number): TimeWindow {
+    let w = windows.get(key);
+    if (!w) windows.set(key, (w = new TimeWindow(ms)));
+    return w;
   }
 
   private rollDay(now: number): void {

@@ -2,23 +2,28 @@
 import { formatOffset, utcOffsetMs } from '../limits/timezone';
 import { asObject } from '../state/properties';
 import type { AuthedContext, BaseContext, HubSpotRoute, Reply } from './types';
+import { accountInfoBase, API_VERSIONS } from './versions';
 
 function details(ctx: AuthedContext): Reply {
   const offset = utcOffsetMs(ctx.portal.timeZone, ctx.now);
-  return {
-    status: 200,
-    body: {
-      portalId: ctx.portal.portalId,
-      accountType: 'STANDARD',
-      timeZone: ctx.portal.timeZone,
-      companyCurrency: 'USD',
-      additionalCurrencies: [],
-      utcOffset: formatOffset(offset),
-      utcOffsetMilliseconds: offset,
-      uiDomain: 'app.hubspot.com',
-      dataHostingLocation: 'na1',
-    },
+  const body: Record<string, unknown> = {
+    portalId: ctx.portal.portalId,
+    accountType: 'STANDARD',
+    timeZone: ctx.portal.timeZone,
+    companyCurrency: 'USD',
+    additionalCurrencies: [],
+    utcOffset: formatOffset(offset),
+    utcOffsetMilliseconds: offset,
+    uiDomain: 'app.hubspot.com',
+    dataHostingLocation: 'na1',
   };
+  // 2026-09's PortalInformationResponseSeptember2026 adds portalName and createdAt (epoch ms)
+  // (PublicApiSpecs/Account/Account Info/Rollouts/318954/2026-09/accountInfo.json).
+  if (ctx.version === '2026-09') {
+    body.portalName = ctx.portal.label ?? `Simulated portal ${ctx.portal.portalId}`;
+    body.createdAt = Date.parse(ctx.portal.createdAt);
+  }
+  return { status: 200, body };
 }
 
 function dailyUsage(ctx: AuthedContext): Reply {
@@ -50,10 +55,17 @@ function tokenInfo(ctx: BaseContext): Reply {
 export function accountRoutes(): HubSpotRoute[] {
   // Both need HubSpot's `oauth` scope, which every private app has; no scope check here.
   return [
-    ...['v3', '2026-03'].flatMap((v): HubSpotRoute[] => [
-      { method: 'GET', pattern: `/account-info/${v}/details`, auth: 'token', handler: details },
+    ...API_VERSIONS.flatMap((version): HubSpotRoute[] => [
+      { method: 'GET', pattern: `${accountInfoBase(version)}/details`, version, auth: 'token', handler: details },
       // Usage monitoring must work when the budget is gone (that is when clients ask for `resetsAt`).
-      { method: 'GET', pattern: `/account-info/${v}/api-usage/daily/private-apps`, auth: 'token', unmetered: true, handler: dailyUsage },
+      {
+        method: 'GET',
+        pattern: `${accountInfoBase(version)}/api-usage/daily/private-apps`,
+        version,
+        auth: 'token',
+        unmetered: true,
+        handler: dailyUsage,
+      },
     ]),
     { method: 'POST', pattern: '/oauth/v2/private-apps/get/access-token-info', auth: 'none', handler: tokenInfo },
   ];

@@ -8,7 +8,7 @@ import type { SimAdmin } from '../admin';
 import { parseJson, readBody, writeJson } from '../http/io';
 import { Router, type Routable } from '../http/router';
 import { AdminError } from '../state/accounts';
-import type { CreateAccountOptions, FaultConfig, LimitsInput, SimSettings } from '../types';
+import type { AccountBehaviour, CreateAccountOptions, FaultConfig, LimitsInput, SimSettings } from '../types';
 
 interface AdminCtx {
   params: Record<string, string>;
@@ -91,6 +91,12 @@ const routes: AdminRoute[] = [
     method: 'GET',
     pattern: '/__sim/accounts/:portalId/properties',
     handler: (a, c) => ok({ results: a.listProperties(portalId(c), { archived: c.query.get('archived') === 'true' }) }),
+  },
+  { method: 'GET', pattern: '/__sim/accounts/:portalId/behaviour', handler: (a, c) => ok(a.getBehaviour(portalId(c))) },
+  {
+    method: 'PUT',
+    pattern: '/__sim/accounts/:portalId/behaviour',
+    handler: (a, c) => ok(a.setBehaviour(portalId(c), object<Partial<AccountBehaviour>>(c.body))),
   },
   { method: 'GET', pattern: '/__sim/accounts/:portalId/limits', handler: (a, c) => ok(a.getLimits(portalId(c))) },
   {

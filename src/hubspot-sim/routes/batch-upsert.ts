@@ -1,18 +1,22 @@
 /**
- * `POST /crm/v3/objects/contacts/batch/upsert` with HubSpot's semantics (https://developers.hubspot.com/docs/api-reference/latest/crm/objects/contacts/guide, docs/hubspot-simulator.md):
+ * `POST …/contacts/batch/upsert` (v3 and dated paths) with HubSpot's semantics (https://developers.hubspot.com/docs/api-reference/latest/crm/objects/contacts/guide, docs/hubspot-simulator.md):
  * ≤100 inputs; duplicate ids reject the batch; one invalid record rejects the whole batch (nothing
- * written) unless every input carries a unique `objectWriteTraceId`, in which case the good records are
- * written and the bad ones come back in `errors[]` with a 207. Results are shuffled.
+ * written) unless every input carries a unique `objectWriteTraceId` and the account plays per-record
+ * partial upserts, in which case the good records are written and the bad ones come back in `errors[]`
+ * with a 207. Results are shuffled; they echo trace ids unless the account says not to.
  */
 import type { PropertyProblem } from '../hubspot-errors';
 import { nonUniqueIdProperty, propertyValidationError, validationError, validationParts } from '../hubspot-errors';
 import type { Contact } from '../state/contacts';
 import { asObject } from '../state/properties';
+import { lifecycleProblem } from '../state/lifecycle';
 import { validateProperties } from '../state/validate';
+import { writeRuleProblems } from '../state/write-rules';
 import { normaliseEmail } from '../state/values';
 import { MAX_BATCH_INPUTS } from './contacts';
 import type { AuthedContext, AuthedRoute, Reply } from './types';
 import { SCOPES } from './types';
+import { enforcesWriteRules, type ApiVersion } from './versions';
 
 interface Checked {
   id: string;
@@ -92,16 +96,26 @@ function tracedBatch(inputs: Record<string, unknown>[]): boolean {
 }
 
 function check(ctx: AuthedContext, input: Record<string, unknown>): Checked {
-  const { values, problems } = validateProperties(ctx.portal.properties, input.properties);
+  const validated = validateProperties(ctx.portal.properties, input.properties);
+  const values = validated.values;
+  let problems = validated.problems;
   const id = input.id as string;
   const email = normaliseEmail(id);
-  if (!email) problems.unshift({ name: 'email', code: 'INVALID_EMAIL', message: `Email address ${id} is invalid` });
-  else if (values.email && values.email !== email) {
-    // Changing the primary email through an upsert: refused when the new address belongs to someone else.
+  if (!email) {
+    // One INVALID_EMAIL per record: a bad `properties.email` next to a bad id is the same problem.
+    problems = problems.filter((p) => !(p.name === 'email' && p.code === 'INVALID_EMAIL'));
+    problems.unshift({ name: 'email', code: 'INVALID_EMAIL', message: `Email address ${id} is invalid` });
+  } else {
     const target = ctx.portal.contacts.byEmailAddress(email);
-    const owner = ctx.portal.contacts.byEmailAddress(values.email);
-    if (owner && owner !== target)
-      problems.push({ name: 'email', code: 'CONFLICT', message: `Contact already exists. Existing ID: ${owner.id}` });
+    if (values.email && values.email !== email) {
+      // Changing the primary email through an upsert: refused when the new address belongs to someone else.
+      const owner = ctx.portal.contacts.byEmailAddress(values.email);
+      if (owner && owner !== target)
+        problems.push({ name: 'email', code: 'CONFLICT', message: `Contact already exists. Existing ID: ${owner.id}` });
+    }
+    const backward = lifecycleProblem(ctx.portal.properties, target?.properties, values);
+    if (backward) problems.push(backward);
+    if (enforcesWriteRules(ctx.version)) problems.push(...writeRuleProblems(ctx.portal.behaviour.writeRules, target?.properties, values));
   }
   const traceId = typeof input.objectWriteTraceId === 'string' ? input.objectWriteTraceId : undefined;
   return { id, email, values, problems, traceId };
@@ -153,10 +167,13 @@ export function batchUpsert(ctx: AuthedContext): Reply {
   const startedAt = ctx.nowIso;
   const inputs = parseInputs(asObject(ctx.body));
   rejectDuplicates(inputs);
-  const traced = tracedBatch(inputs);
+  const behaviour = ctx.portal.behaviour;
+  // "Partial upserts are not supported when using email as the idProperty" (contacts guide): in
+  // all-or-nothing mode a traced batch with a bad record fails whole, like an untraced one.
+  const partial = tracedBatch(inputs) && behaviour.upsertPartial === 'per-record';
   const checked = inputs.map((input) => check(ctx, input));
   const bad = checked.filter((c) => c.problems.length > 0);
-  if (bad.length && !traced)
+  if (bad.length && !partial)
     throw propertyValidationError(
       bad.flatMap((c) => c.problems),
       ctx.portal.portalId,
@@ -166,7 +183,9 @@ export function batchUpsert(ctx: AuthedContext): Reply {
   const errors: Record<string, unknown>[] = [];
   for (const rec of checked) {
     if (rec.problems.length === 0) {
-      results.push(write(ctx, rec));
+      const result = write(ctx, rec);
+      if (!behaviour.echoTraceIds) delete result.objectWriteTraceId;
+      results.push(result);
       continue;
     }
     const { message, extra } = validationParts(rec.problems, ctx.portal.portalId);
@@ -191,11 +210,13 @@ export function batchUpsert(ctx: AuthedContext): Reply {
   return { status: 207, body };
 }
 
-export function batchUpsertRoute(base: string): AuthedRoute {
+export function batchUpsertRoute(base: string, version: ApiVersion = 'v3'): AuthedRoute {
   return {
     method: 'POST',
     pattern: `${base}/batch/upsert`,
+    version,
     auth: 'token',
+    emptyAnswer: (nowIso) => ({ status: 'COMPLETE', results: [], startedAt: nowIso, completedAt: nowIso }),
     scopes: [SCOPES.contactsWrite],
     writes: true,
     handler: batchUpsert,

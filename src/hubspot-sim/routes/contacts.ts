@@ -3,11 +3,15 @@ import { HsError, nonUniqueIdProperty, objectNotFound, propertyValidationError, 
 import type { Portal } from '../state/accounts';
 import { contactJson, DEFAULT_READ_PROPERTIES, type Contact } from '../state/contacts';
 import { asObject } from '../state/properties';
+import type { PropertyProblem } from '../hubspot-errors';
+import { lifecycleProblem } from '../state/lifecycle';
 import { validateProperties } from '../state/validate';
+import { writeRuleProblems } from '../state/write-rules';
 import { normaliseEmail } from '../state/values';
 import { listPage, MAX_LIST_LIMIT, parseLimit } from './paging';
 import type { AuthedContext, AuthedRoute, Reply } from './types';
 import { SCOPES } from './types';
+import { enforcesWriteRules, type ApiVersion } from './versions';
 
 export const MAX_BATCH_INPUTS = 100;
 export const MAX_HISTORY_INPUTS = 50;
@@ -20,6 +24,16 @@ export function requestedProperties(query: URLSearchParams): string[] | undefine
     .flatMap((p) => p.split(','))
     .map((p) => p.trim())
     .filter(Boolean);
+}
+
+/** Whether a property name is defined for the portal's contacts (unknown names are left out of records). */
+export function definedIn(portal: Portal): (name: string) => boolean {
+  return (name) => portal.properties.get(name) !== undefined;
+}
+
+/** Admin-configured write rules, enforced on the versions that enforce them. */
+function ruleProblems(ctx: AuthedContext, before: Record<string, string> | undefined, values: Record<string, string>): PropertyProblem[] {
+  return enforcesWriteRules(ctx.version) ? writeRuleProblems(ctx.portal.behaviour.writeRules, before, values) : [];
 }
 
 function conflict(existing: Contact): HsError {
@@ -45,6 +59,7 @@ function findContact(portal: Portal, id: string, idProperty: string | null, arch
 function create(ctx: AuthedContext): Reply {
   const body = asObject(ctx.body);
   const { values, problems } = validateProperties(ctx.portal.properties, body.properties);
+  problems.push(...ruleProblems(ctx, undefined, values));
   if (problems.length) throw propertyValidationError(problems, ctx.portal.portalId);
   if (values.email) {
     const existing = ctx.portal.contacts.byEmailAddress(values.email);
@@ -64,6 +79,7 @@ function list(ctx: AuthedContext): Reply {
       after: ctx.query.get('after'),
       archived: ctx.query.get('archived') === 'true',
       properties: props ?? DEFAULT_READ_PROPERTIES,
+      isDefined: definedIn(ctx.portal),
       linkBase: `${ctx.baseUrl}${ctx.path}`,
       extraQuery: props ? { properties: props.join(',') } : undefined,
     }),
@@ -73,7 +89,7 @@ function list(ctx: AuthedContext): Reply {
 function getOne(ctx: AuthedContext): Reply {
   const c = findContact(ctx.portal, ctx.params.contactId, ctx.query.get('idProperty'), ctx.query.get('archived') === 'true');
   if (!c) throw objectNotFound(ctx.params.contactId);
-  return { status: 200, body: contactJson(c, requestedProperties(ctx.query) ?? DEFAULT_READ_PROPERTIES) };
+  return { status: 200, body: contactJson(c, requestedProperties(ctx.query) ?? DEFAULT_READ_PROPERTIES, definedIn(ctx.portal)) };
 }
 
 function patch(ctx: AuthedContext): Reply {
@@ -81,6 +97,9 @@ function patch(ctx: AuthedContext): Reply {
   if (!c) throw objectNotFound(ctx.params.contactId);
   const body = asObject(ctx.body);
   const { values, problems } = validateProperties(ctx.portal.properties, body.properties);
+  const backward = lifecycleProblem(ctx.portal.properties, c.properties, values);
+  if (backward) problems.push(backward);
+  problems.push(...ruleProblems(ctx, c.properties, values));
   if (problems.length) throw propertyValidationError(problems, ctx.portal.portalId);
   if (values.email) {
     const owner = ctx.portal.contacts.byEmailAddress(values.email);
@@ -131,7 +150,7 @@ function batchRead(ctx: AuthedContext): Reply {
     if (!c) missing.push(id);
     else if (!seen.has(c.id)) {
       seen.add(c.id);
-      results.push(contactJson(c, names));
+      results.push(contactJson(c, names, definedIn(ctx.portal)));
     }
   }
   const out: Record<string, unknown> = { status: 'COMPLETE', results, startedAt, completedAt: new Date(ctx.state.clock()).toISOString() };
@@ -150,15 +169,16 @@ function batchRead(ctx: AuthedContext): Reply {
   return { status: 207, body: out };
 }
 
-export function contactRoutes(base: string): AuthedRoute[] {
+export function contactRoutes(base: string, version: ApiVersion = 'v3'): AuthedRoute[] {
   const read = [SCOPES.contactsRead];
   const write = [SCOPES.contactsWrite];
+  const emptyBatch = (nowIso: string) => ({ status: 'COMPLETE', results: [], startedAt: nowIso, completedAt: nowIso });
   return [
-    { method: 'POST', pattern: base, auth: 'token', scopes: write, writes: true, handler: create },
-    { method: 'GET', pattern: base, auth: 'token', scopes: read, handler: list },
-    { method: 'POST', pattern: `${base}/batch/read`, auth: 'token', scopes: read, handler: batchRead },
-    { method: 'GET', pattern: `${base}/:contactId`, auth: 'token', scopes: read, handler: getOne },
-    { method: 'PATCH', pattern: `${base}/:contactId`, auth: 'token', scopes: write, writes: true, handler: patch },
-    { method: 'DELETE', pattern: `${base}/:contactId`, auth: 'token', scopes: write, writes: true, handler: archive },
+    { method: 'POST', pattern: base, version, auth: 'token', scopes: write, writes: true, handler: create },
+    { method: 'GET', pattern: base, version, auth: 'token', scopes: read, handler: list },
+    { method: 'POST', pattern: `${base}/batch/read`, version, auth: 'token', scopes: read, emptyAnswer: emptyBatch, handler: batchRead },
+    { method: 'GET', pattern: `${base}/:contactId`, version, auth: 'token', scopes: read, handler: getOne },
+    { method: 'PATCH', pattern: `${base}/:contactId`, version, auth: 'token', scopes: write, writes: true, handler: patch },
+    { method: 'DELETE', pattern: `${base}/:contactId`, version, auth: 'token', scopes: write, writes: true, handler: archive },
   ];
 }

@@ -33,12 +33,13 @@ export function listPage(
     after?: string | null;
     archived: boolean;
     properties?: readonly string[];
+    isDefined?: (name: string) => boolean;
     linkBase: string;
     extraQuery?: Record<string, string>;
   },
 ): ContactPage {
   const page = contacts.page(decodeCursor(opts.after), opts.limit, opts.archived);
-  const out: ContactPage = { results: page.contacts.map((c) => contactJson(c, opts.properties)) };
+  const out: ContactPage = { results: page.contacts.map((c) => contactJson(c, opts.properties, opts.isDefined)) };
   if (page.next !== undefined) {
     const after = encodeCursor(page.next);
     const q = new URLSearchParams({ ...(opts.extraQuery ?? {}), limit: String(opts.limit), after });

@@ -2,7 +2,9 @@
 import { HsError } from '../hubspot-errors';
 import type { PropertyStore } from '../state/properties';
 import type { AuthedContext, AuthedRoute, Reply } from './types';
+import { PROPERTY_READ_SCOPES } from './property-scopes';
 import { SCOPES } from './types';
+import type { ApiVersion } from './versions';
 
 const CONTACT_TYPES = new Set(['contacts', 'contact', '0-1']);
 
@@ -17,7 +19,11 @@ const archivedParam = (ctx: AuthedContext) => ctx.query.get('archived') === 'tru
 const handlers = {
   list: (ctx: AuthedContext): Reply => ({ status: 200, body: { results: store(ctx).list(archivedParam(ctx)) } }),
   get: (ctx: AuthedContext): Reply => ({ status: 200, body: store(ctx).getJson(ctx.params.propertyName, archivedParam(ctx)) }),
-  create: (ctx: AuthedContext): Reply => ({ status: 201, body: store(ctx).create(ctx.body).property }),
+  // "Location" names the new property (HubSpot answers 201 Created with it; https://developers.hubspot.com/docs/api-reference/latest/crm/properties/guide).
+  create: (ctx: AuthedContext): Reply => {
+    const property = store(ctx).create(ctx.body).property;
+    return { status: 201, body: property, headers: { Location: `${ctx.baseUrl}${ctx.path}/${encodeURIComponent(property.name)}` } };
+  },
   update: (ctx: AuthedContext): Reply => ({ status: 200, body: store(ctx).update(ctx.params.propertyName, ctx.body) }),
   archive: (ctx: AuthedContext): Reply => {
     store(ctx).archive(ctx.params.propertyName);
@@ -28,12 +34,12 @@ const handlers = {
   createGroup: (ctx: AuthedContext): Reply => ({ status: 201, body: store(ctx).createGroup(ctx.body) }),
 };
 
-export function propertyRoutes(base: string): AuthedRoute[] {
-  const read = [SCOPES.contactsRead, SCOPES.schemasRead];
+export function propertyRoutes(base: string, version: ApiVersion = 'v3'): AuthedRoute[] {
+  const read = [...PROPERTY_READ_SCOPES];
   const write = [SCOPES.schemasWrite];
   const b = `${base}/:objectType`;
   // Group routes first: `groups` would otherwise match `:propertyName`.
-  return [
+  const routes: Omit<AuthedRoute, 'version'>[] = [
     { method: 'GET', pattern: `${b}/groups`, auth: 'token', scopes: read, handler: handlers.listGroups },
     { method: 'POST', pattern: `${b}/groups`, auth: 'token', scopes: write, writes: true, handler: handlers.createGroup },
     { method: 'GET', pattern: `${b}/groups/:groupName`, auth: 'token', scopes: read, handler: handlers.getGroup },
@@ -43,4 +49,5 @@ export function propertyRoutes(base: string): AuthedRoute[] {
     { method: 'PATCH', pattern: `${b}/:propertyName`, auth: 'token', scopes: write, writes: true, handler: handlers.update },
     { method: 'DELETE', pattern: `${b}/:propertyName`, auth: 'token', scopes: write, writes: true, handler: handlers.archive },
   ];
+  return routes.map((r) => ({ ...r, version }));
 }

@@ -8,8 +8,10 @@ import { validationError } from '../hubspot-errors';
 import type { Portal } from '../state/accounts';
 import { contactJson, DEFAULT_READ_PROPERTIES, type Contact } from '../state/contacts';
 import { asObject } from '../state/properties';
+import { definedIn } from './contacts';
 import type { AuthedContext, AuthedRoute, Reply } from './types';
 import { SCOPES } from './types';
+import type { ApiVersion } from './versions';
 
 export const MAX_SEARCH_LIMIT = 200;
 export const MAX_SEARCH_RESULTS = 10_000;
@@ -240,12 +242,26 @@ export function search(ctx: AuthedContext): Reply {
     });
   }
   const page = found.slice(after, after + limit);
-  const out: Record<string, unknown> = { total: found.length, results: page.map((c) => contactJson(c, names)) };
+  const out: Record<string, unknown> = { total: found.length, results: page.map((c) => contactJson(c, names, definedIn(ctx.portal))) };
   const next = after + limit;
   if (next < found.length && next < MAX_SEARCH_RESULTS) out.paging = { next: { after: String(next) } };
   return { status: 200, body: out };
 }
 
-export function searchRoute(base: string): AuthedRoute {
-  return { method: 'POST', pattern: `${base}/search`, auth: 'token', scopes: [SCOPES.contactsRead], search: true, handler: search };
+export function searchRoute(base: string, version: ApiVersion = 'v3'): AuthedRoute {
+  return {
+    method: 'POST',
+    pattern: `${base}/search`,
+    version,
+    auth: 'token',
+    scopes: [SCOPES.contactsRead],
+    search: true,
+    // "The search endpoints do not return the standard rate limit headers" (https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines).
+    noRateLimitHeaders: true,
+    // The 2026-03 and 2026-09 specs mark search `x-hubspot-rate-limit-exemptions: ["ten-secondly"]`
+    // (PublicApiSpecs/CRM/Contacts/Rollouts/424/{2026-03,2026-09}/contacts.json); not checked for v3 and 2025-09.
+    tenSecondlyExempt: version === '2026-03' || version === '2026-09',
+    emptyAnswer: () => ({ total: 0, results: [] }),
+    handler: search,
+  };
 }

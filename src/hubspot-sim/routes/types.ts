@@ -3,6 +3,7 @@ import type { Faults } from '../faults';
 import type { AccountStore, Portal, TokenRecord } from '../state/accounts';
 import type { Stats } from '../stats';
 import type { SimSettings } from '../types';
+import type { ApiVersion } from './versions';
 
 export interface SimState {
   accounts: AccountStore;
@@ -31,6 +32,8 @@ export interface BaseContext {
   /** `http://host:port` as the client addressed us, for paging links. */
   baseUrl: string;
   state: SimState;
+  /** The API version of the path this request came in on. */
+  version: ApiVersion;
 }
 
 export interface AuthedContext extends BaseContext {
@@ -41,6 +44,8 @@ export interface AuthedContext extends BaseContext {
 interface RouteBase {
   method: string;
   pattern: string;
+  /** The API version the path belongs to; recorded in the stats. Default v3. */
+  version?: ApiVersion;
 }
 
 export interface AuthedRoute extends RouteBase {
@@ -53,6 +58,12 @@ export interface AuthedRoute extends RouteBase {
   writes?: boolean;
   /** Not counted against, nor refused by, the rate limits (usage monitoring; an assumption). */
   unmetered?: boolean;
+  /** Exempt from the ten-second burst limit (the spec's `x-hubspot-rate-limit-exemptions: ["ten-secondly"]`). */
+  tenSecondlyExempt?: boolean;
+  /** HubSpot sends no X-HubSpot-RateLimit-* headers on this route's answers. */
+  noRateLimitHeaders?: boolean;
+  /** The 2xx body with empty `results` this route answers under the `emptyResults` fault; routes without one are never faulted so. */
+  emptyAnswer?(nowIso: string): unknown;
   handler(ctx: AuthedContext): Reply;
 }
 

@@ -7,8 +7,9 @@ import { expiredToken, unauthorized } from '../hubspot-errors';
 import { PortalRateLimiter } from '../limits/rate-limiter';
 import { limitsFor, normalisePacks, TIERS, type TierLimits } from '../limits/tiers';
 import { assertTimeZone } from '../limits/timezone';
-import type { AccountInfo, CreateAccountOptions, CreatedAccount, PortalIdentity, Tier, TokenType } from '../types';
+import type { AccountBehaviour, AccountInfo, CreateAccountOptions, CreatedAccount, PortalIdentity, Tier, TokenType } from '../types';
 import { DEFAULT_SCOPES } from '../types';
+import { DEFAULT_BEHAVIOUR, mergeBehaviour } from './behaviour';
 import { ContactStore, type ContactStoreState } from './contacts';
 import { PropertyStore, type PropertyStoreState } from './properties';
 
@@ -30,6 +31,7 @@ export interface Portal extends PortalIdentity {
   properties: PropertyStore;
   contacts: ContactStore;
   limiter: PortalRateLimiter;
+  behaviour: AccountBehaviour;
 }
 
 /** The identity fields of a portal, for its admin view and its snapshot. */
@@ -42,6 +44,8 @@ export interface AccountsOptions {
   /** Milliseconds since the epoch; tests inject a controllable clock. */
   clock: () => number;
   tierLimits?: Partial<Record<Tier, Partial<TierLimits>>>;
+  /** Behaviour of new accounts where HubSpot leaves it open (simulator option / CLI). */
+  behaviourDefaults?: Partial<AccountBehaviour>;
 }
 
 /** Snapshot form of one portal. */
@@ -59,6 +63,8 @@ export interface PortalState extends PortalIdentity {
   limits: { tenSecondly: number; daily: number; searchPerSecond: number; dailyUsed: number; dailyResetsAt: number };
   properties: PropertyStoreState;
   contacts: ContactStoreState;
+  /** Absent in snapshots written before the switches existed: defaults apply. */
+  behaviour?: AccountBehaviour;
 }
 
 export interface AccountsState {
@@ -89,7 +95,11 @@ export class AccountStore {
   private nextPortalId = FIRST_PORTAL_ID;
   private nextAppId = FIRST_APP_ID;
 
-  constructor(private readonly options: AccountsOptions) {}
+  private readonly behaviourDefaults: AccountBehaviour;
+
+  constructor(private readonly options: AccountsOptions) {
+    this.behaviourDefaults = mergeBehaviour(DEFAULT_BEHAVIOUR, options.behaviourDefaults);
+  }
 
   create(opts: CreateAccountOptions = {}): CreatedAccount {
     const tier = opts.tier ?? 'free';
@@ -105,6 +115,7 @@ export class AccountStore {
     if (opts.scopes !== undefined && (!Array.isArray(opts.scopes) || opts.scopes.some((s) => typeof s !== 'string'))) {
       throw new AdminError(400, 'scopes must be an array of strings');
     }
+    const behaviour = mergeBehaviour(this.behaviourDefaults, opts.behaviour);
     const apiAddOn = normalisePacks(opts.apiAddOn);
     const limits = limitsFor(tier, apiAddOn, this.options.tierLimits);
     const portalId = this.nextPortalId++;
@@ -120,6 +131,7 @@ export class AccountStore {
       properties: new PropertyStore(),
       contacts: new ContactStore(),
       limiter: new PortalRateLimiter({ ...limits, searchPerSecond: this.options.searchPerSecond, timeZone, now: this.options.clock() }),
+      behaviour,
     };
     this.portals.set(portalId, portal);
     const rec = this.addToken(portalId, { tokenType, scopes: opts.scopes });
@@ -193,6 +205,7 @@ export class AccountStore {
     return {
       ...identityOf(p),
       tokens: p.tokens.map((t) => ({ tokenType: t.tokenType, scopes: [...t.scopes], revoked: t.revoked, appId: t.appId })),
+      behaviour: p.behaviour,
       contactCount: p.contacts.count,
       limits: p.limiter.info(now),
     };
@@ -230,6 +243,7 @@ export class AccountStore {
         },
         properties: p.properties.toState(),
         contacts: p.contacts.toState(),
+        behaviour: p.behaviour,
       })),
     };
   }
@@ -251,6 +265,7 @@ export class AccountStore {
         properties: new PropertyStore(s.properties),
         contacts: new ContactStore(s.contacts),
         limiter: new PortalRateLimiter({ ...s.limits, timeZone: s.timeZone, now: this.options.clock() }),
+        behaviour: mergeBehaviour(this.behaviourDefaults, s.behaviour),
       };
       // Usage survives a restart within the same day only.
       if (this.options.clock() < s.limits.dailyResetsAt) portal.limiter.dailyUsed = s.limits.dailyUsed;

@@ -153,15 +153,23 @@ export class ContactStore {
   }
 }
 
-/** A contact as HubSpot's SimplePublicObject, limited to `names` (plus the system properties). */
-export function contactJson(c: Contact, names?: readonly string[]): ContactJson {
+/**
+ * A contact as HubSpot's SimplePublicObject, limited to `names` (plus the system properties). A named
+ * property that is defined but unset is `null`; one that `isDefined` rejects is left out ("If any of the
+ * specified properties are not present on the requested object(s), they will be ignored",
+ * PublicApiSpecs/CRM/Contacts/Rollouts/424/2026-09/contacts.json, `properties` parameter).
+ */
+export function contactJson(c: Contact, names?: readonly string[], isDefined?: (name: string) => boolean): ContactJson {
   let properties: Record<string, string | null>;
   if (!names) {
     properties = { ...c.properties };
   } else {
     // Names come from the query string: read own values only, and never touch `__proto__`.
     properties = Object.create(null) as Record<string, string | null>;
-    for (const n of names) properties[n] = Object.hasOwn(c.properties, n) ? c.properties[n] : null;
+    for (const n of names) {
+      if (Object.hasOwn(c.properties, n)) properties[n] = c.properties[n];
+      else if (!isDefined || isDefined(n)) properties[n] = null;
+    }
     for (const n of SYSTEM_PROPERTIES) properties[n] = c.properties[n] ?? null;
   }
   const out: ContactJson = { id: String(c.id), properties, createdAt: c.createdAt, updatedAt: c.updatedAt, archived: c.archived };

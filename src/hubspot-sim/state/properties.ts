@@ -146,7 +146,11 @@ export class PropertyStore {
     }
     const existing = this.props.get(name);
     if (existing && !existing.json.archived) {
-      throw new HsError(409, 'OBJECT_ALREADY_EXISTS', `Property named '${name}' already exists.`, { context: { propertyName: [name] } });
+      // HubSpot's 409 as observed: message, category and subCategory (docs/hubspot-simulator.md, Properties).
+      throw new HsError(409, 'OBJECT_ALREADY_EXISTS', `A property named '${name}' already exists.`, {
+        subCategory: 'Properties.PROPERTY_WITH_NAME_EXISTS',
+        context: { propertyName: [name] },
+      });
     }
     const type = body.type as string;
     const fieldType = body.fieldType as string;
@@ -213,7 +217,7 @@ export class PropertyStore {
     if (typeof body.displayOrder === 'number') next.displayOrder = body.displayOrder;
     if (typeof body.hidden === 'boolean') next.hidden = body.hidden;
     if (typeof body.formField === 'boolean') next.formField = body.formField;
-    if (body.options !== undefined || (type === 'enumeration' && p.json.type !== 'enumeration')) {
+    if (body.options !== undefined || (type !== p.json.type && (type === 'enumeration' || type === 'bool'))) {
       next.options = this.checkOptions(type, body.options, next.externalOptions);
     }
     this.applyHints(next, body);
@@ -291,14 +295,8 @@ export class PropertyStore {
   }
 
   private checkOptions(type: string, raw: unknown, external: boolean): PropertyOption[] {
-    if (type !== 'enumeration') {
-      if (type === 'bool')
-        return [
-          { label: 'Yes', value: 'true', displayOrder: 0, hidden: false },
-          { label: 'No', value: 'false', displayOrder: 1, hidden: false },
-        ];
-      return [];
-    }
+    if (type === 'bool') return boolOptions(raw);
+    if (type !== 'enumeration') return [];
     if (external) return [];
     if (!Array.isArray(raw) || raw.length === 0) throw validationError('Enumeration properties must have at least one option');
     if (raw.length > MAX_OPTIONS) throw validationError(`Enumeration properties can have at most ${MAX_OPTIONS} options`);
@@ -332,6 +330,23 @@ export class PropertyStore {
     }
     if (typeof body.showCurrencySymbol === 'boolean') json.showCurrencySymbol = body.showCurrencySymbol;
   }
+}
+
+export const BOOL_OPTIONS_MESSAGE =
+  "Boolean properties must have exactly two options; one with a value of 'true', the other with a value of 'false'.";
+
+/** A bool property is created with exactly the options `true` and `false` (HubSpot answers 400 otherwise, as observed). */
+function boolOptions(raw: unknown): PropertyOption[] {
+  if (!Array.isArray(raw) || raw.length !== 2) throw validationError(BOOL_OPTIONS_MESSAGE);
+  const opts = raw.map((o) => asObject(o));
+  const values = opts.map((o) => o.value).sort();
+  if (values[0] !== 'false' || values[1] !== 'true') throw validationError(BOOL_OPTIONS_MESSAGE);
+  return opts.map((o, i) => ({
+    label: typeof o.label === 'string' ? o.label : String(o.value),
+    value: o.value as string,
+    displayOrder: typeof o.displayOrder === 'number' ? o.displayOrder : i,
+    hidden: Boolean(o.hidden),
+  }));
 }
 
 export function asObject(v: unknown): Record<string, unknown> {
