@@ -6,7 +6,6 @@
  * batches that were in flight.
  */
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
 import { accountingError, addCounts, emptyCounts, type DeliveryCounts } from '../src/delivery/counts';
 import { processPage as deliverPage } from '../src/delivery/process-page';
 import { propertyCacheKey, type PropertyCache } from '../src/destinations/property-cache';
@@ -17,7 +16,8 @@ import type { ServiceMetrics } from '../src/metrics/service-metrics';
 import type { RunCheckpoint, RunCheckpoints } from '../src/store/checkpoints';
 import type { DestinationRecord } from '../src/store/destinations';
 import type { RejectionStore } from '../src/store/types';
-import { DAILY_LIMIT_FAILURE, type AudienceRef, type DailyLimitDetails } from '../workflows/types';
+import { applicationFailure, Failure } from '../src/failures';
+import { type AudienceRef, type DailyLimitDetails } from '../workflows/types';
 import { isDailyLimit, markDailyLimit } from './daily-limit';
 import { keepHeartbeating } from './heartbeat';
 import { classified, clientFor, loadDestination, toFailure, type HubSpotAccessDeps } from './hubspot-access';
@@ -96,11 +96,10 @@ export function createProcessPages(deps: ProcessPagesDeps) {
     try {
       d = await loadDestination(deps, input.destinationId);
       if (input.portalId !== undefined && d.portalId !== input.portalId) {
-        throw ApplicationFailure.create({
-          type: 'DestinationPortalChanged',
-          nonRetryable: true,
-          message: `Destination ${d.id} now points at HubSpot portal ${d.portalId}, but this run started on portal ${input.portalId}; a run only writes to the portal it started on. Nothing more was sent.`,
-        });
+        throw applicationFailure(
+          Failure.DestinationPortalChanged,
+          `Destination ${d.id} now points at HubSpot portal ${d.portalId}, but this run started on portal ${input.portalId}; a run only writes to the portal it started on. Nothing more was sent.`,
+        );
       }
       client = clientFor(deps, d, { signal: ctx.cancellationSignal });
       const properties = await deps.propertyCache.get(propertyCacheKey(d), client);
@@ -129,11 +128,7 @@ export function createProcessPages(deps: ProcessPagesDeps) {
         });
         const broken = accountingError(pageCounts);
         if (broken)
-          throw ApplicationFailure.create({
-            type: 'AccountingError',
-            nonRetryable: true,
-            message: `Page at line ${pageStart.line} does not balance: ${broken}.`,
-          });
+          throw applicationFailure(Failure.AccountingError, `Page at line ${pageStart.line} does not balance: ${broken}.`);
         deps.metrics.recordContacts('batch', pageCounts);
         await save({ cursor: page.next, pagesDone: cp.pagesDone + 1, counts: addCounts(cp.counts, pageCounts), page: { done: {} } });
         if (last) {
@@ -146,10 +141,7 @@ export function createProcessPages(deps: ProcessPagesDeps) {
         // Nothing to retry until HubSpot's daily reset: tell the workflow when that is; the checkpoint stays.
         const resetsAt = await markDailyLimit(deps.governor, err, client, d);
         const details: DailyLimitDetails = { resetsAt: new Date(resetsAt).toISOString(), cursor: input.cursor };
-        throw ApplicationFailure.create({
-          type: DAILY_LIMIT_FAILURE,
-          nonRetryable: true,
-          message: `HubSpot's daily API limit for portal ${d.portalId} is used up until ${details.resetsAt}.`,
+        throw applicationFailure(Failure.DailyLimitReached, `HubSpot's daily API limit for portal ${d.portalId} is used up until ${details.resetsAt}.`, {
           details: [details],
         });
       }

@@ -48,6 +48,29 @@ export const Failure = {
     retryable: false,
     hint: 'Send less per request.',
   },
+  Gone: {
+    type: 'GONE',
+    code: 'GONE',
+    status: 410,
+    retryable: false,
+    hint: 'It is past the retention period: start anew.',
+  },
+  UriTooLong: { type: 'URI_TOO_LONG', code: 'URI_TOO_LONG', status: 414, retryable: false, hint: 'Ids are at most 200 characters.' },
+  UnsupportedMediaType: {
+    type: 'UNSUPPORTED_MEDIA_TYPE',
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    status: 415,
+    retryable: false,
+    hint: 'Send JSON with Content-Type application/json (files only to /v1/uploads).',
+  },
+  HeadersTooLarge: {
+    type: 'HEADERS_TOO_LARGE',
+    code: 'HEADERS_TOO_LARGE',
+    status: 431,
+    retryable: false,
+    hint: 'Send smaller headers.',
+  },
+  RequestTimeout: { type: 'REQUEST_TIMEOUT', code: 'REQUEST_TIMEOUT', status: 408, retryable: true, hint: 'Send the request again.' },
   StreamBacklogFull: {
     type: 'STREAM_BACKLOG_FULL',
     code: 'STREAM_BACKLOG_FULL',
@@ -115,6 +138,14 @@ export const Failure = {
     retryable: false,
     hint: 'Check hubspot.baseUrl; report the message if it persists.',
   },
+  /** A destination is bound to the portal it was created on (API: PATCH with another portal's token; runs). */
+  DestinationPortalChanged: {
+    type: 'DestinationPortalChanged',
+    code: 'DESTINATION_PORTAL_CHANGED',
+    status: 409,
+    retryable: false,
+    hint: 'Use a token of the destination\'s portal, or create a new destination for the other portal.',
+  },
   DestinationNotFound: {
     type: 'DestinationNotFound',
     code: 'DESTINATION_NOT_FOUND',
@@ -162,13 +193,6 @@ export const Failure = {
     status: 500,
     retryable: false,
     hint: 'A page did not balance (a bug); report it with the activation id.',
-  },
-  StreamNotConfigured: {
-    type: 'StreamNotConfigured',
-    code: 'STREAM_NOT_CONFIGURED',
-    status: 500,
-    retryable: false,
-    hint: 'Give the worker a stream memory store.',
   },
   AlertDeliveryFailed: {
     type: 'AlertDeliveryFailed',

@@ -62,12 +62,11 @@ export async function checkToken(client: HubSpotClient): Promise<ConnectionCheck
   return { portalId: info.hubId, scopes: info.scopes, problems };
 }
 
-export const PORTAL_CHANGED = 'DESTINATION_PORTAL_CHANGED';
 
 /** A destination stays on the HubSpot portal it was created on; a token of another portal is refused. */
 export function portalChangedProblem(boundPortalId: number, tokenPortalId: number): Problem {
   return {
-    code: PORTAL_CHANGED,
+    code: Failure.DestinationPortalChanged.code,
     message: `This token belongs to HubSpot portal ${tokenPortalId}, but the destination is bound to portal ${boundPortalId} for its whole life. Use a token of portal ${boundPortalId}, or create a new destination for portal ${tokenPortalId}.`,
     field: 'hubspot.token',
   };

@@ -5,6 +5,7 @@ import type { ActivationInput, ActivationProgress, ActivationSummary } from '../
 import { addCounts, type DeliveryCounts } from '../../delivery/counts';
 import type { Config } from '../../config';
 import { AppError } from '../../errors';
+import { Failure } from '../../failures';
 import type { SourceRef } from '../../members/types';
 import type { Services } from '../../runtime/services';
 import type { ActivationRecord } from '../../store/activations';
@@ -313,9 +314,8 @@ export function registerActivationRoutes(app: TypedApp, deps: ApiDeps): void {
       const { desc } = await describeActivation(client, record.id).catch((err: unknown) => {
         if (err instanceof AppError && err.status === 404)
           throw new AppError(
-            'NOT_FOUND',
+            Failure.Gone,
             `Activation ${record.id} closed longer ago than the Temporal namespace retention and its run is gone, so it cannot be re-run. Start a new activation (POST /v1/activations) with the same source.`,
-            { status: 410 },
           );
         throw err;
       });

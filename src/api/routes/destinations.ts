@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { HUBSPOT_API_BASE_URL } from '../../config';
 import { assertAllowedBaseUrl } from '../../destinations/base-url';
-import { PORTAL_CHANGED } from '../../destinations/check';
 import type { PropertySummary } from '../../destinations/property-summary';
 import { tokenContext } from '../../destinations/token-context';
 import { AppError } from '../../errors';
@@ -22,7 +21,8 @@ const REPORTED_AS_IS: readonly KnownFailure[] = [Failure.HubSpotAuthFailed, Fail
 function problemsError(result: Extract<ConfigureDestinationResult, { ok: false }>): AppError {
   const first = result.problems[0];
   // A token of another portal: the destination stays where it is (409), the message says what to do.
-  if (first.code === PORTAL_CHANGED) return new AppError('CONFLICT', first.message, { details: { problems: result.problems } });
+  if (first.code === Failure.DestinationPortalChanged.code)
+    return new AppError(Failure.DestinationPortalChanged, first.message, { details: { problems: result.problems } });
   const failure = REPORTED_AS_IS.find((f) => f.code === first.code) ?? Failure.HubSpotMappingInvalid;
   const message =
     result.problems.length === 1 ? first.message : `${result.problems.length} problems: ${result.problems.map((p) => p.message).join(' ')}`;
