@@ -1,4 +1,4 @@
-import { ActivationState, dailyResetWaitMs } from '../../../workflows/activation-state';
+import { ActivationState, dailyResetWaitMs, type PagesResult } from '../../../workflows/activation-state';
 import { emptyCounts } from '../../../src/delivery/counts';
 import { START_CURSOR } from '../../../src/members/types';
 import type { ActivationInput } from '../../../workflows/types';
@@ -10,7 +10,7 @@ const input: ActivationInput = {
   audience: { id: 'A', name: 'Buyers' },
   source: { kind: 'upload', uploadId: 'u1' },
 };
-const page = (received: number, rejected: number, done: boolean, line: number) => ({
+const page = (received: number, rejected: number, done: boolean, line: number): PagesResult => ({
   counts: {
     ...emptyCounts(),
     received,
