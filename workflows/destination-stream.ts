@@ -82,11 +82,10 @@ export async function destinationStream(input: StreamInput, ...carried: Buffered
   const alerts = new AlertsInFlight();
   void watchLag(state, alerts);
   // Rejection keys must stay unique if the stream is ever started afresh (new chain, new prefix).
-  const keyPrefix = workflowInfo().firstExecutionRunId.slice(0, 8);
-  const flushes = new Map<number, CancellationScope>();
+  const flushes = new Flushes(state, workflowInfo().firstExecutionRunId.slice(0, 8));
 
-  await flushUntilContinueAsNew(state, flushes, keyPrefix, alerts);
-  await drainFlushes(state, flushes);
+  await flushUntilContinueAsNew(state, flushes, alerts);
+  await flushes.drain();
   await released;
   await handOver(state.destinationId);
   await alerts.settled();
@@ -158,16 +157,11 @@ async function watchLag(state: StreamState, alerts: AlertsInFlight): Promise<nev
 }
 
 /** The main loop: start flushes while they may start, else sleep until something changes or one is due. */
-async function flushUntilContinueAsNew(
-  state: StreamState,
-  flushes: Map<number, CancellationScope>,
-  keyPrefix: string,
-  alerts: AlertsInFlight,
-): Promise<void> {
+async function flushUntilContinueAsNew(state: StreamState, flushes: Flushes, alerts: AlertsInFlight): Promise<void> {
   while (!shouldContinueAsNew(state)) {
     checkLag(state, alerts);
     if (state.canFlush(Date.now())) {
-      startFlush(state, flushes, keyPrefix);
+      flushes.start();
       continue;
     }
     showDetails(state);
@@ -179,17 +173,36 @@ async function flushUntilContinueAsNew(
   }
 }
 
-/** Runs one flush in its own cancellation scope (draining may cancel it: its updates go back). */
-function startFlush(state: StreamState, flushes: Map<number, CancellationScope>, keyPrefix: string): void {
-  const { id, batch } = state.startFlush();
-  const scope = new CancellationScope();
-  flushes.set(id, scope);
-  void scope
-    .run(() => flush(state, batch, keyPrefix))
-    .finally(() => {
-      flushes.delete(id);
-      state.endFlush(id);
-    });
+/** The flushes under way, each in its own cancellation scope (draining may cancel them: their updates go back). */
+class Flushes {
+  private readonly scopes = new Map<number, CancellationScope>();
+
+  constructor(
+    private readonly state: StreamState,
+    private readonly keyPrefix: string,
+  ) {}
+
+  start(): void {
+    const { id, batch } = this.state.startFlush();
+    const scope = new CancellationScope();
+    this.scopes.set(id, scope);
+    void scope
+      .run(() => flush(this.state, batch, this.keyPrefix))
+      .finally(() => {
+        this.scopes.delete(id);
+        this.state.endFlush(id);
+      });
+  }
+
+  /** Before continue-as-new: let flushes finish, or cancel them after the drain timeout (their updates are carried). */
+  async drain(): Promise<void> {
+    this.state.draining = true;
+    showDetails(this.state);
+    if (this.scopes.size > 0 && !(await condition(() => this.scopes.size === 0, this.state.options.drainTimeoutMs))) {
+      for (const scope of this.scopes.values()) scope.cancel();
+      await condition(() => this.scopes.size === 0);
+    }
+  }
 }
 
 /**
@@ -227,16 +240,6 @@ async function flush(state: StreamState, batch: PendingUpdate[], keyPrefix: stri
       state.giveBack(batch);
       if (!isCancellation(err2)) state.pauseOnError('Storing rejected updates failed; see the Web UI');
     }
-  }
-}
-
-/** Before continue-as-new: let flushes finish, or cancel them after the drain timeout (their updates are carried). */
-async function drainFlushes(state: StreamState, flushes: Map<number, CancellationScope>): Promise<void> {
-  state.draining = true;
-  showDetails(state);
-  if (flushes.size > 0 && !(await condition(() => flushes.size === 0, state.options.drainTimeoutMs))) {
-    for (const scope of flushes.values()) scope.cancel();
-    await condition(() => flushes.size === 0);
   }
 }
 

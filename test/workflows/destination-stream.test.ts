@@ -75,7 +75,8 @@ async function withStream<T>(
 
 test('a full batch flushes at once, a partial one at the latency bound; malformed updates are ignored', async () => {
   const rec = fakes();
-  await withStream(rec, { batchSize: 2, maxLatencyMs: 60_000 }, async (handle) => {
+  // Lag alert and heartbeat timeout far beyond the skipped minute: only the latency bound is due then.
+  await withStream(rec, { batchSize: 2, maxLatencyMs: 60_000, lagAlertMs: 3_600_000, heartbeatTimeoutMs: 600_000 }, async (handle) => {
     await handle.signal(profilesSignal, { at: Date.now(), updates: [update('a@x.com', { city: 'Lyon' }), update('b@x.com')] });
     await eventually(
       () => handle.query(streamStatsQuery),
@@ -87,7 +88,7 @@ test('a full batch flushes at once, a partial one at the latency bound; malforme
       (s) => s.received === 4,
     );
     expect(waiting).toMatchObject({ buffered: 1, sent: 2, ignored: 1, ignoredByReason: { MALFORMED_UPDATE: 1 }, flushes: 1 });
-    await env.sleep(60_000); // skips time: the partial batch reaches its latency bound
+    await env.sleep(61_000); // skips time: the partial batch reaches its latency bound
     await eventually(
       () => handle.query(streamStatsQuery),
       (s) => s.sent === 3 && s.buffered === 0,
