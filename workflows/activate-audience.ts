@@ -14,7 +14,6 @@ import {
   condition,
   continueAsNew,
   ContinueAsNew,
-  defineQuery,
   isCancellation,
   patched,
   proxyActivities,
@@ -28,22 +27,11 @@ import {
 import type { RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { AlertEvent, AlertEventName } from '../src/alerts/events';
-import { addCounts, emptyCounts } from '../src/delivery/counts';
-import { START_CURSOR } from '../src/members/types';
 import { ActivationStatusKey, AudienceIdKey, DestinationIdKey, type ActivationStatusValue } from '../src/temporal/search-attributes';
-import {
-  DAILY_LIMIT_FAILURE,
-  NON_RETRYABLE_TYPES,
-  type ActivationCarry,
-  type ActivationInput,
-  type ActivationPhase,
-  type ActivationProgress,
-  type ActivationSummary,
-  type DailyLimitDetails,
-} from './types';
+import { ActivationState, dailyResetWaitMs, type PagesResult } from './activation-state';
 import { emitAlert } from './alerts';
-
-export const progressQuery = defineQuery<ActivationProgress>('progress');
+import { progressQuery } from './messages';
+import { DAILY_LIMIT_FAILURE, NON_RETRYABLE_TYPES, type ActivationInput, type ActivationSummary, type DailyLimitDetails } from './types';
 
 const DEFAULT_MAX_HISTORY_EVENTS = 2000;
 
@@ -55,221 +43,205 @@ const retry: RetryPolicy = {
 };
 
 const setupOptions: ActivityOptions = { startToCloseTimeout: '2 minutes', retry: { ...retry, maximumAttempts: 20 } };
+const acts = proxyActivities<Activities>(setupOptions);
 
-function failureType(err: unknown): string | undefined {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
+/** The activity's own failure (type, message, details), if an activity failed with one. */
+function applicationCause(err: unknown): ApplicationFailure | undefined {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
 }
 
 export async function activateAudience(input: ActivationInput): Promise<ActivationSummary> {
-  const { activationId, destinationId, audience, source } = input;
-  const opts = input.options ?? {};
-  const pageOptions: ActivityOptions = {
-    // A page can wait long for HubSpot's budget; a dead worker is noticed through missed heartbeats.
-    startToCloseTimeout: '1 hour',
-    heartbeatTimeout: opts.heartbeatTimeoutMs ?? 30_000,
-    retry,
-    // Pages go through the task queue to whichever worker is free, not eagerly to this one: load spreads
-    // over all workers (they share HubSpot's budget through the governor anyway).
-    allowEagerDispatch: false,
-  };
-  const acts = proxyActivities<Activities>(setupOptions);
-
-  let carry: ActivationCarry | undefined = input.carry;
-  let phase: ActivationPhase = carry ? 'sending' : 'starting';
-  let counts = carry?.counts ?? emptyCounts();
-  let pagesDone = carry?.pagesDone ?? 0;
-  let waitingUntil: string | undefined;
-  let waitReason: string | undefined;
-  const startedAt = carry?.startedAt ?? new Date().toISOString();
-  const runs = (carry?.runsSoFar ?? 0) + 1;
-
-  setHandler(progressQuery, () => ({
-    activationId,
-    destinationId,
-    audience,
-    phase,
-    pagesDone,
-    totalRecords: carry?.totalRecords,
-    counts,
-    startedAt,
-    waitingUntil,
-    waitReason,
-    runs,
-    activityCursor: phase === 'sending' || phase === 'waiting-daily-limit' ? carry?.cursor : undefined,
-  }));
-
-  const setStatus = (status: ActivationStatusValue) => upsertSearchAttributes([{ key: ActivationStatusKey, value: status }]);
-  const showDetails = () => {
-    const total = carry?.totalRecords;
-    const lines = [
-      `**${audience.name}** → destination \`${destinationId}\``,
-      `Phase: ${phase}${waitingUntil ? ` until ${waitingUntil} (${waitReason})` : ''}`,
-      `Members read: ${counts.received}${total !== undefined ? ` of ${total}` : ''} · pages: ${pagesDone} · run ${runs}`,
-      `Upserted: ${counts.upserted} (created ${counts.created}, updated ${counts.updated}) · rejected: ${counts.rejected} · skipped: ${counts.skipped}`,
-    ];
-    if (counts.rejected)
-      lines.push(
-        `Rejections: ${Object.entries(counts.rejectedByReason)
-          .map(([k, v]) => `${k} ${v}`)
-          .join(', ')}`,
-      );
-    setCurrentDetails(lines.join('\n\n'));
-  };
-
-  // Alerts (workflows/alerts.ts): delivered by abandoned child workflows; never delay or fail the run.
-  const alert = async (type: AlertEventName, key: string, extra: Partial<AlertEvent> = {}): Promise<void> => {
-    if (!patched('alerts-v1')) return;
-    const { workflowId, runId } = workflowInfo();
-    const { received, upserted, created, updated, rejected, skipped, rejectedByReason } = counts;
-    await emitAlert(
-      {
-        type,
-        destinationId,
-        activationId,
-        audience,
-        workflowId,
-        runId,
-        occurredAt: new Date().toISOString(),
-        counts: { received, upserted, created, updated, rejected, skipped, rejectedByReason },
-        totalRecords: carry?.totalRecords,
-        ...extra,
-      },
-      key,
-    );
-  };
-
+  const run = new ActivationState(input, Date.now());
+  setHandler(progressQuery, () => run.progress());
   // Set on every run: workflows started without them (e.g. by hand) are still findable.
   upsertSearchAttributes([
-    { key: DestinationIdKey, value: destinationId },
-    { key: AudienceIdKey, value: audience.id },
+    { key: DestinationIdKey, value: input.destinationId },
+    { key: AudienceIdKey, value: input.audience.id },
     { key: ActivationStatusKey, value: 'Running' },
   ]);
 
   try {
-    if (!carry) {
-      await alert('activation.started', 'started', { status: 'running' });
-      phase = 'validating';
-      showDetails();
-      await acts.validateConnection.executeWithOptions({ ...setupOptions, summary: 'Check the HubSpot token and its scopes' }, [
-        { destinationId },
-      ]);
-      phase = 'ensuring-property';
-      showDetails();
-      const { propertyName } = await acts.ensureAudienceProperty.executeWithOptions(
-        { ...setupOptions, summary: `Ensure the status property of audience "${audience.name}" and re-check the mapping` },
-        [{ destinationId, audience }],
-      );
-      const { totalRecords } = await acts.describeSource.executeWithOptions({ ...setupOptions, summary: 'Count the members to send' }, [
-        { source },
-      ]);
-      carry = { cursor: START_CURSOR, counts, pagesDone, runsSoFar: 0, startedAt, propertyName, totalRecords };
-    }
-
-    phase = 'sending';
-    let done = false;
-    while (!done) {
-      showDetails();
-      const from = carry.cursor;
-      let result;
-      try {
-        result = await acts.processPages.executeWithOptions(
-          { ...pageOptions, summary: `Upsert members from line ${from.line} (page ${pagesDone + 1} on)` },
-          [
-            {
-              activationId,
-              destinationId,
-              audience,
-              propertyName: carry.propertyName,
-              source,
-              cursor: from,
-              pageSize: opts.pageSize,
-              concurrency: opts.upsertConcurrency,
-              maxPages: opts.pagesPerActivity,
-              maxMillis: opts.activityMaxMillis,
-            },
-          ],
-        );
-      } catch (err) {
-        if (failureType(err) !== DAILY_LIMIT_FAILURE) throw err;
-        // Wait durably for HubSpot's daily reset instead of burning retries, then resume where it stopped
-        // (the activity's checkpoint is in the store).
-        const details = ((err as ActivityFailure).cause as ApplicationFailure).details?.[0] as DailyLimitDetails;
-        phase = 'waiting-daily-limit';
-        waitingUntil = details.resetsAt;
-        waitReason = "HubSpot's daily API limit is used up";
-        setStatus('WaitingDailyLimit');
-        showDetails();
-        await alert('activation.waiting_daily_limit', `waiting-${Date.parse(details.resetsAt)}`, {
-          status: 'waiting',
-          waitingUntil: details.resetsAt,
-        });
-        const waitMs = Math.max(1000, Date.parse(details.resetsAt) - Date.now() + 1000);
-        await sleep(waitMs, { summary: `Wait for HubSpot's daily limit to reset at ${details.resetsAt}` });
-        phase = 'sending';
-        waitingUntil = undefined;
-        waitReason = undefined;
-        setStatus('Running');
-        continue;
-      }
-      counts = addCounts(counts, result.counts);
-      pagesDone += result.pages;
-      done = result.done;
-      carry = { ...carry, cursor: result.next, counts, pagesDone };
-
-      const info = workflowInfo();
-      if (!done && (info.continueAsNewSuggested || info.historyLength >= (opts.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS))) {
-        await condition(allHandlersFinished);
-        await continueAsNew<typeof activateAudience>({ ...input, carry: { ...carry, runsSoFar: runs } });
-      }
-    }
-
-    phase = 'finishing';
-    showDetails();
-    await acts.summarizeActivation.executeWithOptions({ ...setupOptions, summary: 'Cross-check counts with stored rejections' }, [
-      { activationId, counts },
-    ]);
-    const status = counts.rejected > 0 ? 'completed_with_rejections' : 'completed';
-    phase = 'completed';
-    setStatus(status === 'completed' ? 'Completed' : 'CompletedWithRejections');
-    showDetails();
-    await alert(status === 'completed' ? 'activation.completed' : 'activation.completed_with_rejections', 'completed', { status });
-    return {
-      activationId,
-      destinationId,
-      audience,
-      status,
-      ...counts,
-      pages: pagesDone,
-      runs,
-      startedAt,
-      finishedAt: new Date().toISOString(),
-    };
+    if (run.needsSetup) await setUp(run, input);
+    await sendAllPages(run, input);
+    return await finish(run, input);
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;
     if (isCancellation(err)) {
-      phase = 'cancelled';
+      run.phase = 'cancelled';
       await CancellationScope.nonCancellable(async () => {
         setStatus('Cancelled');
-        showDetails();
+        showDetails(run);
       });
       throw err;
     }
-    phase = 'failed';
-    setStatus('Failed');
-    showDetails();
-    // Surface the activity's own message (what to fix) as the workflow's failure.
-    const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
-    await alert('activation.failed', 'failed', {
-      status: 'failed',
-      failure: { type: cause?.type ?? (err as Error).name, message: (cause ?? (err as Error)).message },
-    });
-    if (cause)
-      throw ApplicationFailure.create({
-        type: cause.type ?? 'ActivationFailed',
-        message: cause.message,
-        nonRetryable: true,
-        details: cause.details as unknown[] | undefined,
-      });
-    throw err;
+    return await fail(run, input, err);
   }
+}
+
+const setStatus = (status: ActivationStatusValue) => upsertSearchAttributes([{ key: ActivationStatusKey, value: status }]);
+const showDetails = (run: ActivationState) => setCurrentDetails(run.details());
+
+/** Alerts (workflows/alerts.ts): delivered by abandoned child workflows; never delay or fail the run. */
+async function alert(
+  run: ActivationState,
+  input: ActivationInput,
+  type: AlertEventName,
+  key: string,
+  extra: Partial<AlertEvent> = {},
+): Promise<void> {
+  if (!patched('alerts-v1')) return;
+  const { workflowId, runId } = workflowInfo();
+  await emitAlert(
+    {
+      type,
+      destinationId: input.destinationId,
+      activationId: input.activationId,
+      audience: input.audience,
+      workflowId,
+      runId,
+      occurredAt: new Date().toISOString(),
+      counts: run.alertCounts(),
+      totalRecords: run.totalRecords,
+      ...extra,
+    },
+    key,
+  );
+}
+
+/** Once per activation: check the token, ensure the audience property, count the members. */
+async function setUp(run: ActivationState, input: ActivationInput): Promise<void> {
+  const { destinationId, audience, source } = input;
+  await alert(run, input, 'activation.started', 'started', { status: 'running' });
+  run.phase = 'validating';
+  showDetails(run);
+  await acts.validateConnection.executeWithOptions({ ...setupOptions, summary: 'Check the HubSpot token and its scopes' }, [
+    { destinationId },
+  ]);
+  run.phase = 'ensuring-property';
+  showDetails(run);
+  const { propertyName } = await acts.ensureAudienceProperty.executeWithOptions(
+    { ...setupOptions, summary: `Ensure the status property of audience "${audience.name}" and re-check the mapping` },
+    [{ destinationId, audience }],
+  );
+  const { totalRecords } = await acts.describeSource.executeWithOptions({ ...setupOptions, summary: 'Count the members to send' }, [
+    { source },
+  ]);
+  run.setUpDone(propertyName, totalRecords);
+}
+
+/** Page activities until the source is exhausted, waiting out the daily limit and continuing as new when history grows. */
+async function sendAllPages(run: ActivationState, input: ActivationInput): Promise<void> {
+  run.phase = 'sending';
+  let done = false;
+  while (!done) {
+    showDetails(run);
+    const result = await sendPages(run, input);
+    if (!result) continue;
+    done = run.recordPages(result);
+    if (!done && historyIsLong(input)) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof activateAudience>({ ...input, carry: run.carryForNextRun() });
+    }
+  }
+}
+
+function historyIsLong(input: ActivationInput): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength >= (input.options?.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS);
+}
+
+/** One page activity; `undefined` when it stopped at HubSpot's daily limit (and the run waited for the reset). */
+async function sendPages(run: ActivationState, input: ActivationInput): Promise<PagesResult | undefined> {
+  const { activationId, destinationId, audience, source } = input;
+  const opts = input.options ?? {};
+  const { cursor, propertyName } = run.nextPages();
+  try {
+    return await acts.processPages.executeWithOptions(
+      {
+        // A page can wait long for HubSpot's budget; a dead worker is noticed through missed heartbeats.
+        startToCloseTimeout: '1 hour',
+        heartbeatTimeout: opts.heartbeatTimeoutMs ?? 30_000,
+        retry,
+        // Pages go through the task queue to whichever worker is free, not eagerly to this one: load spreads
+        // over all workers (they share HubSpot's budget through the governor anyway).
+        allowEagerDispatch: false,
+        summary: `Upsert members from line ${cursor.line} (page ${run.pagesDone + 1} on)`,
+      },
+      [
+        {
+          activationId,
+          destinationId,
+          audience,
+          propertyName,
+          source,
+          cursor,
+          pageSize: opts.pageSize,
+          concurrency: opts.upsertConcurrency,
+          maxPages: opts.pagesPerActivity,
+          maxMillis: opts.activityMaxMillis,
+        },
+      ],
+    );
+  } catch (err) {
+    const cause = applicationCause(err);
+    if (cause?.type !== DAILY_LIMIT_FAILURE) throw err;
+    await waitForDailyReset(run, input, cause.details?.[0] as DailyLimitDetails);
+    return undefined;
+  }
+}
+
+/**
+ * Waits durably for HubSpot's daily reset instead of burning retries; the page then resumes where it
+ * stopped (the activity's checkpoint is in the store).
+ */
+async function waitForDailyReset(run: ActivationState, input: ActivationInput, details: DailyLimitDetails): Promise<void> {
+  run.waitForDailyReset(details.resetsAt);
+  setStatus('WaitingDailyLimit');
+  showDetails(run);
+  await alert(run, input, 'activation.waiting_daily_limit', `waiting-${Date.parse(details.resetsAt)}`, {
+    status: 'waiting',
+    waitingUntil: details.resetsAt,
+  });
+  await sleep(dailyResetWaitMs(details.resetsAt, Date.now()), {
+    summary: `Wait for HubSpot's daily limit to reset at ${details.resetsAt}`,
+  });
+  run.resumeSending();
+  setStatus('Running');
+}
+
+/** Cross-checks the counts with the stored rejections and reports the outcome. */
+async function finish(run: ActivationState, input: ActivationInput): Promise<ActivationSummary> {
+  run.phase = 'finishing';
+  showDetails(run);
+  await acts.summarizeActivation.executeWithOptions({ ...setupOptions, summary: 'Cross-check counts with stored rejections' }, [
+    { activationId: input.activationId, counts: run.counts },
+  ]);
+  const status = run.outcome;
+  run.phase = 'completed';
+  setStatus(status === 'completed' ? 'Completed' : 'CompletedWithRejections');
+  showDetails(run);
+  await alert(run, input, status === 'completed' ? 'activation.completed' : 'activation.completed_with_rejections', 'completed', {
+    status,
+  });
+  return run.summary(new Date().toISOString());
+}
+
+/** Ends the run failed, with the activity's own message (what to fix) as the workflow's failure. */
+async function fail(run: ActivationState, input: ActivationInput, err: unknown): Promise<never> {
+  run.phase = 'failed';
+  setStatus('Failed');
+  showDetails(run);
+  const cause = applicationCause(err);
+  await alert(run, input, 'activation.failed', 'failed', {
+    status: 'failed',
+    failure: { type: cause?.type ?? (err as Error).name, message: (cause ?? (err as Error)).message },
+  });
+  if (cause)
+    throw ApplicationFailure.create({
+      type: cause.type ?? 'ActivationFailed',
+      message: cause.message,
+      nonRetryable: true,
+      details: cause.details as unknown[] | undefined,
+    });
+  throw err;
 }

@@ -16,8 +16,6 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   isCancellation,
   proxyActivities,
   setCurrentDetails,
@@ -28,29 +26,12 @@ import {
 } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { chunkForCarry, StreamBuffer } from '../src/streaming/buffer';
-import {
-  addFlushCounts,
-  DEFAULT_STREAM_OPTIONS,
-  emptyStreamCounters,
-  MAX_PAYLOAD_CHARS,
-  resolveStreamOptions,
-  type BufferedUpdate,
-  type FlushCounts,
-  type ProfilesSignal,
-  type StreamInput,
-  type StreamOptions,
-  type StreamStats,
-  type StreamUpdate,
-} from '../src/streaming/types';
+import type { BufferedUpdate, PendingUpdate, StreamInput } from '../src/streaming/types';
+import { toWire } from '../src/streaming/wire';
 import { emitAlert } from './alerts';
+import { configureStreamSignal, pauseStreamSignal, profilesSignal, resumeStreamSignal, streamStatsQuery } from './messages';
+import { StreamState } from './stream-state';
 import { NON_RETRYABLE_TYPES } from './types';
-
-export const profilesSignal = defineSignal<[ProfilesSignal]>('profiles');
-export const pauseStreamSignal = defineSignal<[{ reason?: string }?]>('pauseStream');
-export const resumeStreamSignal = defineSignal('resumeStream');
-export const configureStreamSignal = defineSignal<[Partial<StreamOptions>]>('configureStream');
-export const streamStatsQuery = defineQuery<StreamStats>('streamStats');
 
 /** Final failures that mean "fix the destination": pause (updates kept) instead of rejecting the batch. */
 const PAUSE_ON = new Set([
@@ -84,6 +65,8 @@ const HANDOFF_HOLD_MS = 3000;
 /** After setting the hold, signals already on the wire still land; let them, then close the run. */
 const HANDOFF_SETTLE_MS = 200;
 
+const acts = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes' });
+
 function failureOf(err: unknown): { type: string; message: string } | undefined {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure)
     return { type: err.cause.type ?? 'ActivityFailed', message: err.cause.message };
@@ -93,290 +76,178 @@ function failureOf(err: unknown): { type: string; message: string } | undefined 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export async function destinationStream(input: StreamInput, ...carried: BufferedUpdate[][]): Promise<void> {
-  const { destinationId, carry } = input;
-  let opts = resolveStreamOptions(DEFAULT_STREAM_OPTIONS, input.options);
-  let counters = carry?.counters ?? emptyStreamCounters();
-  let paused = carry?.paused ?? false;
-  let pausedReason = carry?.pausedReason;
-  let pausedBy = carry?.pausedBy ?? (paused ? 'operator' : undefined);
-  let lagAlerts = carry?.lagAlerts ?? 0;
-  let lagAlerted = carry?.lagAlerted ?? false;
-  /** Alert emissions started and not finished (awaited before continue-as-new). */
-  const emitting = new Set<Promise<unknown>>();
-  let nextSeq = carry?.nextSeq ?? 1;
-  let lastFlushAt = carry?.lastFlushAt;
-  const startedAt = carry?.startedAt ?? new Date().toISOString();
-  const runs = (carry?.runsSoFar ?? 0) + 1;
+  const state = new StreamState(input, carried, Date.now());
+  const released = input.carry?.held ? releaseHeldSignals(state.destinationId) : Promise.resolve();
+  handleMessages(state);
+  const alerts = new AlertsInFlight();
+  void watchLag(state, alerts);
   // Rejection keys must stay unique if the stream is ever started afresh (new chain, new prefix).
-  const keyPrefix = workflowInfo().firstExecutionRunId.slice(0, 8);
+  const flushes = new Flushes(state, workflowInfo().firstExecutionRunId.slice(0, 8));
 
-  const buffer = new StreamBuffer(carried.flat());
-  const flights = new Map<number, { scope: CancellationScope; size: number; oldest: number }>();
-  let flightSeq = 0;
-  let inFlight = 0;
-  /** Bumped by events the main loop must react to (pause, resume, options, a flush ending). */
-  let wake = 0;
-  let draining = false;
+  await flushUntilContinueAsNew(state, flushes, alerts);
+  await flushes.drain();
+  await released;
+  await handOver(state.destinationId);
+  await alerts.settled();
+  await continueAsNew<typeof destinationStream>(...state.nextRun());
+}
 
-  const acts = proxyActivities<Activities>({ startToCloseTimeout: '10 minutes' });
-  // Updates were held for the handoff from the previous run: let them flow again (without waiting for it).
-  const released = carry?.held
-    ? acts.releaseStreamSignals
-        .executeWithOptions({ ...holdOptions, summary: 'Let held updates flow again' }, [{ destinationId }])
-        .catch(() => undefined)
-    : Promise.resolve();
+/** Updates were held for the handoff from the previous run: let them flow again (without waiting for it). */
+function releaseHeldSignals(destinationId: string): Promise<unknown> {
+  return acts.releaseStreamSignals
+    .executeWithOptions({ ...holdOptions, summary: 'Let held updates flow again' }, [{ destinationId }])
+    .catch(() => undefined);
+}
 
-  setHandler(profilesSignal, (signal) => {
-    // Sent by the API, but anyone with access can signal: a malformed update must not wedge the stream.
-    const updates: unknown[] = Array.isArray(signal?.updates) ? signal.updates : [];
-    const r = Math.min(typeof signal?.at === 'number' ? signal.at : Date.now(), Date.now());
-    for (const item of updates) {
-      counters.received++;
-      const u = item as StreamUpdate;
-      if (!u || typeof u !== 'object' || typeof u.t !== 'number' || typeof u.s !== 'object' || typeof u.v !== 'object' || !u.s || !u.v) {
-        counters.ignored++;
-        counters.ignoredByReason = { ...counters.ignoredByReason, MALFORMED_UPDATE: (counters.ignoredByReason.MALFORMED_UPDATE ?? 0) + 1 };
-        continue;
-      }
-      const outcome = buffer.add({ ...u, n: nextSeq++, r });
-      if (outcome === 'merged') counters.merged++;
-      else if (outcome === 'stale') counters.stale++;
-    }
-  });
-  setHandler(pauseStreamSignal, (p) => {
-    paused = true;
-    pausedReason = p?.reason ?? 'Paused by an operator';
-    pausedBy = 'operator';
-    wake++;
-  });
-  setHandler(resumeStreamSignal, () => {
-    paused = false;
-    pausedReason = undefined;
-    pausedBy = undefined;
-    wake++;
-  });
-  setHandler(configureStreamSignal, (change) => {
-    opts = resolveStreamOptions(opts, change);
-    wake++;
-  });
+function handleMessages(state: StreamState): void {
+  setHandler(profilesSignal, (signal) => state.receive(signal, Date.now()));
+  setHandler(pauseStreamSignal, (p) => state.pauseByOperator(p?.reason));
+  setHandler(resumeStreamSignal, () => state.resume());
+  setHandler(configureStreamSignal, (change) => state.configure(change));
+  setHandler(streamStatsQuery, () => state.stats(workflowInfo().historyLength));
+}
 
-  const oldestPending = (): number | undefined => {
-    let oldest = buffer.oldestAt();
-    for (const f of flights.values()) if (oldest === undefined || f.oldest < oldest) oldest = f.oldest;
-    return oldest;
-  };
-  const stats = (): StreamStats => {
-    const oldest = oldestPending();
-    return {
-      ...counters,
-      destinationId,
-      // What operators care about first: paused; `draining` is the brief handoff of a running stream.
-      state: paused ? 'paused' : draining ? 'draining' : 'running',
-      ...(pausedReason ? { pausedReason } : {}),
-      buffered: buffer.size,
-      bufferedBytes: buffer.totalChars,
-      inFlight,
-      flushesInFlight: flights.size,
-      ...(oldest !== undefined ? { oldestBufferedAt: new Date(oldest).toISOString() } : {}),
-      ...(lastFlushAt ? { lastFlushAt } : {}),
-      options: opts,
-      runs,
-      historyLength: workflowInfo().historyLength,
-      startedAt,
-    };
-  };
-  setHandler(streamStatsQuery, stats);
+const showDetails = (state: StreamState) => setCurrentDetails(state.details(workflowInfo().historyLength));
 
-  const showDetails = () => {
-    const s = stats();
-    const lines = [
-      `Destination \`${destinationId}\` · ${s.state}${pausedReason ? ` (${pausedReason})` : ''} · run ${runs}`,
-      `Received ${s.received} · sent ${s.sent} · rejected ${s.rejected} · ignored ${s.ignored} · merged ${s.merged} · stale ${s.stale}`,
-      `Buffered ${s.buffered} · in flight ${s.inFlight} (${plural(s.flushesInFlight, 'flush')}) · flushes ${s.flushes}${lastFlushAt ? ` · last ${lastFlushAt}` : ''}`,
-      `Latency bound ${opts.maxLatencyMs} ms · batch ${opts.batchSize} · ≤ ${opts.maxConcurrentFlushes} flushes at once`,
-    ];
-    if (s.rejected)
-      lines.push(
-        `Rejections: ${Object.entries(s.rejectedByReason)
-          .map(([k, v]) => `${k} ${v}`)
-          .join(', ')}`,
-      );
-    setCurrentDetails(lines.join('\n\n'));
-  };
+const shouldContinueAsNew = (state: StreamState) => {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength >= state.options.maxHistoryEvents;
+};
 
-  const settle = (batch: BufferedUpdate[], counts: FlushCounts) => {
-    buffer.release(batch);
-    inFlight -= batch.length;
-    counters = addFlushCounts(counters, counts);
-    counters.flushes++;
-    lastFlushAt = new Date().toISOString();
-  };
-  /** A batch that was not sent goes back to the buffer, under the same merge rules. */
-  const giveBack = (batch: BufferedUpdate[]) => {
-    buffer.release(batch);
-    inFlight -= batch.length;
-    const { merged, stale } = buffer.restore(batch);
-    counters.merged += merged;
-    counters.stale += stale;
-  };
-  const pause = (reason: string) => {
-    paused = true;
-    pausedReason = reason;
-    pausedBy = 'error';
-  };
+/** Alert emissions started and not finished (awaited before continue-as-new). */
+class AlertsInFlight {
+  private readonly pending = new Set<Promise<unknown>>();
+  add(emitted: Promise<unknown>): void {
+    this.pending.add(emitted);
+    void emitted.finally(() => this.pending.delete(emitted));
+  }
+  async settled(): Promise<void> {
+    await Promise.all([...this.pending]);
+  }
+}
 
-  // Lag alert: once each time the oldest unsent update crosses `lagAlertMs` (an operator's pause is
-  // deliberate: no alert then); re-armed when the lag falls under half the threshold.
-  const lagAlertAt = (): number => {
-    const oldest = oldestPending();
-    if (oldest === undefined || lagAlerted || (paused && pausedBy === 'operator')) return Infinity;
-    return oldest + opts.lagAlertMs;
-  };
-  const checkLag = () => {
-    const oldest = oldestPending();
-    const lagMs = oldest === undefined ? 0 : Date.now() - oldest;
-    if (lagMs < opts.lagAlertMs / 2) lagAlerted = false;
-    if (lagAlertAt() > Date.now()) return;
-    lagAlerted = true;
-    lagAlerts++;
-    const { workflowId, runId } = workflowInfo();
-    const emitted = emitAlert(
+function checkLag(state: StreamState, alerts: AlertsInFlight): void {
+  const due = state.takeLagAlert(Date.now());
+  if (!due) return;
+  const { workflowId, runId } = workflowInfo();
+  alerts.add(
+    emitAlert(
       {
         type: 'stream.lag_above_threshold',
-        destinationId,
+        destinationId: state.destinationId,
         workflowId,
         runId,
         occurredAt: new Date().toISOString(),
-        ...(paused ? { status: 'paused' } : {}),
-        stream: { lagMs, thresholdMs: opts.lagAlertMs, buffered: buffer.size + inFlight },
+        ...(due.paused ? { status: 'paused' } : {}),
+        stream: { lagMs: due.lagMs, thresholdMs: due.thresholdMs, buffered: due.buffered },
       },
-      `lag-${lagAlerts}`,
-    );
-    emitting.add(emitted);
-    void emitted.finally(() => emitting.delete(emitted));
-  };
+      due.key,
+    ),
+  );
+}
 
-  async function runFlush(batch: BufferedUpdate[]): Promise<void> {
-    const input = { destinationId, keyPrefix, updates: batch };
-    try {
-      const counts = await acts.flushStreamBatch.executeWithOptions(
-        {
-          startToCloseTimeout: '10 minutes',
-          heartbeatTimeout: opts.heartbeatTimeoutMs,
-          retry: flushRetry,
-          summary: `Flush ${plural(batch.length, 'update')} to HubSpot`,
-        },
-        [input],
-      );
-      settle(batch, counts);
-      return;
-    } catch (err) {
-      if (isCancellation(err)) return giveBack(batch);
-      const failure = failureOf(err);
-      if (!failure || PAUSE_ON.has(failure.type)) {
-        giveBack(batch);
-        return pause(failure ? `${failure.type}: ${failure.message}` : 'A flush failed unexpectedly; see the Web UI');
-      }
-      try {
-        const counts = await acts.rejectStreamBatch.executeWithOptions(
-          { ...rejectOptions, summary: `Store ${plural(batch.length, 'update')} as rejected (${failure.type})` },
-          [{ ...input, reason: { code: failure.type, message: failure.message } }],
-        );
-        settle(batch, counts);
-      } catch (err2) {
-        giveBack(batch);
-        if (!isCancellation(err2)) pause('Storing rejected updates failed; see the Web UI');
-      }
-    }
+/** Beside the main loop: at most one timer per threshold period, none while nothing waits. */
+async function watchLag(state: StreamState, alerts: AlertsInFlight): Promise<never> {
+  for (;;) {
+    await condition(() => state.lagAlertAt() !== Infinity);
+    const at = state.lagAlertAt();
+    if (at > Date.now()) await condition(() => state.lagAlertAt() < at, at - Date.now());
+    checkLag(state, alerts);
   }
+}
 
-  const startFlush = () => {
-    const batch = buffer.take(opts.batchSize, MAX_PAYLOAD_CHARS);
-    const id = ++flightSeq;
-    const scope = new CancellationScope();
-    flights.set(id, { scope, size: batch.length, oldest: Math.min(...batch.map((u) => u.r)) });
-    inFlight += batch.length;
-    void scope
-      .run(() => runFlush(batch))
-      .finally(() => {
-        flights.delete(id);
-        wake++;
-      });
-  };
-
-  const shouldContinueAsNew = () => {
-    const info = workflowInfo();
-    return info.continueAsNewSuggested || info.historyLength >= opts.maxHistoryEvents;
-  };
-  const dueAt = () => {
-    if (paused) return Infinity;
-    const oldest = buffer.oldestReadyAt();
-    return oldest === undefined ? Infinity : oldest + opts.maxLatencyMs;
-  };
-  const canFlush = () =>
-    !paused &&
-    !draining &&
-    flights.size < opts.maxConcurrentFlushes &&
-    buffer.readyCount > 0 &&
-    (buffer.readyCount >= opts.batchSize || dueAt() <= Date.now());
-
-  // The lag watch runs beside the loop: at most one timer per threshold period, none while nothing waits.
-  void (async () => {
-    for (;;) {
-      await condition(() => lagAlertAt() !== Infinity);
-      const at = lagAlertAt();
-      if (at > Date.now()) await condition(() => lagAlertAt() < at, at - Date.now());
-      checkLag();
-    }
-  })();
-
-  while (!shouldContinueAsNew()) {
-    checkLag();
-    if (canFlush()) {
-      startFlush();
+/** The main loop: start flushes while they may start, else sleep until something changes or one is due. */
+async function flushUntilContinueAsNew(state: StreamState, flushes: Flushes, alerts: AlertsInFlight): Promise<void> {
+  while (!shouldContinueAsNew(state)) {
+    checkLag(state, alerts);
+    if (state.canFlush(Date.now())) {
+      flushes.start();
       continue;
     }
-    showDetails();
-    // Next flush deadline, only if a slot is free (a flush ending wakes the loop anyway).
-    const seen = wake;
-    const nextAt = () => (flights.size < opts.maxConcurrentFlushes ? dueAt() : Infinity);
-    const target = nextAt();
-    const wakeUp = () => wake !== seen || canFlush() || nextAt() < target || shouldContinueAsNew();
+    showDetails(state);
+    const seen = state.wakeups;
+    const target = state.nextFlushAt();
+    const wakeUp = () => state.wakeups !== seen || state.canFlush(Date.now()) || state.nextFlushAt() < target || shouldContinueAsNew(state);
     if (target === Infinity) await condition(wakeUp);
     else await condition(wakeUp, Math.max(1, target - Date.now()));
   }
+}
 
-  // Continue as new: let flushes finish (or cancel them: their updates go back to the buffer), then carry.
-  draining = true;
-  showDetails();
-  if (flights.size > 0 && !(await condition(() => flights.size === 0, opts.drainTimeoutMs))) {
-    for (const f of flights.values()) f.scope.cancel();
-    await condition(() => flights.size === 0);
+/** The flushes under way, each in its own cancellation scope (draining may cancel them: their updates go back). */
+class Flushes {
+  private readonly scopes = new Map<number, CancellationScope>();
+
+  constructor(
+    private readonly state: StreamState,
+    private readonly keyPrefix: string,
+  ) {}
+
+  start(): void {
+    const { id, batch } = this.state.startFlush();
+    const scope = new CancellationScope();
+    this.scopes.set(id, scope);
+    void scope
+      .run(() => flush(this.state, batch, this.keyPrefix))
+      .finally(() => {
+        this.scopes.delete(id);
+        this.state.endFlush(id);
+      });
   }
-  await released;
-  // A run cannot close while signals keep arriving: ask the API to hold them for the handoff.
+
+  /** Before continue-as-new: let flushes finish, or cancel them after the drain timeout (their updates are carried). */
+  async drain(): Promise<void> {
+    this.state.draining = true;
+    showDetails(this.state);
+    if (this.scopes.size > 0 && !(await condition(() => this.scopes.size === 0, this.state.options.drainTimeoutMs))) {
+      for (const scope of this.scopes.values()) scope.cancel();
+      await condition(() => this.scopes.size === 0);
+    }
+  }
+}
+
+/**
+ * Sends one batch. Transient errors are retried by Temporal; a configuration error pauses the stream
+ * (updates kept); any other final error stores the batch as rejections.
+ */
+async function flush(state: StreamState, batch: PendingUpdate[], keyPrefix: string): Promise<void> {
+  const input = { destinationId: state.destinationId, keyPrefix, updates: batch.map(toWire) };
+  try {
+    const counts = await acts.flushStreamBatch.executeWithOptions(
+      {
+        startToCloseTimeout: '10 minutes',
+        heartbeatTimeout: state.options.heartbeatTimeoutMs,
+        retry: flushRetry,
+        summary: `Flush ${plural(batch.length, 'update')} to HubSpot`,
+      },
+      [input],
+    );
+    state.settle(batch, counts, Date.now());
+    return;
+  } catch (err) {
+    if (isCancellation(err)) return state.giveBack(batch);
+    const failure = failureOf(err);
+    if (!failure || PAUSE_ON.has(failure.type)) {
+      state.giveBack(batch);
+      return state.pauseOnError(failure ? `${failure.type}: ${failure.message}` : 'A flush failed unexpectedly; see the Web UI');
+    }
+    try {
+      const counts = await acts.rejectStreamBatch.executeWithOptions(
+        { ...rejectOptions, summary: `Store ${plural(batch.length, 'update')} as rejected (${failure.type})` },
+        [{ ...input, reason: { code: failure.type, message: failure.message } }],
+      );
+      state.settle(batch, counts, Date.now());
+    } catch (err2) {
+      state.giveBack(batch);
+      if (!isCancellation(err2)) state.pauseOnError('Storing rejected updates failed; see the Web UI');
+    }
+  }
+}
+
+/** A run cannot close while signals keep arriving: ask the API to hold them for the handoff. */
+async function handOver(destinationId: string): Promise<void> {
   await acts.holdStreamSignals.executeWithOptions({ ...holdOptions, summary: 'Hold new updates while handing over to the next run' }, [
     { destinationId, forMs: HANDOFF_HOLD_MS },
   ]);
   await sleep(HANDOFF_SETTLE_MS);
   await condition(allHandlersFinished);
-  await Promise.all([...emitting]);
-  const next: StreamInput = {
-    destinationId,
-    options: opts,
-    carry: {
-      counters,
-      paused,
-      pausedReason,
-      pausedBy,
-      lagAlerts,
-      lagAlerted,
-      nextSeq,
-      runsSoFar: runs,
-      startedAt,
-      lastFlushAt,
-      held: true,
-    },
-  };
-  await continueAsNew<typeof destinationStream>(next, ...chunkForCarry(buffer.snapshot(), MAX_PAYLOAD_CHARS));
 }

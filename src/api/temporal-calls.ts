@@ -1,27 +1,27 @@
 /** How the API runs short workflows and reads activation state, with Temporal errors mapped to API errors. */
-import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowStartOptions } from '@temporalio/client';
+import { ApplicationFailure, type Workflow, type WorkflowResultType } from '@temporalio/common';
 import type { Config } from '../config';
 import { AppError } from '../errors';
 import { Failure } from '../failures';
 
-/** Runs a short workflow to completion and returns its result; a missing worker shows up as a timeout. */
-export async function runShortWorkflow<R>(
+/**
+ * Runs a short workflow to completion and returns its result; a missing worker shows up as a timeout.
+ * Takes the workflow function itself: its name, arguments and result type come from it.
+ */
+export async function runShortWorkflow<W extends Workflow>(
   client: Client,
   config: Config,
-  workflowType: string,
+  workflow: W,
   workflowId: string,
-  args: unknown[],
+  args: Parameters<W>,
   timeoutMs = 90_000,
-): Promise<R> {
-  const handle = await client.workflow.start(workflowType, {
-    taskQueue: config.temporal.taskQueue,
-    workflowId,
-    args,
-    workflowExecutionTimeout: timeoutMs,
-  });
+): Promise<WorkflowResultType<W>> {
+  // The SDK types `args` with a conditional type TypeScript cannot resolve for a generic W; `Parameters<W>` is what it means.
+  const options = { taskQueue: config.temporal.taskQueue, workflowId, args, workflowExecutionTimeout: timeoutMs } as unknown;
+  const handle = await client.workflow.start(workflow, options as WorkflowStartOptions<W>);
   try {
-    return (await handle.result()) as R;
+    return await handle.result();
   } catch (err) {
     if (err instanceof WorkflowFailedError) {
       const cause = err.cause;

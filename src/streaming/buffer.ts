@@ -8,32 +8,33 @@
  *    batches never hold the same email and the per-email store check stays ordered.
  * Updates without a usable email are kept under their own key and never merged.
  */
-import type { BufferedUpdate } from './types';
+import type { BufferedUpdate, PendingUpdate } from './types';
+import { wireChars } from './wire';
 
 export type AddOutcome = 'added' | 'merged' | 'stale';
 
-export function bufferKey(u: BufferedUpdate): string {
-  return u.x || u.e === undefined ? `#${u.n}` : u.e;
+export function bufferKey(u: PendingUpdate): string {
+  return u.emailProblem || u.email === undefined ? `#${u.seq}` : u.email;
 }
 
 /** `newer` wins value by value; the deadline runs from the earliest receipt. */
-export function mergeUpdates(older: BufferedUpdate, newer: BufferedUpdate): BufferedUpdate {
-  return { ...newer, s: { ...older.s, ...newer.s }, v: { ...older.v, ...newer.v }, r: Math.min(older.r, newer.r) };
-}
-
-/** Size of an update as it travels in payloads (JSON characters). */
-export function updateChars(u: BufferedUpdate): number {
-  return JSON.stringify(u).length + 1;
+export function mergeUpdates(older: PendingUpdate, newer: PendingUpdate): PendingUpdate {
+  return {
+    ...newer,
+    statuses: { ...older.statuses, ...newer.statuses },
+    values: { ...older.values, ...newer.values },
+    receivedAt: Math.min(older.receivedAt, newer.receivedAt),
+  };
 }
 
 export class StreamBuffer {
-  private readonly entries = new Map<string, BufferedUpdate>();
+  private readonly entries = new Map<string, PendingUpdate>();
   private readonly sizes = new Map<string, number>();
   private readonly busy = new Set<string>();
   private busyBuffered = 0;
   private chars = 0;
 
-  constructor(carried: BufferedUpdate[] = []) {
+  constructor(carried: PendingUpdate[] = []) {
     for (const u of carried) this.add(u);
   }
 
@@ -47,8 +48,8 @@ export class StreamBuffer {
     return this.chars;
   }
 
-  private put(key: string, u: BufferedUpdate): void {
-    const size = updateChars(u);
+  private put(key: string, u: PendingUpdate): void {
+    const size = wireChars(u);
     this.chars += size - (this.sizes.get(key) ?? 0);
     this.sizes.set(key, size);
     this.entries.set(key, u);
@@ -65,7 +66,7 @@ export class StreamBuffer {
     return this.entries.size - this.busyBuffered;
   }
 
-  add(u: BufferedUpdate): AddOutcome {
+  add(u: PendingUpdate): AddOutcome {
     const key = bufferKey(u);
     const current = this.entries.get(key);
     if (!current) {
@@ -73,9 +74,9 @@ export class StreamBuffer {
       if (this.busy.has(key)) this.busyBuffered++;
       return 'added';
     }
-    if (u.t < current.t) {
+    if (u.updatedAt < current.updatedAt) {
       // Late and older: the newer one stays; keep the earlier deadline all the same.
-      if (u.r < current.r) this.put(key, { ...current, r: u.r });
+      if (u.receivedAt < current.receivedAt) this.put(key, { ...current, receivedAt: u.receivedAt });
       return 'stale';
     }
     this.put(key, mergeUpdates(current, u));
@@ -87,7 +88,7 @@ export class StreamBuffer {
     let oldest: number | undefined;
     for (const [key, u] of this.entries) {
       if (this.busy.has(key)) continue;
-      if (oldest === undefined || u.r < oldest) oldest = u.r;
+      if (oldest === undefined || u.receivedAt < oldest) oldest = u.receivedAt;
     }
     return oldest;
   }
@@ -95,7 +96,7 @@ export class StreamBuffer {
   /** Receipt time of the oldest waiting update (busy or not), for the lag. */
   oldestAt(): number | undefined {
     let oldest: number | undefined;
-    for (const u of this.entries.values()) if (oldest === undefined || u.r < oldest) oldest = u.r;
+    for (const u of this.entries.values()) if (oldest === undefined || u.receivedAt < oldest) oldest = u.receivedAt;
     return oldest;
   }
 
@@ -103,11 +104,11 @@ export class StreamBuffer {
    * Removes up to `max` ready updates, oldest first, within `maxChars` of JSON (always at least one), and
    * marks their emails busy.
    */
-  take(max: number, maxChars = Infinity): BufferedUpdate[] {
-    const ready: Array<[string, BufferedUpdate]> = [];
+  take(max: number, maxChars = Infinity): PendingUpdate[] {
+    const ready: Array<[string, PendingUpdate]> = [];
     for (const [key, u] of this.entries) if (!this.busy.has(key)) ready.push([key, u]);
-    ready.sort(([, a], [, b]) => a.r - b.r || a.n - b.n);
-    const batch: BufferedUpdate[] = [];
+    ready.sort(([, a], [, b]) => a.receivedAt - b.receivedAt || a.seq - b.seq);
+    const batch: PendingUpdate[] = [];
     let chars = 0;
     for (const [key, u] of ready) {
       const size = this.sizes.get(key) ?? 0;
@@ -121,7 +122,7 @@ export class StreamBuffer {
   }
 
   /** A flush ended: its emails may be flushed again. */
-  release(batch: BufferedUpdate[]): void {
+  release(batch: PendingUpdate[]): void {
     for (const u of batch) {
       const key = bufferKey(u);
       if (!this.busy.delete(key)) continue;
@@ -133,7 +134,7 @@ export class StreamBuffer {
    * Puts a batch that was not sent back (cancelled, or the stream paused on a configuration error),
    * applying the same rules against updates that arrived meanwhile. Call after `release`.
    */
-  restore(batch: BufferedUpdate[]): { merged: number; stale: number } {
+  restore(batch: PendingUpdate[]): { merged: number; stale: number } {
     let merged = 0;
     let stale = 0;
     for (const u of batch) {
@@ -141,13 +142,13 @@ export class StreamBuffer {
       const later = this.entries.get(key);
       if (!later) {
         this.add(u);
-      } else if (u.t <= later.t) {
+      } else if (u.updatedAt <= later.updatedAt) {
         // Received first and not newer: fold it under the later update, as if both had been sent in order.
         this.put(key, mergeUpdates(u, later));
         merged++;
       } else {
         // The update that arrived meanwhile is older than this one: it is the late one.
-        this.put(key, { ...u, r: Math.min(u.r, later.r) });
+        this.put(key, { ...u, receivedAt: Math.min(u.receivedAt, later.receivedAt) });
         stale++;
       }
     }
@@ -155,7 +156,7 @@ export class StreamBuffer {
   }
 
   /** Everything waiting, in insertion order (carried across continue-as-new). */
-  snapshot(): BufferedUpdate[] {
+  snapshot(): PendingUpdate[] {
     return [...this.entries.values()];
   }
 }

@@ -8,7 +8,10 @@
  * history events under load). Each signal stays under `maxChars` of JSON, well below Temporal's 256 KB
  * payload warning. While the stream holds signals for its continue-as-new (`holds`), requests wait.
  */
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowSignalWithStartOptions } from '@temporalio/client';
+import type { SignalDefinition, WithWorkflowArgs } from '@temporalio/common';
+import { destinationStream } from '../../workflows/destination-stream';
+import { profilesSignal } from '../../workflows/messages';
 import { DestinationIdKey } from '../temporal/search-attributes';
 import type { StreamHolds } from './holds';
 import { MAX_PAYLOAD_CHARS, streamWorkflowId, type ProfilesSignal, type StreamInput, type StreamOptions, type StreamUpdate } from './types';
@@ -84,8 +87,13 @@ export class StreamSignalSender {
   }
 
   /** Pause, resume or re-tune a stream (starting it if it is not running yet). */
-  async control(target: StreamTarget, signal: 'pauseStream' | 'resumeStream' | 'configureStream', args: unknown[]): Promise<void> {
-    await this.o.client.workflow.signalWithStart('destinationStream', { ...this.startOptions(target), signal, signalArgs: args });
+  async control<Args extends unknown[]>(target: StreamTarget, signal: SignalDefinition<Args>, args: Args): Promise<void> {
+    // The SDK types `signalArgs` with a conditional type TypeScript cannot resolve for a generic Args; the signature above checks them.
+    const options = { ...this.startOptions(target), signal, signalArgs: args } as unknown;
+    await this.o.client.workflow.signalWithStart(
+      destinationStream,
+      options as WithWorkflowArgs<typeof destinationStream, WorkflowSignalWithStartOptions<Args>>,
+    );
   }
 
   private startOptions(target: StreamTarget) {
@@ -93,7 +101,7 @@ export class StreamSignalSender {
     return {
       workflowId: streamWorkflowId(target.destinationId),
       taskQueue: this.o.taskQueue,
-      args: [input],
+      args: [input] as [StreamInput],
       typedSearchAttributes: [{ key: DestinationIdKey, value: target.destinationId }],
       staticSummary: `Stream profile updates → ${target.destinationName}`,
       staticDetails: [
@@ -148,7 +156,7 @@ export class StreamSignalSender {
       q.sending++;
       const payload: ProfilesSignal = { at: Math.min(...group.map((p) => p.at)), updates: group.flatMap((p) => p.updates) };
       this.o.client.workflow
-        .signalWithStart('destinationStream', { ...this.startOptions(q.target), signal: 'profiles', signalArgs: [payload] })
+        .signalWithStart(destinationStream, { ...this.startOptions(q.target), signal: profilesSignal, signalArgs: [payload] })
         .then(
           () => group.forEach((p) => p.resolve()),
           (err) => group.forEach((p) => p.reject(err)),

@@ -4,6 +4,7 @@
  * deadline so the API never hangs when no worker runs).
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { streamStatsQuery } from '../../workflows/messages';
 import { recordStreamLag } from '../metrics/service-metrics';
 import { streamWorkflowId, type StreamStats } from './types';
 
@@ -37,7 +38,7 @@ export async function readStreamStats(client: Client, destinationId: string, tim
   if (desc.status.name !== 'RUNNING') return undefined;
   const read: StreamRead = { runId: desc.runId, historyLength: desc.historyLength, historyBytes: desc.historySize ?? 0 };
   try {
-    read.stats = await client.withDeadline(deadline, () => handle.query<StreamStats>('streamStats'));
+    read.stats = await client.withDeadline(deadline, () => handle.query(streamStatsQuery));
     // The lag gauge (hsd_stream_lag_seconds) follows every read of the stats.
     recordStreamLag(destinationId, read.stats.oldestBufferedAt ? Date.now() - Date.parse(read.stats.oldestBufferedAt) : 0);
   } catch (err) {

@@ -12,7 +12,11 @@ export const MAX_UPDATE_CHARS = 65_536;
 /** Budget of one payload carrying updates (a signal, a flush batch, a continue-as-new chunk): under Temporal's 256 KB warning. */
 export const MAX_PAYLOAD_CHARS = 200_000;
 
-/** One profile update, reduced at the API (short keys: thousands of these travel through history). */
+/**
+ * One profile update, reduced at the API, in its compact wire form (single-letter keys: thousands of
+ * these travel through signals and history). Workflow code decodes it to `ProfileUpdate` on receipt
+ * (src/streaming/wire.ts) and uses the named fields.
+ */
 export interface StreamUpdate {
   /** Primary email, normalised (trimmed, lowercased); absent when the profile has none. */
   e?: string;
@@ -26,12 +30,35 @@ export interface StreamUpdate {
   x?: EmailProblem;
 }
 
-/** An update inside the workflow: numbered on receipt (`n`, also its rejection key) and timed (`r`). */
+/**
+ * A buffered update in wire form, as flush activities receive it and continue-as-new carries it:
+ * numbered on receipt (`n`, also its rejection key) and timed (`r`).
+ */
 export interface BufferedUpdate extends StreamUpdate {
   /** Receipt sequence number, unique within the stream (carried across continue-as-new). */
   n: number;
   /** Receipt time (epoch ms) of the earliest update merged into this one: the flush deadline runs from it. */
   r: number;
+}
+
+/** A profile update with named fields: what the stream workflow works with. */
+export interface ProfileUpdate {
+  email?: string;
+  /** Epoch ms; a later update of the same email wins. */
+  updatedAt: number;
+  /** Raw status per audience id (null: realized). */
+  statuses: Record<string, string | null>;
+  /** Mapped source values by path. */
+  values: Record<string, unknown>;
+  emailProblem?: EmailProblem;
+}
+
+/** A profile update waiting in the stream's buffer (or in a flush). */
+export interface PendingUpdate extends ProfileUpdate {
+  /** Receipt sequence number, unique within the stream: its rejection key. */
+  seq: number;
+  /** Receipt time (epoch ms) of the earliest update merged into this one: the flush deadline runs from it. */
+  receivedAt: number;
 }
 
 /** Payload of the `profiles` signal. */

@@ -1,6 +1,8 @@
 /** Activations: start, read (status, progress, summary), list (Temporal visibility), re-run, cancel, rejections. */
 import { WorkflowFailedError, type Client, type WorkflowExecutionDescription, type WorkflowHandle } from '@temporalio/client';
 import { z } from 'zod';
+import { activateAudience } from '../../../workflows/activate-audience';
+import { progressQuery } from '../../../workflows/messages';
 import type { ActivationInput, ActivationProgress, ActivationSummary } from '../../../workflows/types';
 import { addCounts, type DeliveryCounts } from '../../delivery/counts';
 import type { Config } from '../../config';
@@ -95,7 +97,7 @@ async function startClaimed(
       maxHistoryEvents: w.maxHistoryEvents,
     },
   };
-  const handle = await deps.client.workflow.start('activateAudience', {
+  const handle = await deps.client.workflow.start(activateAudience, {
     taskQueue: deps.config.temporal.taskQueue,
     workflowId: activationId,
     args: [input],
@@ -174,7 +176,7 @@ async function readActivation(deps: ApiDeps, id: string): Promise<ActivationView
   };
   switch (desc.status.name) {
     case 'RUNNING': {
-      const progress = await handle.query<ActivationProgress>('progress').catch(() => undefined);
+      const progress = await handle.query(progressQuery).catch(() => undefined);
       if (!progress) return { ...base, status: 'running' };
       const counts = await liveCounts(deps.services, id, progress);
       return {

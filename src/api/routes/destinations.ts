@@ -9,6 +9,8 @@ import { Failure, type KnownFailure } from '../../failures';
 import { toView } from '../../store/destinations';
 import { newDestinationId, newId } from '../../util/ids';
 import type { ConfigureDestinationInput, ConfigureDestinationResult } from '../../../workflows/types';
+import { configureDestination } from '../../../workflows/configure-destination';
+import { listDestinationProperties } from '../../../workflows/list-properties';
 import { CreateDestinationBody, DestinationView, ErrorBody, IdParams, PropertyView, UpdateDestinationBody } from '../schemas';
 import type { ApiDeps, TypedApp } from '../server';
 import { runShortWorkflow } from '../temporal-calls';
@@ -33,13 +35,7 @@ export function registerDestinationRoutes(app: TypedApp, deps: ApiDeps): void {
   const { config, client, services } = deps;
 
   async function configure(input: ConfigureDestinationInput): Promise<void> {
-    const result = await runShortWorkflow<ConfigureDestinationResult>(
-      client,
-      config,
-      'configureDestination',
-      newId(`configure-${input.destinationId}`),
-      [input],
-    );
+    const result = await runShortWorkflow(client, config, configureDestination, newId(`configure-${input.destinationId}`), [input]);
     if (!result.ok) throw problemsError(result);
   }
 
@@ -141,7 +137,7 @@ export function registerDestinationRoutes(app: TypedApp, deps: ApiDeps): void {
     async (req) => {
       const { id } = req.params;
       if (!(await services.destinations.get(id))) throw new AppError('NOT_FOUND', `Destination ${id} does not exist.`);
-      const items = await runShortWorkflow<PropertySummary[]>(client, config, 'listDestinationProperties', newId(`properties-${id}`), [id]);
+      const items = await runShortWorkflow(client, config, listDestinationProperties, newId(`properties-${id}`), [id]);
       return { items };
     },
   );

@@ -3,6 +3,7 @@
  * resume, per-destination settings, and the rejections of streamed updates.
  */
 import { z } from 'zod';
+import { configureStreamSignal, pauseStreamSignal, resumeStreamSignal } from '../../../workflows/messages';
 import { AppError } from '../../errors';
 import { reduceProfile } from '../../streaming/reduce';
 import { StreamSignalSender, type StreamTarget } from '../../streaming/signal-sender';
@@ -174,7 +175,7 @@ export function registerStreamRoutes(app: TypedApp, deps: ApiDeps): void {
     },
   );
 
-  const control = (path: 'pause' | 'resume', signal: 'pauseStream' | 'resumeStream', state: 'pausing' | 'resuming', summary: string) =>
+  const control = (path: 'pause' | 'resume', state: 'pausing' | 'resuming', summary: string, send: (t: StreamTarget) => Promise<void>) =>
     app.post(
       `/v1/destinations/:id/stream/${path}`,
       {
@@ -183,15 +184,19 @@ export function registerStreamRoutes(app: TypedApp, deps: ApiDeps): void {
       async (req, reply) => {
         const t = await target(req.params.id);
         try {
-          await sender.control(t, signal, signal === 'pauseStream' ? [{ reason: 'Paused by an operator' }] : []);
+          await send(t);
         } catch (err) {
           throw temporalRefused(err);
         }
         return reply.status(202).send({ destinationId: t.destinationId, workflowId: streamWorkflowId(t.destinationId), state });
       },
     );
-  control('pause', 'pauseStream', 'pausing', 'Pause the stream: updates keep being accepted and are kept, nothing is sent until resume');
-  control('resume', 'resumeStream', 'resuming', 'Resume the stream: everything kept while paused is sent');
+  control('pause', 'pausing', 'Pause the stream: updates keep being accepted and are kept, nothing is sent until resume', (t) =>
+    sender.control(t, pauseStreamSignal, [{ reason: 'Paused by an operator' }]),
+  );
+  control('resume', 'resuming', 'Resume the stream: everything kept while paused is sent', (t) =>
+    sender.control(t, resumeStreamSignal, []),
+  );
 
   app.patch(
     '/v1/destinations/:id/stream',
@@ -207,7 +212,7 @@ export function registerStreamRoutes(app: TypedApp, deps: ApiDeps): void {
     async (req, reply) => {
       const t = await target(req.params.id);
       try {
-        await sender.control(t, 'configureStream', [req.body]);
+        await sender.control(t, configureStreamSignal, [req.body]);
       } catch (err) {
         throw temporalRefused(err);
       }

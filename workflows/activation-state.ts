@@ -1,0 +1,179 @@
+/**
+ * What one `activateAudience` run knows and how it changes: phase, counts, pages, the daily-limit wait
+ * and the state carried across continue-as-new. Pure and deterministic (time comes in as arguments), so
+ * it is unit-tested without Temporal; the workflow calls activities and reports this state.
+ */
+import type { AlertCounts } from '../src/alerts/events';
+import { addCounts, emptyCounts } from '../src/delivery/counts';
+import { START_CURSOR } from '../src/members/types';
+import type {
+  ActivationCarry,
+  ActivationInput,
+  ActivationPhase,
+  ActivationProgress,
+  ActivationSummary,
+  DeliveryCounts,
+  SourceCursor,
+} from './types';
+
+/** What a page activity reports back. */
+export interface PagesResult {
+  counts: DeliveryCounts;
+  pages: number;
+  next: SourceCursor;
+  done: boolean;
+}
+
+/** How long to sleep for HubSpot's daily reset: until a second after it, at least a second. */
+export function dailyResetWaitMs(resetsAt: string, now: number): number {
+  return Math.max(1000, Date.parse(resetsAt) - now + 1000);
+}
+
+export class ActivationState {
+  phase: ActivationPhase;
+  counts: DeliveryCounts;
+  pagesDone: number;
+  waitingUntil?: string;
+  waitReason?: string;
+  readonly startedAt: string;
+  /** This run's number in the chain of continue-as-new runs (1 for the first). */
+  readonly runs: number;
+  /** Set once setup is done (or carried from the previous run): where the pages stand. */
+  private carry?: ActivationCarry;
+
+  constructor(
+    private readonly input: ActivationInput,
+    now: number,
+  ) {
+    this.carry = input.carry;
+    this.phase = this.carry ? 'sending' : 'starting';
+    this.counts = this.carry?.counts ?? emptyCounts();
+    this.pagesDone = this.carry?.pagesDone ?? 0;
+    this.startedAt = this.carry?.startedAt ?? new Date(now).toISOString();
+    this.runs = (this.carry?.runsSoFar ?? 0) + 1;
+  }
+
+  /** Setup (token, property, source count) runs once per activation, not once per run. */
+  get needsSetup(): boolean {
+    return this.carry === undefined;
+  }
+
+  get totalRecords(): number | undefined {
+    return this.carry?.totalRecords;
+  }
+
+  /** Setup is done: pages start from the beginning of the source. */
+  setUpDone(propertyName: string, totalRecords: number | undefined): void {
+    this.carry = {
+      cursor: START_CURSOR,
+      counts: this.counts,
+      pagesDone: this.pagesDone,
+      runsSoFar: 0,
+      startedAt: this.startedAt,
+      propertyName,
+      totalRecords,
+    };
+  }
+
+  /** Where the next page activity starts, and the audience property it writes. */
+  nextPages(): { cursor: SourceCursor; propertyName: string } {
+    const carry = this.setUp();
+    return { cursor: carry.cursor, propertyName: carry.propertyName };
+  }
+
+  /** A page activity reported back; returns whether the source is exhausted. */
+  recordPages(result: PagesResult): boolean {
+    this.counts = addCounts(this.counts, result.counts);
+    this.pagesDone += result.pages;
+    this.carry = { ...this.setUp(), cursor: result.next, counts: this.counts, pagesDone: this.pagesDone };
+    return result.done;
+  }
+
+  waitForDailyReset(resetsAt: string): void {
+    this.phase = 'waiting-daily-limit';
+    this.waitingUntil = resetsAt;
+    this.waitReason = "HubSpot's daily API limit is used up";
+  }
+
+  resumeSending(): void {
+    this.phase = 'sending';
+    this.waitingUntil = undefined;
+    this.waitReason = undefined;
+  }
+
+  /** What the next run (continue-as-new) starts from. */
+  carryForNextRun(): ActivationCarry {
+    return { ...this.setUp(), runsSoFar: this.runs };
+  }
+
+  get outcome(): ActivationSummary['status'] {
+    return this.counts.rejected > 0 ? 'completed_with_rejections' : 'completed';
+  }
+
+  /** Counts as alerts report them (no skip reasons). */
+  alertCounts(): AlertCounts {
+    const { received, upserted, created, updated, rejected, skipped, rejectedByReason } = this.counts;
+    return { received, upserted, created, updated, rejected, skipped, rejectedByReason };
+  }
+
+  /** Answer of the `progress` query. */
+  progress(): ActivationProgress {
+    const { activationId, destinationId, audience } = this.input;
+    const paging = this.phase === 'sending' || this.phase === 'waiting-daily-limit';
+    return {
+      activationId,
+      destinationId,
+      audience,
+      phase: this.phase,
+      pagesDone: this.pagesDone,
+      totalRecords: this.totalRecords,
+      counts: this.counts,
+      startedAt: this.startedAt,
+      waitingUntil: this.waitingUntil,
+      waitReason: this.waitReason,
+      runs: this.runs,
+      activityCursor: paging ? this.carry?.cursor : undefined,
+    };
+  }
+
+  /** The Web UI's "current details" of the run (Markdown). */
+  details(): string {
+    const { audience, destinationId } = this.input;
+    const { counts, pagesDone, runs } = this;
+    const total = this.totalRecords;
+    const lines = [
+      `**${audience.name}** → destination \`${destinationId}\``,
+      `Phase: ${this.phase}${this.waitingUntil ? ` until ${this.waitingUntil} (${this.waitReason})` : ''}`,
+      `Members read: ${counts.received}${total !== undefined ? ` of ${total}` : ''} · pages: ${pagesDone} · run ${runs}`,
+      `Upserted: ${counts.upserted} (created ${counts.created}, updated ${counts.updated}) · rejected: ${counts.rejected} · skipped: ${counts.skipped}`,
+    ];
+    if (counts.rejected)
+      lines.push(
+        `Rejections: ${Object.entries(counts.rejectedByReason)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
+    return lines.join('\n\n');
+  }
+
+  /** The workflow's result. */
+  summary(finishedAt: string): ActivationSummary {
+    const { activationId, destinationId, audience } = this.input;
+    return {
+      activationId,
+      destinationId,
+      audience,
+      status: this.outcome,
+      ...this.counts,
+      pages: this.pagesDone,
+      runs: this.runs,
+      startedAt: this.startedAt,
+      finishedAt,
+    };
+  }
+
+  private setUp(): ActivationCarry {
+    if (!this.carry) throw new Error('The activation is not set up yet');
+    return this.carry;
+  }
+}

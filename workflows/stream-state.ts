@@ -1,0 +1,283 @@
+/**
+ * Everything the `destinationStream` workflow knows, and every rule for changing it: the buffer, the
+ * counters, pause state, flushes in flight, the lag alert and what continue-as-new carries. Pure and
+ * deterministic (time comes in as `now`), so it is unit-tested without Temporal; the workflow only
+ * wires it to signals, activities and timers.
+ */
+import { chunkForCarry, StreamBuffer } from '../src/streaming/buffer';
+import {
+  addFlushCounts,
+  DEFAULT_STREAM_OPTIONS,
+  emptyStreamCounters,
+  MAX_PAYLOAD_CHARS,
+  resolveStreamOptions,
+  type BufferedUpdate,
+  type FlushCounts,
+  type PendingUpdate,
+  type ProfilesSignal,
+  type StreamCounters,
+  type StreamInput,
+  type StreamOptions,
+  type StreamStats,
+} from '../src/streaming/types';
+import { fromWire, readWireUpdate, toWire } from '../src/streaming/wire';
+
+/** A flush activity under way: its batch size and the receipt time of its oldest update (for the lag). */
+interface Flight {
+  size: number;
+  oldest: number;
+}
+
+/** A lag alert that is due: what `stream.lag_above_threshold` reports. */
+export interface LagAlert {
+  /** Idempotency key of the alert, unique across runs of the stream. */
+  key: string;
+  lagMs: number;
+  thresholdMs: number;
+  buffered: number;
+  paused: boolean;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+export class StreamState {
+  readonly destinationId: string;
+  options: StreamOptions;
+  counters: StreamCounters;
+  paused: boolean;
+  pausedReason?: string;
+  /** An operator's pause is deliberate (no lag alerts); a configuration error's is not. */
+  pausedBy?: 'operator' | 'error';
+  /** Set once the run hands over to the next one: no new flushes. */
+  draining = false;
+  /** Bumped by every event the main loop must react to (pause, resume, options, a flush ending). */
+  wakeups = 0;
+  readonly startedAt: string;
+  readonly runs: number;
+  private readonly buffer: StreamBuffer;
+  private readonly flights = new Map<number, Flight>();
+  private flightSeq = 0;
+  private inFlight = 0;
+  private nextSeq: number;
+  private lastFlushAt?: string;
+  private lagAlerts: number;
+  private lagAlerted: boolean;
+
+  constructor(input: StreamInput, carried: BufferedUpdate[][], now: number) {
+    const { carry } = input;
+    this.destinationId = input.destinationId;
+    this.options = resolveStreamOptions(DEFAULT_STREAM_OPTIONS, input.options);
+    this.counters = carry?.counters ?? emptyStreamCounters();
+    this.paused = carry?.paused ?? false;
+    this.pausedReason = carry?.pausedReason;
+    this.pausedBy = carry?.pausedBy ?? (this.paused ? 'operator' : undefined);
+    this.lagAlerts = carry?.lagAlerts ?? 0;
+    this.lagAlerted = carry?.lagAlerted ?? false;
+    this.nextSeq = carry?.nextSeq ?? 1;
+    this.lastFlushAt = carry?.lastFlushAt;
+    this.startedAt = carry?.startedAt ?? new Date(now).toISOString();
+    this.runs = (carry?.runsSoFar ?? 0) + 1;
+    this.buffer = new StreamBuffer(carried.flat().map(fromWire));
+  }
+
+  /** The `profiles` signal: decode, number and buffer each update; malformed ones are counted, not kept. */
+  receive(signal: Partial<ProfilesSignal> | null | undefined, now: number): void {
+    const updates: unknown[] = Array.isArray(signal?.updates) ? signal.updates : [];
+    const receivedAt = Math.min(typeof signal?.at === 'number' ? signal.at : now, now);
+    for (const item of updates) {
+      this.counters.received++;
+      const update = readWireUpdate(item);
+      if (!update) {
+        const reasons = this.counters.ignoredByReason;
+        this.counters.ignored++;
+        this.counters.ignoredByReason = { ...reasons, MALFORMED_UPDATE: (reasons.MALFORMED_UPDATE ?? 0) + 1 };
+        continue;
+      }
+      const outcome = this.buffer.add({ ...update, seq: this.nextSeq++, receivedAt });
+      if (outcome === 'merged') this.counters.merged++;
+      else if (outcome === 'stale') this.counters.stale++;
+    }
+  }
+
+  pauseByOperator(reason?: string): void {
+    this.paused = true;
+    this.pausedReason = reason ?? 'Paused by an operator';
+    this.pausedBy = 'operator';
+    this.wakeups++;
+  }
+
+  /** A configuration error (token, scopes, mapping): updates are kept until an operator resumes. */
+  pauseOnError(reason: string): void {
+    this.paused = true;
+    this.pausedReason = reason;
+    this.pausedBy = 'error';
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.pausedReason = undefined;
+    this.pausedBy = undefined;
+    this.wakeups++;
+  }
+
+  configure(change: Partial<StreamOptions>): void {
+    this.options = resolveStreamOptions(this.options, change);
+    this.wakeups++;
+  }
+
+  get flightCount(): number {
+    return this.flights.size;
+  }
+
+  /** When the oldest ready update reaches the latency bound (Infinity: nothing due, or paused). */
+  dueAt(): number {
+    if (this.paused) return Infinity;
+    const oldest = this.buffer.oldestReadyAt();
+    return oldest === undefined ? Infinity : oldest + this.options.maxLatencyMs;
+  }
+
+  /** The next flush deadline, only if a slot is free (a flush ending wakes the loop anyway). */
+  nextFlushAt(): number {
+    return this.flights.size < this.options.maxConcurrentFlushes ? this.dueAt() : Infinity;
+  }
+
+  /** A flush may start now: a free slot and a full batch, or an update at its latency bound. */
+  canFlush(now: number): boolean {
+    const ready = this.buffer.readyCount;
+    return (
+      !this.paused &&
+      !this.draining &&
+      this.flights.size < this.options.maxConcurrentFlushes &&
+      ready > 0 &&
+      (ready >= this.options.batchSize || this.dueAt() <= now)
+    );
+  }
+
+  /** Takes the next batch out of the buffer and counts it in flight until `endFlush`. */
+  startFlush(): { id: number; batch: PendingUpdate[] } {
+    const batch = this.buffer.take(this.options.batchSize, MAX_PAYLOAD_CHARS);
+    const id = ++this.flightSeq;
+    this.flights.set(id, { size: batch.length, oldest: Math.min(...batch.map((u) => u.receivedAt)) });
+    this.inFlight += batch.length;
+    return { id, batch };
+  }
+
+  endFlush(id: number): void {
+    this.flights.delete(id);
+    this.wakeups++;
+  }
+
+  /** The batch was sent (or stored as rejected): count it. */
+  settle(batch: PendingUpdate[], counts: FlushCounts, now: number): void {
+    this.buffer.release(batch);
+    this.inFlight -= batch.length;
+    this.counters = addFlushCounts(this.counters, counts);
+    this.counters.flushes++;
+    this.lastFlushAt = new Date(now).toISOString();
+  }
+
+  /** A batch that was not sent goes back to the buffer, under the same merge rules. */
+  giveBack(batch: PendingUpdate[]): void {
+    this.buffer.release(batch);
+    this.inFlight -= batch.length;
+    const { merged, stale } = this.buffer.restore(batch);
+    this.counters.merged += merged;
+    this.counters.stale += stale;
+  }
+
+  /** Receipt time of the oldest update not yet sent, buffered or in flight. */
+  oldestPending(): number | undefined {
+    let oldest = this.buffer.oldestAt();
+    for (const f of this.flights.values()) if (oldest === undefined || f.oldest < oldest) oldest = f.oldest;
+    return oldest;
+  }
+
+  /**
+   * When the lag alert fires (Infinity: not armed): once each time the oldest unsent update crosses
+   * `lagAlertMs`; never while an operator's pause holds the updates on purpose.
+   */
+  lagAlertAt(): number {
+    const oldest = this.oldestPending();
+    if (oldest === undefined || this.lagAlerted || (this.paused && this.pausedBy === 'operator')) return Infinity;
+    return oldest + this.options.lagAlertMs;
+  }
+
+  /** Re-arms the alert once the lag falls under half the threshold; returns the alert when it is due. */
+  takeLagAlert(now: number): LagAlert | undefined {
+    const oldest = this.oldestPending();
+    const lagMs = oldest === undefined ? 0 : now - oldest;
+    if (lagMs < this.options.lagAlertMs / 2) this.lagAlerted = false;
+    if (this.lagAlertAt() > now) return undefined;
+    this.lagAlerted = true;
+    this.lagAlerts++;
+    return {
+      key: `lag-${this.lagAlerts}`,
+      lagMs,
+      thresholdMs: this.options.lagAlertMs,
+      buffered: this.buffer.size + this.inFlight,
+      paused: this.paused,
+    };
+  }
+
+  stats(historyLength: number): StreamStats {
+    const oldest = this.oldestPending();
+    return {
+      ...this.counters,
+      destinationId: this.destinationId,
+      // What operators care about first: paused; `draining` is the brief handoff of a running stream.
+      state: this.paused ? 'paused' : this.draining ? 'draining' : 'running',
+      ...(this.pausedReason ? { pausedReason: this.pausedReason } : {}),
+      buffered: this.buffer.size,
+      bufferedBytes: this.buffer.totalChars,
+      inFlight: this.inFlight,
+      flushesInFlight: this.flights.size,
+      ...(oldest !== undefined ? { oldestBufferedAt: new Date(oldest).toISOString() } : {}),
+      ...(this.lastFlushAt ? { lastFlushAt: this.lastFlushAt } : {}),
+      options: this.options,
+      runs: this.runs,
+      historyLength,
+      startedAt: this.startedAt,
+    };
+  }
+
+  /** The Web UI's "current details" of the run (Markdown). */
+  details(historyLength: number): string {
+    const s = this.stats(historyLength);
+    const opts = this.options;
+    const lines = [
+      `Destination \`${this.destinationId}\` · ${s.state}${this.pausedReason ? ` (${this.pausedReason})` : ''} · run ${this.runs}`,
+      `Received ${s.received} · sent ${s.sent} · rejected ${s.rejected} · ignored ${s.ignored} · merged ${s.merged} · stale ${s.stale}`,
+      `Buffered ${s.buffered} · in flight ${s.inFlight} (${plural(s.flushesInFlight, 'flush')}) · flushes ${s.flushes}${this.lastFlushAt ? ` · last ${this.lastFlushAt}` : ''}`,
+      `Latency bound ${opts.maxLatencyMs} ms · batch ${opts.batchSize} · ≤ ${opts.maxConcurrentFlushes} flushes at once`,
+    ];
+    if (s.rejected)
+      lines.push(
+        `Rejections: ${Object.entries(s.rejectedByReason)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
+    return lines.join('\n\n');
+  }
+
+  /** Arguments of the next run: its input (counters, pause, sequence) and the buffer in payload-sized chunks. */
+  nextRun(): [StreamInput, ...BufferedUpdate[][]] {
+    const next: StreamInput = {
+      destinationId: this.destinationId,
+      options: this.options,
+      carry: {
+        counters: this.counters,
+        paused: this.paused,
+        pausedReason: this.pausedReason,
+        pausedBy: this.pausedBy,
+        lagAlerts: this.lagAlerts,
+        lagAlerted: this.lagAlerted,
+        nextSeq: this.nextSeq,
+        runsSoFar: this.runs,
+        startedAt: this.startedAt,
+        lastFlushAt: this.lastFlushAt,
+        held: true,
+      },
+    };
+    return [next, ...chunkForCarry(this.buffer.snapshot().map(toWire), MAX_PAYLOAD_CHARS)];
+  }
+}
