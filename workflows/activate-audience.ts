@@ -114,9 +114,10 @@ async function setUp(run: ActivationState, input: ActivationInput): Promise<void
   await alert(run, input, 'activation.started', 'started', { status: 'running' });
   run.phase = 'validating';
   showDetails(run);
-  await acts.validateConnection.executeWithOptions({ ...setupOptions, summary: 'Check the HubSpot token and its scopes' }, [
-    { destinationId },
-  ]);
+  const { portalId } = await acts.validateConnection.executeWithOptions(
+    { ...setupOptions, summary: 'Check the HubSpot token and its scopes' },
+    [{ destinationId }],
+  );
   run.phase = 'ensuring-property';
   showDetails(run);
   const { propertyName } = await acts.ensureAudienceProperty.executeWithOptions(
@@ -126,7 +127,7 @@ async function setUp(run: ActivationState, input: ActivationInput): Promise<void
   const { totalRecords } = await acts.describeSource.executeWithOptions({ ...setupOptions, summary: 'Count the members to send' }, [
     { source },
   ]);
-  run.setUpDone(propertyName, totalRecords);
+  run.setUpDone(propertyName, totalRecords, portalId);
 }
 
 /** Page activities until the source is exhausted, waiting out the daily limit and continuing as new when history grows. */
@@ -154,7 +155,7 @@ function historyIsLong(input: ActivationInput): boolean {
 async function sendPages(run: ActivationState, input: ActivationInput): Promise<PagesResult | undefined> {
   const { activationId, destinationId, audience, source } = input;
   const opts = input.options ?? {};
-  const { cursor, propertyName } = run.nextPages();
+  const { cursor, propertyName, portalId } = run.nextPages();
   try {
     return await acts.processPages.executeWithOptions(
       {
@@ -171,6 +172,7 @@ async function sendPages(run: ActivationState, input: ActivationInput): Promise<
         {
           activationId,
           destinationId,
+          ...(portalId !== undefined ? { portalId } : {}),
           audience,
           propertyName,
           source,

@@ -63,7 +63,7 @@ export class ActivationState {
   }
 
   /** Setup is done: pages start from the beginning of the source. */
-  setUpDone(propertyName: string, totalRecords: number | undefined): void {
+  setUpDone(propertyName: string, totalRecords: number | undefined, portalId?: number): void {
     this.carry = {
       cursor: START_CURSOR,
       counts: this.counts,
@@ -72,13 +72,14 @@ export class ActivationState {
       startedAt: this.startedAt,
       propertyName,
       totalRecords,
+      ...(portalId !== undefined ? { portalId } : {}),
     };
   }
 
   /** Where the next page activity starts, and the audience property it writes. */
-  nextPages(): { cursor: SourceCursor; propertyName: string } {
+  nextPages(): { cursor: SourceCursor; propertyName: string; portalId?: number } {
     const carry = this.setUp();
-    return { cursor: carry.cursor, propertyName: carry.propertyName };
+    return { cursor: carry.cursor, propertyName: carry.propertyName, portalId: carry.portalId };
   }
 
   /** A page activity reported back; returns whether the source is exhausted. */

@@ -10,7 +10,6 @@
  * Emitting never throws: an alert that cannot even be started is logged and skipped.
  */
 import {
-  ApplicationFailure,
   log,
   ParentClosePolicy,
   proxyActivities,
@@ -23,6 +22,7 @@ import {
 import type { AlertActivities, DeliverAlertResult } from '../activities/alerts';
 import type { AlertEvent } from '../src/alerts/events';
 import { DestinationIdKey } from '../src/temporal/search-attributes';
+import { applicationFailure, Failure } from '../src/failures';
 
 export const ALERT_MAX_ATTEMPTS = 10;
 
@@ -61,11 +61,11 @@ export async function deliverAlerts(input: DeliverAlertsInput): Promise<DeliverA
   const done = results.filter((r): r is PromiseFulfilledResult<DeliverAlertResult> => r.status === 'fulfilled').map((r) => r.value);
   const failed = input.alertIds.filter((_, i) => results[i].status === 'rejected');
   if (failed.length) {
-    throw ApplicationFailure.create({
-      type: 'AlertDeliveryFailed',
-      nonRetryable: true,
-      message: `${failed.length} of ${input.alertIds.length} deliveries of ${event.type} gave up (alerts ${failed.join(', ')}); see the deliverAlert activity failures for each receiver's answer.`,
-    });
+    throw applicationFailure(
+      Failure.AlertDeliveryFailed,
+      `${failed.length} of ${input.alertIds.length} deliveries of ${event.type} gave up (alerts ${failed.join(', ')}); see the deliverAlert activity failures for each receiver's answer.`,
+      { nonRetryable: true },
+    );
   }
   return { delivered: done.filter((r) => r.outcome === 'delivered').length, skipped: done.filter((r) => r.outcome === 'skipped').length };
 }

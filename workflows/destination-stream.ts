@@ -31,16 +31,17 @@ import { toWire } from '../src/streaming/wire';
 import { emitAlert } from './alerts';
 import { configureStreamSignal, pauseStreamSignal, profilesSignal, resumeStreamSignal, streamStatsQuery } from './messages';
 import { StreamState } from './stream-state';
+import { Failure } from '../src/failures';
 import { NON_RETRYABLE_TYPES } from './types';
 
 /** Final failures that mean "fix the destination": pause (updates kept) instead of rejecting the batch. */
-const PAUSE_ON = new Set([
-  'HubSpotAuthFailed',
-  'HubSpotMissingScopes',
-  'HubSpotMappingInvalid',
-  'HubSpotPropertyConflict',
-  'DestinationNotFound',
-  'StreamNotConfigured',
+const PAUSE_ON = new Set<string>([
+  Failure.HubSpotAuthFailed.type,
+  Failure.HubSpotMissingScopes.type,
+  Failure.HubSpotMappingInvalid.type,
+  Failure.HubSpotPropertyConflict.type,
+  Failure.DestinationNotFound.type,
+  Failure.DestinationPortalChanged.type,
 ]);
 
 const flushRetry: RetryPolicy = {

@@ -2,6 +2,7 @@
  * Messages between the API, workflows and activities. Everything here travels through Temporal history:
  * ids, cursors, counts and reason codes only — never tokens, emails or other contact data.
  */
+import { Failure } from '../src/failures';
 import type { DeliveryCounts } from '../src/delivery/counts';
 import type { SourceCursor, SourceRef } from '../src/members/types';
 
@@ -37,6 +38,8 @@ export interface ActivationCarry {
   startedAt: string;
   propertyName: string;
   totalRecords?: number;
+  /** The HubSpot portal the run started on: every page must still write there (absent in runs recorded before). */
+  portalId?: number;
 }
 
 export interface ActivationInput {
@@ -99,18 +102,19 @@ export type ConfigureDestinationResult = { ok: true; destinationId: string; port
 
 /** Failure types the workflows treat as final (no retry); also the `code` users see. */
 export const NON_RETRYABLE_TYPES = [
-  'HubSpotAuthFailed',
-  'HubSpotMissingScopes',
-  'HubSpotMappingInvalid',
-  'HubSpotPropertyConflict',
-  'HubSpotRequestInvalid',
-  'DestinationNotFound',
-  'SourceInvalid',
-  'AccountingError',
+  Failure.HubSpotAuthFailed.type,
+  Failure.HubSpotMissingScopes.type,
+  Failure.HubSpotMappingInvalid.type,
+  Failure.HubSpotPropertyConflict.type,
+  Failure.HubSpotRequestInvalid.type,
+  Failure.DestinationNotFound.type,
+  Failure.DestinationPortalChanged.type,
+  Failure.BadRequest.type,
+  Failure.AccountingError.type,
 ] as const;
 
 /** Activity failure telling the workflow to wait for HubSpot's daily reset, then resume the page. */
-export const DAILY_LIMIT_FAILURE = 'DailyLimitReached';
+export const DAILY_LIMIT_FAILURE = Failure.DailyLimitReached.type;
 export interface DailyLimitDetails {
   resetsAt: string;
   cursor: SourceCursor;
