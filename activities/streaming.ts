@@ -9,6 +9,7 @@ import { propertyCacheKey, type PropertyCache } from '../src/destinations/proper
 import type { HubSpotClient } from '../src/hubspot/client';
 import type { ServiceMetrics } from '../src/metrics/service-metrics';
 import type { RejectionStore } from '../src/store/types';
+import { fromWire } from '../src/streaming/wire';
 import { activatedAudiencesOf, flushUpdates, storeStreamRejections } from '../src/streaming/flush';
 import type { StreamHolds } from '../src/streaming/holds';
 import type { StreamMemory } from '../src/streaming/memory';
@@ -38,6 +39,8 @@ export function createStreamActivities(deps: StreamActivityDeps) {
     /** Flushes ≤ 100 buffered updates; heartbeats so a dead worker's batch is retried elsewhere soon. */
     async flushStreamBatch(input: FlushStreamInput): Promise<FlushCounts> {
       const ctx = Context.current();
+      // The compact wire form ends here: inside, updates have named fields.
+      const updates = input.updates.map(fromWire);
       const stopHeartbeat = keepHeartbeating(ctx, { floorMs: 300 });
       let client: HubSpotClient | undefined;
       let timeZone = 'UTC';
@@ -51,13 +54,13 @@ export function createStreamActivities(deps: StreamActivityDeps) {
         const audiences = new Map(activated.map((a) => [a.audienceId, a.propertyName]));
         let properties = await deps.propertyCache.get(propertyCacheKey(d), client);
         // An audience activated after its property was last seen here gets it ensured before its first value.
-        const named = new Set(input.updates.flatMap((u) => activatedAudiencesOf(u, audiences)));
+        const named = new Set(updates.flatMap((u) => activatedAudiencesOf(u, audiences)));
         for (const a of activated) {
           if (!named.has(a.audienceId) || properties.has(a.propertyName)) continue;
           await deps.ensureAudienceProperty({ destinationId: d.id, audience: { id: a.audienceId, name: a.audienceName } });
           properties = await deps.propertyCache.get(propertyCacheKey(d), client);
         }
-        const counts = await flushUpdates(input.updates, {
+        const counts = await flushUpdates(updates, {
           destinationId: d.id,
           keyPrefix: input.keyPrefix,
           mapping: d.mapping,
@@ -111,7 +114,7 @@ export function createStreamActivities(deps: StreamActivityDeps) {
       await storeStreamRejections(
         { destinationId: input.destinationId, keyPrefix: input.keyPrefix, rejections: deps.rejections },
         input.updates.map((update) => ({
-          update,
+          update: fromWire(update),
           reason: { code: input.reason.code, message: input.reason.message, origin: 'hubspot' as const },
         })),
       );

@@ -3,7 +3,7 @@
  * HubSpot's headers last said, may a call go now, and if not, how long to wait. Storage and locking are
  * elsewhere (governor.ts), so this file is easy to test and shared by every back end.
  *
- * Model (reference §5): a rolling window of `max` calls per `intervalMs` (10 s) per account, learned
+ * Model (https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines): a rolling window of `max` calls per `intervalMs` (10 s) per account, learned
  * from X-HubSpot-RateLimit-Max / -Interval-Milliseconds; a daily budget learned from -Daily-Remaining;
  * search has its own per-second limit.
  *
@@ -45,7 +45,7 @@ export interface GovernorPolicy {
   marginMs: number;
   /** Fraction of HubSpot's Max to use (1 = all of it). */
   utilization: number;
-  /** Search API limit per second (reference §3.6: 5/s today); its own window. */
+  /** Search API limit per second (https://developers.hubspot.com/docs/api-reference/2026-03/crm/search-the-crm: 5/s today); its own window. */
   searchPerSecond: number;
   /** Daily calls kept in reserve (for checks and re-runs) before waiting for the reset. */
   dailyReserve: number;

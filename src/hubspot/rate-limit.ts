@@ -1,4 +1,4 @@
-/** HubSpot's X-HubSpot-RateLimit-* headers (reference §5.2). Every field is optional: OAuth calls omit the daily ones. */
+/** HubSpot's X-HubSpot-RateLimit-* headers (https://developers.hubspot.com/docs/developer-tooling/platform/usage-guidelines). Every field is optional: OAuth calls omit the daily ones. */
 export interface RateLimitInfo {
   max?: number;
   remaining?: number;

@@ -1,4 +1,4 @@
-/** HubSpot CRM v3 shapes the destination uses (see ../../../shared/reference/hubspot-api.md §3–§4). */
+/** HubSpot CRM v3 shapes the destination uses (https://developers.hubspot.com/docs/api-reference/latest/crm/objects/contacts/guide, https://developers.hubspot.com/docs/api/crm/properties). */
 
 export type HubSpotPropertyType = 'bool' | 'date' | 'datetime' | 'enumeration' | 'number' | 'phone_number' | 'string';
 

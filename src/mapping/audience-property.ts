@@ -103,7 +103,7 @@ const COMPATIBLE_FIELD_TYPES = new Set(['select', 'radio']);
  * Conflicts are non-retryable configuration problems; the message says what to fix in HubSpot.
  */
 export function classifyExistingAudienceProperty(existing: HubSpotProperty | undefined, audience: AudienceRef): AudiencePropertyAction {
-  // An archived property is restored by re-creating it under the same name (reference §4.3).
+  // An archived property is restored by re-creating it under the same name (https://knowledge.hubspot.com/account/property-field-types-in-hubspot).
   if (!existing || existing.archived) return { action: 'create' };
   const name = audiencePropertyName(audience.id);
   const owner = audienceIdFromDescription(existing.description);

@@ -1,6 +1,6 @@
 /**
  * Coerces one source value to the string HubSpot expects for a property, per its type
- * (reference §4.3: multi-value enumerations joined with `;`, `date` = UTC midnight, `datetime` = ISO
+ * (https://knowledge.hubspot.com/account/property-field-types-in-hubspot: multi-value enumerations joined with `;`, `date` = UTC midnight, `datetime` = ISO
  * 8601 UTC, booleans `"true"`/`"false"`, text ≤ 65,536 characters).
  *
  * Blank values (null, undefined, '' or whitespace only) are omitted: a missing attribute never clears

@@ -1,6 +1,6 @@
 /**
  * Merges contacts that share an email before they are sent: HubSpot rejects a whole batch that
- * names the same id twice (reference §3.2). The later record wins property by property; a property
+ * names the same id twice (https://developers.hubspot.com/docs/api-reference/latest/crm/objects/contacts/guide). The later record wins property by property; a property
  * only the earlier record has is kept (a missing attribute never clears a value).
  */
 import type { PreparedContact } from './types';

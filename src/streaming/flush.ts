@@ -16,7 +16,8 @@ import type { Mapping, PreparedContact, RejectionReason } from '../mapping/types
 import type { RejectionStore } from '../store/types';
 import type { StreamMemory } from './memory';
 import { toXdmProfile } from './reduce';
-import { emptyFlushCounts, streamRejectionsId, type BufferedUpdate, type FlushCounts } from './types';
+import { emptyFlushCounts, streamRejectionsId, type FlushCounts, type PendingUpdate } from './types';
+import { toWire } from './wire';
 
 export const NO_ACTIVATED_AUDIENCE = 'NO_ACTIVATED_AUDIENCE';
 
@@ -34,27 +35,34 @@ export interface FlushContext {
 }
 
 interface Rejection {
-  update: BufferedUpdate;
+  update: PendingUpdate;
   reason: RejectionReason;
 }
 
 /** Activated audiences named by the update, in a stable order. */
-export function activatedAudiencesOf(u: BufferedUpdate, audiences: Map<string, string>): string[] {
-  return Object.keys(u.s)
+export function activatedAudiencesOf(u: PendingUpdate, audiences: Map<string, string>): string[] {
+  return Object.keys(u.statuses)
     .filter((id) => audiences.has(id))
     .sort();
 }
 
-function prepare(u: BufferedUpdate, activated: string[], ctx: FlushContext): { contact: PreparedContact } | { reason: RejectionReason } {
+function prepare(u: PendingUpdate, activated: string[], ctx: FlushContext): { contact: PreparedContact } | { reason: RejectionReason } {
   const [first, ...rest] = activated as [string, ...string[]];
   const outcome = prepareContact(
-    { kind: 'member', line: u.n, email: u.e, status: u.s[first] ?? undefined, timestamp: new Date(u.t).toISOString(), values: u.v },
+    {
+      kind: 'member',
+      line: u.seq,
+      email: u.email,
+      status: u.statuses[first] ?? undefined,
+      timestamp: new Date(u.updatedAt).toISOString(),
+      values: u.values,
+    },
     { mapping: ctx.mapping, properties: ctx.properties, audiencePropertyName: ctx.audiences.get(first)! },
   );
   if (outcome.kind === 'rejected') return { reason: outcome.reason };
   if (outcome.kind === 'skipped') return { reason: { code: outcome.reason.code, message: outcome.reason.message, origin: 'validation' } };
   for (const id of rest) {
-    const status = normalizeStatus(u.s[id] ?? undefined);
+    const status = normalizeStatus(u.statuses[id] ?? undefined);
     if (!status)
       return {
         reason: {
@@ -77,22 +85,22 @@ export async function storeStreamRejections(
   await ctx.rejections.add(
     streamRejectionsId(ctx.destinationId),
     rejections.map(({ update, reason }) => ({
-      key: `${ctx.keyPrefix}:${update.n}`,
-      line: update.n,
-      email: update.e,
+      key: `${ctx.keyPrefix}:${update.seq}`,
+      line: update.seq,
+      email: update.email,
       reason,
-      record: { line: update.n, format: 'xdm-ndjson' as const, raw: JSON.stringify(toXdmProfile(update)) },
+      record: { line: update.seq, format: 'xdm-ndjson' as const, raw: JSON.stringify(toXdmProfile(toWire(update))) },
     })),
   );
 }
 
-export async function flushUpdates(updates: BufferedUpdate[], ctx: FlushContext): Promise<FlushCounts> {
+export async function flushUpdates(updates: PendingUpdate[], ctx: FlushContext): Promise<FlushCounts> {
   const counts = emptyFlushCounts();
   const rejections: Rejection[] = [];
-  const ready: Array<{ update: BufferedUpdate; contact: PreparedContact }> = [];
+  const ready: Array<{ update: PendingUpdate; contact: PreparedContact }> = [];
   for (const u of updates) {
     const activated = activatedAudiencesOf(u, ctx.audiences);
-    counts.ignoredStatuses += Object.keys(u.s).length - activated.length;
+    counts.ignoredStatuses += Object.keys(u.statuses).length - activated.length;
     if (activated.length === 0) {
       counts.ignored++;
       counts.ignoredByReason[NO_ACTIVATED_AUDIENCE] = (counts.ignoredByReason[NO_ACTIVATED_AUDIENCE] ?? 0) + 1;
@@ -110,7 +118,7 @@ export async function flushUpdates(updates: BufferedUpdate[], ctx: FlushContext)
   );
   const toSend = ready.filter((r) => {
     const last = written.get(r.contact.email);
-    if (last !== undefined && r.update.t < last) {
+    if (last !== undefined && r.update.updatedAt < last) {
       counts.stale++;
       return false;
     }
@@ -118,7 +126,7 @@ export async function flushUpdates(updates: BufferedUpdate[], ctx: FlushContext)
   });
 
   if (toSend.length > 0) {
-    const byLine = new Map(toSend.map((r) => [r.update.n, r.update]));
+    const byLine = new Map(toSend.map((r) => [r.update.seq, r.update]));
     const outcome = await sendBatch(
       ctx.client,
       toSend.map((r) => r.contact),
@@ -129,7 +137,7 @@ export async function flushUpdates(updates: BufferedUpdate[], ctx: FlushContext)
       counts.sent++;
       if (isNew) counts.created++;
       else counts.updated++;
-      sent.push({ email: contact.email, t: byLine.get(contact.line)!.t });
+      sent.push({ email: contact.email, t: byLine.get(contact.line)!.updatedAt });
     }
     for (const r of outcome.rejected) rejections.push({ update: byLine.get(r.contact.line)!, reason: r.reason });
     await ctx.memory.record(ctx.destinationId, sent);
