@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_STREAM_OPTIONS as STREAM } from './streaming/types';
+import { DEFAULT_ACTIVATION_OPTIONS as ACTIVATION } from '../workflows/types';
 
 export const HUBSPOT_API_BASE_URL = 'https://api.hubapi.com';
 
@@ -91,8 +92,8 @@ export const EnvSchema = z.object({
   ACTIVATION_UPSERT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(8),
   ACTIVATION_PAGES_PER_ACTIVITY: z.coerce.number().int().min(1).max(1000).default(50),
   ACTIVATION_ACTIVITY_MAX_MS: z.coerce.number().int().min(100).default(5000),
-  ACTIVATION_HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
-  ACTIVATION_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).max(40_000).default(2000),
+  ACTIVATION_HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(1000).default(ACTIVATION.heartbeatTimeoutMs),
+  ACTIVATION_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).max(40_000).default(ACTIVATION.maxHistoryEvents),
   METRICS_PORT: port.optional(),
   /** Where the worker's metrics server listens (0.0.0.0 in containers; docs/operations.md). */
   METRICS_HOST: z.string().default('127.0.0.1'),

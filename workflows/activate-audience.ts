@@ -31,9 +31,14 @@ import { ActivationStatusKey, AudienceIdKey, DestinationIdKey, type ActivationSt
 import { ActivationState, dailyResetWaitMs, type PagesResult } from './activation-state';
 import { emitAlert } from './alerts';
 import { progressQuery } from './messages';
-import { DAILY_LIMIT_FAILURE, NON_RETRYABLE_TYPES, type ActivationInput, type ActivationSummary, type DailyLimitDetails } from './types';
-
-const DEFAULT_MAX_HISTORY_EVENTS = 2000;
+import {
+  DAILY_LIMIT_FAILURE,
+  DEFAULT_ACTIVATION_OPTIONS,
+  NON_RETRYABLE_TYPES,
+  type ActivationInput,
+  type ActivationSummary,
+  type DailyLimitDetails,
+} from './types';
 
 const retry: RetryPolicy = {
   initialInterval: '1 second',
@@ -148,7 +153,9 @@ async function sendAllPages(run: ActivationState, input: ActivationInput): Promi
 
 function historyIsLong(input: ActivationInput): boolean {
   const info = workflowInfo();
-  return info.continueAsNewSuggested || info.historyLength >= (input.options?.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS);
+  return (
+    info.continueAsNewSuggested || info.historyLength >= (input.options?.maxHistoryEvents ?? DEFAULT_ACTIVATION_OPTIONS.maxHistoryEvents)
+  );
 }
 
 /** One page activity; `undefined` when it stopped at HubSpot's daily limit (and the run waited for the reset). */
@@ -161,7 +168,7 @@ async function sendPages(run: ActivationState, input: ActivationInput): Promise<
       {
         // A page can wait long for HubSpot's budget; a dead worker is noticed through missed heartbeats.
         startToCloseTimeout: '1 hour',
-        heartbeatTimeout: opts.heartbeatTimeoutMs ?? 30_000,
+        heartbeatTimeout: opts.heartbeatTimeoutMs ?? DEFAULT_ACTIVATION_OPTIONS.heartbeatTimeoutMs,
         retry,
         // Pages go through the task queue to whichever worker is free, not eagerly to this one: load spreads
         // over all workers (they share HubSpot's budget through the governor anyway).

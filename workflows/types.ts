@@ -13,6 +13,12 @@ export interface AudienceRef {
   name: string;
 }
 
+/**
+ * Fallbacks when a run's options do not say (the worker's config defaults are these same numbers; the
+ * workflow cannot read the environment, so they live here).
+ */
+export const DEFAULT_ACTIVATION_OPTIONS = { maxHistoryEvents: 2000, heartbeatTimeoutMs: 30_000 } as const;
+
 /** Tuning knobs; tests lower them to exercise continue-as-new and fast failure detection. */
 export interface ActivationOptions {
   pageSize?: number;

@@ -8,6 +8,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import Fastify, {
+  LogController,
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
@@ -109,9 +110,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     requestIdHeader: false,
     // Fastify's own request logs carry the full URL (query strings with `?api_key=`, upload file names)
     // and the client address: ours below carry method, route pattern, status and timing only.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Ids are up to 200 characters in every schema; longer path parameters are a 414 in our error shape.
-    maxParamLength: MAX_ID_LENGTH,
+    routerOptions: { maxParamLength: MAX_ID_LENGTH },
     frameworkErrors: (err, _req, rawReply) => {
       const reply = rawReply as unknown as FastifyReply;
       if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
