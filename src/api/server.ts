@@ -5,8 +5,6 @@
  */
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import type { Client } from '@temporalio/client';
-import type { PayloadCodec } from '@temporalio/common';
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -14,19 +12,15 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
-  type RawReplyDefaultExpression,
-  type RawRequestDefaultExpression,
-  type RawServerDefault,
 } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Config } from '../config';
 import { AppError } from '../errors';
-import { Failure } from '../failures';
-import type { Logger } from '../logger';
-import type { Services } from '../runtime/services';
+import { Failure, type KnownFailure } from '../failures';
 import { ensureApiKey, loadApiKeys } from '../secrets/api-keys';
 import { createCodec } from '../temporal/data-converter';
+import type { ApiDeps } from './app-types';
 import { registerAuth } from './auth';
+import { unsupportedMediaType } from './media-types';
 import { registerCodecCors, registerCodecRoutes } from './routes/codec';
 import { registerActivationRoutes } from './routes/activations';
 import { registerDestinationRoutes } from './routes/destinations';
@@ -34,34 +28,17 @@ import { registerUploadRoutes } from './routes/uploads';
 import { registerStreamRoutes } from './routes/stream';
 import { registerAlertRoutes } from './routes/alerts';
 import { registerApiMetrics } from './metrics';
-import { serviceMetrics, type ServiceMetrics } from '../metrics/service-metrics';
+import { serviceMetrics } from '../metrics/service-metrics';
 
-export interface ApiDeps {
-  config: Config;
-  client: Client;
-  services: Services;
-  logger: Logger;
-  /** The codec the codec server uses; default: the configured codec keys. */
-  codec?: PayloadCodec;
-  /** Prometheus metrics of this process; default: the process-wide registry. */
-  metrics?: ServiceMetrics;
-}
-
+export type { ApiDeps, TypedApp } from './app-types';
 export type Api = FastifyInstance;
 
-function errorBody(code: string, message: string, details?: unknown) {
-  return { error: { code, message, ...(details === undefined ? {} : { details }) } };
+/** The documented error body of one failure of the vocabulary. */
+function errorBody(failure: KnownFailure, message: string) {
+  return new AppError(failure, message).toJSON();
 }
 
 const MAX_ID_LENGTH = 200;
-
-/** What a body of the wrong type should have been, in words. */
-export function unsupportedMediaType(req: FastifyRequest): string {
-  const got = (req.headers['content-type'] ?? '').split(';')[0].trim() || 'none';
-  return req.routeOptions.url === '/v1/uploads'
-    ? `Send the file as the raw body with Content-Type text/csv or application/x-ndjson (got '${got}').`
-    : `This route takes a JSON body: send it with Content-Type application/json (got '${got}').`;
-}
 
 const clientError = (message: string, code: string) => Object.assign(new Error(message), { statusCode: 400, code });
 
@@ -118,10 +95,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
         void reply
           .status(414)
-          .send(errorBody('URI_TOO_LONG', `A path parameter is longer than the ${MAX_ID_LENGTH} characters ids may have.`));
+          .send(errorBody(Failure.UriTooLong, `A path parameter is longer than the ${MAX_ID_LENGTH} characters ids may have.`));
         return;
       }
-      void reply.status(400).send(errorBody('BAD_REQUEST', 'The request URL is not valid.'));
+      void reply.status(400).send(errorBody(Failure.BadRequest, 'The request URL is not valid.'));
     },
     // Raised by Node's HTTP parser before fastify sees a request (431 for oversized headers): answer in our shape.
     clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
@@ -130,11 +107,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         err.code === 'HPE_HEADER_OVERFLOW'
           ? [
               '431 Request Header Fields Too Large',
-              errorBody('HEADERS_TOO_LARGE', 'The request headers are larger than this API accepts (16 KiB in all).'),
+              errorBody(Failure.HeadersTooLarge, 'The request headers are larger than this API accepts (16 KiB in all).'),
             ]
           : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-            ? ['408 Request Timeout', errorBody('REQUEST_TIMEOUT', 'The request took too long to arrive.')]
-            : ['400 Bad Request', errorBody('BAD_REQUEST', 'The request is not valid HTTP.')];
+            ? ['408 Request Timeout', errorBody(Failure.RequestTimeout, 'The request took too long to arrive.')]
+            : ['400 Bad Request', errorBody(Failure.BadRequest, 'The request is not valid HTTP.')];
       const text = JSON.stringify(body);
       socket.end(
         `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
@@ -181,7 +158,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       );
     }
     if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || fe.statusCode === 415) {
-      return reply.status(415).send(errorBody('UNSUPPORTED_MEDIA_TYPE', unsupportedMediaType(req)));
+      return reply.status(415).send(errorBody(Failure.UnsupportedMediaType, unsupportedMediaType(req)));
     }
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
       return send(new AppError(Failure.BadRequest, fe.message, { status: fe.statusCode }));
@@ -211,11 +188,3 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerCodecRoutes(typed, { config: deps.config, codec: deps.codec ?? createCodec(deps.config) });
   return app;
 }
-
-export type TypedApp = FastifyInstance<
-  RawServerDefault,
-  RawRequestDefaultExpression,
-  RawReplyDefaultExpression,
-  FastifyBaseLogger,
-  ZodTypeProvider
->;

@@ -25,7 +25,7 @@ import {
   RerunBody,
   StartActivationBody,
 } from '../schemas';
-import type { ApiDeps, TypedApp } from '../server';
+import type { ApiDeps, TypedApp } from '../app-types';
 import { isNotFound, webUiUrl } from '../temporal-calls';
 
 const tags = ['activations'];

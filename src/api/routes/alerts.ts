@@ -11,7 +11,7 @@ import { AppError } from '../../errors';
 import type { AlertSubscription } from '../../store/destinations';
 import { newId } from '../../util/ids';
 import { ErrorBody, IdParams } from '../schemas';
-import type { ApiDeps, TypedApp } from '../server';
+import type { ApiDeps, TypedApp } from '../app-types';
 
 const tags = ['alerts'];
 const MAX_ALERTS_PER_DESTINATION = 20;

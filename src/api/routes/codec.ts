@@ -11,7 +11,7 @@ import type { Config } from '../../config';
 import { AppError } from '../../errors';
 import { setCodecCors } from '../codec-access';
 import { ErrorBody } from '../schemas';
-import type { TypedApp } from '../server';
+import type { TypedApp } from '../app-types';
 
 const JsonPayload = z.object({
   metadata: z.record(z.string(), z.string()).optional(),

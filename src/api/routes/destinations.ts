@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { HUBSPOT_API_BASE_URL } from '../../config';
 import { assertAllowedBaseUrl } from '../../destinations/base-url';
-import type { PropertySummary } from '../../destinations/property-summary';
 import { tokenContext } from '../../destinations/token-context';
 import { AppError } from '../../errors';
 import { Failure, type KnownFailure } from '../../failures';
@@ -12,7 +11,7 @@ import type { ConfigureDestinationInput, ConfigureDestinationResult } from '../.
 import { configureDestination } from '../../../workflows/configure-destination';
 import { listDestinationProperties } from '../../../workflows/list-properties';
 import { CreateDestinationBody, DestinationView, ErrorBody, IdParams, PropertyView, UpdateDestinationBody } from '../schemas';
-import type { ApiDeps, TypedApp } from '../server';
+import type { ApiDeps, TypedApp } from '../app-types';
 import { runShortWorkflow } from '../temporal-calls';
 
 const tags = ['destinations'];

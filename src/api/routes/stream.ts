@@ -10,7 +10,7 @@ import { StreamSignalSender, type StreamTarget } from '../../streaming/signal-se
 import { BacklogGauge, readStreamStats, type Backlog } from '../../streaming/stream-stats';
 import { emptyStreamCounters, MAX_UPDATE_CHARS, streamRejectionsId, streamWorkflowId, type StreamUpdate } from '../../streaming/types';
 import { ErrorBody, IdParams, RejectionsQuery, RejectionView } from '../schemas';
-import type { ApiDeps, TypedApp } from '../server';
+import type { ApiDeps, TypedApp } from '../app-types';
 import {
   MAX_PROFILES_PER_REQUEST,
   ProfilesAccepted,

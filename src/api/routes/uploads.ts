@@ -3,7 +3,8 @@ import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { AppError } from '../../errors';
 import { ErrorBody, UploadResult } from '../schemas';
-import { unsupportedMediaType, type ApiDeps, type TypedApp } from '../server';
+import type { ApiDeps, TypedApp } from '../app-types';
+import { unsupportedMediaType } from '../media-types';
 
 const UPLOAD_TYPES = [
   'text/csv',
