@@ -70,7 +70,7 @@ describe('1. a destination belongs to one HubSpot portal', () => {
     });
     expect(moved.statusCode).toBe(409);
     const err = moved.json().error;
-    expect(err.code).toBe('CONFLICT');
+    expect(err.code).toBe('DESTINATION_PORTAL_CHANGED');
     expect(err.message).toContain(String(portalId));
     expect(err.message).toContain(String(other.portalId));
     expect(err.message).toMatch(/create a new destination/i);
