@@ -144,7 +144,7 @@ export const Failure = {
     code: 'DESTINATION_PORTAL_CHANGED',
     status: 409,
     retryable: false,
-    hint: 'Use a token of the destination\'s portal, or create a new destination for the other portal.',
+    hint: "Use a token of the destination's portal, or create a new destination for the other portal.",
   },
   DestinationNotFound: {
     type: 'DestinationNotFound',

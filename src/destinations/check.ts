@@ -62,7 +62,6 @@ export async function checkToken(client: HubSpotClient): Promise<ConnectionCheck
   return { portalId: info.hubId, scopes: info.scopes, problems };
 }
 
-
 /** A destination stays on the HubSpot portal it was created on; a token of another portal is refused. */
 export function portalChangedProblem(boundPortalId: number, tokenPortalId: number): Problem {
   return {
