@@ -308,3 +308,44 @@ export function validationDetail(err: HubSpotApiError): { code?: string; message
     message: err.info.body?.message ?? err.message,
   };
 }
+
+/** One property value a whole-batch 400 names: the property, HubSpot's code and its message (which often quotes the value). */
+export interface NamedProblem {
+  property: string;
+  code?: string;
+  message: string;
+}
+
+/**
+ * The property problems a "Property values were not valid" 400 lists: the JSON embedded in `message`
+ * (`[{isValid, message, error, name, …}]`) first, else the structured `errors[]` with
+ * `context.propertyName` (https://developers.hubspot.com/docs/api-reference/error-handling). Empty when
+ * the answer names no property.
+ */
+export function namedProblems(err: HubSpotApiError): NamedProblem[] {
+  const body = err.info.body;
+  const text = body?.message ?? '';
+  const start = text.indexOf('[');
+  if (/Property values were not valid/i.test(text) && start >= 0) {
+    try {
+      const list = JSON.parse(text.slice(start)) as unknown;
+      if (Array.isArray(list)) {
+        const out: NamedProblem[] = [];
+        for (const p of list as Array<Record<string, unknown>>) {
+          if (p && typeof p.name === 'string' && typeof p.message === 'string')
+            out.push({ property: p.name, code: typeof p.error === 'string' ? p.error : undefined, message: p.message });
+        }
+        if (out.length) return out;
+      }
+    } catch {
+      // Not the JSON HubSpot documents: fall through to errors[].
+    }
+  }
+  const out: NamedProblem[] = [];
+  for (const e of body?.errors ?? []) {
+    const names = e.context?.propertyName;
+    const name = Array.isArray(names) ? names[0] : undefined;
+    if (typeof name === 'string' && e.message) out.push({ property: name, code: e.code, message: e.message });
+  }
+  return out;
+}
