@@ -8,8 +8,19 @@
 /** `v3` (semantic) or a date version like `2026-03`. */
 export type ApiVersion = 'v3' | `${number}-${number}`;
 
-/** The version every call uses today. */
+/** The default of these path functions (and of a client built without `apiVersion`): the legacy line. */
 export const API_VERSION: ApiVersion = 'v3';
+
+/**
+ * The versions a deployment (`HUBSPOT_API_VERSION`) or a destination (`hubspot.apiVersion`) may choose:
+ * HubSpot's specs publish every endpoint the connector calls under each of them, with the same request
+ * and answer bodies (docs/hubspot-simulator.md, "API versions" and "Connector").
+ */
+export const SUPPORTED_API_VERSIONS = ['2026-03', '2026-09', 'v3'] as const;
+export type SupportedApiVersion = (typeof SUPPORTED_API_VERSIONS)[number];
+
+/** The version a deployment uses unless configured otherwise: HubSpot's first GA date version. */
+export const DEFAULT_API_VERSION: SupportedApiVersion = '2026-03';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -36,7 +47,8 @@ function withParam(method: Method, template: string, name: string, value: string
 }
 
 export const hubspotPaths = {
-  // Private-app token introspection has no versioned successor (https://developers.hubspot.com/docs/api/private-apps).
+  // Private-app token introspection has no dated form: it stays on its documented OAuth v2 path for every
+  // version (https://developers.hubspot.com/docs/api/private-apps).
   accessTokenInfo: (): Endpoint => fixed('POST', '/oauth/v2/private-apps/get/access-token-info'),
 
   accountDetails: (v: ApiVersion = API_VERSION): Endpoint => fixed('GET', `/account-info/${v}/details`),

@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { HUBSPOT_API_BASE_URL } from '../../config';
 import { assertAllowedBaseUrl } from '../../destinations/base-url';
-import type { PropertySummary } from '../../destinations/property-summary';
 import { tokenContext } from '../../destinations/token-context';
 import { AppError } from '../../errors';
 import { Failure, type KnownFailure } from '../../failures';
@@ -67,6 +66,7 @@ export function registerDestinationRoutes(app: TypedApp, deps: ApiDeps): void {
         name: body.name,
         description: body.description,
         baseUrl,
+        apiVersion: body.hubspot.apiVersion,
         sealedToken: services.sealer.seal(body.hubspot.token, tokenContext(id)),
         mapping: body.mapping,
       });
@@ -96,6 +96,7 @@ export function registerDestinationRoutes(app: TypedApp, deps: ApiDeps): void {
         name: body.name,
         description: body.description,
         baseUrl: body.hubspot?.baseUrl,
+        apiVersion: body.hubspot?.apiVersion,
         sealedToken: body.hubspot?.token ? services.sealer.seal(body.hubspot.token, tokenContext(id)) : undefined,
         mapping: body.mapping,
       });
