@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS } from './hubspot/paths';
+import { DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS } from './hubspot-versions';
 import { DEFAULT_STREAM_OPTIONS as STREAM } from './streaming/types';
 
 export const HUBSPOT_API_BASE_URL = 'https://api.hubapi.com';

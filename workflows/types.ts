@@ -5,7 +5,7 @@
 import { Failure } from '../src/failures';
 import type { DeliveryCounts } from '../src/delivery/counts';
 import type { SourceCursor, SourceRef } from '../src/members/types';
-import type { SupportedApiVersion } from '../src/hubspot/paths';
+import type { SupportedApiVersion } from '../src/hubspot-versions';
 
 export type { DeliveryCounts, SourceCursor, SourceRef };
 

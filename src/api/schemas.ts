@@ -3,7 +3,7 @@
  * is generated from them. Request objects are strict: unknown fields are refused, not ignored.
  */
 import { z } from 'zod';
-import { SUPPORTED_API_VERSIONS } from '../hubspot/paths';
+import { SUPPORTED_API_VERSIONS } from '../hubspot-versions';
 
 const id = z.string().min(1).max(200);
 

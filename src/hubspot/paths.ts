@@ -11,16 +11,7 @@ export type ApiVersion = 'v3' | `${number}-${number}`;
 /** The default of these path functions (and of a client built without `apiVersion`): the legacy line. */
 export const API_VERSION: ApiVersion = 'v3';
 
-/**
- * The versions a deployment (`HUBSPOT_API_VERSION`) or a destination (`hubspot.apiVersion`) may choose:
- * HubSpot's specs publish every endpoint the connector calls under each of them, with the same request
- * and answer bodies (docs/hubspot-simulator.md, "API versions" and "Connector").
- */
-export const SUPPORTED_API_VERSIONS = ['2026-03', '2026-09', 'v3'] as const;
-export type SupportedApiVersion = (typeof SUPPORTED_API_VERSIONS)[number];
-
-/** The version a deployment uses unless configured otherwise: HubSpot's first GA date version. */
-export const DEFAULT_API_VERSION: SupportedApiVersion = '2026-03';
+export { DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS, type SupportedApiVersion } from '../hubspot-versions';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 

@@ -3,7 +3,7 @@
  * The HubSpot token is only ever stored sealed; `DestinationView` (what the API shows) has no token.
  */
 import { AppError } from '../errors';
-import type { SupportedApiVersion } from '../hubspot/paths';
+import type { SupportedApiVersion } from '../hubspot-versions';
 import type { Mapping } from '../mapping/types';
 import type { Db } from './db';
 
