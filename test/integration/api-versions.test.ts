@@ -86,3 +86,23 @@ test('PATCH changes the override and null clears it', async () => {
   });
   expect(bad.statusCode).toBe(400);
 });
+
+test('on 2026-03, all-or-nothing, no echoed trace ids and empty answers: the activation accounts for every member', async () => {
+  const { destinationId, portalId } = await createDestination(stack);
+  stack.sim.admin.setBehaviour(portalId, { upsertPartial: 'all-or-nothing', echoTraceIds: false });
+  const { file } = writeMembers(stack, 'versions-open-answers', 400);
+  stack.sim.admin.setFaults({ emptyResultsBurst: 3 });
+  try {
+    const done = await waitForEnd(stack, await startActivation(stack, destinationId, { path: file }));
+    const s = done.summary;
+    expect(accountingError(s)).toBeUndefined();
+    expect(s.received).toBe(s.upserted + s.rejected + s.skipped);
+    // What is counted as upserted is in HubSpot; what was never confirmed is rejected as such.
+    expect(stack.sim.admin.contactCount(portalId)).toBe(s.upserted);
+    expect(s.rejectedByReason.HUBSPOT_UNCONFIRMED ?? 0).toBe(s.rejected);
+    expect(Object.keys(s.rejectedByReason).filter((k) => k !== 'HUBSPOT_UNCONFIRMED')).toEqual([]);
+    expect(routes().filter((r) => r.includes('/crm/v3/'))).toEqual([]);
+  } finally {
+    stack.sim.admin.clearFaults();
+  }
+});
