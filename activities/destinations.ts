@@ -20,7 +20,7 @@ import {
 } from '../src/mapping/audience-property';
 import { checkMapping } from '../src/mapping/check-mapping';
 import type { AudienceRef, ConfigureDestinationInput, ConfigureDestinationResult } from '../workflows/types';
-import { classified, clientFor, loadDestination, type HubSpotAccessDeps } from './hubspot-access';
+import { apiVersionOf, classified, clientFor, loadDestination, type HubSpotAccessDeps } from './hubspot-access';
 
 export interface DestinationActivityDeps extends HubSpotAccessDeps {
   /** HubSpot API base URLs a destination may use besides HubSpot's own (config: hubspot.allowedBaseUrls). */
@@ -38,6 +38,7 @@ export function createDestinationActivities(deps: DestinationActivityDeps) {
         const sealedToken = input.sealedToken ?? existing?.sealedToken;
         const mapping = input.mapping ?? existing?.mapping;
         const name = input.name ?? existing?.name;
+        const apiVersion = input.apiVersion === null ? undefined : (input.apiVersion ?? existing?.apiVersion);
         if (!baseUrl || !sealedToken || !mapping || !name) {
           return { ok: false, problems: [{ code: 'INCOMPLETE', message: 'A destination needs a name, a HubSpot token and a mapping.' }] };
         }
@@ -51,13 +52,14 @@ export function createDestinationActivities(deps: DestinationActivityDeps) {
         }
         // Every call is paced by the governor under the destination's portal; a new destination's portal is
         // only known once its token is checked, so that one call (token introspection) goes unpaced.
-        const connect = (portalId: number) => clientFor(deps, { id: input.destinationId, baseUrl, sealedToken, portalId });
+        const connect = (portalId: number) => clientFor(deps, { id: input.destinationId, baseUrl, sealedToken, portalId, apiVersion });
         const tokenClient = existing
           ? connect(existing.portalId)
           : new HubSpotClient({
               baseUrl,
               token: deps.sealer.open(sealedToken, tokenContext(input.destinationId)),
               timeoutMs: deps.requestTimeoutMs,
+              apiVersion: apiVersionOf(deps, { apiVersion }),
               onCall: deps.onCall,
             });
         const check = await checkConnection(tokenClient, mapping, { portalId: existing?.portalId, paced: connect });
@@ -72,6 +74,7 @@ export function createDestinationActivities(deps: DestinationActivityDeps) {
           portalId: check.portalId!,
           timeZone: check.timeZone ?? 'UTC',
           mapping,
+          ...(apiVersion ? { apiVersion } : {}),
           alerts: existing?.alerts ?? [],
           createdAt: existing?.createdAt ?? now,
           updatedAt: now,

@@ -8,6 +8,7 @@ import type { RateGovernor } from '../src/governor/governor';
 import type { WaitInfo } from '../src/governor/governor';
 import { HubSpotClient, type HubSpotCallEvent } from '../src/hubspot/client';
 import { HubSpotApiError } from '../src/hubspot/errors';
+import type { ApiVersion } from '../src/hubspot/paths';
 import type { Sealer } from '../src/secrets/sealer';
 import type { DestinationRecord, DestinationStore } from '../src/store/destinations';
 import { AppError } from '../src/errors';
@@ -19,10 +20,18 @@ export interface HubSpotAccessDeps {
   sealer: Sealer;
   governor: RateGovernor;
   requestTimeoutMs: number;
+  /** The deployment's HubSpot API version (HUBSPOT_API_VERSION); a destination's own `apiVersion` wins. */
+  apiVersion?: ApiVersion;
   onCall?: (e: HubSpotCallEvent) => void;
   /** Every wait for the account's rate budget (metrics). */
   onRateWait?: (w: WaitInfo) => void;
 }
+
+/** The version a destination's calls use: its own override, else the deployment's. */
+export const apiVersionOf = (
+  deps: Pick<HubSpotAccessDeps, 'apiVersion'>,
+  d: Pick<DestinationRecord, 'apiVersion'>,
+): ApiVersion | undefined => d.apiVersion ?? deps.apiVersion;
 
 export const accountKeyOf = (portalId: number): string => `portal:${portalId}`;
 
@@ -34,13 +43,14 @@ export async function loadDestination(deps: HubSpotAccessDeps, destinationId: st
 
 export function clientFor(
   deps: HubSpotAccessDeps,
-  d: Pick<DestinationRecord, 'id' | 'baseUrl' | 'sealedToken' | 'portalId'>,
+  d: Pick<DestinationRecord, 'id' | 'baseUrl' | 'sealedToken' | 'portalId' | 'apiVersion'>,
   extra: { signal?: AbortSignal; onRateWait?: () => void; paced?: boolean } = {},
 ): HubSpotClient {
   return new HubSpotClient({
     baseUrl: d.baseUrl,
     token: deps.sealer.open(d.sealedToken, tokenContext(d.id)),
     timeoutMs: deps.requestTimeoutMs,
+    apiVersion: apiVersionOf(deps, d),
     governor: extra.paced === false ? undefined : deps.governor,
     accountKey: accountKeyOf(d.portalId),
     signal: extra.signal,

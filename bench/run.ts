@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchCeiling, benchDurability, benchScale, benchSeveralWorkers } from './activation-benches';
+import { benchBadRecords } from './bad-records';
 import { machine } from './lib/harness';
 import { benchSimThroughput } from './sim-throughput';
 import { benchStreamingLatency } from './streaming-latency';
@@ -47,6 +48,18 @@ const BENCHES: Bench[] = [
       `429s ${(r.rate429 * 100).toFixed(2)}% of calls; highest 10-second window ${r.maxRequestsIn10s} (limit ${r.limitPer10s}); nothing lost: ${r.nothingLost}`,
     ],
   })),
+  {
+    id: 'bad-records',
+    title: 'Calls per HubSpot-only bad record, upsertPartial all-or-nothing, batches of 100',
+    goal: '≤ 4 extra calls per bad record whose value HubSpot names (bisection cost about 13)',
+    run: () => benchBadRecords() as unknown as Promise<Record<string, unknown>>,
+    met: (r) => r.extraCallsPerBadRecord <= 4 && r.cases.every((c: { nothingLost: boolean }) => c.nothingLost),
+    figures: (r) =>
+      r.cases.map(
+        (c: { kind: string; badPerBatch: number; batches: number; calls: number; extraCallsPerBadRecord: number; nothingLost: boolean }) =>
+          `${c.kind}, ${c.badPerBatch} bad per batch: ${c.extraCallsPerBadRecord} extra calls per bad record (${c.calls} calls for ${c.batches} batches); nothing lost: ${c.nothingLost}`,
+      ),
+  },
   {
     id: 'durability',
     title: 'Cost of durability (rate limits off), 100,000 members',

@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS } from './hubspot-versions';
 import { DEFAULT_STREAM_OPTIONS as STREAM } from './streaming/types';
 import { DEFAULT_ACTIVATION_OPTIONS as ACTIVATION } from '../workflows/types';
 
@@ -66,6 +67,8 @@ export const EnvSchema = z.object({
   // HubSpot
   HUBSPOT_BASE_URL: z.string().url().default(HUBSPOT_API_BASE_URL),
   HUBSPOT_ALLOWED_BASE_URLS: csv,
+  // HubSpot API version of every versioned path (a destination's `hubspot.apiVersion` overrides it).
+  HUBSPOT_API_VERSION: z.enum(SUPPORTED_API_VERSIONS).default(DEFAULT_API_VERSION),
   HUBSPOT_TOKEN: z.string().optional(),
   HUBSPOT_SIM_PORT: port.default(4010),
   HUBSPOT_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
@@ -170,6 +173,7 @@ function toConfig(e: Env) {
     hubspot: {
       baseUrl: e.HUBSPOT_BASE_URL,
       allowedBaseUrls: e.HUBSPOT_ALLOWED_BASE_URLS,
+      apiVersion: e.HUBSPOT_API_VERSION,
       token: e.HUBSPOT_TOKEN,
       simPort: e.HUBSPOT_SIM_PORT,
       requestTimeoutMs: e.HUBSPOT_REQUEST_TIMEOUT_MS,

@@ -42,6 +42,7 @@ export async function createWorker(
     governor: services.governor,
     sourceReader: services.sourceReader,
     requestTimeoutMs: config.hubspot.requestTimeoutMs,
+    apiVersion: config.hubspot.apiVersion,
     allowedBaseUrls: config.hubspot.allowedBaseUrls,
     defaultPageSize: config.worker.pageSize,
     defaultConcurrency: config.worker.upsertConcurrency,

@@ -5,6 +5,7 @@
 import { Failure } from '../src/failures';
 import type { DeliveryCounts } from '../src/delivery/counts';
 import type { SourceCursor, SourceRef } from '../src/members/types';
+import type { SupportedApiVersion } from '../src/hubspot-versions';
 
 export type { DeliveryCounts, SourceCursor, SourceRef };
 
@@ -102,6 +103,8 @@ export interface ConfigureDestinationInput {
   /** Sealed for `destination:<id>`; absent on update = keep the current token. */
   sealedToken?: string;
   mapping?: { attributes: Array<{ source: string; target: string }> };
+  /** HubSpot API version override; `null` on update = back to the deployment's HUBSPOT_API_VERSION. */
+  apiVersion?: SupportedApiVersion | null;
 }
 
 export type ConfigureDestinationResult = { ok: true; destinationId: string; portalId: number } | { ok: false; problems: ConfigProblem[] };

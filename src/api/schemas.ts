@@ -3,6 +3,7 @@
  * is generated from them. Request objects are strict: unknown fields are refused, not ignored.
  */
 import { z } from 'zod';
+import { SUPPORTED_API_VERSIONS } from '../hubspot-versions';
 
 const id = z.string().min(1).max(200);
 
@@ -19,12 +20,19 @@ export const AttributeMapping = z.strictObject({
 
 export const MappingSchema = z.strictObject({ attributes: z.array(AttributeMapping).max(500) });
 
+const ApiVersionField = z
+  .enum(SUPPORTED_API_VERSIONS)
+  .describe(
+    "HubSpot API version of this destination's calls (2026-03, 2026-09 or the legacy v3); defaults to the deployment's HUBSPOT_API_VERSION",
+  );
+
 export const CreateDestinationBody = z.strictObject({
   name: z.string().min(1).max(200),
   description: z.string().max(2000).optional(),
   hubspot: z.strictObject({
     token: z.string().min(8).max(1000).describe('Private-app access token or service key; never returned'),
     baseUrl: z.string().url().max(500).optional().describe('Defaults to https://api.hubapi.com'),
+    apiVersion: ApiVersionField.optional(),
   }),
   mapping: MappingSchema,
 });
@@ -32,7 +40,13 @@ export const CreateDestinationBody = z.strictObject({
 export const UpdateDestinationBody = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   description: z.string().max(2000).optional(),
-  hubspot: z.strictObject({ token: z.string().min(8).max(1000).optional(), baseUrl: z.string().url().max(500).optional() }).optional(),
+  hubspot: z
+    .strictObject({
+      token: z.string().min(8).max(1000).optional(),
+      baseUrl: z.string().url().max(500).optional(),
+      apiVersion: ApiVersionField.nullable().optional().describe('null = back to the deployment default'),
+    })
+    .optional(),
   mapping: MappingSchema.optional(),
 });
 
@@ -42,6 +56,7 @@ export const DestinationView = z
     name: z.string(),
     description: z.string().optional(),
     baseUrl: z.string(),
+    apiVersion: z.enum(SUPPORTED_API_VERSIONS).optional(),
     portalId: z.number(),
     timeZone: z.string(),
     mapping: z.object({ attributes: z.array(z.object({ source: z.string(), target: z.string() })) }),

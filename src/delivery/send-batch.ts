@@ -2,14 +2,17 @@
  * Sends one batch (≤ 100 contacts) to HubSpot's batch upsert and accounts for every contact in it:
  * upserted (created or updated) or rejected with HubSpot's code and message. One bad record never takes
  * the others down: every input carries an `objectWriteTraceId` so HubSpot can answer 207 with per-record
- * errors, and a whole-batch 400 is isolated by bisection down to the offending record.
+ * errors, and a whole-batch 400 is resolved from what it names: HubSpot's "Property values were not valid"
+ * lists the bad property values, so the inputs holding them are rejected (or, when a value is shared by
+ * several inputs, sent alone) and the rest re-sent; only an answer that names nothing any input holds is
+ * isolated by bisection down to the offending record.
  *
  * Retries, by layer: the HubSpot client retries transient faults and unexpected 429s a few times
  * (src/hubspot/retry.ts; `SendOptions` tune it); this layer retries nothing that failed, it only splits
  * a whole-batch 400 to find the bad record and re-sends once what HubSpot left unconfirmed; what still
  * fails is thrown for Temporal to retry the page from its checkpoint.
  */
-import { validationDetail, type BatchUpsertResult, type HubSpotClient } from '../hubspot/client';
+import { namedProblems, validationDetail, type BatchUpsertResult, type HubSpotClient, type NamedProblem } from '../hubspot/client';
 import { HubSpotApiError } from '../hubspot/errors';
 import type { RetryPolicy } from '../hubspot/retry';
 import type { PreparedContact, RejectionReason } from '../mapping/types';
@@ -68,6 +71,43 @@ function hubspotReason(code: string | undefined, message: string, field?: string
   return { code: code ?? 'VALIDATION_ERROR', message, origin: 'hubspot', ...(field ? { field } : {}) };
 }
 
+const escapeRegExp = (v: string): string => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Where `message` quotes `value` as a whole word (case-insensitively; `a@x.com` is not in `ba@x.com`),
+ * or -1.
+ */
+function quotedAt(message: string, value: string): number {
+  if (!value.trim()) return -1;
+  return message.search(new RegExp(`(?<![\\w@.+-])${escapeRegExp(value.trim())}(?![\\w@+-]|\\.\\w)`, 'i'));
+}
+
+/**
+ * The inputs a whole-batch 400 names: for each problem, the inputs whose value of the named property (for
+ * `email`, the id too) its message quotes first — "x was not one of the allowed options: [a, b]" names
+ * x, not the inputs holding a or b. One such input is `named` (rejected with that problem); several are
+ * `shared` (a value like `lifecyclestage=lead` can be bad for one contact and fine for another).
+ */
+function suspectsOf(err: HubSpotApiError, contacts: PreparedContact[]): { named: Map<number, NamedProblem>; shared: Set<number> } {
+  const named = new Map<number, NamedProblem>();
+  const shared = new Set<number>();
+  for (const p of namedProblems(err)) {
+    let first = Infinity;
+    let holders: number[] = [];
+    contacts.forEach((c, i) => {
+      const values = p.property === 'email' ? [c.email, c.properties.email] : [c.properties[p.property]];
+      const at = Math.min(...values.map((v) => (typeof v === 'string' ? quotedAt(p.message, v) : -1)).filter((x) => x >= 0));
+      if (at < first) [first, holders] = [at, [i]];
+      else if (at === first && at !== Infinity) holders.push(i);
+    });
+    if (holders.length === 1) {
+      if (!named.has(holders[0])) named.set(holders[0], p);
+    } else for (const i of holders) shared.add(i);
+  }
+  for (const i of named.keys()) shared.delete(i);
+  return { named, shared };
+}
+
 export async function sendBatch(client: HubSpotClient, contacts: PreparedContact[], options: SendOptions = {}): Promise<BatchOutcome> {
   const o: ResolvedOptions = { traceIds: options.traceIds ?? true, retry: retryOf(options) };
   const outcome: BatchOutcome = { upserted: [], rejected: [] };
@@ -93,7 +133,18 @@ async function sendIsolating(
         outcome.rejected.push({ contact: contacts[0], reason: hubspotReason(code, message) });
         return;
       }
-      // Whole batch refused for some record in it: split and find it (log2(100) ≈ 7 levels at most).
+      const suspects = suspectsOf(err, contacts);
+      if (suspects.named.size + suspects.shared.size > 0) {
+        // HubSpot named the bad values: reject the one input holding each, re-send the others, and send
+        // alone each input holding a value several inputs share (only some of them may be bad).
+        for (const [i, p] of suspects.named)
+          outcome.rejected.push({ contact: contacts[i], reason: hubspotReason(p.code, p.message, p.property) });
+        const rest = contacts.filter((_, i) => !suspects.named.has(i) && !suspects.shared.has(i));
+        await sendIsolating(client, rest, o, outcome, retryUnconfirmed);
+        for (const i of suspects.shared) await sendIsolating(client, [contacts[i]], o, outcome, retryUnconfirmed);
+        return;
+      }
+      // Whole batch refused for some record it does not name: split and find it (log2(100) ≈ 7 levels at most).
       const mid = Math.ceil(contacts.length / 2);
       await sendIsolating(client, contacts.slice(0, mid), o, outcome, retryUnconfirmed);
       await sendIsolating(client, contacts.slice(mid), o, outcome, retryUnconfirmed);

@@ -10,7 +10,7 @@ import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import type { RateGovernor, WaitInfo } from '../governor/governor';
 import type { CallClass } from '../governor/policy';
 import { classifyNetworkError, classifyResponse, HubSpotApiError } from './errors';
-import { hubspotPaths as paths, type Endpoint } from './paths';
+import { API_VERSION, hubspotPaths as paths, type ApiVersion, type Endpoint } from './paths';
 import { parseRateLimitHeaders, parseRetryAfter } from './rate-limit';
 import { BATCH_UPSERT_RETRY, DEFAULT_RETRY, withRetry, type RetryPolicy } from './retry';
 import type { ContactUpsertInput, HubSpotProperty, HubSpotPropertyCreate, HubSpotPropertyOption } from './types';
@@ -39,6 +39,8 @@ export interface HubSpotClientOptions {
   onRateWait?: (w: WaitInfo) => void;
   /** Attempts per call for transient faults and unexpected 429s (batch upserts take theirs per call). */
   attempts?: number;
+  /** HubSpot API version of every call that has a versioned path (default `v3`; the app passes its configured one). */
+  apiVersion?: ApiVersion;
 }
 
 export interface TokenInfo {
@@ -110,11 +112,14 @@ export class HubSpotClient {
   readonly #token: string;
   readonly #http: AxiosInstance;
   private readonly options: Omit<HubSpotClientOptions, 'token'>;
+  /** The API version of every versioned path this client calls. */
+  readonly apiVersion: ApiVersion;
 
   constructor(clientOptions: HubSpotClientOptions) {
     const { token, ...options } = clientOptions;
     this.#token = token;
     this.options = options;
+    this.apiVersion = options.apiVersion ?? API_VERSION;
     this.#http = axios.create({
       baseURL: options.baseUrl.replace(/\/+$/, ''),
       timeout: options.timeoutMs ?? 30_000,
@@ -184,20 +189,20 @@ export class HubSpotClient {
   }
 
   async getAccountDetails(): Promise<AccountDetails> {
-    const res = await this.call<AccountDetails>(paths.accountDetails());
+    const res = await this.call<AccountDetails>(paths.accountDetails(this.apiVersion));
     return res.data;
   }
 
   /** Daily usage; unpaced, because it is asked exactly when the daily budget is gone. */
   async getDailyUsage(): Promise<DailyUsage | undefined> {
-    const res = await this.call<{ results?: DailyUsage[] }>(paths.dailyUsage(), { paced: false });
+    const res = await this.call<{ results?: DailyUsage[] }>(paths.dailyUsage(this.apiVersion), { paced: false });
     return res.data.results?.[0];
   }
 
   // ---- properties ----
 
   async listContactProperties(options: { archived?: boolean } = {}): Promise<HubSpotProperty[]> {
-    const res = await this.call<{ results: HubSpotProperty[] }>(paths.listContactProperties(), {
+    const res = await this.call<{ results: HubSpotProperty[] }>(paths.listContactProperties(this.apiVersion), {
       params: options.archived ? { archived: true } : undefined,
     });
     return res.data.results;
@@ -205,7 +210,7 @@ export class HubSpotClient {
 
   async getContactProperty(name: string): Promise<HubSpotProperty | undefined> {
     try {
-      const res = await this.call<HubSpotProperty>(paths.getContactProperty(name));
+      const res = await this.call<HubSpotProperty>(paths.getContactProperty(name, this.apiVersion));
       return res.data;
     } catch (err) {
       if (err instanceof HubSpotApiError && err.kind === 'not_found') return undefined;
@@ -214,7 +219,7 @@ export class HubSpotClient {
   }
 
   async createContactProperty(def: HubSpotPropertyCreate): Promise<HubSpotProperty> {
-    const res = await this.call<HubSpotProperty>(paths.createContactProperty(), { body: def });
+    const res = await this.call<HubSpotProperty>(paths.createContactProperty(this.apiVersion), { body: def });
     return res.data;
   }
 
@@ -222,17 +227,17 @@ export class HubSpotClient {
     name: string,
     patch: { label?: string; description?: string; options?: HubSpotPropertyOption[]; groupName?: string },
   ): Promise<HubSpotProperty> {
-    const res = await this.call<HubSpotProperty>(paths.updateContactProperty(name), { body: patch });
+    const res = await this.call<HubSpotProperty>(paths.updateContactProperty(name, this.apiVersion), { body: patch });
     return res.data;
   }
 
   async listPropertyGroups(): Promise<Array<{ name: string; label: string }>> {
-    const res = await this.call<{ results: Array<{ name: string; label: string }> }>(paths.listPropertyGroups());
+    const res = await this.call<{ results: Array<{ name: string; label: string }> }>(paths.listPropertyGroups(this.apiVersion));
     return res.data.results;
   }
 
   async createPropertyGroup(group: { name: string; label: string; displayOrder?: number }): Promise<void> {
-    await this.call(paths.createPropertyGroup(), { body: group });
+    await this.call(paths.createPropertyGroup(this.apiVersion), { body: group });
   }
 
   // ---- contacts ----
@@ -253,7 +258,7 @@ export class HubSpotClient {
     const res = await this.call<{
       results?: Array<{ id: string; properties?: Record<string, string>; new?: boolean; objectWriteTraceId?: string }>;
       errors?: Array<{ category?: string; message?: string; context?: Record<string, unknown>; errors?: Array<{ code?: string }> }>;
-    }>(paths.batchUpsertContacts(), { body: { inputs }, retry: { ...BATCH_UPSERT_RETRY, ...options.retry } });
+    }>(paths.batchUpsertContacts(this.apiVersion), { body: { inputs }, retry: { ...BATCH_UPSERT_RETRY, ...options.retry } });
     const toStrings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
     return {
       status: res.status,
@@ -275,7 +280,7 @@ export class HubSpotClient {
 
   /** Batch read by email; missing emails are simply absent from the answer. */
   async batchReadContactsByEmail(emails: string[], properties: string[]): Promise<ContactRecord[]> {
-    const res = await this.call<{ results?: ContactRecord[] }>(paths.batchReadContacts(), {
+    const res = await this.call<{ results?: ContactRecord[] }>(paths.batchReadContacts(this.apiVersion), {
       body: { idProperty: 'email', inputs: emails.map((id) => ({ id })), properties, propertiesWithHistory: [] },
     });
     return res.data.results ?? [];
@@ -283,7 +288,7 @@ export class HubSpotClient {
 
   /** Search by exact email (its own per-second limit at HubSpot, paced separately). */
   async searchContactByEmail(email: string, properties: string[]): Promise<ContactRecord | undefined> {
-    const res = await this.call<{ results?: ContactRecord[] }>(paths.searchContacts(), {
+    const res = await this.call<{ results?: ContactRecord[] }>(paths.searchContacts(this.apiVersion), {
       cls: 'search',
       body: { filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ', value: email }] }], properties, limit: 1 },
     });
@@ -307,4 +312,45 @@ export function validationDetail(err: HubSpotApiError): { code?: string; message
     code: err.info.body?.errors?.[0]?.code ?? codeFromMessage(err.info.body?.message),
     message: err.info.body?.message ?? err.message,
   };
+}
+
+/** One property value a whole-batch 400 names: the property, HubSpot's code and its message (which often quotes the value). */
+export interface NamedProblem {
+  property: string;
+  code?: string;
+  message: string;
+}
+
+/**
+ * The property problems a "Property values were not valid" 400 lists: the JSON embedded in `message`
+ * (`[{isValid, message, error, name, …}]`) first, else the structured `errors[]` with
+ * `context.propertyName` (https://developers.hubspot.com/docs/api-reference/error-handling). Empty when
+ * the answer names no property.
+ */
+export function namedProblems(err: HubSpotApiError): NamedProblem[] {
+  const body = err.info.body;
+  const text = body?.message ?? '';
+  const start = text.indexOf('[');
+  if (/Property values were not valid/i.test(text) && start >= 0) {
+    try {
+      const list = JSON.parse(text.slice(start)) as unknown;
+      if (Array.isArray(list)) {
+        const out: NamedProblem[] = [];
+        for (const p of list as Array<Record<string, unknown>>) {
+          if (p && typeof p.name === 'string' && typeof p.message === 'string')
+            out.push({ property: p.name, code: typeof p.error === 'string' ? p.error : undefined, message: p.message });
+        }
+        if (out.length) return out;
+      }
+    } catch {
+      // Not the JSON HubSpot documents: fall through to errors[].
+    }
+  }
+  const out: NamedProblem[] = [];
+  for (const e of body?.errors ?? []) {
+    const names = e.context?.propertyName;
+    const name = Array.isArray(names) ? names[0] : undefined;
+    if (typeof name === 'string' && e.message) out.push({ property: name, code: e.code, message: e.message });
+  }
+  return out;
 }

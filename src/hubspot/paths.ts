@@ -8,8 +8,10 @@
 /** `v3` (semantic) or a date version like `2026-03`. */
 export type ApiVersion = 'v3' | `${number}-${number}`;
 
-/** The version every call uses today. */
+/** The default of these path functions (and of a client built without `apiVersion`): the legacy line. */
 export const API_VERSION: ApiVersion = 'v3';
+
+export { DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS, type SupportedApiVersion } from '../hubspot-versions';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -36,7 +38,8 @@ function withParam(method: Method, template: string, name: string, value: string
 }
 
 export const hubspotPaths = {
-  // Private-app token introspection has no versioned successor (https://developers.hubspot.com/docs/api/private-apps).
+  // Private-app token introspection has no dated form: it stays on its documented OAuth v2 path for every
+  // version (https://developers.hubspot.com/docs/api/private-apps).
   accessTokenInfo: (): Endpoint => fixed('POST', '/oauth/v2/private-apps/get/access-token-info'),
 
   accountDetails: (v: ApiVersion = API_VERSION): Endpoint => fixed('GET', `/account-info/${v}/details`),

@@ -3,6 +3,7 @@
  * The HubSpot token is only ever stored sealed; `DestinationView` (what the API shows) has no token.
  */
 import { AppError } from '../errors';
+import type { SupportedApiVersion } from '../hubspot-versions';
 import type { Mapping } from '../mapping/types';
 import type { Db } from './db';
 
@@ -23,6 +24,8 @@ export interface DestinationRecord {
   portalId: number;
   timeZone: string;
   mapping: Mapping;
+  /** HubSpot API version of this destination's calls; absent = the deployment's HUBSPOT_API_VERSION. */
+  apiVersion?: SupportedApiVersion;
   alerts: AlertSubscription[];
   createdAt: string;
   updatedAt: string;
@@ -49,6 +52,7 @@ interface Row {
   portal_id: number | string;
   time_zone: string;
   mapping_json: string;
+  api_version?: string | null;
   alerts_json: string;
   created_at: string;
   updated_at: string;
@@ -64,6 +68,7 @@ function fromRow(r: Row): DestinationRecord {
     portalId: Number(r.portal_id),
     timeZone: r.time_zone,
     mapping: JSON.parse(r.mapping_json) as Mapping,
+    ...(r.api_version ? { apiVersion: r.api_version as SupportedApiVersion } : {}),
     alerts: JSON.parse(r.alerts_json) as AlertSubscription[],
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -80,8 +85,8 @@ export class DestinationStore {
 
   async insert(d: DestinationRecord): Promise<void> {
     await this.db.query(
-      `INSERT INTO destinations (id, name, description, base_url, sealed_token, portal_id, time_zone, mapping_json, alerts_json, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      `INSERT INTO destinations (id, name, description, base_url, sealed_token, portal_id, time_zone, mapping_json, alerts_json, created_at, updated_at, api_version)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
       [
         d.id,
         d.name,
@@ -94,6 +99,7 @@ export class DestinationStore {
         JSON.stringify(d.alerts),
         d.createdAt,
         d.updatedAt,
+        d.apiVersion ?? null,
       ],
     );
   }
@@ -106,8 +112,19 @@ export class DestinationStore {
   async update(d: DestinationRecord): Promise<void> {
     const written = await this.db.query<{ id: string }>(
       `UPDATE destinations SET name = $2, description = $3, base_url = $4, sealed_token = $5, time_zone = $7,
-         mapping_json = $8, updated_at = $9 WHERE id = $1 AND portal_id = $6 RETURNING id`,
-      [d.id, d.name, d.description ?? null, d.baseUrl, d.sealedToken, d.portalId, d.timeZone, JSON.stringify(d.mapping), d.updatedAt],
+         mapping_json = $8, updated_at = $9, api_version = $10 WHERE id = $1 AND portal_id = $6 RETURNING id`,
+      [
+        d.id,
+        d.name,
+        d.description ?? null,
+        d.baseUrl,
+        d.sealedToken,
+        d.portalId,
+        d.timeZone,
+        JSON.stringify(d.mapping),
+        d.updatedAt,
+        d.apiVersion ?? null,
+      ],
     );
     if (written.length === 0) {
       const current = await this.get(d.id);

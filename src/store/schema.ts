@@ -16,7 +16,8 @@ export async function migrate(db: Db): Promise<void> {
       mapping_json TEXT NOT NULL,
       alerts_json TEXT NOT NULL DEFAULT '[]',
       created_at TEXT NOT NULL,
-      updated_at TEXT NOT NULL
+      updated_at TEXT NOT NULL,
+      api_version TEXT
     )`,
     `CREATE TABLE IF NOT EXISTS destination_audiences (
       destination_id TEXT NOT NULL,
@@ -72,4 +73,24 @@ export async function migrate(db: Db): Promise<void> {
     ...contactMemoryDdl(db.dialect), // change-driven dataflows: confirmed state per contact (store/contact-memory.ts)
   ];
   await db.migrate(statements);
+  await addColumn(db, 'destinations', 'api_version', 'TEXT');
+}
+
+/**
+ * Adds a nullable column to a table created before it existed, safely on both stores and from several
+ * processes at once: PostgreSQL has ADD COLUMN IF NOT EXISTS; SQLite has not, so it looks first and
+ * takes a concurrent process's "duplicate column" as done.
+ */
+async function addColumn(db: Db, table: string, column: string, type: string): Promise<void> {
+  if (db.dialect === 'pg') {
+    await db.migrate([`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${column} ${type}`]);
+    return;
+  }
+  const columns = await db.query<{ name: string }>(`SELECT name FROM pragma_table_info('${table}')`);
+  if (columns.some((c) => c.name === column)) return;
+  try {
+    await db.migrate([`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`]);
+  } catch (err) {
+    if (!/duplicate column name/i.test((err as Error).message)) throw err;
+  }
 }

@@ -105,6 +105,9 @@ export async function startStack(
     TEMPORAL_TASK_QUEUE: `test-${path.basename(dataDir)}`,
     HUBSPOT_ALLOWED_BASE_URLS: sim.url,
     HUBSPOT_REQUEST_TIMEOUT_MS: '5000',
+    // The suites written against the legacy paths (their route assertions name /crm/v3/) stay on them;
+    // test/integration/api-versions.test.ts runs the default 2026-03 and an explicit v3.
+    HUBSPOT_API_VERSION: 'v3',
     API_KEYS: TEST_API_KEY,
     ...options.env,
   };
@@ -152,6 +155,8 @@ export async function createDestination(
   options: {
     mapping?: Array<{ source: string; target: string }>;
     account?: Parameters<RunningSimulator['admin']['createAccount']>[0];
+    /** The destination's `hubspot.apiVersion` (absent = the deployment's HUBSPOT_API_VERSION). */
+    apiVersion?: string;
   } = {},
 ) {
   const account = stack.sim.admin.createAccount(options.account ?? { tier: 'pro' });
@@ -160,7 +165,7 @@ export async function createDestination(
     url: '/v1/destinations',
     payload: {
       name: 'Test destination',
-      hubspot: { token: account.token, baseUrl: stack.sim.url },
+      hubspot: { token: account.token, baseUrl: stack.sim.url, ...(options.apiVersion ? { apiVersion: options.apiVersion } : {}) },
       mapping: { attributes: options.mapping ?? DEFAULT_MAPPING },
     },
   });

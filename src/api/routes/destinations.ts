@@ -66,6 +66,7 @@ export function registerDestinationRoutes(app: TypedApp, deps: ApiDeps): void {
         name: body.name,
         description: body.description,
         baseUrl,
+        apiVersion: body.hubspot.apiVersion,
         sealedToken: services.sealer.seal(body.hubspot.token, tokenContext(id)),
         mapping: body.mapping,
       });
@@ -95,6 +96,7 @@ export function registerDestinationRoutes(app: TypedApp, deps: ApiDeps): void {
         name: body.name,
         description: body.description,
         baseUrl: body.hubspot?.baseUrl,
+        apiVersion: body.hubspot?.apiVersion,
         sealedToken: body.hubspot?.token ? services.sealer.seal(body.hubspot.token, tokenContext(id)) : undefined,
         mapping: body.mapping,
       });
