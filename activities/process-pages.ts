@@ -29,6 +29,10 @@ export interface ProcessPagesInput {
   portalId?: number;
   audience: AudienceRef;
   propertyName: string;
+  /** Several-audience runs: every listed audience with its status property (`audience` is the first). */
+  audiences?: Array<{ id: string; propertyName: string }>;
+  /** Ignore the confirmed-state memory (send every member; still confirm). */
+  fullResync?: boolean;
   source: SourceRef;
   /** Where this run starts; also the key of its checkpoint. */
   cursor: SourceCursor;
@@ -117,6 +121,7 @@ export function createProcessPages(deps: ProcessPagesDeps) {
           activationId: input.activationId,
           audienceId: input.audience.id,
           audiencePropertyName: input.propertyName,
+          ...(input.audiences ? { audiences: input.audiences } : {}),
           mapping: d.mapping,
           properties,
           client,
@@ -127,8 +132,7 @@ export function createProcessPages(deps: ProcessPagesDeps) {
           send: { signal: ctx.cancellationSignal },
         });
         const broken = accountingError(pageCounts);
-        if (broken)
-          throw applicationFailure(Failure.AccountingError, `Page at line ${pageStart.line} does not balance: ${broken}.`);
+        if (broken) throw applicationFailure(Failure.AccountingError, `Page at line ${pageStart.line} does not balance: ${broken}.`);
         deps.metrics.recordContacts('batch', pageCounts);
         await save({ cursor: page.next, pagesDone: cp.pagesDone + 1, counts: addCounts(cp.counts, pageCounts), page: { done: {} } });
         if (last) {
@@ -141,9 +145,13 @@ export function createProcessPages(deps: ProcessPagesDeps) {
         // Nothing to retry until HubSpot's daily reset: tell the workflow when that is; the checkpoint stays.
         const resetsAt = await markDailyLimit(deps.governor, err, client, d);
         const details: DailyLimitDetails = { resetsAt: new Date(resetsAt).toISOString(), cursor: input.cursor };
-        throw applicationFailure(Failure.DailyLimitReached, `HubSpot's daily API limit for portal ${d.portalId} is used up until ${details.resetsAt}.`, {
-          details: [details],
-        });
+        throw applicationFailure(
+          Failure.DailyLimitReached,
+          `HubSpot's daily API limit for portal ${d.portalId} is used up until ${details.resetsAt}.`,
+          {
+            details: [details],
+          },
+        );
       }
       throw toFailure(err);
     } finally {

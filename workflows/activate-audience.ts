@@ -31,7 +31,14 @@ import { ActivationStatusKey, AudienceIdKey, DestinationIdKey, type ActivationSt
 import { ActivationState, dailyResetWaitMs, type PagesResult } from './activation-state';
 import { emitAlert } from './alerts';
 import { progressQuery } from './messages';
-import { DAILY_LIMIT_FAILURE, NON_RETRYABLE_TYPES, type ActivationInput, type ActivationSummary, type DailyLimitDetails } from './types';
+import {
+  audiencesOf,
+  DAILY_LIMIT_FAILURE,
+  NON_RETRYABLE_TYPES,
+  type ActivationInput,
+  type ActivationSummary,
+  type DailyLimitDetails,
+} from './types';
 
 const DEFAULT_MAX_HISTORY_EVENTS = 2000;
 
@@ -110,7 +117,7 @@ async function alert(
 
 /** Once per activation: check the token, ensure the audience property, count the members. */
 async function setUp(run: ActivationState, input: ActivationInput): Promise<void> {
-  const { destinationId, audience, source } = input;
+  const { destinationId, source } = input;
   await alert(run, input, 'activation.started', 'started', { status: 'running' });
   run.phase = 'validating';
   showDetails(run);
@@ -120,14 +127,19 @@ async function setUp(run: ActivationState, input: ActivationInput): Promise<void
   );
   run.phase = 'ensuring-property';
   showDetails(run);
-  const { propertyName } = await acts.ensureAudienceProperty.executeWithOptions(
-    { ...setupOptions, summary: `Ensure the status property of audience "${audience.name}" and re-check the mapping` },
-    [{ destinationId, audience }],
-  );
+  // One property per listed audience, in order (a one-audience run issues exactly the commands it always did).
+  const propertyNames: string[] = [];
+  for (const audience of audiencesOf(input)) {
+    const { propertyName } = await acts.ensureAudienceProperty.executeWithOptions(
+      { ...setupOptions, summary: `Ensure the status property of audience "${audience.name}" and re-check the mapping` },
+      [{ destinationId, audience }],
+    );
+    propertyNames.push(propertyName);
+  }
   const { totalRecords } = await acts.describeSource.executeWithOptions({ ...setupOptions, summary: 'Count the members to send' }, [
     { source },
   ]);
-  run.setUpDone(propertyName, totalRecords, portalId);
+  run.setUpDone(propertyNames[0], totalRecords, portalId, input.audiences ? propertyNames : undefined);
 }
 
 /** Page activities until the source is exhausted, waiting out the daily limit and continuing as new when history grows. */
@@ -155,7 +167,9 @@ function historyIsLong(input: ActivationInput): boolean {
 async function sendPages(run: ActivationState, input: ActivationInput): Promise<PagesResult | undefined> {
   const { activationId, destinationId, audience, source } = input;
   const opts = input.options ?? {};
-  const { cursor, propertyName, portalId } = run.nextPages();
+  const { cursor, propertyName, propertyNames, portalId } = run.nextPages();
+  const audiences =
+    input.audiences && propertyNames ? input.audiences.map((a, i) => ({ id: a.id, propertyName: propertyNames[i] })) : undefined;
   try {
     return await acts.processPages.executeWithOptions(
       {
@@ -175,6 +189,8 @@ async function sendPages(run: ActivationState, input: ActivationInput): Promise<
           ...(portalId !== undefined ? { portalId } : {}),
           audience,
           propertyName,
+          ...(audiences ? { audiences } : {}),
+          ...(opts.fullResync ? { fullResync: true } : {}),
           source,
           cursor,
           pageSize: opts.pageSize,

@@ -15,7 +15,7 @@ import { mappingSourcePaths, prepareRecord } from '../mapping/prepare';
 import type { Mapping, PreparedContact, RejectionReason } from '../mapping/types';
 import type { SourceRecord } from '../members/types';
 import type { RejectionStore } from '../store/types';
-import { addCounts, countRejected, countSkipped, emptyCounts, type DeliveryCounts } from './counts';
+import { addCounts, countMember, countRejected, countSkipped, emptyCounts, type DeliveryCounts } from './counts';
 import { sendBatch, type SendOptions } from './send-batch';
 
 export const MAX_BATCH_SIZE = 100;
@@ -29,6 +29,8 @@ export interface PageContext {
   activationId: string;
   audienceId: string;
   audiencePropertyName: string;
+  /** Several-audience runs: every listed audience and its status property (one upsert carries them all). */
+  audiences?: ReadonlyArray<{ id: string; propertyName: string }>;
   mapping: Mapping;
   properties: Map<string, HubSpotProperty>;
   client: HubSpotClient;
@@ -66,16 +68,17 @@ export interface PreparedPage {
  */
 export function preparePage(
   records: SourceRecord[],
-  ctx: Pick<PageContext, 'audienceId' | 'audiencePropertyName' | 'mapping' | 'properties'>,
+  ctx: Pick<PageContext, 'audienceId' | 'audiencePropertyName' | 'audiences' | 'mapping' | 'properties'>,
 ): PreparedPage {
   const counts = emptyCounts();
   const rejections: Rejection[] = [];
   const skipped: Skip[] = [];
   const sourcePaths = mappingSourcePaths(ctx.mapping);
   const prepared: PreparedContact[] = [];
+  const audienceProperties = ctx.audiences ? new Map(ctx.audiences.map((a) => [a.id, a.propertyName])) : undefined;
   counts.received = records.length;
   for (const record of records) {
-    const outcome = prepareRecord(record, { ...ctx, sourcePaths });
+    const outcome = prepareRecord(record, { ...ctx, sourcePaths, ...(audienceProperties ? { audienceProperties } : {}) });
     if (outcome.kind === 'ready') prepared.push(outcome.contact);
     else if (outcome.kind === 'skipped') {
       countSkipped(counts, outcome.reason.code);
@@ -95,6 +98,8 @@ export function preparePage(
       reason: { code: DUPLICATE_MERGED, message: `Merged into a later record with the same email (line ${lineByEmail.get(c.email)})` },
     });
   }
+  if (audienceProperties)
+    for (const c of merged) for (const [id, status] of Object.entries(c.statuses ?? {})) countMember(counts, id, status);
   return { ready: merged, counts, rejections, skipped };
 }
 
