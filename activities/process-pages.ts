@@ -15,7 +15,9 @@ import type { SourceCursor, SourceRef } from '../src/members/types';
 import type { ServiceMetrics } from '../src/metrics/service-metrics';
 import type { RunCheckpoint, RunCheckpoints } from '../src/store/checkpoints';
 import type { DestinationRecord } from '../src/store/destinations';
+import type { ContactMemory } from '../src/store/contact-memory';
 import type { RejectionStore } from '../src/store/types';
+import type { EmailHasher } from '../src/streaming/email-hash';
 import { applicationFailure, Failure } from '../src/failures';
 import { type AudienceRef, type DailyLimitDetails } from '../workflows/types';
 import { isDailyLimit, markDailyLimit } from './daily-limit';
@@ -61,6 +63,9 @@ export interface ProcessPagesDeps extends HubSpotAccessDeps {
   defaultMaxPages: number;
   defaultMaxMillis: number;
   metrics: ServiceMetrics;
+  /** Confirmed-state memory: unchanged members are not sent; accepted ones are remembered. */
+  contactMemory: ContactMemory;
+  emailHasher: EmailHasher;
 }
 
 function progressOf(cp: RunCheckpoint | undefined): number {
@@ -130,6 +135,12 @@ export function createProcessPages(deps: ProcessPagesDeps) {
           checkpoint: cp.page,
           onCheckpoint: (page) => void save({ ...cp, cursor: pageStart, page }),
           send: { signal: ctx.cancellationSignal },
+          memory: {
+            store: deps.contactMemory,
+            destinationId: d.id,
+            hash: deps.emailHasher,
+            fullResync: input.fullResync === true,
+          },
         });
         const broken = accountingError(pageCounts);
         if (broken) throw applicationFailure(Failure.AccountingError, `Page at line ${pageStart.line} does not balance: ${broken}.`);

@@ -49,6 +49,8 @@ export async function createWorker(
     defaultMaxMillis: config.worker.activityMaxMillis,
     propertyCache: new PropertyCache(),
     streamMemory: services.streamMemory,
+    contactMemory: services.contactMemory,
+    emailHasher: services.emailHasher,
     streamHolds: services.streamHolds,
     logger,
     metrics,

@@ -14,7 +14,11 @@ import { DUPLICATE_MERGED, mergeByEmail } from '../mapping/merge';
 import { mappingSourcePaths, prepareRecord } from '../mapping/prepare';
 import type { Mapping, PreparedContact, RejectionReason } from '../mapping/types';
 import type { SourceRecord } from '../members/types';
+import { changeOf, type DesiredState } from '../dataflow/change';
+import { fingerprint } from '../dataflow/fingerprint';
+import type { ContactMemory } from '../store/contact-memory';
 import type { RejectionStore } from '../store/types';
+import type { EmailHasher } from '../streaming/email-hash';
 import { addCounts, countMember, countRejected, countSkipped, emptyCounts, type DeliveryCounts } from './counts';
 import { sendBatch, type SendOptions } from './send-batch';
 
@@ -39,6 +43,26 @@ export interface PageContext {
   checkpoint?: PageCheckpoint;
   onCheckpoint?: (cp: PageCheckpoint) => void;
   send?: SendOptions;
+  /** Confirmed-state memory (docs/dataflows.md): send only contacts that differ, remember what HubSpot accepted. */
+  memory?: PageMemory;
+}
+
+export interface PageMemory {
+  store: Pick<ContactMemory, 'lookup' | 'confirm'>;
+  destinationId: string;
+  hash: EmailHasher;
+  /** Send everything whatever is remembered (still confirm). */
+  fullResync: boolean;
+}
+
+export const UNCHANGED = 'UNCHANGED';
+
+/** What a contact's upsert writes, as the memory compares it: attribute fingerprint and status per audience. */
+function desiredState(c: PreparedContact, ctx: PageContext): DesiredState {
+  const statusProperties = new Set(ctx.audiences ? ctx.audiences.map((a) => a.propertyName) : [ctx.audiencePropertyName]);
+  const attributes: Record<string, string> = {};
+  for (const [name, value] of Object.entries(c.properties)) if (!statusProperties.has(name)) attributes[name] = value;
+  return { fingerprint: fingerprint(attributes), statuses: c.statuses ?? { [ctx.audienceId]: c.status } };
 }
 
 interface Rejection {
@@ -146,8 +170,36 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
   const checkpoint: PageCheckpoint = { done: { ...(ctx.checkpoint?.done ?? {}) } };
   await forEachConcurrent(batches, ctx.concurrency, async (batch, i) => {
     if (checkpoint.done[i]) return;
-    const outcome = await sendBatch(ctx.client, batch, ctx.send);
     const c = emptyCounts();
+    const memory = ctx.memory;
+    const desired = new Map<PreparedContact, DesiredState & { keyHash: string }>();
+    let toSend = batch;
+    if (memory) {
+      for (const contact of batch)
+        desired.set(contact, { ...desiredState(contact, ctx), keyHash: memory.hash(memory.destinationId, contact.email) });
+      if (!memory.fullResync) {
+        const remembered = await memory.store.lookup(
+          memory.destinationId,
+          batch.map((x) => desired.get(x)!.keyHash),
+        );
+        toSend = batch.filter((x) => {
+          const want = desired.get(x)!;
+          return changeOf(remembered.get(want.keyHash), want) !== 'unchanged';
+        });
+        if (toSend.length < batch.length) countSkipped(c, UNCHANGED, batch.length - toSend.length);
+      }
+    }
+    const outcome = toSend.length ? await sendBatch(ctx.client, toSend, ctx.send) : { upserted: [], rejected: [] };
+    // Remembered only once HubSpot accepted them, and before the batch counts as done (its checkpoint).
+    if (memory && outcome.upserted.length) {
+      await memory.store.confirm(
+        memory.destinationId,
+        outcome.upserted.map((u) => {
+          const want = desired.get(u.contact)!;
+          return { keyHash: want.keyHash, fingerprint: want.fingerprint, ...(u.id ? { recordId: u.id } : {}), statuses: want.statuses };
+        }),
+      );
+    }
     for (const u of outcome.upserted) {
       c.upserted++;
       if (u.isNew) c.created++;

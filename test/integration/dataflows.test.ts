@@ -126,3 +126,54 @@ describe('bad audience lists get a 4xx', () => {
     expect((await post({ audience: audiences[0], audiences, source })).statusCode).toBe(400);
   });
 });
+
+test('only changes are sent: an identical run sends nothing, changed profiles exactly, fullResync everything', async () => {
+  const profiles = [...generateProfileObjects({ count: 500, seed: 21 })];
+  const file = path.join(stack.dataDir, 'samples', 'changes.ndjson');
+  writeProfiles(file, profiles);
+  const { destinationId, portalId } = await createDestination(stack);
+  const members = profiles.filter(isMember);
+
+  const first = await activate(destinationId, file);
+  expect(first.status).toBe('completed');
+  expect(first.summary.upserted).toBe(members.length);
+  expect(await stack.services.contactMemory.count(destinationId)).toBe(members.length);
+
+  // The same snapshot again: every member is UNCHANGED, HubSpot gets no upsert at all.
+  let before = upsertCalls();
+  const again = await activate(destinationId, file);
+  expect(again.status).toBe('completed');
+  expect(accountingError(again.summary)).toBeUndefined();
+  expect(again.summary.upserted).toBe(0);
+  expect(again.summary.skippedByReason.UNCHANGED).toBe(members.length);
+  expect(upsertCalls() - before).toBe(0);
+
+  // Change an attribute of some members and a status of others: exactly those are sent.
+  const renamed = members.filter((_, i) => i % 25 === 0);
+  for (const p of renamed) p.workAddress.city = `${p.workAddress.city} Nord`;
+  const restatused = members.filter((_, i) => i % 25 === 7);
+  for (const p of restatused) {
+    const id = audiences.find((a) => p.segmentMembership.ups[a.id])!.id;
+    p.segmentMembership.ups[id].status = p.segmentMembership.ups[id].status === 'exited' ? 'realized' : 'exited';
+  }
+  writeProfiles(file, profiles);
+  before = upsertCalls();
+  const changed = await activate(destinationId, file);
+  expect(changed.status).toBe('completed');
+  expect(accountingError(changed.summary)).toBeUndefined();
+  expect(changed.summary.upserted).toBe(renamed.length + restatused.length);
+  expect(changed.summary.skippedByReason.UNCHANGED).toBe(members.length - renamed.length - restatused.length);
+  expect(upsertCalls() - before).toBeLessThanOrEqual(Math.ceil(members.length / 100));
+  for (const p of [...renamed, ...restatused]) {
+    const c = stack.sim.admin.getContact(portalId, emailOf(p))!;
+    expect(c.properties.city).toBe(p.workAddress.city);
+    for (const a of audiences)
+      if (p.segmentMembership.ups[a.id]) expect(c.properties[audiencePropertyName(a.id)]).toBe(p.segmentMembership.ups[a.id].status);
+  }
+
+  // fullResync ignores the memory: every member is sent again.
+  const full = await activate(destinationId, file, { fullResync: true });
+  expect(full.status).toBe('completed');
+  expect(full.summary.upserted).toBe(members.length);
+  expect(full.summary.skippedByReason.UNCHANGED).toBeUndefined();
+});
