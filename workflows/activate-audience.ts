@@ -70,6 +70,7 @@ export async function activateAudience(input: ActivationInput): Promise<Activati
   try {
     if (run.needsSetup) await setUp(run, input);
     await sendAllPages(run, input);
+    if (input.options?.exitMissing && patched('exit-missing-v1')) await writeExits(run, input);
     return await finish(run, input);
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;
@@ -191,6 +192,7 @@ async function sendPages(run: ActivationState, input: ActivationInput): Promise<
           propertyName,
           ...(audiences ? { audiences } : {}),
           ...(opts.fullResync ? { fullResync: true } : {}),
+          ...(opts.exitMissing ? { exitMissing: true } : {}),
           source,
           cursor,
           pageSize: opts.pageSize,
@@ -225,6 +227,22 @@ async function waitForDailyReset(run: ActivationState, input: ActivationInput, d
   });
   run.resumeSending();
   setStatus('Running');
+}
+
+/** `exitMissing`: after the last page, `exited` for remembered members the snapshot no longer holds. */
+async function writeExits(run: ActivationState, input: ActivationInput): Promise<void> {
+  const { propertyName, propertyNames, portalId } = run.nextPages();
+  const audiences = audiencesOf(input).map((a, i) => ({ id: a.id, propertyName: propertyNames?.[i] ?? propertyName }));
+  const { exitsWritten } = await acts.writeExits.executeWithOptions(
+    {
+      startToCloseTimeout: '1 hour',
+      heartbeatTimeout: input.options?.heartbeatTimeoutMs ?? 30_000,
+      retry,
+      summary: 'Write exited for remembered members the snapshot no longer holds',
+    },
+    [{ activationId: input.activationId, destinationId: input.destinationId, ...(portalId !== undefined ? { portalId } : {}), audiences }],
+  );
+  run.exitsWritten = exitsWritten;
 }
 
 /** Cross-checks the counts with the stored rejections and reports the outcome. */

@@ -35,6 +35,8 @@ export class ActivationState {
   pagesDone: number;
   waitingUntil?: string;
   waitReason?: string;
+  /** `exitMissing` runs: statuses set to exited for members the snapshot no longer held (per contact × audience). */
+  exitsWritten?: number;
   readonly startedAt: string;
   /** This run's number in the chain of continue-as-new runs (1 for the first). */
   readonly runs: number;
@@ -177,6 +179,7 @@ export class ActivationState {
       destinationId,
       audience,
       ...(audiences ? { audiences } : {}),
+      ...(this.exitsWritten !== undefined ? { exitsWritten: this.exitsWritten } : {}),
       status: this.outcome,
       ...this.counts,
       pages: this.pagesDone,

@@ -69,6 +69,8 @@ export interface ActivationSummary extends DeliveryCounts {
   destinationId: string;
   audience: AudienceRef;
   audiences?: AudienceRef[];
+  /** `exitMissing` runs: exits written (contact × audience). */
+  exitsWritten?: number;
   status: 'completed' | 'completed_with_rejections';
   pages: number;
   runs: number;

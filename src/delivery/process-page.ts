@@ -16,7 +16,8 @@ import type { Mapping, PreparedContact, RejectionReason } from '../mapping/types
 import type { SourceRecord } from '../members/types';
 import { changeOf, type DesiredState } from '../dataflow/change';
 import { fingerprint } from '../dataflow/fingerprint';
-import type { ContactMemory } from '../store/contact-memory';
+import type { MemberStatus } from '../members/types';
+import type { ContactMemory, MemoryRow } from '../store/contact-memory';
 import type { RejectionStore } from '../store/types';
 import type { EmailHasher } from '../streaming/email-hash';
 import { addCounts, countMember, countRejected, countSkipped, emptyCounts, type DeliveryCounts } from './counts';
@@ -48,14 +49,42 @@ export interface PageContext {
 }
 
 export interface PageMemory {
-  store: Pick<ContactMemory, 'lookup' | 'confirm'>;
+  store: Pick<ContactMemory, 'lookup' | 'confirm' | 'markSeen'>;
   destinationId: string;
   hash: EmailHasher;
   /** Send everything whatever is remembered (still confirm). */
   fullResync: boolean;
+  /** The source is a complete snapshot (`exitMissing`): mark its members seen under `runId`, write exits for audiences they left. */
+  exitMissing?: { runId: string };
 }
 
 export const UNCHANGED = 'UNCHANGED';
+
+/**
+ * With `exitMissing`: a contact still in the snapshot but no longer a member of a listed audience the
+ * memory holds as realized/existing gets `exited` for it in its own upsert.
+ */
+function withExits(
+  c: PreparedContact,
+  row: MemoryRow | undefined,
+  desired: Map<PreparedContact, DesiredState & { keyHash: string }>,
+  ctx: PageContext,
+): PreparedContact {
+  const want = desired.get(c)!;
+  const left = (ctx.audiences ?? [{ id: ctx.audienceId, propertyName: ctx.audiencePropertyName }]).filter(
+    (a) => !(a.id in want.statuses) && (row?.statuses[a.id] === 'realized' || row?.statuses[a.id] === 'existing'),
+  );
+  if (left.length === 0) return c;
+  const next: PreparedContact = { ...c, properties: { ...c.properties }, statuses: { ...(c.statuses ?? {}) } };
+  const statuses: Record<string, MemberStatus> = { ...want.statuses };
+  for (const a of left) {
+    next.properties[a.propertyName] = 'exited';
+    statuses[a.id] = 'exited';
+  }
+  next.statuses = c.statuses ? statuses : undefined;
+  desired.set(next, { ...want, statuses });
+  return next;
+}
 
 /** What a contact's upsert writes, as the memory compares it: attribute fingerprint and status per audience. */
 function desiredState(c: PreparedContact, ctx: PageContext): DesiredState {
@@ -165,6 +194,16 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
   const byLine = new Map(records.map((r) => [r.line, r]));
   const pre = preparePage(records, ctx);
   await storeRejections(ctx, byLine, pre.rejections);
+  // A member rejected before sending is still in the snapshot: seen, so no exit is written for it.
+  const seen = ctx.memory?.exitMissing ? pre.rejections.filter((r) => r.email !== undefined) : [];
+  for (const part of splitBatches(seen, 1000)) {
+    const m = ctx.memory!;
+    await m.store.markSeen(
+      m.destinationId,
+      m.exitMissing!.runId,
+      part.map((r) => m.hash(m.destinationId, r.email!)),
+    );
+  }
 
   const batches = splitBatches(pre.ready);
   const checkpoint: PageCheckpoint = { done: { ...(ctx.checkpoint?.done ?? {}) } };
@@ -177,12 +216,12 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
     if (memory) {
       for (const contact of batch)
         desired.set(contact, { ...desiredState(contact, ctx), keyHash: memory.hash(memory.destinationId, contact.email) });
-      if (!memory.fullResync) {
-        const remembered = await memory.store.lookup(
-          memory.destinationId,
-          batch.map((x) => desired.get(x)!.keyHash),
-        );
-        toSend = batch.filter((x) => {
+      const keys = batch.map((x) => desired.get(x)!.keyHash);
+      if (memory.exitMissing) await memory.store.markSeen(memory.destinationId, memory.exitMissing.runId, keys);
+      const remembered = memory.fullResync && !memory.exitMissing ? undefined : await memory.store.lookup(memory.destinationId, keys);
+      if (memory.exitMissing && remembered) toSend = batch.map((x) => withExits(x, remembered.get(desired.get(x)!.keyHash), desired, ctx));
+      if (remembered && !memory.fullResync) {
+        toSend = toSend.filter((x) => {
           const want = desired.get(x)!;
           return changeOf(remembered.get(want.keyHash), want) !== 'unchanged';
         });

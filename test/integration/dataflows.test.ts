@@ -177,3 +177,36 @@ test('only changes are sent: an identical run sends nothing, changed profiles ex
   expect(full.summary.upserted).toBe(members.length);
   expect(full.summary.skippedByReason.UNCHANGED).toBeUndefined();
 });
+
+test('exitMissing writes exited for members the snapshot no longer holds, in each audience they were in', async () => {
+  const profiles = [...generateProfileObjects({ count: 400, seed: 33 })];
+  const file = path.join(stack.dataDir, 'samples', 'exits.ndjson');
+  writeProfiles(file, profiles);
+  const { destinationId, portalId } = await createDestination(stack);
+  const first = await activate(destinationId, file);
+  expect(first.status).toBe('completed');
+
+  const members = profiles.filter(isMember);
+  const dropped = members.filter((_, i) => i % 20 === 3);
+  const activeIn = (p: SampleProfile) =>
+    audiences.filter((a) => ['realized', 'existing'].includes(p.segmentMembership.ups[a.id]?.status ?? '')).map((a) => a.id);
+  const kept = profiles.filter((p) => !dropped.includes(p));
+  writeProfiles(file, kept);
+  const before = upsertCalls();
+  const done = await activate(destinationId, file, { exitMissing: true });
+  expect(done.status).toBe('completed');
+  expect(accountingError(done.summary)).toBeUndefined();
+  expect(done.summary.upserted).toBe(0);
+  expect(upsertCalls() - before).toBe(0);
+  expect(done.summary.exitsWritten).toBe(dropped.reduce((n, p) => n + activeIn(p).length, 0));
+  for (const p of dropped) {
+    const c = stack.sim.admin.getContact(portalId, emailOf(p))!;
+    for (const a of audiences) {
+      const was = p.segmentMembership.ups[a.id]?.status;
+      expect(c.properties[audiencePropertyName(a.id)]).toBe(was === undefined ? undefined : activeIn(p).includes(a.id) ? 'exited' : was);
+    }
+  }
+  // Recorded: the same snapshot again writes no exit.
+  const again = await activate(destinationId, file, { exitMissing: true });
+  expect(again.summary.exitsWritten).toBe(0);
+});

@@ -19,6 +19,9 @@ function setup() {
       log.push('lookup');
       return new Map(keys.filter((k) => rows.has(k)).map((k) => [k, rows.get(k)!]));
     },
+    async markSeen() {
+      log.push('markSeen');
+    },
     async confirm(_d: string, confirmed: readonly ConfirmRow[]) {
       log.push(`confirm ${confirmed.length}`);
       for (const r of confirmed)
