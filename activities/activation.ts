@@ -8,7 +8,7 @@ import type { SourceReader } from '../src/members/source-reader';
 import type { SourceRef } from '../src/members/types';
 import type { RunCheckpoints } from '../src/store/checkpoints';
 import { classified } from './hubspot-access';
-import { createProcessPages, type ProcessPagesDeps } from './process-pages';
+import { createProcessPages, createWriteExits, type ProcessPagesDeps } from './process-pages';
 
 export interface ActivationActivityDeps extends ProcessPagesDeps {
   sourceReader: SourceReader;
@@ -26,6 +26,9 @@ export function createActivationActivities(deps: ActivationActivityDeps) {
     },
 
     processPages: createProcessPages(deps),
+
+    /** `exitMissing` runs, after the last page: `exited` for remembered members the snapshot lacks. */
+    writeExits: createWriteExits(deps),
 
     /** Last step: cross-checks the run's counts with the rejection store. */
     async summarizeActivation(input: { activationId: string; counts: DeliveryCounts }): Promise<{ storedRejections: number }> {

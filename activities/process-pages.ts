@@ -15,7 +15,9 @@ import type { SourceCursor, SourceRef } from '../src/members/types';
 import type { ServiceMetrics } from '../src/metrics/service-metrics';
 import type { RunCheckpoint, RunCheckpoints } from '../src/store/checkpoints';
 import type { DestinationRecord } from '../src/store/destinations';
+import type { ContactMemory } from '../src/store/contact-memory';
 import type { RejectionStore } from '../src/store/types';
+import type { EmailHasher } from '../src/streaming/email-hash';
 import { applicationFailure, Failure } from '../src/failures';
 import { type AudienceRef, type DailyLimitDetails } from '../workflows/types';
 import { isDailyLimit, markDailyLimit } from './daily-limit';
@@ -29,6 +31,12 @@ export interface ProcessPagesInput {
   portalId?: number;
   audience: AudienceRef;
   propertyName: string;
+  /** Several-audience runs: every listed audience with its status property (`audience` is the first). */
+  audiences?: Array<{ id: string; propertyName: string }>;
+  /** Ignore the confirmed-state memory (send every member; still confirm). */
+  fullResync?: boolean;
+  /** The source is a complete snapshot: mark its members seen (exits are written after the last page, `writeExits`). */
+  exitMissing?: boolean;
   source: SourceRef;
   /** Where this run starts; also the key of its checkpoint. */
   cursor: SourceCursor;
@@ -57,6 +65,9 @@ export interface ProcessPagesDeps extends HubSpotAccessDeps {
   defaultMaxPages: number;
   defaultMaxMillis: number;
   metrics: ServiceMetrics;
+  /** Confirmed-state memory: unchanged members are not sent; accepted ones are remembered. */
+  contactMemory: ContactMemory;
+  emailHasher: EmailHasher;
 }
 
 function progressOf(cp: RunCheckpoint | undefined): number {
@@ -117,6 +128,7 @@ export function createProcessPages(deps: ProcessPagesDeps) {
           activationId: input.activationId,
           audienceId: input.audience.id,
           audiencePropertyName: input.propertyName,
+          ...(input.audiences ? { audiences: input.audiences } : {}),
           mapping: d.mapping,
           properties,
           client,
@@ -125,6 +137,13 @@ export function createProcessPages(deps: ProcessPagesDeps) {
           checkpoint: cp.page,
           onCheckpoint: (page) => void save({ ...cp, cursor: pageStart, page }),
           send: { signal: ctx.cancellationSignal },
+          memory: {
+            store: deps.contactMemory,
+            destinationId: d.id,
+            hash: deps.emailHasher,
+            fullResync: input.fullResync === true,
+            ...(input.exitMissing ? { exitMissing: { runId: input.activationId } } : {}),
+          },
         });
         const broken = accountingError(pageCounts);
         if (broken) throw applicationFailure(Failure.AccountingError, `Page at line ${pageStart.line} does not balance: ${broken}.`);
@@ -151,6 +170,69 @@ export function createProcessPages(deps: ProcessPagesDeps) {
       throw toFailure(err);
     } finally {
       stopHeartbeat();
+    }
+  };
+}
+
+export interface WriteExitsInput {
+  activationId: string;
+  destinationId: string;
+  portalId?: number;
+  /** Every listed audience with its status property. */
+  audiences: Array<{ id: string; propertyName: string }>;
+}
+
+/**
+ * After the last page of an `exitMissing` run: every contact remembered as realized/existing in a listed
+ * audience that the snapshot did not contain gets `exited` written by record id (one update per contact
+ * covering all its audiences), through the governor; the memory records the exits HubSpot confirmed and
+ * forgets the records HubSpot no longer has. Idempotent: a retry pages again from the start (the exits
+ * already recorded are no longer members). Ends the run's seen set.
+ */
+export function createWriteExits(deps: ProcessPagesDeps) {
+  return async function writeExits(input: WriteExitsInput): Promise<{ exitsWritten: number }> {
+    const ctx = Context.current();
+    const d = await loadDestination(deps, input.destinationId);
+    if (input.portalId !== undefined && d.portalId !== input.portalId) {
+      throw applicationFailure(
+        Failure.DestinationPortalChanged,
+        `Destination ${d.id} now points at HubSpot portal ${d.portalId}, but this run started on portal ${input.portalId}; no exits were written.`,
+      );
+    }
+    const client = clientFor(deps, d, { signal: ctx.cancellationSignal });
+    const ids = input.audiences.map((a) => a.id);
+    const propertyOf = new Map(input.audiences.map((a) => [a.id, a.propertyName]));
+    // A retry resumes the count (the exits recorded before are no longer paged).
+    let exitsWritten = (ctx.info.heartbeatDetails as { exitsWritten?: number } | undefined)?.exitsWritten ?? 0;
+    let after = '';
+    try {
+      for (;;) {
+        const rows = await deps.contactMemory.pageAbsentMembers(d.id, ids, input.activationId, after, 100);
+        if (rows.length === 0) break;
+        after = rows[rows.length - 1].keyHash;
+        const withId = rows.filter((r) => r.recordId);
+        const exits = withId.map((r) => ({
+          keyHash: r.keyHash,
+          recordId: r.recordId!,
+          audienceIds: ids.filter((id) => r.statuses[id] === 'realized' || r.statuses[id] === 'existing'),
+        }));
+        const { missingIds } = await client.batchUpdateContactsById(
+          exits.map((e) => ({ id: e.recordId, properties: Object.fromEntries(e.audienceIds.map((a) => [propertyOf.get(a)!, 'exited'])) })),
+        );
+        const missing = new Set(missingIds);
+        const confirmed = exits.filter((e) => !missing.has(e.recordId));
+        await deps.contactMemory.recordExits(d.id, confirmed);
+        await deps.contactMemory.forgetContacts(
+          d.id,
+          [...exits.filter((e) => missing.has(e.recordId)), ...rows.filter((r) => !r.recordId)].map((e) => e.keyHash),
+        );
+        exitsWritten += confirmed.reduce((n, e) => n + e.audienceIds.length, 0);
+        ctx.heartbeat({ exitsWritten });
+      }
+      await deps.contactMemory.endRun(d.id, input.activationId);
+      return { exitsWritten };
+    } catch (err) {
+      throw toFailure(err);
     }
   };
 }

@@ -50,6 +50,8 @@ export async function createWorker(
     defaultMaxMillis: config.worker.activityMaxMillis,
     propertyCache: new PropertyCache(),
     streamMemory: services.streamMemory,
+    contactMemory: services.contactMemory,
+    emailHasher: services.emailHasher,
     streamHolds: services.streamHolds,
     logger,
     metrics,

@@ -32,6 +32,7 @@ import { ActivationState, dailyResetWaitMs, type PagesResult } from './activatio
 import { emitAlert } from './alerts';
 import { progressQuery } from './messages';
 import {
+  audiencesOf,
   DAILY_LIMIT_FAILURE,
   DEFAULT_ACTIVATION_OPTIONS,
   NON_RETRYABLE_TYPES,
@@ -68,6 +69,7 @@ export async function activateAudience(input: ActivationInput): Promise<Activati
   try {
     if (run.needsSetup) await setUp(run, input);
     await sendAllPages(run, input);
+    if (input.options?.exitMissing && patched('exit-missing-v1')) await writeExits(run, input);
     return await finish(run, input);
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;
@@ -115,7 +117,7 @@ async function alert(
 
 /** Once per activation: check the token, ensure the audience property, count the members. */
 async function setUp(run: ActivationState, input: ActivationInput): Promise<void> {
-  const { destinationId, audience, source } = input;
+  const { destinationId, source } = input;
   await alert(run, input, 'activation.started', 'started', { status: 'running' });
   run.phase = 'validating';
   showDetails(run);
@@ -125,14 +127,19 @@ async function setUp(run: ActivationState, input: ActivationInput): Promise<void
   );
   run.phase = 'ensuring-property';
   showDetails(run);
-  const { propertyName } = await acts.ensureAudienceProperty.executeWithOptions(
-    { ...setupOptions, summary: `Ensure the status property of audience "${audience.name}" and re-check the mapping` },
-    [{ destinationId, audience }],
-  );
+  // One property per listed audience, in order (a one-audience run issues exactly the commands it always did).
+  const propertyNames: string[] = [];
+  for (const audience of audiencesOf(input)) {
+    const { propertyName } = await acts.ensureAudienceProperty.executeWithOptions(
+      { ...setupOptions, summary: `Ensure the status property of audience "${audience.name}" and re-check the mapping` },
+      [{ destinationId, audience }],
+    );
+    propertyNames.push(propertyName);
+  }
   const { totalRecords } = await acts.describeSource.executeWithOptions({ ...setupOptions, summary: 'Count the members to send' }, [
     { source },
   ]);
-  run.setUpDone(propertyName, totalRecords, portalId);
+  run.setUpDone(propertyNames[0], totalRecords, portalId, input.audiences ? propertyNames : undefined);
 }
 
 /** Page activities until the source is exhausted, waiting out the daily limit and continuing as new when history grows. */
@@ -162,7 +169,9 @@ function historyIsLong(input: ActivationInput): boolean {
 async function sendPages(run: ActivationState, input: ActivationInput): Promise<PagesResult | undefined> {
   const { activationId, destinationId, audience, source } = input;
   const opts = input.options ?? {};
-  const { cursor, propertyName, portalId } = run.nextPages();
+  const { cursor, propertyName, propertyNames, portalId } = run.nextPages();
+  const audiences =
+    input.audiences && propertyNames ? input.audiences.map((a, i) => ({ id: a.id, propertyName: propertyNames[i] })) : undefined;
   try {
     return await acts.processPages.executeWithOptions(
       {
@@ -182,6 +191,9 @@ async function sendPages(run: ActivationState, input: ActivationInput): Promise<
           ...(portalId !== undefined ? { portalId } : {}),
           audience,
           propertyName,
+          ...(audiences ? { audiences } : {}),
+          ...(opts.fullResync ? { fullResync: true } : {}),
+          ...(opts.exitMissing ? { exitMissing: true } : {}),
           source,
           cursor,
           pageSize: opts.pageSize,
@@ -216,6 +228,22 @@ async function waitForDailyReset(run: ActivationState, input: ActivationInput, d
   });
   run.resumeSending();
   setStatus('Running');
+}
+
+/** `exitMissing`: after the last page, `exited` for remembered members the snapshot no longer holds. */
+async function writeExits(run: ActivationState, input: ActivationInput): Promise<void> {
+  const { propertyName, propertyNames, portalId } = run.nextPages();
+  const audiences = audiencesOf(input).map((a, i) => ({ id: a.id, propertyName: propertyNames?.[i] ?? propertyName }));
+  const { exitsWritten } = await acts.writeExits.executeWithOptions(
+    {
+      startToCloseTimeout: '1 hour',
+      heartbeatTimeout: input.options?.heartbeatTimeoutMs ?? 30_000,
+      retry,
+      summary: 'Write exited for remembered members the snapshot no longer holds',
+    },
+    [{ activationId: input.activationId, destinationId: input.destinationId, ...(portalId !== undefined ? { portalId } : {}), audiences }],
+  );
+  run.exitsWritten = exitsWritten;
 }
 
 /** Cross-checks the counts with the stored rejections and reports the outcome. */

@@ -35,6 +35,8 @@ export class ActivationState {
   pagesDone: number;
   waitingUntil?: string;
   waitReason?: string;
+  /** `exitMissing` runs: statuses set to exited for members the snapshot no longer held (per contact × audience). */
+  exitsWritten?: number;
   readonly startedAt: string;
   /** This run's number in the chain of continue-as-new runs (1 for the first). */
   readonly runs: number;
@@ -63,8 +65,9 @@ export class ActivationState {
   }
 
   /** Setup is done: pages start from the beginning of the source. */
-  setUpDone(propertyName: string, totalRecords: number | undefined, portalId?: number): void {
+  setUpDone(propertyName: string, totalRecords: number | undefined, portalId?: number, propertyNames?: string[]): void {
     this.carry = {
+      ...(propertyNames ? { propertyNames } : {}),
       cursor: START_CURSOR,
       counts: this.counts,
       pagesDone: this.pagesDone,
@@ -77,9 +80,9 @@ export class ActivationState {
   }
 
   /** Where the next page activity starts, and the audience property it writes. */
-  nextPages(): { cursor: SourceCursor; propertyName: string; portalId?: number } {
+  nextPages(): { cursor: SourceCursor; propertyName: string; propertyNames?: string[]; portalId?: number } {
     const carry = this.setUp();
-    return { cursor: carry.cursor, propertyName: carry.propertyName, portalId: carry.portalId };
+    return { cursor: carry.cursor, propertyName: carry.propertyName, propertyNames: carry.propertyNames, portalId: carry.portalId };
   }
 
   /** A page activity reported back; returns whether the source is exhausted. */
@@ -119,12 +122,13 @@ export class ActivationState {
 
   /** Answer of the `progress` query. */
   progress(): ActivationProgress {
-    const { activationId, destinationId, audience } = this.input;
+    const { activationId, destinationId, audience, audiences } = this.input;
     const paging = this.phase === 'sending' || this.phase === 'waiting-daily-limit';
     return {
       activationId,
       destinationId,
       audience,
+      ...(audiences ? { audiences } : {}),
       phase: this.phase,
       pagesDone: this.pagesDone,
       totalRecords: this.totalRecords,
@@ -139,11 +143,13 @@ export class ActivationState {
 
   /** The Web UI's "current details" of the run (Markdown). */
   details(): string {
-    const { audience, destinationId } = this.input;
+    const { audience, audiences, destinationId } = this.input;
     const { counts, pagesDone, runs } = this;
     const total = this.totalRecords;
     const lines = [
-      `**${audience.name}** → destination \`${destinationId}\``,
+      audiences
+        ? `**${audiences.length} audiences** → destination \`${destinationId}\`: ${audiences.map((a) => `${a.name} (\`${a.id}\`)`).join(', ')}`
+        : `**${audience.name}** → destination \`${destinationId}\``,
       `Phase: ${this.phase}${this.waitingUntil ? ` until ${this.waitingUntil} (${this.waitReason})` : ''}`,
       `Members read: ${counts.received}${total !== undefined ? ` of ${total}` : ''} · pages: ${pagesDone} · run ${runs}`,
       `Upserted: ${counts.upserted} (created ${counts.created}, updated ${counts.updated}) · rejected: ${counts.rejected} · skipped: ${counts.skipped}`,
@@ -154,16 +160,26 @@ export class ActivationState {
           .map(([k, v]) => `${k} ${v}`)
           .join(', ')}`,
       );
+    const unchanged = counts.skippedByReason.UNCHANGED;
+    if (unchanged) lines.push(`Unchanged (not sent): ${unchanged}`);
+    if (counts.byAudience)
+      lines.push(
+        `Members by audience: ${Object.entries(counts.byAudience)
+          .map(([id, a]) => `\`${id}\` ${a.members}`)
+          .join(', ')}`,
+      );
     return lines.join('\n\n');
   }
 
   /** The workflow's result. */
   summary(finishedAt: string): ActivationSummary {
-    const { activationId, destinationId, audience } = this.input;
+    const { activationId, destinationId, audience, audiences } = this.input;
     return {
       activationId,
       destinationId,
       audience,
+      ...(audiences ? { audiences } : {}),
+      ...(this.exitsWritten !== undefined ? { exitsWritten: this.exitsWritten } : {}),
       status: this.outcome,
       ...this.counts,
       pages: this.pagesDone,

@@ -31,7 +31,14 @@ export interface ActivationOptions {
   maxHistoryEvents?: number;
   /** How soon a dead worker's page is retried elsewhere. */
   heartbeatTimeoutMs?: number;
+  /** Ignore the confirmed-state memory: send every member (the memory is still refreshed). */
+  fullResync?: boolean;
+  /** The source is a complete snapshot of the listed audiences: write `exited` for remembered members it lacks. */
+  exitMissing?: boolean;
 }
+
+/** Most audiences one activation may list. */
+export const MAX_AUDIENCES = 50;
 
 export type ActivationPhase =
   'starting' | 'validating' | 'ensuring-property' | 'sending' | 'waiting-daily-limit' | 'finishing' | 'completed' | 'failed' | 'cancelled';
@@ -44,6 +51,8 @@ export interface ActivationCarry {
   runsSoFar: number;
   startedAt: string;
   propertyName: string;
+  /** Several-audience runs: the status property of each listed audience, in the order of `audiences`. */
+  propertyNames?: string[];
   totalRecords?: number;
   /** The HubSpot portal the run started on: every page must still write there (absent in runs recorded before). */
   portalId?: number;
@@ -52,7 +61,10 @@ export interface ActivationCarry {
 export interface ActivationInput {
   activationId: string;
   destinationId: string;
+  /** The first listed audience (the only one in runs recorded before several-audience runs). */
   audience: AudienceRef;
+  /** Every listed audience, `audience` first; absent in one-audience runs recorded before. */
+  audiences?: AudienceRef[];
   source: SourceRef;
   rerunOf?: string;
   options?: ActivationOptions;
@@ -63,6 +75,9 @@ export interface ActivationSummary extends DeliveryCounts {
   activationId: string;
   destinationId: string;
   audience: AudienceRef;
+  audiences?: AudienceRef[];
+  /** `exitMissing` runs: exits written (contact × audience). */
+  exitsWritten?: number;
   status: 'completed' | 'completed_with_rejections';
   pages: number;
   runs: number;
@@ -74,6 +89,7 @@ export interface ActivationProgress {
   activationId: string;
   destinationId: string;
   audience: AudienceRef;
+  audiences?: AudienceRef[];
   phase: ActivationPhase;
   pagesDone: number;
   totalRecords?: number;
@@ -84,6 +100,11 @@ export interface ActivationProgress {
   runs: number;
   /** Where the page activity under way started: its live checkpoint in the store is keyed by it. */
   activityCursor?: SourceCursor;
+}
+
+/** The audiences a run lists (one for runs started before several-audience runs). */
+export function audiencesOf(input: Pick<ActivationInput, 'audience' | 'audiences'>): AudienceRef[] {
+  return input.audiences && input.audiences.length > 0 ? input.audiences : [input.audience];
 }
 
 /** Outcome of checking a destination's configuration against its HubSpot account. */

@@ -99,7 +99,41 @@ export const AudienceSchema = z.strictObject({
   name: z.string().min(1).max(200).describe('Label of the HubSpot status property'),
 });
 
-export const StartActivationBody = z.strictObject({ audience: AudienceSchema, source: SourceSchema });
+/** Most audiences one activation may list (workflows/types.ts MAX_AUDIENCES). */
+const MAX_AUDIENCES = 50;
+
+export const ActivationOptionsSchema = z.strictObject({
+  fullResync: z.boolean().optional().describe('Ignore the confirmed-state memory: send every member (docs/dataflows.md)'),
+  exitMissing: z
+    .boolean()
+    .optional()
+    .describe('The source is a complete snapshot: write `exited` for remembered members it no longer holds'),
+});
+
+/**
+ * `audiences` (1 to 50, unique ids) or, as before, one `audience`; the route normalises to a list. One
+ * pass over the source carries every listed audience's status.
+ */
+export const StartActivationBody = z
+  .strictObject({
+    audience: AudienceSchema.optional(),
+    audiences: z
+      .array(AudienceSchema)
+      .min(1, 'List at least one audience')
+      .max(MAX_AUDIENCES, `At most ${MAX_AUDIENCES} audiences per activation`)
+      .optional(),
+    source: SourceSchema,
+    options: ActivationOptionsSchema.optional(),
+  })
+  .superRefine((b, ctx) => {
+    if ((b.audience === undefined) === (b.audiences === undefined))
+      ctx.addIssue({ code: 'custom', message: 'Give either `audiences` (a list) or `audience`, not both', path: ['audiences'] });
+    const seen = new Set<string>();
+    for (const [i, a] of (b.audiences ?? []).entries()) {
+      if (seen.has(a.id)) ctx.addIssue({ code: 'custom', message: `Audience id '${a.id}' is listed twice`, path: ['audiences', i, 'id'] });
+      seen.add(a.id);
+    }
+  });
 
 export const ActivationStarted = z.object({
   activationId: z.string(),
@@ -119,6 +153,7 @@ export const CountsSchema = z.object({
   skipped: z.number(),
   rejectedByReason: z.record(z.string(), z.number()),
   skippedByReason: z.record(z.string(), z.number()),
+  byAudience: z.record(z.string(), z.object({ members: z.number(), byStatus: z.record(z.string(), z.number()) })).optional(),
 });
 
 export const ActivationStatus = z.enum([
@@ -138,6 +173,7 @@ export const ActivationView = z
     activationId: z.string(),
     destinationId: z.string(),
     audience: z.object({ id: z.string(), name: z.string() }),
+    audiences: z.array(z.object({ id: z.string(), name: z.string() })).optional(),
     status: ActivationStatus,
     phase: z.string().optional(),
     progress: z

@@ -8,9 +8,10 @@ export interface ActivationViewLike {
   status: string;
   phase?: string;
   audience: { id: string; name: string };
+  audiences?: Array<{ id: string; name: string }>;
   destinationId: string;
   progress?: { pagesDone: number; totalRecords?: number; counts: Counts; waitingUntil?: string; waitReason?: string };
-  summary?: Counts & { startedAt: string; finishedAt: string; status: string; pages: number };
+  summary?: Counts & { startedAt: string; finishedAt: string; status: string; pages: number; exitsWritten?: number };
   failure?: { type?: string; message: string };
   webUiUrl: string;
 }
@@ -29,14 +30,21 @@ export function printSummary(a: ActivationViewLike, out: (s: string) => void = c
   const c = a.summary ?? a.progress?.counts;
   if (c) {
     const rows: Array<[string, string | number]> = [
-      ['audience', `${a.audience.name} (${a.audience.id})`],
+      ...(a.audiences ?? [a.audience]).map((x): [string, string] => ['audience', `${x.name} (${x.id})`]),
       ['received', c.received],
       ['upserted', `${c.upserted} (created ${c.created}, updated ${c.updated})`],
       ['rejected', c.rejected],
       ...Object.entries(c.rejectedByReason).map(([k, v]): [string, number] => [`  rejected: ${k}`, v]),
       ['skipped', c.skipped],
       ...Object.entries(c.skippedByReason).map(([k, v]): [string, number] => [`  skipped: ${k}`, v]),
+      ...Object.entries(c.byAudience ?? {}).map(([id, m]): [string, string] => [
+        `  members: ${id}`,
+        `${m.members} (${Object.entries(m.byStatus)
+          .map(([st, n]) => `${st} ${n}`)
+          .join(', ')})`,
+      ]),
     ];
+    if (a.summary?.exitsWritten !== undefined) rows.push(['exits written', a.summary.exitsWritten]);
     if (a.summary) {
       const secs = (Date.parse(a.summary.finishedAt) - Date.parse(a.summary.startedAt)) / 1000;
       rows.push(

@@ -12,6 +12,13 @@ export interface DeliveryCounts {
   skipped: number;
   rejectedByReason: Record<string, number>;
   skippedByReason: Record<string, number>;
+  /** Several-audience runs: per listed audience, its members handled (sent or unchanged) by status. */
+  byAudience?: Record<string, AudienceCounts>;
+}
+
+export interface AudienceCounts {
+  members: number;
+  byStatus: Record<string, number>;
 }
 
 export function emptyCounts(): DeliveryCounts {
@@ -24,7 +31,26 @@ function addReasons(a: Record<string, number>, b: Record<string, number>): Recor
   return out;
 }
 
+function addAudiences(a: DeliveryCounts['byAudience'], b: DeliveryCounts['byAudience']): DeliveryCounts['byAudience'] {
+  if (!a || !b) return a ?? b;
+  const out: Record<string, AudienceCounts> = { ...a };
+  for (const [id, c] of Object.entries(b)) {
+    const prev = out[id];
+    out[id] = prev ? { members: prev.members + c.members, byStatus: addReasons(prev.byStatus, c.byStatus) } : c;
+  }
+  return out;
+}
+
+/** Counts one member of an audience with its status. */
+export function countMember(c: DeliveryCounts, audienceId: string, status: string): void {
+  const audiences = (c.byAudience ??= {});
+  const a = (audiences[audienceId] ??= { members: 0, byStatus: {} });
+  a.members++;
+  a.byStatus[status] = (a.byStatus[status] ?? 0) + 1;
+}
+
 export function addCounts(a: DeliveryCounts, b: DeliveryCounts): DeliveryCounts {
+  const byAudience = addAudiences(a.byAudience, b.byAudience);
   return {
     received: a.received + b.received,
     upserted: a.upserted + b.upserted,
@@ -34,6 +60,7 @@ export function addCounts(a: DeliveryCounts, b: DeliveryCounts): DeliveryCounts 
     skipped: a.skipped + b.skipped,
     rejectedByReason: addReasons(a.rejectedByReason, b.rejectedByReason),
     skippedByReason: addReasons(a.skippedByReason, b.skippedByReason),
+    ...(byAudience ? { byAudience } : {}),
   };
 }
 

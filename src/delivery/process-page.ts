@@ -14,8 +14,13 @@ import { DUPLICATE_MERGED, mergeByEmail } from '../mapping/merge';
 import { mappingSourcePaths, prepareRecord } from '../mapping/prepare';
 import type { Mapping, PreparedContact, RejectionReason } from '../mapping/types';
 import type { SourceRecord } from '../members/types';
+import { changeOf, type DesiredState } from '../dataflow/change';
+import { fingerprint } from '../dataflow/fingerprint';
+import type { MemberStatus } from '../members/types';
+import type { ContactMemory, MemoryRow } from '../store/contact-memory';
 import type { RejectionStore } from '../store/types';
-import { addCounts, countRejected, countSkipped, emptyCounts, type DeliveryCounts } from './counts';
+import type { EmailHasher } from '../streaming/email-hash';
+import { addCounts, countMember, countRejected, countSkipped, emptyCounts, type DeliveryCounts } from './counts';
 import { sendBatch, type SendOptions } from './send-batch';
 
 export const MAX_BATCH_SIZE = 100;
@@ -29,6 +34,8 @@ export interface PageContext {
   activationId: string;
   audienceId: string;
   audiencePropertyName: string;
+  /** Several-audience runs: every listed audience and its status property (one upsert carries them all). */
+  audiences?: ReadonlyArray<{ id: string; propertyName: string }>;
   mapping: Mapping;
   properties: Map<string, HubSpotProperty>;
   client: HubSpotClient;
@@ -37,6 +44,54 @@ export interface PageContext {
   checkpoint?: PageCheckpoint;
   onCheckpoint?: (cp: PageCheckpoint) => void;
   send?: SendOptions;
+  /** Confirmed-state memory (docs/dataflows.md): send only contacts that differ, remember what HubSpot accepted. */
+  memory?: PageMemory;
+}
+
+export interface PageMemory {
+  store: Pick<ContactMemory, 'lookup' | 'confirm' | 'markSeen'>;
+  destinationId: string;
+  hash: EmailHasher;
+  /** Send everything whatever is remembered (still confirm). */
+  fullResync: boolean;
+  /** The source is a complete snapshot (`exitMissing`): mark its members seen under `runId`, write exits for audiences they left. */
+  exitMissing?: { runId: string };
+}
+
+export const UNCHANGED = 'UNCHANGED';
+
+/**
+ * With `exitMissing`: a contact still in the snapshot but no longer a member of a listed audience the
+ * memory holds as realized/existing gets `exited` for it in its own upsert.
+ */
+function withExits(
+  c: PreparedContact,
+  row: MemoryRow | undefined,
+  desired: Map<PreparedContact, DesiredState & { keyHash: string }>,
+  ctx: PageContext,
+): PreparedContact {
+  const want = desired.get(c)!;
+  const left = (ctx.audiences ?? [{ id: ctx.audienceId, propertyName: ctx.audiencePropertyName }]).filter(
+    (a) => !(a.id in want.statuses) && (row?.statuses[a.id] === 'realized' || row?.statuses[a.id] === 'existing'),
+  );
+  if (left.length === 0) return c;
+  const next: PreparedContact = { ...c, properties: { ...c.properties }, statuses: { ...(c.statuses ?? {}) } };
+  const statuses: Record<string, MemberStatus> = { ...want.statuses };
+  for (const a of left) {
+    next.properties[a.propertyName] = 'exited';
+    statuses[a.id] = 'exited';
+  }
+  next.statuses = c.statuses ? statuses : undefined;
+  desired.set(next, { ...want, statuses });
+  return next;
+}
+
+/** What a contact's upsert writes, as the memory compares it: attribute fingerprint and status per audience. */
+function desiredState(c: PreparedContact, ctx: PageContext): DesiredState {
+  const statusProperties = new Set(ctx.audiences ? ctx.audiences.map((a) => a.propertyName) : [ctx.audiencePropertyName]);
+  const attributes: Record<string, string> = {};
+  for (const [name, value] of Object.entries(c.properties)) if (!statusProperties.has(name)) attributes[name] = value;
+  return { fingerprint: fingerprint(attributes), statuses: c.statuses ?? { [ctx.audienceId]: c.status } };
 }
 
 interface Rejection {
@@ -66,16 +121,17 @@ export interface PreparedPage {
  */
 export function preparePage(
   records: SourceRecord[],
-  ctx: Pick<PageContext, 'audienceId' | 'audiencePropertyName' | 'mapping' | 'properties'>,
+  ctx: Pick<PageContext, 'audienceId' | 'audiencePropertyName' | 'audiences' | 'mapping' | 'properties'>,
 ): PreparedPage {
   const counts = emptyCounts();
   const rejections: Rejection[] = [];
   const skipped: Skip[] = [];
   const sourcePaths = mappingSourcePaths(ctx.mapping);
   const prepared: PreparedContact[] = [];
+  const audienceProperties = ctx.audiences ? new Map(ctx.audiences.map((a) => [a.id, a.propertyName])) : undefined;
   counts.received = records.length;
   for (const record of records) {
-    const outcome = prepareRecord(record, { ...ctx, sourcePaths });
+    const outcome = prepareRecord(record, { ...ctx, sourcePaths, ...(audienceProperties ? { audienceProperties } : {}) });
     if (outcome.kind === 'ready') prepared.push(outcome.contact);
     else if (outcome.kind === 'skipped') {
       countSkipped(counts, outcome.reason.code);
@@ -95,6 +151,8 @@ export function preparePage(
       reason: { code: DUPLICATE_MERGED, message: `Merged into a later record with the same email (line ${lineByEmail.get(c.email)})` },
     });
   }
+  if (audienceProperties)
+    for (const c of merged) for (const [id, status] of Object.entries(c.statuses ?? {})) countMember(counts, id, status);
   return { ready: merged, counts, rejections, skipped };
 }
 
@@ -136,13 +194,51 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
   const byLine = new Map(records.map((r) => [r.line, r]));
   const pre = preparePage(records, ctx);
   await storeRejections(ctx, byLine, pre.rejections);
+  // A member rejected before sending is still in the snapshot: seen, so no exit is written for it.
+  const seen = ctx.memory?.exitMissing ? pre.rejections.filter((r) => r.email !== undefined) : [];
+  for (const part of splitBatches(seen, 1000)) {
+    const m = ctx.memory!;
+    await m.store.markSeen(
+      m.destinationId,
+      m.exitMissing!.runId,
+      part.map((r) => m.hash(m.destinationId, r.email!)),
+    );
+  }
 
   const batches = splitBatches(pre.ready);
   const checkpoint: PageCheckpoint = { done: { ...(ctx.checkpoint?.done ?? {}) } };
   await forEachConcurrent(batches, ctx.concurrency, async (batch, i) => {
     if (checkpoint.done[i]) return;
-    const outcome = await sendBatch(ctx.client, batch, ctx.send);
     const c = emptyCounts();
+    const memory = ctx.memory;
+    const desired = new Map<PreparedContact, DesiredState & { keyHash: string }>();
+    let toSend = batch;
+    if (memory) {
+      for (const contact of batch)
+        desired.set(contact, { ...desiredState(contact, ctx), keyHash: memory.hash(memory.destinationId, contact.email) });
+      const keys = batch.map((x) => desired.get(x)!.keyHash);
+      if (memory.exitMissing) await memory.store.markSeen(memory.destinationId, memory.exitMissing.runId, keys);
+      const remembered = memory.fullResync && !memory.exitMissing ? undefined : await memory.store.lookup(memory.destinationId, keys);
+      if (memory.exitMissing && remembered) toSend = batch.map((x) => withExits(x, remembered.get(desired.get(x)!.keyHash), desired, ctx));
+      if (remembered && !memory.fullResync) {
+        toSend = toSend.filter((x) => {
+          const want = desired.get(x)!;
+          return changeOf(remembered.get(want.keyHash), want) !== 'unchanged';
+        });
+        if (toSend.length < batch.length) countSkipped(c, UNCHANGED, batch.length - toSend.length);
+      }
+    }
+    const outcome = toSend.length ? await sendBatch(ctx.client, toSend, ctx.send) : { upserted: [], rejected: [] };
+    // Remembered only once HubSpot accepted them, and before the batch counts as done (its checkpoint).
+    if (memory && outcome.upserted.length) {
+      await memory.store.confirm(
+        memory.destinationId,
+        outcome.upserted.map((u) => {
+          const want = desired.get(u.contact)!;
+          return { keyHash: want.keyHash, fingerprint: want.fingerprint, ...(u.id ? { recordId: u.id } : {}), statuses: want.statuses };
+        }),
+      );
+    }
     for (const u of outcome.upserted) {
       c.upserted++;
       if (u.isNew) c.created++;

@@ -18,7 +18,8 @@ import type { RetryPolicy } from '../hubspot/retry';
 import type { PreparedContact, RejectionReason } from '../mapping/types';
 
 export interface BatchOutcome {
-  upserted: Array<{ contact: PreparedContact; isNew: boolean }>;
+  /** `id`: HubSpot's record id (hs_object_id), remembered for writes by id. */
+  upserted: Array<{ contact: PreparedContact; isNew: boolean; id?: string }>;
   rejected: Array<{ contact: PreparedContact; reason: RejectionReason }>;
 }
 
@@ -171,7 +172,7 @@ async function sendIsolating(
     const i = indexOf(r.objectWriteTraceId, r.email);
     if (i === undefined || settled.has(i)) continue;
     settled.add(i);
-    outcome.upserted.push({ contact: contacts[i], isNew: r.isNew });
+    outcome.upserted.push({ contact: contacts[i], isNew: r.isNew, id: r.id });
   }
   // HubSpot answered without mentioning some inputs: upserts are idempotent, so send those once more.
   const unconfirmed = contacts.filter((_, i) => !settled.has(i));

@@ -278,6 +278,26 @@ export class HubSpotClient {
     };
   }
 
+  /**
+   * Batch update by record id (≤ 100), e.g. exits written without the email. 200, or 207 whose errors
+   * name the ids HubSpot does not have (`missingIds`); every other input was updated.
+   */
+  async batchUpdateContactsById(
+    inputs: Array<{ id: string; properties: Record<string, string> }>,
+  ): Promise<{ updatedIds: string[]; missingIds: string[] }> {
+    if (inputs.length > 100) throw new Error('batchUpdateContactsById takes at most 100 inputs.');
+    const res = await this.call<{
+      results?: Array<{ id: string }>;
+      errors?: Array<{ category?: string; context?: Record<string, unknown> }>;
+    }>(paths.batchUpdateContacts(this.apiVersion), { body: { inputs } });
+    const missing = new Set<string>();
+    for (const e of res.data.errors ?? []) {
+      const ids = e.context?.ids;
+      if (Array.isArray(ids)) for (const id of ids) missing.add(String(id));
+    }
+    return { updatedIds: (res.data.results ?? []).map((r) => String(r.id)), missingIds: [...missing] };
+  }
+
   /** Batch read by email; missing emails are simply absent from the answer. */
   async batchReadContactsByEmail(emails: string[], properties: string[]): Promise<ContactRecord[]> {
     const res = await this.call<{ results?: ContactRecord[] }>(paths.batchReadContacts(this.apiVersion), {

@@ -35,6 +35,7 @@ export function mergeByEmail(contacts: PreparedContact[]): MergeResult {
     merged[at] = {
       ...c,
       properties: { ...earlier.properties, ...c.properties },
+      ...(earlier.statuses || c.statuses ? { statuses: { ...earlier.statuses, ...c.statuses } } : {}),
       ...((c.timestamp ?? earlier.timestamp) ? { timestamp: c.timestamp ?? earlier.timestamp } : {}),
     };
   }

@@ -20,14 +20,26 @@ function rejected(line: number, code: string, message: string): ParseRejected {
   return { kind: 'rejected', line, reason: { code, message, origin: 'source' } };
 }
 
-export function parseRecord(record: SourceRecord, audienceId: string, sourcePaths: string[]): ParseResult {
+/**
+ * `audienceIds`: the run's audience (a string: one-audience behaviour, unchanged) or the listed audiences
+ * of a several-audience run (an array: the member's `statuses` name each one it is a member of).
+ */
+export function parseRecord(record: SourceRecord, audienceIds: string | readonly string[], sourcePaths: string[]): ParseResult {
   if (record.defect) return rejected(record.line, record.defect.code, record.defect.message);
-  return record.format === 'csv' ? parseCsvRecord(record, sourcePaths) : parseXdmRecord(record, audienceId, sourcePaths);
+  return record.format === 'csv' ? parseCsvRecord(record, audienceIds, sourcePaths) : parseXdmRecord(record, audienceIds, sourcePaths);
+}
+
+function notInAudience(line: number, audienceIds: string | readonly string[]): ParseSkipped {
+  const message =
+    typeof audienceIds === 'string'
+      ? `Profile has no segmentMembership entry for audience '${audienceIds}'`
+      : `Profile has no segmentMembership entry for any of the ${audienceIds.length} listed audiences`;
+  return { kind: 'skipped', line, reason: { code: 'NOT_IN_AUDIENCE', message } };
 }
 
 // ---- XDM NDJSON --------------------------------------------------------------------------------
 
-function parseXdmRecord(record: SourceRecord, audienceId: string, sourcePaths: string[]): ParseResult {
+function parseXdmRecord(record: SourceRecord, audienceIds: string | readonly string[], sourcePaths: string[]): ParseResult {
   let profile: unknown;
   try {
     profile = JSON.parse(record.raw);
@@ -37,13 +49,11 @@ function parseXdmRecord(record: SourceRecord, audienceId: string, sourcePaths: s
   }
   if (!isPlainObject(profile))
     return rejected(record.line, 'MALFORMED_RECORD', `Line ${record.line} is not a JSON object (an XDM profile)`);
-  if (!audienceMembership(profile, audienceId)) {
-    return {
-      kind: 'skipped',
-      line: record.line,
-      reason: { code: 'NOT_IN_AUDIENCE', message: `Profile has no segmentMembership entry for audience '${audienceId}'` },
-    };
-  }
+  const ids = typeof audienceIds === 'string' ? [audienceIds] : audienceIds;
+  const statuses: Record<string, string | undefined> = {};
+  for (const id of ids) if (audienceMembership(profile, id)) statuses[id] = audienceStatus(profile, id);
+  const memberOf = Object.keys(statuses);
+  if (memberOf.length === 0) return notInAudience(record.line, audienceIds);
   const email = primaryEmail(profile);
   const values: Record<string, unknown> = {};
   for (const path of sourcePaths) values[path] = path === IDENTITY_SOURCE ? email : getPath(profile, path);
@@ -51,7 +61,8 @@ function parseXdmRecord(record: SourceRecord, audienceId: string, sourcePaths: s
     kind: 'member',
     line: record.line,
     email,
-    status: audienceStatus(profile, audienceId),
+    status: statuses[memberOf[0]],
+    ...(typeof audienceIds === 'string' ? {} : { statuses }),
     timestamp: profileTimestamp(profile),
     values,
   };
@@ -108,7 +119,12 @@ function columnFor(header: CsvHeader, path: string): number {
   return header.columns.findIndex((c) => c.toLowerCase() === lower);
 }
 
-function parseCsvRecord(record: SourceRecord, sourcePaths: string[]): ParseResult {
+/** Column of an audience's own status (`segmentMembership.ups.<audienceId>.status`), or -1. */
+function audienceStatusColumn(header: CsvHeader, audienceId: string): number {
+  return header.index.get(`segmentMembership.ups.${audienceId}.status`) ?? -1;
+}
+
+function parseCsvRecord(record: SourceRecord, audienceIds: string | readonly string[], sourcePaths: string[]): ParseResult {
   if (record.header === undefined) return rejected(record.line, 'MALFORMED_RECORD', `Row at line ${record.line} has no CSV header`);
   let header: CsvHeader;
   try {
@@ -128,11 +144,20 @@ function parseCsvRecord(record: SourceRecord, sourcePaths: string[]): ParseResul
   const cell = (i: number): string | undefined => (i < 0 || cells[i] === '' ? undefined : cells[i]);
   const values: Record<string, unknown> = {};
   for (const path of sourcePaths) values[path] = cell(columnFor(header, path));
-  return {
-    kind: 'member',
-    line: record.line,
-    email: cell(header.emailColumn),
-    status: cell(header.statusColumn) ?? 'realized',
-    values,
-  };
+  const plain = cell(header.statusColumn) ?? 'realized';
+  if (typeof audienceIds === 'string') {
+    const own = audienceStatusColumn(header, audienceIds);
+    if (own >= 0 && cell(own) === undefined) return notInAudience(record.line, audienceIds);
+    return { kind: 'member', line: record.line, email: cell(header.emailColumn), status: own >= 0 ? cell(own) : plain, values };
+  }
+  // A column per audience: an empty cell is no membership; an audience without a column takes the plain `status`.
+  const statuses: Record<string, string | undefined> = {};
+  for (const id of audienceIds) {
+    const own = audienceStatusColumn(header, id);
+    if (own < 0) statuses[id] = plain;
+    else if (cell(own) !== undefined) statuses[id] = cell(own);
+  }
+  const memberOf = Object.keys(statuses);
+  if (memberOf.length === 0) return notInAudience(record.line, audienceIds);
+  return { kind: 'member', line: record.line, email: cell(header.emailColumn), status: statuses[memberOf[0]], statuses, values };
 }

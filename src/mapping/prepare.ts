@@ -16,6 +16,8 @@ export interface PrepareContext {
   /** The account's contact properties by internal name. */
   properties: Map<string, HubSpotProperty>;
   audiencePropertyName: string;
+  /** Several-audience runs: the status property per listed audience id (used with the member's `statuses`). */
+  audienceProperties?: ReadonlyMap<string, string>;
 }
 
 function reject(member: ParsedMember, code: string, message: string, field: string | undefined, email?: string): PrepareOutcome {
@@ -46,6 +48,15 @@ export function prepareContact(member: ParsedMember, ctx: PrepareContext): Prepa
   if (!status) {
     return reject(member, 'INVALID_STATUS', `The audience status must be one of ${MEMBER_STATUSES.join(', ')}`, 'status', email);
   }
+  let statuses: Record<string, MemberStatus> | undefined;
+  if (member.statuses && ctx.audienceProperties) {
+    statuses = {};
+    for (const [audienceId, raw] of Object.entries(member.statuses)) {
+      const s = normalizeStatus(raw);
+      if (!s) return reject(member, 'INVALID_STATUS', `The audience status must be one of ${MEMBER_STATUSES.join(', ')}`, 'status', email);
+      statuses[audienceId] = s;
+    }
+  }
 
   const properties: Record<string, string> = {};
   for (const { source, target } of ctx.mapping.attributes) {
@@ -60,11 +71,20 @@ export function prepareContact(member: ParsedMember, ctx: PrepareContext): Prepa
     if (!result.omit) properties[target] = result.value;
   }
   properties[IDENTITY_TARGET] = email;
-  properties[ctx.audiencePropertyName] = status;
+  if (statuses && ctx.audienceProperties) {
+    for (const [audienceId, s] of Object.entries(statuses)) properties[ctx.audienceProperties.get(audienceId)!] = s;
+  } else properties[ctx.audiencePropertyName] = status;
 
   return {
     kind: 'ready',
-    contact: { line: member.line, email, status, properties, ...(member.timestamp ? { timestamp: member.timestamp } : {}) },
+    contact: {
+      line: member.line,
+      email,
+      status,
+      ...(statuses ? { statuses } : {}),
+      properties,
+      ...(member.timestamp ? { timestamp: member.timestamp } : {}),
+    },
   };
 }
 
@@ -75,7 +95,8 @@ export function mappingSourcePaths(mapping: Mapping): string[] {
 
 /** parse + prepare for one record: the whole per-record path from source text to upsert input. */
 export function prepareRecord(record: SourceRecord, ctx: PrepareContext & { audienceId: string; sourcePaths?: string[] }): PrepareOutcome {
-  const parsed = parseRecord(record, ctx.audienceId, ctx.sourcePaths ?? mappingSourcePaths(ctx.mapping));
+  const ids = ctx.audienceProperties ? [...ctx.audienceProperties.keys()] : ctx.audienceId;
+  const parsed = parseRecord(record, ids, ctx.sourcePaths ?? mappingSourcePaths(ctx.mapping));
   if (!isParsedMember(parsed)) return parsed;
   return prepareContact(parsed, ctx);
 }

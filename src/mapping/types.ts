@@ -34,6 +34,11 @@ export interface ParsedMember {
   email?: string;
   /** Raw status for the audience; undefined → default (`realized` for CSV). */
   status?: string;
+  /**
+   * Several-audience runs: raw status per listed audience the record is a member of (an audience absent
+   * here is not a membership); undefined value → default. `status` is then the first member audience's.
+   */
+  statuses?: Record<string, string | undefined>;
   /** Profile time (ISO 8601) used to order streaming updates; undefined when the record has none. */
   timestamp?: string;
   /** Value per mapped source path (undefined = absent in the record). */
@@ -45,6 +50,8 @@ export interface PreparedContact {
   line: number;
   email: string;
   status: MemberStatus;
+  /** Status per listed audience the contact is a member of (several-audience runs; absent otherwise). */
+  statuses?: Record<string, MemberStatus>;
   properties: Record<string, string>;
   /** Profile time (ISO 8601) carried over from the parsed member, for ordering streaming updates. */
   timestamp?: string;

@@ -17,7 +17,8 @@ import { createPgPool, openDb, type Db } from '../store/db';
 import { DestinationStore } from '../store/destinations';
 import { SqlRejectionStore } from '../store/rejections';
 import { migrate } from '../store/schema';
-import { createEmailHasher } from '../streaming/email-hash';
+import { createEmailHasher, type EmailHasher } from '../streaming/email-hash';
+import { SqlContactMemory, type ContactMemory } from '../store/contact-memory';
 import { StreamHolds } from '../streaming/holds';
 import { StreamMemory } from '../streaming/memory';
 
@@ -38,6 +39,10 @@ export interface Services {
   streamMemory: StreamMemory;
   /** Streaming: signal holds during a stream's continue-as-new. */
   streamHolds: StreamHolds;
+  /** Change-driven dataflows: what HubSpot last confirmed per destination and contact (docs/dataflows.md). */
+  contactMemory: ContactMemory;
+  /** Keyed hashes of emails (the contact memory's and the stream memory's key). */
+  emailHasher: EmailHasher;
   close(): Promise<void>;
 }
 
@@ -57,6 +62,7 @@ export async function createServices(
   const sealer = createSealer(secretsRing);
   const rejections = new SqlRejectionStore(db, sealer);
   const checkpoints = new CheckpointStore(db);
+  const emailHasher = createEmailHasher(secretsRing);
   return {
     db,
     destinations: new DestinationStore(db),
@@ -67,7 +73,9 @@ export async function createServices(
     uploads,
     sealer,
     governor: new SharedRateGovernor(db, { ...DEFAULT_POLICY, ...options.governorPolicy }),
-    streamMemory: new StreamMemory(db, createEmailHasher(secretsRing)),
+    streamMemory: new StreamMemory(db, emailHasher),
+    contactMemory: new SqlContactMemory(db),
+    emailHasher,
     streamHolds: new StreamHolds(db),
     sourceReader: createSourceReader({
       uploads,

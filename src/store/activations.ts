@@ -5,7 +5,11 @@ import type { Db } from './db';
 export interface ActivationRecord {
   id: string;
   destinationId: string;
+  /** The first listed audience. */
   audience: { id: string; name: string };
+  /** Every listed audience (`audience` first) of a several-audience run; absent for one-audience runs. */
+  audiences?: Array<{ id: string; name: string }>;
+  options?: { fullResync?: boolean; exitMissing?: boolean };
   source: SourceRef;
   rerunOf?: string;
   rerunMode?: 'all' | 'rejected';
@@ -56,11 +60,33 @@ export class ActivationStore {
         a.createdAt,
       ],
     );
+    if (a.audiences || a.options)
+      await this.db.query('INSERT INTO activation_audiences (activation_id, audiences_json, options_json) VALUES ($1, $2, $3)', [
+        a.id,
+        JSON.stringify(a.audiences ?? [a.audience]),
+        JSON.stringify(a.options ?? {}),
+      ]);
+  }
+
+  /** Adds the audience list and options of several-audience runs (table activation_audiences). */
+  private async withAudiences(r: ActivationRecord): Promise<ActivationRecord> {
+    const rows = await this.db.query<{ audiences_json: string; options_json: string }>(
+      'SELECT audiences_json, options_json FROM activation_audiences WHERE activation_id = $1',
+      [r.id],
+    );
+    if (!rows[0]) return r;
+    const audiences = JSON.parse(rows[0].audiences_json) as ActivationRecord['audiences'];
+    const options = JSON.parse(rows[0].options_json) as ActivationRecord['options'];
+    return {
+      ...r,
+      ...(audiences && audiences.length > 1 ? { audiences } : {}),
+      ...(options && Object.keys(options).length ? { options } : {}),
+    };
   }
 
   async get(id: string): Promise<ActivationRecord | undefined> {
     const rows = await this.db.query<Row>('SELECT * FROM activations WHERE id = $1', [id]);
-    return rows[0] ? fromRow(rows[0]) : undefined;
+    return rows[0] ? this.withAudiences(fromRow(rows[0])) : undefined;
   }
 }
 

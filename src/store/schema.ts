@@ -37,6 +37,12 @@ export async function migrate(db: Db): Promise<void> {
       rerun_mode TEXT,
       created_at TEXT NOT NULL
     )`,
+    // Several-audience runs: the full list and the run's options (the activations row names the first audience).
+    `CREATE TABLE IF NOT EXISTS activation_audiences (
+      activation_id TEXT PRIMARY KEY,
+      audiences_json TEXT NOT NULL,
+      options_json TEXT NOT NULL
+    )`,
     `CREATE INDEX IF NOT EXISTS activations_by_destination ON activations (destination_id, created_at)`,
     `CREATE TABLE IF NOT EXISTS rejections (
       seq ${serial},

@@ -110,6 +110,8 @@ describe('1. a destination belongs to one HubSpot portal', () => {
       defaultMaxMillis: 5000,
       propertyCache: new PropertyCache(),
       metrics: new ServiceMetrics(),
+      contactMemory: s.contactMemory,
+      emailHasher: s.emailHasher,
     });
     const { file } = writeMembers(stack, 'portal-activity', 10, 82);
     const before = stack.sim.admin.stats().totalRequests;

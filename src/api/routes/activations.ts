@@ -3,7 +3,7 @@ import { WorkflowFailedError, type Client, type WorkflowExecutionDescription, ty
 import { z } from 'zod';
 import { activateAudience } from '../../../workflows/activate-audience';
 import { progressQuery } from '../../../workflows/messages';
-import type { ActivationInput, ActivationProgress, ActivationSummary } from '../../../workflows/types';
+import type { ActivationInput, ActivationProgress, ActivationSummary, AudienceRef } from '../../../workflows/types';
 import { addCounts, type DeliveryCounts } from '../../delivery/counts';
 import type { Config } from '../../config';
 import { AppError } from '../../errors';
@@ -38,13 +38,28 @@ export async function startActivation(
   destinationName: string,
 ): Promise<{ activationId: string; workflowId: string; runId: string; webUiUrl: string }> {
   const activationId = newActivationId();
-  await claimRunSlot(deps, record.destinationId, record.audience.id, activationId);
+  // One slot per listed audience: a run holds them all, or none (the ones claimed are given back).
+  const claimed: string[] = [];
+  const release = () =>
+    Promise.all(
+      claimed.map((id) => deps.services.activations.slots.release(record.destinationId, id, activationId).catch(() => undefined)),
+    );
   try {
+    for (const a of record.audiences ?? [record.audience]) {
+      await claimRunSlot(deps, record.destinationId, a.id, activationId);
+      claimed.push(a.id);
+    }
     return await startClaimed(deps, activationId, record, destinationName);
   } catch (err) {
-    await deps.services.activations.slots.release(record.destinationId, record.audience.id, activationId).catch(() => undefined);
+    await release();
     throw err;
   }
+}
+
+/** `audiences` or `audience` of a request, as the record keeps them: a list only when it holds several. */
+function audiencesOfBody(body: { audience?: AudienceRef; audiences?: AudienceRef[] }): Pick<ActivationRecord, 'audience' | 'audiences'> {
+  const list = body.audiences ?? [body.audience!];
+  return list.length > 1 ? { audience: list[0], audiences: list } : { audience: list[0] };
 }
 
 /** How long a claimed slot whose workflow does not exist yet counts as "starting" (then as abandoned). */
@@ -86,9 +101,12 @@ async function startClaimed(
     activationId,
     destinationId: record.destinationId,
     audience: record.audience,
+    ...(record.audiences ? { audiences: record.audiences } : {}),
     source: record.source,
     rerunOf: record.rerunOf,
     options: {
+      ...(record.options?.fullResync ? { fullResync: true } : {}),
+      ...(record.options?.exitMissing ? { exitMissing: true } : {}),
       pageSize: w.pageSize,
       upsertConcurrency: w.upsertConcurrency,
       pagesPerActivity: w.pagesPerActivity,
@@ -106,10 +124,10 @@ async function startClaimed(
       { key: AudienceIdKey, value: record.audience.id },
       { key: ActivationStatusKey, value: 'Running' },
     ],
-    staticSummary: `Activate audience "${record.audience.name}" → ${destinationName}${record.rerunOf ? ` (re-run ${record.rerunMode} of ${record.rerunOf})` : ''}`,
+    staticSummary: `Activate ${record.audiences ? `${record.audiences.length} audiences` : `audience "${record.audience.name}"`} → ${destinationName}${record.rerunOf ? ` (re-run ${record.rerunMode} of ${record.rerunOf})` : ''}`,
     staticDetails: [
       `Destination: \`${record.destinationId}\` (${destinationName})`,
-      `Audience: \`${record.audience.id}\` (${record.audience.name})`,
+      ...(record.audiences ?? [record.audience]).map((a) => `Audience: \`${a.id}\` (${a.name})`),
       `Source: ${describeSource(record.source)}`,
       record.rerunOf ? `Re-run (${record.rerunMode}) of \`${record.rerunOf}\`` : '',
     ]
@@ -168,6 +186,7 @@ async function readActivation(deps: ApiDeps, id: string): Promise<ActivationView
     activationId: id,
     destinationId: record?.destinationId ?? sa.get(DestinationIdKey) ?? '',
     audience: record?.audience ?? { id: sa.get(AudienceIdKey) ?? '', name: '' },
+    ...(record?.audiences ? { audiences: record.audiences } : {}),
     status: 'unknown',
     ...(record?.rerunOf ? { rerunOf: record.rerunOf } : {}),
     startedAt: desc.startTime.toISOString(),
@@ -247,7 +266,12 @@ export function registerActivationRoutes(app: TypedApp, deps: ApiDeps): void {
       if (source.kind === 'upload' && !(await services.uploads.info(source.uploadId))) {
         throw new AppError('NOT_FOUND', `Upload ${source.uploadId} does not exist. Upload the file first (POST /v1/uploads).`);
       }
-      const started = await startActivation(deps, { destinationId: d.id, audience: req.body.audience, source }, d.name);
+      const { options } = req.body;
+      const started = await startActivation(
+        deps,
+        { destinationId: d.id, ...audiencesOfBody(req.body), source, ...(options && Object.keys(options).length ? { options } : {}) },
+        d.name,
+      );
       return reply.status(202).send(started);
     },
   );
@@ -328,7 +352,15 @@ export function registerActivationRoutes(app: TypedApp, deps: ApiDeps): void {
       const source: SourceRef = mode === 'rejected' ? { kind: 'rejections', activationId: record.id } : record.source;
       const started = await startActivation(
         deps,
-        { destinationId: d.id, audience: record.audience, source, rerunOf: record.id, rerunMode: mode },
+        {
+          destinationId: d.id,
+          audience: record.audience,
+          ...(record.audiences ? { audiences: record.audiences } : {}),
+          ...(record.options ? { options: record.options } : {}),
+          source,
+          rerunOf: record.id,
+          rerunMode: mode,
+        },
         d.name,
       );
       return reply.status(202).send(started);

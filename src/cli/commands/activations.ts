@@ -29,6 +29,17 @@ async function finish(api: ApiClient, started: Started, wait: boolean): Promise<
   if (end.status === 'failed') process.exitCode = 1;
 }
 
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** `--audience-id`/`--audience-name` pairs, in order. */
+export function audiencePairs(ids: string[], names: string[]): Array<{ id: string; name: string }> {
+  if (ids.length !== names.length)
+    throw new Error(`Give one --audience-name per --audience-id (got ${ids.length} ids and ${names.length} names).`);
+  return ids.map((id, i) => ({ id, name: names[i] }));
+}
+
 export function registerActivationCommands(program: Command, api: () => ApiClient): void {
   program
     .command('upload <file>')
@@ -40,9 +51,11 @@ export function registerActivationCommands(program: Command, api: () => ApiClien
 
   program
     .command('activate <destinationId>')
-    .description('activate an audience on a destination')
-    .requiredOption('--audience-id <id>', 'audience id (segmentMembership.ups.<id>)')
-    .requiredOption('--audience-name <name>', 'audience name (label of the HubSpot property)')
+    .description('activate one or several audiences on a destination (one pass over the members)')
+    .requiredOption('--audience-id <id>', 'audience id (segmentMembership.ups.<id>); repeat for several audiences', collect, [])
+    .requiredOption('--audience-name <name>', 'audience name (label of the HubSpot property); one per --audience-id, in order', collect, [])
+    .option('--full-resync', 'ignore the confirmed-state memory: send every member')
+    .option('--exit-missing', 'the members are a complete snapshot: write exited for remembered members not in it')
     .option('--upload <uploadId>', 'members from an earlier upload')
     .option('--file <file>', 'upload this local file first, then activate it')
     .option('--path <path>', "a file on the worker's host, under an allowed source directory")
@@ -50,8 +63,18 @@ export function registerActivationCommands(program: Command, api: () => ApiClien
     .action(
       async (
         destinationId: string,
-        o: { audienceId: string; audienceName: string; upload?: string; file?: string; path?: string; wait?: boolean },
+        o: {
+          audienceId: string[];
+          audienceName: string[];
+          fullResync?: boolean;
+          exitMissing?: boolean;
+          upload?: string;
+          file?: string;
+          path?: string;
+          wait?: boolean;
+        },
       ) => {
+        const audiences = audiencePairs(o.audienceId, o.audienceName);
         const client = api();
         let source: { uploadId: string } | { path: string };
         if (o.file) source = { uploadId: (await uploadFile(client, o.file)).uploadId };
@@ -59,8 +82,11 @@ export function registerActivationCommands(program: Command, api: () => ApiClien
         else if (o.path) source = { path: o.path };
         else throw new Error('Give the members with --file, --upload or --path.');
         const started = await client.post<Started>(`/v1/destinations/${encodeURIComponent(destinationId)}/activations`, {
-          audience: { id: o.audienceId, name: o.audienceName },
+          audiences,
           source,
+          ...(o.fullResync || o.exitMissing
+            ? { options: { ...(o.fullResync ? { fullResync: true } : {}), ...(o.exitMissing ? { exitMissing: true } : {}) } }
+            : {}),
         });
         await finish(client, started, Boolean(o.wait));
       },

@@ -169,6 +169,52 @@ function batchRead(ctx: AuthedContext): Reply {
   return { status: 207, body: out };
 }
 
+/** Batch update by record id: 200, or 207 naming the ids it does not have (the others are updated). */
+function batchUpdate(ctx: AuthedContext): Reply {
+  const inputs = asObject(ctx.body).inputs;
+  if (!Array.isArray(inputs)) throw validationError('Invalid input JSON: Cannot build BatchInputSimplePublicObjectBatchInput [inputs]');
+  if (inputs.length > MAX_BATCH_INPUTS) {
+    throw validationError(
+      `Too many inputs: ${inputs.length}. The maximum number of inputs supported in a batch request is ${MAX_BATCH_INPUTS}`,
+    );
+  }
+  const startedAt = ctx.nowIso;
+  const found: Array<{ c: Contact; values: Record<string, string> }> = [];
+  const missing: string[] = [];
+  for (const input of inputs) {
+    const o = asObject(input);
+    if (typeof o.id !== 'string') throw validationError('Invalid input JSON: Cannot build SimplePublicObjectBatchInput [id]');
+    const c = findContact(ctx.portal, o.id, null, false);
+    if (!c) {
+      missing.push(o.id);
+      continue;
+    }
+    const { values, problems } = validateProperties(ctx.portal.properties, o.properties);
+    if (problems.length) throw propertyValidationError(problems, ctx.portal.portalId);
+    found.push({ c, values });
+  }
+  for (const { c, values } of found) ctx.portal.contacts.update(c, values, ctx.nowIso);
+  const out: Record<string, unknown> = {
+    status: 'COMPLETE',
+    results: found.map(({ c }) => contactJson(c)),
+    startedAt,
+    completedAt: new Date(ctx.state.clock()).toISOString(),
+  };
+  if (missing.length === 0) return { status: 200, body: out };
+  out.numErrors = 1;
+  out.errors = [
+    {
+      status: 'error',
+      category: 'OBJECT_NOT_FOUND',
+      message: 'Could not get some CONTACT objects, they may be deleted or not exist.',
+      context: { ids: missing },
+      errors: [],
+      links: {},
+    },
+  ];
+  return { status: 207, body: out };
+}
+
 export function contactRoutes(base: string, version: ApiVersion = 'v3'): AuthedRoute[] {
   const read = [SCOPES.contactsRead];
   const write = [SCOPES.contactsWrite];
@@ -177,6 +223,7 @@ export function contactRoutes(base: string, version: ApiVersion = 'v3'): AuthedR
     { method: 'POST', pattern: base, version, auth: 'token', scopes: write, writes: true, handler: create },
     { method: 'GET', pattern: base, version, auth: 'token', scopes: read, handler: list },
     { method: 'POST', pattern: `${base}/batch/read`, version, auth: 'token', scopes: read, emptyAnswer: emptyBatch, handler: batchRead },
+    { method: 'POST', pattern: `${base}/batch/update`, version, auth: 'token', scopes: write, writes: true, handler: batchUpdate },
     { method: 'GET', pattern: `${base}/:contactId`, version, auth: 'token', scopes: read, handler: getOne },
     { method: 'PATCH', pattern: `${base}/:contactId`, version, auth: 'token', scopes: write, writes: true, handler: patch },
     { method: 'DELETE', pattern: `${base}/:contactId`, version, auth: 'token', scopes: write, writes: true, handler: archive },

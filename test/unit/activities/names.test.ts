@@ -22,6 +22,7 @@ test('createActivities registers the activities the workflows call, by their rec
       'releaseStreamSignals',
       'summarizeActivation',
       'validateConnection',
+      'writeExits',
     ].sort(),
   );
 });

@@ -1,0 +1,78 @@
+/** The page delivery and the confirmed-state memory (issue 12): unchanged members are skipped, only accepted ones are confirmed, before the checkpoint. */
+import { processPage, type PageCheckpoint } from '../../../src/delivery/process-page';
+import type { BatchUpsertResult, ContactUpsert, HubSpotClient } from '../../../src/hubspot/client';
+import type { SourceRecord } from '../../../src/members/types';
+import type { ConfirmRow, MemoryRow } from '../../../src/store/contact-memory';
+
+const record = (line: number, email: string, city: string): SourceRecord => ({
+  line,
+  format: 'csv',
+  header: 'email,city',
+  raw: `${email},${city}`,
+});
+
+function setup() {
+  const log: string[] = [];
+  const rows = new Map<string, MemoryRow>();
+  const memory = {
+    async lookup(_d: string, keys: readonly string[]) {
+      log.push('lookup');
+      return new Map(keys.filter((k) => rows.has(k)).map((k) => [k, rows.get(k)!]));
+    },
+    async markSeen() {
+      log.push('markSeen');
+    },
+    async confirm(_d: string, confirmed: readonly ConfirmRow[]) {
+      log.push(`confirm ${confirmed.length}`);
+      for (const r of confirmed)
+        rows.set(r.keyHash, { keyHash: r.keyHash, fingerprint: r.fingerprint, recordId: r.recordId ?? null, statuses: { ...r.statuses } });
+    },
+  };
+  const sent: string[][] = [];
+  const client = {
+    async batchUpsertContacts(inputs: ContactUpsert[]): Promise<BatchUpsertResult> {
+      sent.push(inputs.map((i) => i.email));
+      log.push('upsert');
+      const bad = inputs.findIndex((i) => i.email.startsWith('bad'));
+      return {
+        results: inputs
+          .filter((_, i) => i !== bad)
+          .map((i) => ({ id: `id-${i.email}`, email: i.email, isNew: true, objectWriteTraceId: i.traceId })),
+        errors: bad < 0 ? [] : [{ code: 'INVALID_EMAIL', message: 'no', objectWriteTraceIds: [String(bad)], ids: [] }],
+      } as unknown as BatchUpsertResult;
+    },
+  } as unknown as HubSpotClient;
+  const ctx = (fullResync = false) => ({
+    activationId: 'act',
+    audienceId: 'a',
+    audiencePropertyName: 'aud_a',
+    mapping: { attributes: [{ source: 'city', target: 'city' }] },
+    properties: new Map([['city', { name: 'city', type: 'string', fieldType: 'text', options: [] } as never]]),
+    client,
+    rejections: { add: async () => undefined } as never,
+    concurrency: 1,
+    onCheckpoint: (_cp: PageCheckpoint) => void log.push('checkpoint'),
+    memory: { store: memory, destinationId: 'd', hash: (_d: string, e: string) => `h:${e}`, fullResync },
+  });
+  return { log, rows, sent, ctx };
+}
+
+test('unchanged members are skipped UNCHANGED; accepted ones are confirmed before the checkpoint, rejected never', async () => {
+  const t = setup();
+  const page = [record(2, 'ana@example.com', 'Oslo'), record(3, 'bad@example.com', 'Rome'), record(4, 'bo@example.com', 'Lima')];
+  const first = await processPage(page, t.ctx());
+  expect(first).toMatchObject({ received: 3, upserted: 2, rejected: 1, skipped: 0 });
+  expect(t.log).toEqual(['lookup', 'upsert', 'confirm 2', 'checkpoint']);
+  expect([...t.rows.keys()].sort()).toEqual(['h:ana@example.com', 'h:bo@example.com']);
+  expect(t.rows.get('h:ana@example.com')!.recordId).toBe('id-ana@example.com');
+
+  // Again with one change: only it (and the never-remembered rejected one) is sent.
+  const second = await processPage([page[0], page[1], record(4, 'bo@example.com', 'Quito')], t.ctx());
+  expect(second).toMatchObject({ received: 3, upserted: 1, rejected: 1, skipped: 1, skippedByReason: { UNCHANGED: 1 } });
+  expect(t.sent[1]).toEqual(['bad@example.com', 'bo@example.com']);
+
+  // fullResync sends everything and still confirms.
+  const full = await processPage(page, t.ctx(true));
+  expect(full).toMatchObject({ upserted: 2, skipped: 0 });
+  expect(t.sent[2]).toHaveLength(3);
+});
