@@ -30,6 +30,7 @@ import type { AlertEvent, AlertEventName } from '../src/alerts/events';
 import { ActivationStatusKey, AudienceIdKey, DestinationIdKey, type ActivationStatusValue } from '../src/temporal/search-attributes';
 import { ActivationState, dailyResetWaitMs, type PagesResult } from './activation-state';
 import { emitAlert } from './alerts';
+import { escapeMarkdown } from './markdown';
 import { progressQuery } from './messages';
 import { DAILY_LIMIT_FAILURE, NON_RETRYABLE_TYPES, type ActivationInput, type ActivationSummary, type DailyLimitDetails } from './types';
 
@@ -121,7 +122,7 @@ async function setUp(run: ActivationState, input: ActivationInput): Promise<void
   run.phase = 'ensuring-property';
   showDetails(run);
   const { propertyName } = await acts.ensureAudienceProperty.executeWithOptions(
-    { ...setupOptions, summary: `Ensure the status property of audience "${audience.name}" and re-check the mapping` },
+    { ...setupOptions, summary: `Ensure the status property of audience "${escapeMarkdown(audience.name)}" and re-check the mapping` },
     [{ destinationId, audience }],
   );
   const { totalRecords } = await acts.describeSource.executeWithOptions({ ...setupOptions, summary: 'Count the members to send' }, [

@@ -6,6 +6,7 @@
 import type { AlertCounts } from '../src/alerts/events';
 import { addCounts, emptyCounts } from '../src/delivery/counts';
 import { START_CURSOR } from '../src/members/types';
+import { escapeMarkdown } from './markdown';
 import type {
   ActivationCarry,
   ActivationInput,
@@ -143,7 +144,7 @@ export class ActivationState {
     const { counts, pagesDone, runs } = this;
     const total = this.totalRecords;
     const lines = [
-      `**${audience.name}** → destination \`${destinationId}\``,
+      `**${escapeMarkdown(audience.name)}** → destination \`${destinationId}\``,
       `Phase: ${this.phase}${this.waitingUntil ? ` until ${this.waitingUntil} (${this.waitReason})` : ''}`,
       `Members read: ${counts.received}${total !== undefined ? ` of ${total}` : ''} · pages: ${pagesDone} · run ${runs}`,
       `Upserted: ${counts.upserted} (created ${counts.created}, updated ${counts.updated}) · rejected: ${counts.rejected} · skipped: ${counts.skipped}`,
