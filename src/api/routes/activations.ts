@@ -27,6 +27,7 @@ import {
 } from '../schemas';
 import type { ApiDeps, TypedApp } from '../server';
 import { isNotFound, webUiUrl } from '../temporal-calls';
+import { escapeMarkdown } from '../../../workflows/markdown';
 
 const tags = ['activations'];
 const ACTIVATION_WORKFLOW_TYPE = 'activateAudience';
@@ -106,11 +107,12 @@ async function startClaimed(
       { key: AudienceIdKey, value: record.audience.id },
       { key: ActivationStatusKey, value: 'Running' },
     ],
-    staticSummary: `Activate audience "${record.audience.name}" → ${destinationName}${record.rerunOf ? ` (re-run ${record.rerunMode} of ${record.rerunOf})` : ''}`,
+    // The Web UI renders these as Markdown: names and paths are escaped (no images or links).
+    staticSummary: `Activate audience "${escapeMarkdown(record.audience.name)}" → ${escapeMarkdown(destinationName)}${record.rerunOf ? ` (re-run ${record.rerunMode} of ${record.rerunOf})` : ''}`,
     staticDetails: [
-      `Destination: \`${record.destinationId}\` (${destinationName})`,
-      `Audience: \`${record.audience.id}\` (${record.audience.name})`,
-      `Source: ${describeSource(record.source)}`,
+      `Destination: \`${record.destinationId}\` (${escapeMarkdown(destinationName)})`,
+      `Audience: \`${record.audience.id}\` (${escapeMarkdown(record.audience.name)})`,
+      `Source: ${escapeMarkdown(describeSource(record.source))}`,
       record.rerunOf ? `Re-run (${record.rerunMode}) of \`${record.rerunOf}\`` : '',
     ]
       .filter(Boolean)
