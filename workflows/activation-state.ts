@@ -91,6 +91,26 @@ export class ActivationState {
     return result.done;
   }
 
+  /** Offset of the page run in progress (whose checkpoint holds what it delivered), once set up. */
+  pageRunOffset(): number | undefined {
+    return this.carry?.cursor.offset;
+  }
+
+  /** The run closed early (cancelled, failed): add what the stopped page run delivered (its checkpoint). */
+  recordStoppedPages(counts: DeliveryCounts | undefined): void {
+    if (counts) this.counts = addCounts(this.counts, counts);
+  }
+
+  /** What a closed run reports (memo `closedRun`): exactly what it wrote and rejected. */
+  closedRun(status: 'cancelled' | 'failed'): { status: string; counts: DeliveryCounts; pagesDone: number; totalRecords?: number } {
+    return {
+      status,
+      counts: this.counts,
+      pagesDone: this.pagesDone,
+      ...(this.totalRecords !== undefined ? { totalRecords: this.totalRecords } : {}),
+    };
+  }
+
   waitForDailyReset(resetsAt: string): void {
     this.phase = 'waiting-daily-limit';
     this.waitingUntil = resetsAt;

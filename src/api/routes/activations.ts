@@ -162,6 +162,17 @@ async function describeActivation(client: Client, id: string): Promise<{ handle:
   return { handle, desc };
 }
 
+interface ClosedRun {
+  counts: DeliveryCounts;
+  pagesDone: number;
+  totalRecords?: number;
+}
+
+function closedRunOf(desc: WorkflowExecutionDescription): ClosedRun | undefined {
+  const closed = desc.memo?.closedRun as Partial<ClosedRun> | undefined;
+  return closed && typeof closed === 'object' && closed.counts && typeof closed.pagesDone === 'number' ? (closed as ClosedRun) : undefined;
+}
+
 async function readActivation(deps: ApiDeps, id: string): Promise<ActivationViewT> {
   const { handle, desc } = await describeActivation(deps.client, id);
   const record = await deps.services.activations.get(id);
@@ -176,6 +187,11 @@ async function readActivation(deps: ApiDeps, id: string): Promise<ActivationView
     ...(desc.closeTime ? { closedAt: desc.closeTime.toISOString() } : {}),
     webUiUrl: webUiUrl(deps.config, id, desc.runId),
   };
+  // Cancelled and failed runs record exactly what they wrote in the memo `closedRun` (workflows/activate-audience.ts).
+  const closed = closedRunOf(desc);
+  const closedProgress = closed
+    ? { progress: { pagesDone: closed.pagesDone, totalRecords: closed.totalRecords, counts: closed.counts } }
+    : {};
   switch (desc.status.name) {
     case 'RUNNING': {
       const progress = await handle.query(progressQuery).catch(() => undefined);
@@ -207,13 +223,14 @@ async function readActivation(deps: ApiDeps, id: string): Promise<ActivationView
         return {
           ...base,
           status: 'failed',
+          ...closedProgress,
           failure: { type: (cause as { type?: string } | undefined)?.type, message: cause?.message ?? (err as Error).message },
         };
       }
-      return { ...base, status: 'failed' };
+      return { ...base, status: 'failed', ...closedProgress };
     }
     case 'CANCELLED':
-      return { ...base, status: 'cancelled' };
+      return { ...base, status: 'cancelled', ...closedProgress };
     case 'TERMINATED':
       return { ...base, status: 'terminated' };
     case 'TIMED_OUT':
