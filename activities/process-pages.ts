@@ -59,6 +59,9 @@ export interface ProcessPagesDeps extends HubSpotAccessDeps {
   metrics: ServiceMetrics;
 }
 
+/** After a cancellation, how long HubSpot requests under way may still finish (then they are aborted). */
+const CANCEL_GRACE_MS = 5000;
+
 function progressOf(cp: RunCheckpoint | undefined): number {
   return cp ? cp.pagesDone * 1_000_000 + Object.keys(cp.page.done).length : -1;
 }
@@ -90,6 +93,11 @@ export function createProcessPages(deps: ProcessPagesDeps) {
       return saving;
     };
     const stopHeartbeat = keepHeartbeating(ctx, { floorMs: 500, details: () => cp });
+    // On cancellation no new batch starts (`stop`); requests under way get a grace period to finish, so
+    // what HubSpot wrote is counted in the checkpoint, then they are aborted too.
+    const sends = new AbortController();
+    const grace = () => setTimeout(() => sends.abort(ctx.cancellationSignal.reason), CANCEL_GRACE_MS).unref();
+    ctx.cancellationSignal.addEventListener('abort', grace, { once: true });
 
     let d: DestinationRecord | undefined;
     let client: HubSpotClient | undefined;
@@ -101,11 +109,12 @@ export function createProcessPages(deps: ProcessPagesDeps) {
           `Destination ${d.id} now points at HubSpot portal ${d.portalId}, but this run started on portal ${input.portalId}; a run only writes to the portal it started on. Nothing more was sent.`,
         );
       }
-      client = clientFor(deps, d, { signal: ctx.cancellationSignal });
+      client = clientFor(deps, d, { signal: sends.signal });
       const properties = await deps.propertyCache.get(propertyCacheKey(d), client);
       const read = (cursor: SourceCursor) => classified(() => deps.sourceReader.readPage(input.source, cursor, pageSize));
       let next = read(cp.cursor);
       for (;;) {
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
         const page = await next;
         const last = page.done || cp.pagesDone + 1 >= maxPages || Date.now() - started >= maxMillis;
         if (!last) {
@@ -124,11 +133,11 @@ export function createProcessPages(deps: ProcessPagesDeps) {
           concurrency: input.concurrency ?? deps.defaultConcurrency,
           checkpoint: cp.page,
           onCheckpoint: (page) => void save({ ...cp, cursor: pageStart, page }),
-          send: { signal: ctx.cancellationSignal },
+          send: { signal: sends.signal },
+          stop: ctx.cancellationSignal,
         });
         const broken = accountingError(pageCounts);
-        if (broken)
-          throw applicationFailure(Failure.AccountingError, `Page at line ${pageStart.line} does not balance: ${broken}.`);
+        if (broken) throw applicationFailure(Failure.AccountingError, `Page at line ${pageStart.line} does not balance: ${broken}.`);
         deps.metrics.recordContacts('batch', pageCounts);
         await save({ cursor: page.next, pagesDone: cp.pagesDone + 1, counts: addCounts(cp.counts, pageCounts), page: { done: {} } });
         if (last) {
@@ -141,12 +150,17 @@ export function createProcessPages(deps: ProcessPagesDeps) {
         // Nothing to retry until HubSpot's daily reset: tell the workflow when that is; the checkpoint stays.
         const resetsAt = await markDailyLimit(deps.governor, err, client, d);
         const details: DailyLimitDetails = { resetsAt: new Date(resetsAt).toISOString(), cursor: input.cursor };
-        throw applicationFailure(Failure.DailyLimitReached, `HubSpot's daily API limit for portal ${d.portalId} is used up until ${details.resetsAt}.`, {
-          details: [details],
-        });
+        throw applicationFailure(
+          Failure.DailyLimitReached,
+          `HubSpot's daily API limit for portal ${d.portalId} is used up until ${details.resetsAt}.`,
+          {
+            details: [details],
+          },
+        );
       }
       throw toFailure(err);
     } finally {
+      ctx.cancellationSignal.removeEventListener('abort', grace);
       stopHeartbeat();
     }
   };

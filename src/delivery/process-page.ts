@@ -37,6 +37,8 @@ export interface PageContext {
   checkpoint?: PageCheckpoint;
   onCheckpoint?: (cp: PageCheckpoint) => void;
   send?: SendOptions;
+  /** Aborted (the run was cancelled): start no further batch; batches under way finish and are counted. */
+  stop?: AbortSignal;
 }
 
 interface Rejection {
@@ -141,6 +143,7 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
   const checkpoint: PageCheckpoint = { done: { ...(ctx.checkpoint?.done ?? {}) } };
   await forEachConcurrent(batches, ctx.concurrency, async (batch, i) => {
     if (checkpoint.done[i]) return;
+    if (ctx.stop?.aborted) throw ctx.stop.reason;
     const outcome = await sendBatch(ctx.client, batch, ctx.send);
     const c = emptyCounts();
     for (const u of outcome.upserted) {
