@@ -6,7 +6,7 @@ import type { DeliveryCounts } from '../src/delivery/counts';
 import type { Logger } from '../src/logger';
 import type { SourceReader } from '../src/members/source-reader';
 import type { SourceRef } from '../src/members/types';
-import type { RunCheckpoints } from '../src/store/checkpoints';
+import { checkpointCounts, type RunCheckpoints } from '../src/store/checkpoints';
 import { classified } from './hubspot-access';
 import { createProcessPages, createWriteExits, type ProcessPagesDeps } from './process-pages';
 
@@ -29,6 +29,12 @@ export function createActivationActivities(deps: ActivationActivityDeps) {
 
     /** `exitMissing` runs, after the last page: `exited` for remembered members the snapshot lacks. */
     writeExits: createWriteExits(deps),
+
+    /** A run closed early (cancelled, failed): what its page run in progress delivered before it stopped. */
+    async closedRunProgress(input: { activationId: string; runOffset: number }): Promise<{ counts?: DeliveryCounts }> {
+      const cp = await deps.checkpoints.get(input.activationId, input.runOffset);
+      return cp ? { counts: checkpointCounts(cp) } : {};
+    },
 
     /** Last step: cross-checks the run's counts with the rejection store. */
     async summarizeActivation(input: { activationId: string; counts: DeliveryCounts }): Promise<{ storedRejections: number }> {

@@ -70,6 +70,9 @@ export interface ProcessPagesDeps extends HubSpotAccessDeps {
   emailHasher: EmailHasher;
 }
 
+/** After a cancellation, how long HubSpot requests under way may still finish (then they are aborted). */
+const CANCEL_GRACE_MS = 5000;
+
 function progressOf(cp: RunCheckpoint | undefined): number {
   return cp ? cp.pagesDone * 1_000_000 + Object.keys(cp.page.done).length : -1;
 }
@@ -101,6 +104,11 @@ export function createProcessPages(deps: ProcessPagesDeps) {
       return saving;
     };
     const stopHeartbeat = keepHeartbeating(ctx, { floorMs: 500, details: () => cp });
+    // On cancellation no new batch starts (`stop`); requests under way get a grace period to finish, so
+    // what HubSpot wrote is counted in the checkpoint, then they are aborted too.
+    const sends = new AbortController();
+    const grace = () => setTimeout(() => sends.abort(ctx.cancellationSignal.reason), CANCEL_GRACE_MS).unref();
+    ctx.cancellationSignal.addEventListener('abort', grace, { once: true });
 
     let d: DestinationRecord | undefined;
     let client: HubSpotClient | undefined;
@@ -112,11 +120,12 @@ export function createProcessPages(deps: ProcessPagesDeps) {
           `Destination ${d.id} now points at HubSpot portal ${d.portalId}, but this run started on portal ${input.portalId}; a run only writes to the portal it started on. Nothing more was sent.`,
         );
       }
-      client = clientFor(deps, d, { signal: ctx.cancellationSignal });
+      client = clientFor(deps, d, { signal: sends.signal });
       const properties = await deps.propertyCache.get(propertyCacheKey(d), client);
       const read = (cursor: SourceCursor) => classified(() => deps.sourceReader.readPage(input.source, cursor, pageSize));
       let next = read(cp.cursor);
       for (;;) {
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
         const page = await next;
         const last = page.done || cp.pagesDone + 1 >= maxPages || Date.now() - started >= maxMillis;
         if (!last) {
@@ -136,7 +145,8 @@ export function createProcessPages(deps: ProcessPagesDeps) {
           concurrency: input.concurrency ?? deps.defaultConcurrency,
           checkpoint: cp.page,
           onCheckpoint: (page) => void save({ ...cp, cursor: pageStart, page }),
-          send: { signal: ctx.cancellationSignal },
+          send: { signal: sends.signal },
+          stop: ctx.cancellationSignal,
           memory: {
             store: deps.contactMemory,
             destinationId: d.id,
@@ -169,6 +179,7 @@ export function createProcessPages(deps: ProcessPagesDeps) {
       }
       throw toFailure(err);
     } finally {
+      ctx.cancellationSignal.removeEventListener('abort', grace);
       stopHeartbeat();
     }
   };

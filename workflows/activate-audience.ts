@@ -7,6 +7,7 @@
  * new before its history grows large, carrying cursor and counts.
  */
 import {
+  ActivityCancellationType,
   ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
@@ -20,6 +21,7 @@ import {
   setCurrentDetails,
   setHandler,
   sleep,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
   type ActivityOptions,
@@ -30,6 +32,7 @@ import type { AlertEvent, AlertEventName } from '../src/alerts/events';
 import { ActivationStatusKey, AudienceIdKey, DestinationIdKey, type ActivationStatusValue } from '../src/temporal/search-attributes';
 import { ActivationState, dailyResetWaitMs, type PagesResult } from './activation-state';
 import { emitAlert } from './alerts';
+import { escapeMarkdown } from './markdown';
 import { progressQuery } from './messages';
 import {
   audiencesOf,
@@ -76,13 +79,35 @@ export async function activateAudience(input: ActivationInput): Promise<Activati
     if (isCancellation(err)) {
       run.phase = 'cancelled';
       await CancellationScope.nonCancellable(async () => {
+        await recordClosedRun(run, input, 'cancelled');
         setStatus('Cancelled');
         showDetails(run);
+        if (patched('closed-run-counts-v1')) await alert(run, input, 'activation.cancelled', 'cancelled', { status: 'cancelled' });
       });
       throw err;
     }
     return await fail(run, input, err);
   }
+}
+
+/**
+ * A run closed early (cancelled, failed): add what the stopped page run delivered (its checkpoint in the
+ * store, written after every batch) and record the exact counts in the memo `closedRun`, which the API,
+ * the CLI and the Web UI show. New commands: behind a patch for histories recorded before it.
+ */
+async function recordClosedRun(run: ActivationState, input: ActivationInput, status: 'cancelled' | 'failed'): Promise<void> {
+  if (!patched('closed-run-counts-v1')) return;
+  const runOffset = run.pageRunOffset();
+  if (runOffset !== undefined) {
+    const stopped = await acts.closedRunProgress
+      .executeWithOptions(
+        { startToCloseTimeout: '30 seconds', retry: { ...retry, maximumAttempts: 5 }, summary: 'Read what the stopped page run delivered' },
+        [{ activationId: input.activationId, runOffset }],
+      )
+      .catch(() => undefined);
+    run.recordStoppedPages(stopped?.counts);
+  }
+  upsertMemo({ closedRun: run.closedRun(status) });
 }
 
 const setStatus = (status: ActivationStatusValue) => upsertSearchAttributes([{ key: ActivationStatusKey, value: status }]);
@@ -131,7 +156,7 @@ async function setUp(run: ActivationState, input: ActivationInput): Promise<void
   const propertyNames: string[] = [];
   for (const audience of audiencesOf(input)) {
     const { propertyName } = await acts.ensureAudienceProperty.executeWithOptions(
-      { ...setupOptions, summary: `Ensure the status property of audience "${audience.name}" and re-check the mapping` },
+      { ...setupOptions, summary: `Ensure the status property of audience "${escapeMarkdown(audience.name)}" and re-check the mapping` },
       [{ destinationId, audience }],
     );
     propertyNames.push(propertyName);
@@ -183,6 +208,9 @@ async function sendPages(run: ActivationState, input: ActivationInput): Promise<
         // over all workers (they share HubSpot's budget through the governor anyway).
         allowEagerDispatch: false,
         summary: `Upsert members from line ${cursor.line} (page ${run.pagesDone + 1} on)`,
+        // A cancelled run waits until the page activity stopped (between batches), so nothing is written
+        // after it closed and its checkpoint holds the final counts.
+        ...(patched('page-wait-cancellation-v1') ? { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } : {}),
       },
       [
         {
@@ -266,6 +294,7 @@ async function finish(run: ActivationState, input: ActivationInput): Promise<Act
 /** Ends the run failed, with the activity's own message (what to fix) as the workflow's failure. */
 async function fail(run: ActivationState, input: ActivationInput, err: unknown): Promise<never> {
   run.phase = 'failed';
+  await CancellationScope.nonCancellable(() => recordClosedRun(run, input, 'failed'));
   setStatus('Failed');
   showDetails(run);
   const cause = applicationCause(err);

@@ -6,6 +6,7 @@
 import type { AlertCounts } from '../src/alerts/events';
 import { addCounts, emptyCounts } from '../src/delivery/counts';
 import { START_CURSOR } from '../src/members/types';
+import { escapeMarkdown } from './markdown';
 import type {
   ActivationCarry,
   ActivationInput,
@@ -93,6 +94,26 @@ export class ActivationState {
     return result.done;
   }
 
+  /** Offset of the page run in progress (whose checkpoint holds what it delivered), once set up. */
+  pageRunOffset(): number | undefined {
+    return this.carry?.cursor.offset;
+  }
+
+  /** The run closed early (cancelled, failed): add what the stopped page run delivered (its checkpoint). */
+  recordStoppedPages(counts: DeliveryCounts | undefined): void {
+    if (counts) this.counts = addCounts(this.counts, counts);
+  }
+
+  /** What a closed run reports (memo `closedRun`): exactly what it wrote and rejected. */
+  closedRun(status: 'cancelled' | 'failed'): { status: string; counts: DeliveryCounts; pagesDone: number; totalRecords?: number } {
+    return {
+      status,
+      counts: this.counts,
+      pagesDone: this.pagesDone,
+      ...(this.totalRecords !== undefined ? { totalRecords: this.totalRecords } : {}),
+    };
+  }
+
   waitForDailyReset(resetsAt: string): void {
     this.phase = 'waiting-daily-limit';
     this.waitingUntil = resetsAt;
@@ -148,8 +169,8 @@ export class ActivationState {
     const total = this.totalRecords;
     const lines = [
       audiences
-        ? `**${audiences.length} audiences** → destination \`${destinationId}\`: ${audiences.map((a) => `${a.name} (\`${a.id}\`)`).join(', ')}`
-        : `**${audience.name}** → destination \`${destinationId}\``,
+        ? `**${audiences.length} audiences** → destination \`${destinationId}\`: ${audiences.map((a) => `${escapeMarkdown(a.name)} (\`${a.id}\`)`).join(', ')}`
+        : `**${escapeMarkdown(audience.name)}** → destination \`${destinationId}\``,
       `Phase: ${this.phase}${this.waitingUntil ? ` until ${this.waitingUntil} (${this.waitReason})` : ''}`,
       `Members read: ${counts.received}${total !== undefined ? ` of ${total}` : ''} · pages: ${pagesDone} · run ${runs}`,
       `Upserted: ${counts.upserted} (created ${counts.created}, updated ${counts.updated}) · rejected: ${counts.rejected} · skipped: ${counts.skipped}`,

@@ -23,6 +23,7 @@ import type { AlertActivities, DeliverAlertResult } from '../activities/alerts';
 import type { AlertEvent } from '../src/alerts/events';
 import { DestinationIdKey } from '../src/temporal/search-attributes';
 import { applicationFailure, Failure } from '../src/failures';
+import { escapeMarkdown } from './markdown';
 
 export const ALERT_MAX_ATTEMPTS = 10;
 
@@ -81,7 +82,7 @@ export async function emitAlert(event: AlertEvent, key: string): Promise<boolean
   try {
     const { alertIds } = await targets.alertTargets({ destinationId: event.destinationId, event: event.type });
     if (!alertIds.length) return false;
-    const what = event.audience ? `audience "${event.audience.name}"` : `destination ${event.destinationId}`;
+    const what = event.audience ? `audience "${escapeMarkdown(event.audience.name)}"` : `destination ${event.destinationId}`;
     await startChild(deliverAlerts, {
       workflowId: `${workflowInfo().workflowId}-alert-${key}`,
       args: [{ event, alertIds }],

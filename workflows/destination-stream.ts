@@ -78,6 +78,14 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export async function destinationStream(input: StreamInput, ...carried: BufferedUpdate[][]): Promise<void> {
   const state = new StreamState(input, carried, Date.now());
+  // A cancel request (from anywhere) cancels only the root scope: the stream runs in a non-cancellable
+  // one and pauses (updates kept) instead. Temporal records one cancel request per run: a later cancel
+  // in the same run changes nothing (the stream keeps running); the next run can be paused by one again.
+  CancellationScope.current().cancelRequested.catch(() => state.pauseOnCancel());
+  await CancellationScope.nonCancellable(() => runStream(state, input));
+}
+
+async function runStream(state: StreamState, input: StreamInput): Promise<void> {
   const released = input.carry?.held ? releaseHeldSignals(state.destinationId) : Promise.resolve();
   handleMessages(state);
   const alerts = new AlertsInFlight();

@@ -48,6 +48,8 @@ export class StreamState {
   pausedReason?: string;
   /** An operator's pause is deliberate (no lag alerts); a configuration error's is not. */
   pausedBy?: 'operator' | 'error';
+  /** A cancel was requested of this run (Temporal CLI, Web UI): it was turned into a pause. */
+  cancelRequested = false;
   /** Set once the run hands over to the next one: no new flushes. */
   draining = false;
   /** Bumped by every event the main loop must react to (pause, resume, options, a flush ending). */
@@ -111,6 +113,21 @@ export class StreamState {
     this.paused = true;
     this.pausedReason = reason;
     this.pausedBy = 'error';
+  }
+
+  /**
+   * A cancel request from anywhere (Temporal CLI, Web UI's Cancel button, an API client) never kills the
+   * stream: it pauses it with the updates kept, like a configuration error (lag alerts still fire, since
+   * nobody may have meant to stop it), until an operator resumes it.
+   */
+  pauseOnCancel(): void {
+    this.cancelRequested = true;
+    this.paused = true;
+    this.pausedReason =
+      `A cancel was requested (Temporal CLI or Web UI); the stream is never cancelled, it is paused with its updates kept. ` +
+      `Resume it with POST /v1/destinations/${this.destinationId}/stream/resume (CLI: hubspot-destination stream resume ${this.destinationId})`;
+    this.pausedBy = 'error';
+    this.wakeups++;
   }
 
   resume(): void {

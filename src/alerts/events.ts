@@ -11,6 +11,7 @@ export const ALERT_EVENTS = [
   'activation.completed',
   'activation.completed_with_rejections',
   'activation.failed',
+  'activation.cancelled',
   'activation.waiting_daily_limit',
   'stream.lag_above_threshold',
 ] as const;

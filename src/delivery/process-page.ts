@@ -46,6 +46,8 @@ export interface PageContext {
   send?: SendOptions;
   /** Confirmed-state memory (docs/dataflows.md): send only contacts that differ, remember what HubSpot accepted. */
   memory?: PageMemory;
+  /** Aborted (the run was cancelled): start no further batch; batches under way finish and are counted. */
+  stop?: AbortSignal;
 }
 
 export interface PageMemory {
@@ -209,6 +211,7 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
   const checkpoint: PageCheckpoint = { done: { ...(ctx.checkpoint?.done ?? {}) } };
   await forEachConcurrent(batches, ctx.concurrency, async (batch, i) => {
     if (checkpoint.done[i]) return;
+    if (ctx.stop?.aborted) throw ctx.stop.reason;
     const c = emptyCounts();
     const memory = ctx.memory;
     const desired = new Map<PreparedContact, DesiredState & { keyHash: string }>();

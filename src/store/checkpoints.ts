@@ -38,15 +38,20 @@ export interface ActivationProgressReader {
   activationProgress(activationId: string, runOffset: number): Promise<DeliveryCounts | undefined>;
 }
 
+/** What a page run delivered: its completed pages exactly, and the page in progress by its delivered batches. */
+export function checkpointCounts(cp: RunCheckpoint): DeliveryCounts {
+  let counts = cp.counts;
+  for (const batch of Object.values(cp.page.done)) counts = addCounts(counts, { ...batch, received: batch.upserted + batch.rejected });
+  return counts;
+}
+
 export class CheckpointStore implements RunCheckpoints, ActivationProgressReader {
   constructor(private readonly db: Db) {}
 
   async activationProgress(activationId: string, runOffset: number): Promise<DeliveryCounts | undefined> {
     const cp = await this.get(activationId, runOffset);
     if (!cp) return undefined;
-    let counts = cp.counts;
-    for (const batch of Object.values(cp.page.done)) counts = addCounts(counts, { ...batch, received: batch.upserted + batch.rejected });
-    return counts;
+    return checkpointCounts(cp);
   }
 
   async get(activationId: string, runOffset: number): Promise<RunCheckpoint | undefined> {

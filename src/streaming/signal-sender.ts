@@ -12,6 +12,8 @@ import type { Client, WorkflowSignalWithStartOptions } from '@temporalio/client'
 import type { SignalDefinition, WithWorkflowArgs } from '@temporalio/common';
 import { destinationStream } from '../../workflows/destination-stream';
 import { profilesSignal } from '../../workflows/messages';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { escapeMarkdown } from '../../workflows/markdown';
 import { DestinationIdKey } from '../temporal/search-attributes';
 import type { StreamHolds } from './holds';
 import { MAX_PAYLOAD_CHARS, streamWorkflowId, type ProfilesSignal, type StreamInput, type StreamOptions, type StreamUpdate } from './types';
@@ -101,11 +103,14 @@ export class StreamSignalSender {
     return {
       workflowId: streamWorkflowId(target.destinationId),
       taskQueue: this.o.taskQueue,
+      // A stream closed for good (failed, terminated) is started afresh by the next signal: a 202 from
+      // `POST …/profiles` always means a running stream holds the update (a running one is signalled).
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       args: [input] as [StreamInput],
       typedSearchAttributes: [{ key: DestinationIdKey, value: target.destinationId }],
-      staticSummary: `Stream profile updates → ${target.destinationName}`,
+      staticSummary: `Stream profile updates → ${escapeMarkdown(target.destinationName)}`,
       staticDetails: [
-        `Destination: \`${target.destinationId}\` (${target.destinationName})`,
+        `Destination: \`${target.destinationId}\` (${escapeMarkdown(target.destinationName)})`,
         'Profile updates arrive by signal (`profiles`), are merged by email and flushed to HubSpot in batches of ≤ 100.',
         'Operators: `pauseStream` / `resumeStream` signals; stats: `streamStats` query (or `hubspot-destination stream stats`).',
       ].join('\n\n'),

@@ -201,3 +201,73 @@ test('a final page failure (mapping) fails the run with its type and message; tr
   });
   expect(attempts).toBe(2);
 });
+
+describe('closed runs report exactly what they wrote', () => {
+  const stoppedAt = { ...counts(7), rejected: 2, rejectedByReason: { INVALID_EMAIL: 2 }, received: 9 };
+
+  test('cancel: the run waits for the page activity to stop, then records its final counts (memo, details)', async () => {
+    let stoppedBeforeClose = false;
+    const reads: Array<{ activationId: string; runOffset: number }> = [];
+    let pageCalls = 0;
+    const { activities } = fakes(2, 10, {
+      processPages: async (i: { cursor: SourceCursor }) => {
+        if (++pageCalls === 1) return { counts: counts(10), pages: 1, next: { line: 11, offset: 1100 }, done: false };
+        const ctx = Context.current();
+        try {
+          for (;;) {
+            ctx.heartbeat();
+            await ctx.sleep(100);
+          }
+        } catch (err) {
+          await new Promise((r) => setTimeout(r, 300)); // finishing the batch in progress
+          stoppedBeforeClose = true;
+          throw err;
+        } finally {
+          void i;
+        }
+      },
+      closedRunProgress: async (i: { activationId: string; runOffset: number }) => {
+        reads.push(i);
+        return { counts: stoppedAt };
+      },
+    });
+    const id = `a-${seq + 1}`;
+    const desc = await withWorker(env, activities, async (taskQueue) => {
+      const handle = await env.client.workflow.start(activateAudience, {
+        taskQueue,
+        workflowId: id,
+        args: [input({ heartbeatTimeoutMs: 2000 })],
+      });
+      await eventually(
+        () => handle.query(progressQuery),
+        (p) => p.pagesDone === 1,
+      );
+      await handle.cancel();
+      await handle.result().catch(() => undefined);
+      expect(stoppedBeforeClose).toBe(true);
+      expect(await handle.query(progressQuery)).toMatchObject({ phase: 'cancelled', counts: { received: 19, upserted: 17, rejected: 2 } });
+      return handle.describe();
+    });
+    expect(desc.status.name).toBe('CANCELLED');
+    expect(reads).toEqual([{ activationId: `act-${seq}`, runOffset: 1100 }]);
+    expect(desc.memo?.closedRun).toMatchObject({
+      counts: { received: 19, upserted: 17, rejected: 2, rejectedByReason: { INVALID_EMAIL: 2 } },
+    });
+  });
+
+  test('failure mid-page (token revoked): the failure and the counts written before it', async () => {
+    const { activities } = fakes(1, 10, {
+      processPages: async () => {
+        throw ApplicationFailure.create({ type: 'HubSpotAuthFailed', message: 'HubSpot rejected the token', nonRetryable: true });
+      },
+      closedRunProgress: async () => ({ counts: stoppedAt }),
+    });
+    const desc = await withWorker(env, activities, async (taskQueue) => {
+      const handle = await env.client.workflow.start(activateAudience, { taskQueue, workflowId: `a-${seq + 1}`, args: [input()] });
+      await handle.result().catch(() => undefined);
+      return handle.describe();
+    });
+    expect(desc.status.name).toBe('FAILED');
+    expect(desc.memo?.closedRun).toMatchObject({ counts: { received: 9, upserted: 7, rejected: 2 } });
+  });
+});

@@ -10,7 +10,7 @@ import {
   type StreamUpdate,
 } from '../../src/streaming/types';
 import { destinationStream } from '../../workflows/destination-stream';
-import { profilesSignal, resumeStreamSignal, streamStatsQuery } from '../../workflows/messages';
+import { pauseStreamSignal, profilesSignal, resumeStreamSignal, streamStatsQuery } from '../../workflows/messages';
 import { eventually, startTimeSkipping, withWorker, type FakeActivities } from './time-skipping';
 
 jest.setTimeout(60_000);
@@ -167,4 +167,34 @@ test('continue-as-new: the next run carries buffer and counters, holding signals
   });
   expect(rec.holds).toBe(1);
   expect(rec.flushes).toHaveLength(0);
+});
+
+test('a cancel request (Temporal CLI, Web UI) pauses the stream with its updates kept, not kills it; resume sends them', async () => {
+  const rec = fakes();
+  await withStream(rec, { batchSize: 1 }, async (handle) => {
+    await handle.signal(pauseStreamSignal, { reason: 'hold' });
+    await handle.signal(profilesSignal, { at: Date.now(), updates: [update('a@x.com')] });
+    await handle.cancel();
+    const paused = await eventually(
+      () => handle.query(streamStatsQuery),
+      (s) => s.state === 'paused' && /cancel/i.test(s.pausedReason ?? ''),
+    );
+    expect(paused.pausedReason).toMatch(/\/v1\/destinations\/d\d+\/stream\/resume/);
+    expect(paused).toMatchObject({ buffered: 1, sent: 0 });
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+    await handle.signal(resumeStreamSignal);
+    await eventually(
+      () => handle.query(streamStatsQuery),
+      (s) => s.state === 'running' && s.sent === 1 && s.buffered === 0,
+    );
+    // Temporal keeps one cancel request per run: a second one changes nothing, the stream keeps running.
+    await handle.cancel();
+    await handle.signal(profilesSignal, { at: Date.now(), updates: [update('b@x.com')] });
+    await eventually(
+      () => handle.query(streamStatsQuery),
+      (s) => s.sent === 2 && s.buffered === 0,
+    );
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+  });
+  expect(rec.flushes.map((f) => f.updates.map((u) => u.e))).toEqual([['a@x.com'], ['b@x.com']]);
 });

@@ -27,6 +27,7 @@ import {
 } from '../schemas';
 import type { ApiDeps, TypedApp } from '../app-types';
 import { isNotFound, webUiUrl } from '../temporal-calls';
+import { escapeMarkdown } from '../../../workflows/markdown';
 
 const tags = ['activations'];
 const ACTIVATION_WORKFLOW_TYPE = 'activateAudience';
@@ -124,11 +125,12 @@ async function startClaimed(
       { key: AudienceIdKey, value: record.audience.id },
       { key: ActivationStatusKey, value: 'Running' },
     ],
-    staticSummary: `Activate ${record.audiences ? `${record.audiences.length} audiences` : `audience "${record.audience.name}"`} → ${destinationName}${record.rerunOf ? ` (re-run ${record.rerunMode} of ${record.rerunOf})` : ''}`,
+    // The Web UI renders these as Markdown: names and paths are escaped (no images or links).
+    staticSummary: `Activate ${record.audiences ? `${record.audiences.length} audiences` : `audience "${escapeMarkdown(record.audience.name)}"`} → ${escapeMarkdown(destinationName)}${record.rerunOf ? ` (re-run ${record.rerunMode} of ${record.rerunOf})` : ''}`,
     staticDetails: [
-      `Destination: \`${record.destinationId}\` (${destinationName})`,
-      ...(record.audiences ?? [record.audience]).map((a) => `Audience: \`${a.id}\` (${a.name})`),
-      `Source: ${describeSource(record.source)}`,
+      `Destination: \`${record.destinationId}\` (${escapeMarkdown(destinationName)})`,
+      ...(record.audiences ?? [record.audience]).map((a) => `Audience: \`${a.id}\` (${escapeMarkdown(a.name)})`),
+      `Source: ${escapeMarkdown(describeSource(record.source))}`,
       record.rerunOf ? `Re-run (${record.rerunMode}) of \`${record.rerunOf}\`` : '',
     ]
       .filter(Boolean)
@@ -178,6 +180,17 @@ async function describeActivation(client: Client, id: string): Promise<{ handle:
   return { handle, desc };
 }
 
+interface ClosedRun {
+  counts: DeliveryCounts;
+  pagesDone: number;
+  totalRecords?: number;
+}
+
+function closedRunOf(desc: WorkflowExecutionDescription): ClosedRun | undefined {
+  const closed = desc.memo?.closedRun as Partial<ClosedRun> | undefined;
+  return closed && typeof closed === 'object' && closed.counts && typeof closed.pagesDone === 'number' ? (closed as ClosedRun) : undefined;
+}
+
 async function readActivation(deps: ApiDeps, id: string): Promise<ActivationViewT> {
   const { handle, desc } = await describeActivation(deps.client, id);
   const record = await deps.services.activations.get(id);
@@ -193,6 +206,11 @@ async function readActivation(deps: ApiDeps, id: string): Promise<ActivationView
     ...(desc.closeTime ? { closedAt: desc.closeTime.toISOString() } : {}),
     webUiUrl: webUiUrl(deps.config, id, desc.runId),
   };
+  // Cancelled and failed runs record exactly what they wrote in the memo `closedRun` (workflows/activate-audience.ts).
+  const closed = closedRunOf(desc);
+  const closedProgress = closed
+    ? { progress: { pagesDone: closed.pagesDone, totalRecords: closed.totalRecords, counts: closed.counts } }
+    : {};
   switch (desc.status.name) {
     case 'RUNNING': {
       const progress = await handle.query(progressQuery).catch(() => undefined);
@@ -224,13 +242,14 @@ async function readActivation(deps: ApiDeps, id: string): Promise<ActivationView
         return {
           ...base,
           status: 'failed',
+          ...closedProgress,
           failure: { type: (cause as { type?: string } | undefined)?.type, message: cause?.message ?? (err as Error).message },
         };
       }
-      return { ...base, status: 'failed' };
+      return { ...base, status: 'failed', ...closedProgress };
     }
     case 'CANCELLED':
-      return { ...base, status: 'cancelled' };
+      return { ...base, status: 'cancelled', ...closedProgress };
     case 'TERMINATED':
       return { ...base, status: 'terminated' };
     case 'TIMED_OUT':
