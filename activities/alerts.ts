@@ -15,10 +15,10 @@ import { applicationFailure, Failure } from '../src/failures';
 import type { Logger } from '../src/logger';
 import type { ServiceMetrics } from '../src/metrics/service-metrics';
 import type { Sealer } from '../src/secrets/sealer';
-import type { DestinationStore } from '../src/store/destinations';
+import type { Destinations } from '../src/store/destinations';
 
 export interface AlertActivityDeps {
-  destinations: DestinationStore;
+  destinations: Destinations;
   sealer: Sealer;
   logger: Logger;
   metrics: ServiceMetrics;

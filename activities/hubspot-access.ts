@@ -10,13 +10,13 @@ import { HubSpotClient, type HubSpotCallEvent } from '../src/hubspot/client';
 import { HubSpotApiError } from '../src/hubspot/errors';
 import type { ApiVersion } from '../src/hubspot/paths';
 import type { Sealer } from '../src/secrets/sealer';
-import type { DestinationRecord, DestinationStore } from '../src/store/destinations';
+import type { DestinationRecord, Destinations } from '../src/store/destinations';
 import { AppError } from '../src/errors';
 import { applicationFailure, Failure } from '../src/failures';
 import { tokenContext } from '../src/destinations/token-context';
 
 export interface HubSpotAccessDeps {
-  destinations: DestinationStore;
+  destinations: Destinations;
   sealer: Sealer;
   governor: RateGovernor;
   requestTimeoutMs: number;

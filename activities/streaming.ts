@@ -12,7 +12,7 @@ import type { RejectionStore } from '../src/store/types';
 import { fromWire } from '../src/streaming/wire';
 import { activatedAudiencesOf, flushUpdates, storeStreamRejections } from '../src/streaming/flush';
 import type { StreamHolds } from '../src/streaming/holds';
-import type { StreamMemory } from '../src/streaming/memory';
+import type { UpdateOrderMemory } from '../src/streaming/memory';
 import { emptyFlushCounts, type FlushCounts, type FlushStreamInput, type RejectStreamInput } from '../src/streaming/types';
 import type { AudienceRef } from '../workflows/types';
 import { isDailyLimit, markDailyLimit } from './daily-limit';
@@ -25,7 +25,7 @@ export const STREAM_DAILY_LIMIT = 'StreamDailyLimitReached';
 export interface StreamActivityDeps extends HubSpotAccessDeps {
   rejections: RejectionStore;
   /** Ordering memory of streamed updates: the last written update time per email. */
-  streamMemory: StreamMemory;
+  streamMemory: UpdateOrderMemory;
   /** Signal holds around a stream's continue-as-new. */
   streamHolds: Pick<StreamHolds, 'hold' | 'release'>;
   propertyCache: PropertyCache;

@@ -80,7 +80,16 @@ export function toView(d: DestinationRecord): DestinationView {
   return { ...rest, alerts: alerts.map(({ sealedSecret: _s, ...a }) => a) };
 }
 
-export class DestinationStore {
+/** What the activities need of destinations: read them, save checked ones, remember activated audiences. */
+export interface Destinations {
+  get(id: string): Promise<DestinationRecord | undefined>;
+  insert(d: DestinationRecord): Promise<void>;
+  update(d: DestinationRecord): Promise<void>;
+  audiences(destinationId: string): Promise<ActivatedAudience[]>;
+  recordAudience(a: ActivatedAudience): Promise<void>;
+}
+
+export class DestinationStore implements Destinations {
   constructor(private readonly db: Db) {}
 
   async insert(d: DestinationRecord): Promise<void> {

@@ -14,7 +14,7 @@ import type { HubSpotProperty } from '../hubspot/types';
 import { normalizeStatus, prepareContact } from '../mapping/prepare';
 import type { Mapping, PreparedContact, RejectionReason } from '../mapping/types';
 import type { RejectionStore } from '../store/types';
-import type { StreamMemory } from './memory';
+import type { UpdateOrderMemory } from './memory';
 import { toXdmProfile } from './reduce';
 import { emptyFlushCounts, streamRejectionsId, type FlushCounts, type PendingUpdate } from './types';
 import { toWire } from './wire';
@@ -30,7 +30,7 @@ export interface FlushContext {
   audiences: Map<string, string>;
   client: HubSpotClient;
   rejections: RejectionStore;
-  memory: StreamMemory;
+  memory: UpdateOrderMemory;
   send?: SendOptions;
 }
 

@@ -6,7 +6,13 @@
 import type { Db } from '../store/db';
 import type { EmailHasher } from './email-hash';
 
-export class StreamMemory {
+/** The stream's ordering memory: when each email was last written, so older updates never overwrite newer ones. */
+export interface UpdateOrderMemory {
+  lastWritten(destinationId: string, emails: string[]): Promise<Map<string, number>>;
+  record(destinationId: string, written: Array<{ email: string; t: number }>): Promise<void>;
+}
+
+export class StreamMemory implements UpdateOrderMemory {
   constructor(
     private readonly db: Db,
     private readonly hash: EmailHasher,
