@@ -71,6 +71,10 @@ export async function createWorker(
     activities,
     dataConverter: createDataConverter(config),
     maxConcurrentActivityTaskExecutions: config.worker.maxConcurrentActivities,
+    // Heartbeats are how a page activity learns that its run was cancelled: send them at least every
+    // second (the SDK's default is 80% of the heartbeat timeout, 24 s), so a cancelled run stops sending
+    // within about a second instead of writing on for tens of seconds.
+    maxHeartbeatThrottleInterval: '1 second',
     // Give in-flight pages a moment to checkpoint on Ctrl-C; the rest resume elsewhere from heartbeats.
     shutdownGraceTime: '5 seconds',
     ...options.workerOptions,
