@@ -72,7 +72,11 @@ test('kill -9 of the worker process mid-activation: the run completes, exact con
     const end = await waitForEnd(stack, activationId);
     expect(end.status).toBe('completed');
     expect(accountingError(end.summary)).toBeUndefined();
-    expect(end.summary).toMatchObject({ received: MEMBERS, upserted: MEMBERS, rejected: 0, skipped: 0 });
+    // A batch HubSpot confirmed just before the kill may be in the change memory but not yet in the page
+    // checkpoint: the resumed page then finds it UNCHANGED instead of sending it again (docs/dataflows.md).
+    expect(end.summary).toMatchObject({ received: MEMBERS, rejected: 0 });
+    expect(end.summary.upserted + (end.summary.skippedByReason.UNCHANGED ?? 0)).toBe(MEMBERS);
+    expect(end.summary.skipped).toBe(end.summary.skippedByReason.UNCHANGED ?? 0);
     expectExactContacts(stack, portalId, profiles, AUDIENCE);
     const resent = upsertCalls(stack) - BATCHES;
     expect(resent).toBeGreaterThanOrEqual(0);
