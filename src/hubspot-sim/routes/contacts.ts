@@ -153,20 +153,13 @@ function batchRead(ctx: AuthedContext): Reply {
       results.push(contactJson(c, names, definedIn(ctx.portal)));
     }
   }
-  const out: Record<string, unknown> = { status: 'COMPLETE', results, startedAt, completedAt: new Date(ctx.state.clock()).toISOString() };
-  if (missing.length === 0) return { status: 200, body: out };
-  out.numErrors = 1;
-  out.errors = [
-    {
-      status: 'error',
-      category: 'OBJECT_NOT_FOUND',
-      message: 'Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.',
-      context: { ids: missing },
-      errors: [],
-      links: {},
-    },
-  ];
-  return { status: 207, body: out };
+  return batchAnswer(
+    ctx,
+    startedAt,
+    results,
+    missing,
+    'Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid.',
+  );
 }
 
 /** Batch update by record id: 200, or 207 naming the ids it does not have (the others are updated). */
@@ -194,23 +187,22 @@ function batchUpdate(ctx: AuthedContext): Reply {
     found.push({ c, values });
   }
   for (const { c, values } of found) ctx.portal.contacts.update(c, values, ctx.nowIso);
-  const out: Record<string, unknown> = {
-    status: 'COMPLETE',
-    results: found.map(({ c }) => contactJson(c)),
+  return batchAnswer(
+    ctx,
     startedAt,
-    completedAt: new Date(ctx.state.clock()).toISOString(),
-  };
+    found.map(({ c }) => contactJson(c)),
+    missing,
+    'Could not get some CONTACT objects, they may be deleted or not exist.',
+  );
+}
+
+/** A batch answer by id: 200 with the results, or 207 with one OBJECT_NOT_FOUND error naming the ids it lacks. */
+function batchAnswer(ctx: AuthedContext, startedAt: string, results: unknown[], missing: string[], missingMessage: string): Reply {
+  const out: Record<string, unknown> = { status: 'COMPLETE', results, startedAt, completedAt: new Date(ctx.state.clock()).toISOString() };
   if (missing.length === 0) return { status: 200, body: out };
   out.numErrors = 1;
   out.errors = [
-    {
-      status: 'error',
-      category: 'OBJECT_NOT_FOUND',
-      message: 'Could not get some CONTACT objects, they may be deleted or not exist.',
-      context: { ids: missing },
-      errors: [],
-      links: {},
-    },
+    { status: 'error', category: 'OBJECT_NOT_FOUND', message: missingMessage, context: { ids: missing }, errors: [], links: {} },
   ];
   return { status: 207, body: out };
 }
