@@ -15,6 +15,7 @@ import type { SourceCursor, SourceRef } from '../src/members/types';
 import type { ServiceMetrics } from '../src/metrics/service-metrics';
 import type { RunCheckpoint, RunCheckpoints } from '../src/store/checkpoints';
 import type { DestinationRecord } from '../src/store/destinations';
+import { EXIT_MISSING_NEEDS_MEMORY } from '../src/dataflow/change';
 import type { ContactMemory } from '../src/store/contact-memory';
 import type { RejectionStore } from '../src/store/types';
 import type { EmailHasher } from '../src/streaming/email-hash';
@@ -67,6 +68,8 @@ export interface ProcessPagesDeps extends HubSpotAccessDeps {
   metrics: ServiceMetrics;
   /** Confirmed-state memory: unchanged members are not sent; accepted ones are remembered. */
   contactMemory: ContactMemory;
+  /** CONTACT_MEMORY: off sends every member and remembers nothing. */
+  contactMemoryEnabled: boolean;
   emailHasher: EmailHasher;
 }
 
@@ -93,7 +96,8 @@ export function createProcessPages(deps: ProcessPagesDeps) {
   return async function processPages(input: ProcessPagesInput): Promise<ProcessPagesResult> {
     const ctx = Context.current();
     const started = Date.now();
-    const pageSize = readPageSize(input.pageSize ?? deps.defaultPageSize, input.fullResync === true);
+    const pageSize = readPageSize(input.pageSize ?? deps.defaultPageSize, input.fullResync === true || !deps.contactMemoryEnabled);
+    if (input.exitMissing && !deps.contactMemoryEnabled) throw applicationFailure(Failure.BadRequest, EXIT_MISSING_NEEDS_MEMORY);
     const maxPages = input.maxPages ?? deps.defaultMaxPages;
     const maxMillis = input.maxMillis ?? deps.defaultMaxMillis;
 
@@ -159,13 +163,17 @@ export function createProcessPages(deps: ProcessPagesDeps) {
           onCheckpoint: (page) => void save({ ...cp, cursor: pageStart, page }),
           send: { signal: sends.signal },
           stop: ctx.cancellationSignal,
-          memory: {
-            store: deps.contactMemory,
-            destinationId: d.id,
-            hash: deps.emailHasher,
-            fullResync: input.fullResync === true,
-            ...(input.exitMissing ? { exitMissing: { runId: input.activationId } } : {}),
-          },
+          ...(deps.contactMemoryEnabled
+            ? {
+                memory: {
+                  store: deps.contactMemory,
+                  destinationId: d.id,
+                  hash: deps.emailHasher,
+                  fullResync: input.fullResync === true,
+                  ...(input.exitMissing ? { exitMissing: { runId: input.activationId } } : {}),
+                },
+              }
+            : {}),
         });
         const broken = accountingError(pageCounts);
         if (broken) throw applicationFailure(Failure.AccountingError, `Page at line ${pageStart.line} does not balance: ${broken}.`);
@@ -215,6 +223,7 @@ export interface WriteExitsInput {
 export function createWriteExits(deps: ProcessPagesDeps) {
   return async function writeExits(input: WriteExitsInput): Promise<{ exitsWritten: number }> {
     const ctx = Context.current();
+    if (!deps.contactMemoryEnabled) throw applicationFailure(Failure.BadRequest, EXIT_MISSING_NEEDS_MEMORY);
     const d = await loadDestination(deps, input.destinationId);
     if (input.portalId !== undefined && d.portalId !== input.portalId) {
       throw applicationFailure(

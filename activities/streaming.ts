@@ -31,6 +31,8 @@ export interface StreamActivityDeps extends HubSpotAccessDeps {
   streamMemory: UpdateOrderMemory;
   /** The confirmed-state memory shared with batch runs: unchanged updates are not sent. */
   contactMemory: ContactMemory;
+  /** CONTACT_MEMORY: off sends every update. */
+  contactMemoryEnabled: boolean;
   emailHasher: EmailHasher;
   /** Signal holds around a stream's continue-as-new. */
   streamHolds: Pick<StreamHolds, 'hold' | 'release'>;
@@ -75,7 +77,7 @@ export function createStreamActivities(deps: StreamActivityDeps) {
           client,
           rejections: deps.rejections,
           memory: deps.streamMemory,
-          changes: { store: deps.contactMemory, hash: deps.emailHasher },
+          ...(deps.contactMemoryEnabled ? { changes: { store: deps.contactMemory, hash: deps.emailHasher } } : {}),
           send: { signal: ctx.cancellationSignal },
         });
         deps.metrics.recordContacts('stream', {

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { benchCeiling, benchDurability, benchScale, benchSeveralWorkers } from './activation-benches';
 import { benchBadRecords } from './bad-records';
+import { benchDataflows, benchRefused } from './dataflows';
 import { machine } from './lib/harness';
 import { benchSimThroughput } from './sim-throughput';
 import { benchStreamingLatency } from './streaming-latency';
@@ -59,6 +60,47 @@ const BENCHES: Bench[] = [
         (c: { kind: string; badPerBatch: number; batches: number; calls: number; extraCallsPerBadRecord: number; nothingLost: boolean }) =>
           `${c.kind}, ${c.badPerBatch} bad per batch: ${c.extraCallsPerBadRecord} extra calls per bad record (${c.calls} calls for ${c.batches} batches); nothing lost: ${c.nothingLost}`,
       ),
+  },
+  {
+    id: 'refused-5pct',
+    title: 'Ceiling efficiency, Professional, 100,000 members of which 5% are refused by HubSpot only',
+    goal: 'within 0.95 of the fewest calls each answer mode allows (window time for them ÷ measured); nothing lost',
+    run: () => benchRefused() as unknown as Promise<Record<string, unknown>>,
+    met: (r) => r.cases.every((c: { floorRatio: number; nothingLost: boolean }) => c.floorRatio >= 0.95 && c.nothingLost),
+    figures: (r) =>
+      r.cases.map(
+        (c: {
+          upsertPartial: string;
+          refused: number;
+          calls: number;
+          floorCalls: number;
+          ceilingRatio: number;
+          floorRatio: number;
+          rate429: number;
+          nothingLost: boolean;
+        }) =>
+          `${c.upsertPartial}: ceiling ratio ${c.ceilingRatio}, floor ratio ${c.floorRatio} (${c.calls} calls, floor ${c.floorCalls}, ${c.refused} refused); 429s ${(c.rate429 * 100).toFixed(2)}%; nothing lost: ${c.nothingLost}`,
+      ),
+  },
+  {
+    id: 'dataflows',
+    title: 'Change-driven dataflows, 100,000 profiles, 5 audiences, Professional',
+    goal: '5 audiences ≤ 1.05 × the upsert calls of 1; unchanged re-run ≤ 1% of calls and ≤ 10% of time; 1% changed + 1% dropped ≤ 3% of calls; memory cost ≥ 0.95 (limits off)',
+    run: () => benchDataflows() as unknown as Promise<Record<string, unknown>>,
+    met: (r) =>
+      r.multiRatio <= 1.05 &&
+      r.unchangedCallRatio <= 0.01 &&
+      r.unchangedTimeRatio <= 0.1 &&
+      r.changedCallRatio <= 0.03 &&
+      r.memoryCostRatio >= 0.95 &&
+      r.changedExact &&
+      r.nothingLost,
+    figures: (r) => [
+      `5 audiences in one run: ${r.fiveAudienceUpserts} upsert calls ÷ ${r.oneAudienceUpserts} for one audience = ${r.multiRatio} (five one-audience runs: about 5×)`,
+      `unchanged re-run: ${r.unchangedUpserts} upsert calls (ratio ${r.unchangedCallRatio}), wall time ratio ${r.unchangedTimeRatio}`,
+      `1% changed + 1% dropped (exitMissing): ${r.changedUpserts} upsert calls (ratio ${r.changedCallRatio}) + ${r.changedExitUpdates} batch updates writing the exits; exact: ${r.changedExact}`,
+      `memory cost (limits off): ${r.withMemoryContactsPerSecond.toLocaleString('en')} contacts/s with, ${r.withoutMemoryContactsPerSecond.toLocaleString('en')} without = ${r.memoryCostRatio}; nothing lost: ${r.nothingLost}`,
+    ],
   },
   {
     id: 'durability',

@@ -97,6 +97,9 @@ export const EnvSchema = z.object({
   ACTIVATION_ACTIVITY_MAX_MS: z.coerce.number().int().min(100).default(5000),
   ACTIVATION_HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(1000).default(ACTIVATION.heartbeatTimeoutMs),
   ACTIVATION_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).max(40_000).default(ACTIVATION.maxHistoryEvents),
+  // The confirmed-state memory (docs/dataflows.md): off sends every member every time and remembers
+  // nothing (then `exitMissing` is refused: it needs the memory).
+  CONTACT_MEMORY: z.enum(['on', 'off']).default('on'),
   METRICS_PORT: port.optional(),
   /** Where the worker's metrics server listens (0.0.0.0 in containers; docs/operations.md). */
   METRICS_HOST: z.string().default('127.0.0.1'),
@@ -199,6 +202,7 @@ function toConfig(e: Env) {
       activityMaxMillis: e.ACTIVATION_ACTIVITY_MAX_MS,
       heartbeatTimeoutMs: e.ACTIVATION_HEARTBEAT_TIMEOUT_MS,
       maxHistoryEvents: e.ACTIVATION_MAX_HISTORY_EVENTS,
+      contactMemory: e.CONTACT_MEMORY === 'on',
       metricsPort: e.METRICS_PORT,
       metricsHost: e.METRICS_HOST,
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,

@@ -47,3 +47,7 @@ export function desiredStateOf(properties: Readonly<Record<string, string>>, aud
   }
   return { fingerprint: fingerprint(attributes), statuses };
 }
+
+/** `exitMissing` finds leavers in the memory: with CONTACT_MEMORY=off it is refused, never guessed. */
+export const EXIT_MISSING_NEEDS_MEMORY =
+  'options.exitMissing needs the confirmed-state memory, which this service runs without (CONTACT_MEMORY=off). Turn it on, or run without exitMissing.';

@@ -36,8 +36,8 @@ export interface FlushContext {
   client: HubSpotClient;
   rejections: RejectionStore;
   memory: UpdateOrderMemory;
-  /** The confirmed-state memory of the destination, shared with batch runs. */
-  changes: { store: Pick<ContactMemory, 'lookup' | 'confirm'>; hash: EmailHasher };
+  /** The confirmed-state memory of the destination, shared with batch runs (absent: CONTACT_MEMORY=off). */
+  changes?: { store: Pick<ContactMemory, 'lookup' | 'confirm'>; hash: EmailHasher };
   send?: SendOptions;
 }
 
@@ -135,22 +135,25 @@ export async function flushUpdates(updates: PendingUpdate[], ctx: FlushContext):
   // Only what differs from what HubSpot last confirmed is sent (the memory batch runs use too).
   const audienceProperties = [...ctx.audiences].map(([id, propertyName]) => ({ id, propertyName }));
   const desired = new Map<PreparedContact, DesiredState & { keyHash: string }>();
-  for (const { contact } of toSend)
-    desired.set(contact, {
-      ...desiredStateOf(contact.properties, audienceProperties),
-      keyHash: ctx.changes.hash(ctx.destinationId, contact.email),
-    });
-  const remembered = toSend.length
-    ? await ctx.changes.store.lookup(
-        ctx.destinationId,
-        toSend.map((r) => desired.get(r.contact)!.keyHash),
-      )
-    : new Map();
+  const changes = ctx.changes;
+  if (changes)
+    for (const { contact } of toSend)
+      desired.set(contact, {
+        ...desiredStateOf(contact.properties, audienceProperties),
+        keyHash: changes.hash(ctx.destinationId, contact.email),
+      });
+  const remembered =
+    changes && toSend.length
+      ? await changes.store.lookup(
+          ctx.destinationId,
+          toSend.map((r) => desired.get(r.contact)!.keyHash),
+        )
+      : new Map();
   // An unchanged update still counts as written at its time: an older update arriving later is stale.
   const applied: Array<{ email: string; t: number }> = [];
   const changed = toSend.filter((r) => {
-    const want = desired.get(r.contact)!;
-    if (changeOf(remembered.get(want.keyHash), want) !== 'unchanged') return true;
+    const want = desired.get(r.contact);
+    if (!want || changeOf(remembered.get(want.keyHash), want) !== 'unchanged') return true;
     counts.unchanged++;
     applied.push({ email: r.contact.email, t: r.update.updatedAt });
     return false;
@@ -171,8 +174,8 @@ export async function flushUpdates(updates: PendingUpdate[], ctx: FlushContext):
     }
     for (const r of outcome.rejected) rejections.push({ update: byLine.get(r.contact.line)!, reason: r.reason });
     // Remembered only after HubSpot's answer, and only what it accepted (invariant 8).
-    if (outcome.upserted.length)
-      await ctx.changes.store.confirm(
+    if (changes && outcome.upserted.length)
+      await changes.store.confirm(
         ctx.destinationId,
         outcome.upserted.map((u) => {
           const want = desired.get(u.contact)!;

@@ -6,6 +6,7 @@ import { progressQuery } from '../../../workflows/messages';
 import type { ActivationInput, ActivationProgress, ActivationSummary, AudienceRef } from '../../../workflows/types';
 import { addCounts, type DeliveryCounts } from '../../delivery/counts';
 import type { Config } from '../../config';
+import { EXIT_MISSING_NEEDS_MEMORY } from '../../dataflow/change';
 import { AppError } from '../../errors';
 import { Failure } from '../../failures';
 import type { SourceRef } from '../../members/types';
@@ -96,6 +97,7 @@ async function startClaimed(
   record: Omit<ActivationRecord, 'id' | 'createdAt'>,
   destinationName: string,
 ): Promise<{ activationId: string; workflowId: string; runId: string; webUiUrl: string }> {
+  if (record.options?.exitMissing && !deps.config.worker.contactMemory) throw new AppError('BAD_REQUEST', EXIT_MISSING_NEEDS_MEMORY);
   await deps.services.activations.insert({ ...record, id: activationId, createdAt: new Date().toISOString() });
   const w = deps.config.worker;
   const input: ActivationInput = {
