@@ -32,7 +32,8 @@ export async function createWorker(
 ): Promise<RunningWorker> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'worker' });
   const metrics = options.metrics ?? serviceMetrics();
-  const services = options.services ?? (await createServices(config));
+  // A worker process of its own keeps the SQLite contact memory off its event loop (a thread).
+  const services = options.services ?? (await createServices(config, { contactMemoryThread: true }));
   const connection = await connectWorker(config);
   const activities = createActivities({
     destinations: services.destinations,

@@ -18,6 +18,7 @@ import { DestinationStore } from '../store/destinations';
 import { SqlRejectionStore } from '../store/rejections';
 import { migrate } from '../store/schema';
 import { createEmailHasher, type EmailHasher } from '../streaming/email-hash';
+import { startContactMemoryThread } from '../store/contact-memory-thread';
 import { SqlContactMemory, type ContactMemory } from '../store/contact-memory';
 import { StreamHolds } from '../streaming/holds';
 import { StreamMemory } from '../streaming/memory';
@@ -48,7 +49,12 @@ export interface Services {
 
 export async function createServices(
   config: Config,
-  options: { createKeys?: boolean; governorPolicy?: Partial<GovernorPolicy> } = {},
+  options: {
+    createKeys?: boolean;
+    governorPolicy?: Partial<GovernorPolicy>;
+    /** SQLite only: run the contact memory on its own thread (a worker process; src/store/contact-memory-thread.ts). */
+    contactMemoryThread?: boolean;
+  } = {},
 ): Promise<Services> {
   const db = openDb({ databaseUrl: config.storage.databaseUrl, sqlitePath: config.storage.sqlitePath });
   await migrate(db);
@@ -63,6 +69,8 @@ export async function createServices(
   const rejections = new SqlRejectionStore(db, sealer);
   const checkpoints = new CheckpointStore(db);
   const emailHasher = createEmailHasher(secretsRing);
+  const memoryThread =
+    options.contactMemoryThread && !config.storage.databaseUrl ? startContactMemoryThread(config.storage.sqlitePath) : undefined;
   return {
     db,
     destinations: new DestinationStore(db),
@@ -74,7 +82,7 @@ export async function createServices(
     sealer,
     governor: new SharedRateGovernor(db, { ...DEFAULT_POLICY, ...options.governorPolicy }),
     streamMemory: new StreamMemory(db, emailHasher),
-    contactMemory: new SqlContactMemory(db),
+    contactMemory: memoryThread ?? new SqlContactMemory(db),
     emailHasher,
     streamHolds: new StreamHolds(db),
     sourceReader: createSourceReader({
@@ -84,6 +92,7 @@ export async function createServices(
       maxLineBytes: config.api.maxLineBytes,
     }),
     async close() {
+      await memoryThread?.close();
       await db.close();
       await uploadPool?.end();
     },
