@@ -21,6 +21,9 @@ import { createEmailHasher, type EmailHasher } from '../streaming/email-hash';
 import { SqlContactMemory, type ContactMemory } from '../store/contact-memory';
 import { StreamHolds } from '../streaming/holds';
 import { StreamMemory } from '../streaming/memory';
+import { ConnectionStore } from '../store/connections';
+import { SyncStore } from '../store/syncs';
+import { createSqlSourceReader, type SqlSourceReader } from '../members/sql-source';
 
 export interface Services {
   db: Db;
@@ -43,6 +46,12 @@ export interface Services {
   contactMemory: ContactMemory;
   /** Keyed hashes of emails (the contact memory's and the stream memory's key). */
   emailHasher: EmailHasher;
+  /** Source connections of SQL sources (URLs sealed; preconfigured ones from SOURCE_CONNECTIONS). */
+  connections: ConnectionStore;
+  /** Syncs: activations on a Temporal Schedule. */
+  syncs: SyncStore;
+  /** Reads SQL sources (pools per connection, closed with the services). */
+  sqlSources: SqlSourceReader;
   close(): Promise<void>;
 }
 
@@ -63,6 +72,11 @@ export async function createServices(
   const rejections = new SqlRejectionStore(db, sealer);
   const checkpoints = new CheckpointStore(db);
   const emailHasher = createEmailHasher(secretsRing);
+  const connections = new ConnectionStore(db, sealer, config.sources.connections);
+  const sqlSources = createSqlSourceReader({
+    resolve: (id) => connections.resolve(id),
+    statementTimeoutMs: config.sources.statementTimeoutMs,
+  });
   return {
     db,
     destinations: new DestinationStore(db),
@@ -77,13 +91,18 @@ export async function createServices(
     contactMemory: new SqlContactMemory(db),
     emailHasher,
     streamHolds: new StreamHolds(db),
+    connections,
+    syncs: new SyncStore(db),
+    sqlSources,
     sourceReader: createSourceReader({
+      sql: sqlSources,
       uploads,
       rejections,
       allowedSourceDirs: config.storage.sourceDirs,
       maxLineBytes: config.api.maxLineBytes,
     }),
     async close() {
+      await sqlSources.close();
       await db.close();
       await uploadPool?.end();
     },
