@@ -56,6 +56,9 @@ export function classifyPgError(err: unknown, where: string): AppError {
       Failure.SqlWriteRefused,
       `The query tries to write (${msg}); a source query runs in a READ ONLY transaction. Use a SELECT.`,
     );
+  // A data-modifying WITH inside the wrapped query (PostgreSQL allows them only at the top level).
+  if (code === '0A000' && /data-modifying/i.test(msg))
+    return new AppError(Failure.SqlWriteRefused, `The query tries to write (${msg}); a source query only reads. Use a SELECT.`);
   if (code === '57014')
     return new AppError(Failure.SqlQueryTimeout, `The query was cancelled by the statement timeout (${msg}).`);
   if (code === '28P01' || code === '28000')
