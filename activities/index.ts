@@ -14,7 +14,12 @@ export type { PropertySummary } from '../src/destinations/property-summary';
 
 /** Everything the activities need; the worker builds it from the config and the shared services. */
 export interface ActivityDeps
-  extends DestinationActivityDeps, ActivationActivityDeps, Omit<StreamActivityDeps, 'ensureAudienceProperty'>, AlertActivityDeps, SyncActivityDeps {}
+  extends
+    DestinationActivityDeps,
+    ActivationActivityDeps,
+    Omit<StreamActivityDeps, 'ensureAudienceProperty'>,
+    AlertActivityDeps,
+    SyncActivityDeps {}
 
 export function createActivities(deps: ActivityDeps) {
   const destinations = createDestinationActivities(deps);

@@ -86,7 +86,11 @@ async function timedRun(stack: BenchStack, source: Record<string, unknown>, memb
     (await simContactCount(stack, portalId)) === members;
   return {
     ok,
-    figures: { wallSeconds: round(wall), contactsPerSecond: Math.round(members / wall), workerPeakRssMb: peakRssMb(stack.workers[0].child.pid!) },
+    figures: {
+      wallSeconds: round(wall),
+      contactsPerSecond: Math.round(members / wall),
+      workerPeakRssMb: peakRssMb(stack.workers[0].child.pid!),
+    },
   };
 }
 

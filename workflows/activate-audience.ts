@@ -153,18 +153,26 @@ async function alert(
 
 /** A scheduled run of a sync: record its input (for re-runs and views) and claim its audiences' run slots. */
 async function beginSyncRun(input: ActivationInput, syncId: string): Promise<void> {
-  await acts.beginSyncRun.executeWithOptions({ ...setupOptions, summary: `Record this scheduled run of sync ${syncId} and claim its audiences` }, [
-    {
-      activationId: input.activationId,
-      syncId,
-      destinationId: input.destinationId,
-      audiences: audiencesOf(input),
-      source: input.source,
-      ...(input.options?.fullResync || input.options?.exitMissing
-        ? { options: { ...(input.options.fullResync ? { fullResync: true } : {}), ...(input.options.exitMissing ? { exitMissing: true } : {}) } }
-        : {}),
-    },
-  ]);
+  await acts.beginSyncRun.executeWithOptions(
+    { ...setupOptions, summary: `Record this scheduled run of sync ${syncId} and claim its audiences` },
+    [
+      {
+        activationId: input.activationId,
+        syncId,
+        destinationId: input.destinationId,
+        audiences: audiencesOf(input),
+        source: input.source,
+        ...(input.options?.fullResync || input.options?.exitMissing
+          ? {
+              options: {
+                ...(input.options.fullResync ? { fullResync: true } : {}),
+                ...(input.options.exitMissing ? { exitMissing: true } : {}),
+              },
+            }
+          : {}),
+      },
+    ],
+  );
 }
 
 /** Once per activation: check the token, ensure the audience property, count the members. */

@@ -59,21 +59,29 @@ export function classifyPgError(err: unknown, where: string): AppError {
   // A data-modifying WITH inside the wrapped query (PostgreSQL allows them only at the top level).
   if (code === '0A000' && /data-modifying/i.test(msg))
     return new AppError(Failure.SqlWriteRefused, `The query tries to write (${msg}); a source query only reads. Use a SELECT.`);
-  if (code === '57014')
-    return new AppError(Failure.SqlQueryTimeout, `The query was cancelled by the statement timeout (${msg}).`);
+  if (code === '57014') return new AppError(Failure.SqlQueryTimeout, `The query was cancelled by the statement timeout (${msg}).`);
   if (code === '28P01' || code === '28000')
-    return new AppError(Failure.SourceConnectionFailed, `PostgreSQL refused the login of ${where}: ${msg}. Fix the connection's role or password.`);
-  if (code === '3D000') return new AppError(Failure.SourceConnectionFailed, `${where}: ${msg}. Fix the database name in the connection's url.`);
+    return new AppError(
+      Failure.SourceConnectionFailed,
+      `PostgreSQL refused the login of ${where}: ${msg}. Fix the connection's role or password.`,
+    );
+  if (code === '3D000')
+    return new AppError(Failure.SourceConnectionFailed, `${where}: ${msg}. Fix the database name in the connection's url.`);
   if (code === '42501')
-    return new AppError(Failure.SourceConnectionFailed, `The role of ${where} may not read what the query reads: ${msg}. GRANT SELECT to it.`);
+    return new AppError(
+      Failure.SourceConnectionFailed,
+      `The role of ${where} may not read what the query reads: ${msg}. GRANT SELECT to it.`,
+    );
   if (code === '42P01')
     return new AppError(Failure.SqlQueryInvalid, `The query reads a table that does not exist (dropped or renamed?): ${msg}.`);
   if (code === '42703') return new AppError(Failure.SqlQueryInvalid, `The query names a column that does not exist: ${msg}${at}.`);
   if (NETWORK_CODES.has(code) || code.startsWith('08') || code.startsWith('53') || code.startsWith('57P'))
     return new AppError(Failure.SourceUnavailable, `Cannot reach ${where}: ${msg}.`);
   if (code === 'ENOTFOUND') return new AppError(Failure.SourceConnectionFailed, `The host of ${where} does not resolve: ${msg}.`);
-  if (/^[0-9A-Z]{5}$/.test(code)) return new AppError(Failure.SqlQueryInvalid, `PostgreSQL refused the query: ${msg}${at} (SQLSTATE ${code}).`);
-  if (/terminated|timeout|closed|ended/i.test(msg)) return new AppError(Failure.SourceUnavailable, `Lost the connection to ${where}: ${msg}.`);
+  if (/^[0-9A-Z]{5}$/.test(code))
+    return new AppError(Failure.SqlQueryInvalid, `PostgreSQL refused the query: ${msg}${at} (SQLSTATE ${code}).`);
+  if (/terminated|timeout|closed|ended/i.test(msg))
+    return new AppError(Failure.SourceUnavailable, `Lost the connection to ${where}: ${msg}.`);
   return new AppError(Failure.SourceUnavailable, `Reading from ${where} failed: ${msg}.`);
 }
 

@@ -37,7 +37,8 @@ export interface SqlSourceDeps {
 export const DEFAULT_SQL_KEY = 'email';
 
 const LEADING_COMMENTS = /^(\s+|--[^\n]*(\n|$)|\/\*[\s\S]*?\*\/)*/;
-const WRITE_WORDS = /^(insert|update|delete|merge|truncate|drop|alter|create|grant|revoke|copy|call|do|vacuum|reindex|cluster|comment|lock|set|reset)\b/i;
+const WRITE_WORDS =
+  /^(insert|update|delete|merge|truncate|drop|alter|create|grant|revoke|copy|call|do|vacuum|reindex|cluster|comment|lock|set|reset)\b/i;
 
 /** The query as it is wrapped (trailing `;` removed), or an AppError: it must be one SELECT. */
 export function normalizeQuery(query: string): string {
@@ -125,7 +126,10 @@ export function createSqlSourceReader(deps: SqlSourceDeps): SqlSourceReader {
     try {
       parsed = parseCsvHeader(header);
     } catch (err) {
-      throw new AppError(Failure.SqlQueryInvalid, `The query's columns cannot be source paths: ${(err as Error).message}. Name every column once (AS "…").`);
+      throw new AppError(
+        Failure.SqlQueryInvalid,
+        `The query's columns cannot be source paths: ${(err as Error).message}. Name every column once (AS "…").`,
+      );
     }
     if (parsed.emailColumn < 0)
       throw new AppError(
@@ -168,7 +172,11 @@ export function createSqlSourceReader(deps: SqlSourceDeps): SqlSourceReader {
         client.query(
           cursor.after === undefined
             ? { text: `SELECT * FROM (${q}) AS src ORDER BY ${k} LIMIT $1`, values: [pageSize], types: asText }
-            : { text: `SELECT * FROM (${q}) AS src WHERE ${k} >= $2 ORDER BY ${k} LIMIT $1`, values: [pageSize + 1, cursor.after], types: asText },
+            : {
+                text: `SELECT * FROM (${q}) AS src WHERE ${k} >= $2 ORDER BY ${k} LIMIT $1`,
+                values: [pageSize + 1, cursor.after],
+                types: asText,
+              },
         ),
       );
       const header = headerOf(ref, res.fields);
@@ -186,7 +194,10 @@ export function createSqlSourceReader(deps: SqlSourceDeps): SqlSourceReader {
       for (const [i, row] of rows.entries()) {
         const value = row[key];
         if (value === null || value === undefined)
-          throw new AppError(Failure.SqlQueryInvalid, `A row of the query has no ${key} (NULL); filter such rows out (WHERE ${key} IS NOT NULL).`);
+          throw new AppError(
+            Failure.SqlQueryInvalid,
+            `A row of the query has no ${key} (NULL); filter such rows out (WHERE ${key} IS NOT NULL).`,
+          );
         if (value === last) throw duplicate(value);
         last = value;
         records.push({ line: cursor.offset + i + 1, format: 'csv', header, raw: names.map((n) => csvCell(row[n] ?? null)).join(',') });

@@ -115,6 +115,10 @@ export class ConnectionStore {
         Failure.SourceConnectionNotFound,
         `Source connection ${id} does not exist (deleted?). Create it again (POST /v1/connections) or point the sync at another connection.`,
       );
-    return { url: this.sealer.open(r.sealed_url, connectionContext(id)), version: r.updated_at, label: `connection ${id} (${r.redacted_url})` };
+    return {
+      url: this.sealer.open(r.sealed_url, connectionContext(id)),
+      version: r.updated_at,
+      label: `connection ${id} (${r.redacted_url})`,
+    };
   }
 }

@@ -74,7 +74,9 @@ async function activate(destinationId: string, sql: { connectionId: string; quer
 /** Attempts of every activity the run started (from its history): a non-retryable failure has only 1s. */
 async function activityAttempts(activationId: string): Promise<number[]> {
   const history = await stack.client.workflow.getHandle(activationId).fetchHistory();
-  return (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 1);
+  return (history.events ?? [])
+    .filter((e) => e.activityTaskStartedEventAttributes)
+    .map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 1);
 }
 
 let connectionId: string;

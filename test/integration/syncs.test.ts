@@ -46,7 +46,12 @@ const describeSchedule = (id: string) => stack.client.schedule.getHandle(id).des
 
 test('bad syncs are 4xx', async () => {
   const { destinationId } = await createDestination(stack);
-  const base = { name: 'x', audiences: [AUDIENCE], source: { sql: { connectionId, query: 'SELECT email FROM t' } }, schedule: { every: '1h' } };
+  const base = {
+    name: 'x',
+    audiences: [AUDIENCE],
+    source: { sql: { connectionId, query: 'SELECT email FROM t' } },
+    schedule: { every: '1h' },
+  };
   const url = `/v1/destinations/${destinationId}/syncs`;
   expect((await post(url, { ...base, schedule: { every: '5s' } })).statusCode).toBe(400);
   expect((await post(url, { ...base, schedule: { cron: 'every hour' } })).statusCode).toBe(400);
@@ -68,8 +73,13 @@ test('a file on a schedule: a trigger runs it, a re-exported file sends only wha
   const file = path.join(stack.dataDir, 'sources', 'nightly.csv');
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const rows = (city: (i: number) => string) =>
-    ['email,person.name.firstName,workAddress.city', ...Array.from({ length: 40 }, (_, i) => `f${i}@example.com,N${i},${city(i)}`)].join('\n') + '\n';
-  fs.writeFileSync(file, rows(() => 'Paris'));
+    ['email,person.name.firstName,workAddress.city', ...Array.from({ length: 40 }, (_, i) => `f${i}@example.com,N${i},${city(i)}`)].join(
+      '\n',
+    ) + '\n';
+  fs.writeFileSync(
+    file,
+    rows(() => 'Paris'),
+  );
   const made = await post(`/v1/destinations/${destinationId}/syncs`, {
     name: 'Nightly export',
     audiences: [AUDIENCE],
@@ -85,7 +95,10 @@ test('a file on a schedule: a trigger runs it, a re-exported file sends only wha
   const end1 = await waitForEnd(stack, first.json().activationId);
   expect(end1.summary).toMatchObject({ received: 40, upserted: 40 });
 
-  fs.writeFileSync(file, rows((i) => (i < 4 ? 'Lyon' : 'Paris')));
+  fs.writeFileSync(
+    file,
+    rows((i) => (i < 4 ? 'Lyon' : 'Paris')),
+  );
   const second = await post(`/v1/syncs/${syncId}/trigger`);
   const end2 = await waitForEnd(stack, second.json().activationId);
   expect(end2.summary).toMatchObject({ received: 40, upserted: 4, skippedByReason: { UNCHANGED: 36 } });
@@ -186,5 +199,10 @@ test('{every: "15s"}: runs come, pause stops them, resume restarts them, overlap
   await expect(describeSchedule(syncId)).rejects.toBeInstanceOf(ScheduleNotFoundError);
   expect((await stack.request({ method: 'GET', url: `/v1/syncs/${syncId}` })).statusCode).toBe(404);
   // Let the runs under way end before the stack stops.
-  for (const c of closed) if (!c.closeTime) await stack.client.workflow.getHandle(c.workflowId).terminate('test over').catch(() => undefined);
+  for (const c of closed)
+    if (!c.closeTime)
+      await stack.client.workflow
+        .getHandle(c.workflowId)
+        .terminate('test over')
+        .catch(() => undefined);
 });

@@ -168,7 +168,12 @@ type SourceBody = { uploadId: string } | { path: string } | { sql: { connectionI
 export function toSourceRef(source: SourceBody): SourceRef {
   if ('uploadId' in source) return { kind: 'upload', uploadId: source.uploadId };
   if ('sql' in source)
-    return { kind: 'sql', connectionId: source.sql.connectionId, query: source.sql.query, ...(source.sql.key ? { key: source.sql.key } : {}) };
+    return {
+      kind: 'sql',
+      connectionId: source.sql.connectionId,
+      query: source.sql.query,
+      ...(source.sql.key ? { key: source.sql.key } : {}),
+    };
   return { kind: 'path', path: source.path };
 }
 

@@ -37,14 +37,25 @@ export function registerConnectionRoutes(app: TypedApp, deps: ApiDeps): void {
     },
     async (req, reply) => {
       const url = await checkedUrl(req.body.url);
-      const view = await services.connections.insert({ id: newConnectionId(), name: req.body.name, url, createdAt: new Date().toISOString() });
+      const view = await services.connections.insert({
+        id: newConnectionId(),
+        name: req.body.name,
+        url,
+        createdAt: new Date().toISOString(),
+      });
       return reply.status(201).send(view);
     },
   );
 
   app.get(
     '/v1/connections',
-    { schema: { tags, summary: 'Source connections (URLs without their password)', response: { 200: z.object({ items: z.array(ConnectionViewSchema) }) } } },
+    {
+      schema: {
+        tags,
+        summary: 'Source connections (URLs without their password)',
+        response: { 200: z.object({ items: z.array(ConnectionViewSchema) }) },
+      },
+    },
     async () => ({ items: await services.connections.list() }),
   );
 
@@ -99,9 +110,13 @@ export function registerConnectionRoutes(app: TypedApp, deps: ApiDeps): void {
       if (services.connections.isPreconfigured(id)) throw readOnly(id);
       const users = await services.syncs.usingConnection(id);
       if (users.length)
-        throw new AppError('CONFLICT', `Connection ${id} is used by sync(s) ${users.join(', ')}; delete them or point them elsewhere first.`, {
-          details: { syncIds: users },
-        });
+        throw new AppError(
+          'CONFLICT',
+          `Connection ${id} is used by sync(s) ${users.join(', ')}; delete them or point them elsewhere first.`,
+          {
+            details: { syncIds: users },
+          },
+        );
       if (!(await services.connections.delete(id))) throw new AppError('NOT_FOUND', `Connection ${id} does not exist.`);
       return reply.status(204).send(null);
     },

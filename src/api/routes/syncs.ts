@@ -103,7 +103,10 @@ async function describeSchedule(client: Client, id: string) {
 
 async function recentRuns(client: Client, syncId: string) {
   const runs: Array<z.infer<typeof SyncRunView>> = [];
-  for await (const wf of client.workflow.list({ query: `SyncId = '${syncId.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`, pageSize: RECENT_RUNS })) {
+  for await (const wf of client.workflow.list({
+    query: `SyncId = '${syncId.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`,
+    pageSize: RECENT_RUNS,
+  })) {
     runs.push({
       activationId: wf.workflowId,
       status: wf.typedSearchAttributes.get(ActivationStatusKey),
@@ -168,7 +171,8 @@ export function registerSyncRoutes(app: TypedApp, deps: ApiDeps): void {
     {
       schema: {
         tags,
-        summary: 'Sync audiences from a query or a file on a schedule ({every: "1h"} or {cron, timeZone?}): a Temporal Schedule of activations',
+        summary:
+          'Sync audiences from a query or a file on a schedule ({every: "1h"} or {cron, timeZone?}): a Temporal Schedule of activations',
         params: IdParams,
         body: CreateSyncBody,
         response: { 201: SyncViewSchema, 400: ErrorBody, 404: ErrorBody },

@@ -103,7 +103,9 @@ describe('reading PostgreSQL', () => {
   });
 
   test('values become CSV cells the CSV parser reads back (quotes, commas, newlines, booleans, dates)', async () => {
-    const r = ref('SELECT email, name AS "person.name.firstName", vip AS "custom.vip", joined AS "custom.joined" FROM people WHERE id IN (7, 8)');
+    const r = ref(
+      'SELECT email, name AS "person.name.firstName", vip AS "custom.vip", joined AS "custom.joined" FROM people WHERE id IN (7, 8)',
+    );
     const page = await reader.readPage(r, START_CURSOR, 10);
     const parsed = page.records.map((rec) => parseRecord(rec, 'a1', ['person.name.firstName', 'custom.vip', 'custom.joined']));
     expect(parsed[0]).toMatchObject({
