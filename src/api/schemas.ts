@@ -207,6 +207,8 @@ export const ActivationView = z
     summary: z.unknown().optional(),
     failure: z.object({ type: z.string().optional(), message: z.string() }).optional(),
     rerunOf: z.string().optional(),
+    /** A run of a sync (scheduled or triggered). */
+    syncId: z.string().optional(),
     startedAt: z.string().optional(),
     closedAt: z.string().optional(),
     webUiUrl: z.string(),

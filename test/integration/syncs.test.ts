@@ -93,6 +93,7 @@ test('a file on a schedule: a trigger runs it, a re-exported file sends only wha
   const first = await post(`/v1/syncs/${syncId}/trigger`);
   expect(first.statusCode).toBe(202);
   const end1 = await waitForEnd(stack, first.json().activationId);
+  expect(end1.syncId).toBe(syncId);
   expect(end1.summary).toMatchObject({ received: 40, upserted: 40 });
 
   fs.writeFileSync(
@@ -147,6 +148,7 @@ test('{every: "15s"}: runs come, pause stops them, resume restarts them, overlap
   expect(firstRun.startsWith(`${syncId}-`)).toBe(true);
   const end = await waitForEnd(stack, firstRun);
   expect(end.status).toBe('completed');
+  expect(end.syncId).toBe(syncId);
   expect(end.summary).toMatchObject({ received: 30, upserted: 30 });
   expect(stack.sim.admin.contactCount(portalId)).toBe(30);
   const rerun = await post(`/v1/activations/${firstRun}/rerun`, { mode: 'all' });

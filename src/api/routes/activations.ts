@@ -236,6 +236,7 @@ async function readActivation(deps: ApiDeps, id: string): Promise<ActivationView
     ...(record?.audiences ? { audiences: record.audiences } : {}),
     status: 'unknown',
     ...(record?.rerunOf ? { rerunOf: record.rerunOf } : {}),
+    ...(sa.get(SyncIdKey) ? { syncId: sa.get(SyncIdKey) } : {}),
     startedAt: desc.startTime.toISOString(),
     ...(desc.closeTime ? { closedAt: desc.closeTime.toISOString() } : {}),
     webUiUrl: webUiUrl(deps.config, id, desc.runId),
