@@ -22,6 +22,9 @@ import { startContactMemoryThread } from '../store/contact-memory-thread';
 import { SqlContactMemory, type ContactMemory } from '../store/contact-memory';
 import { StreamHolds } from '../streaming/holds';
 import { StreamMemory } from '../streaming/memory';
+import { ConnectionStore } from '../store/connections';
+import { SyncStore } from '../store/syncs';
+import { createSqlSourceReader, type SqlSourceReader } from '../members/sql-source';
 
 export interface Services {
   db: Db;
@@ -44,6 +47,12 @@ export interface Services {
   contactMemory: ContactMemory;
   /** Keyed hashes of emails (the contact memory's and the stream memory's key). */
   emailHasher: EmailHasher;
+  /** Source connections of SQL sources (URLs sealed; preconfigured ones from SOURCE_CONNECTIONS). */
+  connections: ConnectionStore;
+  /** Syncs: activations on a Temporal Schedule. */
+  syncs: SyncStore;
+  /** Reads SQL sources (pools per connection, closed with the services). */
+  sqlSources: SqlSourceReader;
   close(): Promise<void>;
 }
 
@@ -71,6 +80,11 @@ export async function createServices(
   const emailHasher = createEmailHasher(secretsRing);
   const memoryThread =
     options.contactMemoryThread && !config.storage.databaseUrl ? startContactMemoryThread(config.storage.sqlitePath) : undefined;
+  const connections = new ConnectionStore(db, sealer, config.sources.connections);
+  const sqlSources = createSqlSourceReader({
+    resolve: (id) => connections.resolve(id),
+    statementTimeoutMs: config.sources.statementTimeoutMs,
+  });
   return {
     db,
     destinations: new DestinationStore(db),
@@ -85,7 +99,11 @@ export async function createServices(
     contactMemory: memoryThread ?? new SqlContactMemory(db),
     emailHasher,
     streamHolds: new StreamHolds(db),
+    connections,
+    syncs: new SyncStore(db),
+    sqlSources,
     sourceReader: createSourceReader({
+      sql: sqlSources,
       uploads,
       rejections,
       allowedSourceDirs: config.storage.sourceDirs,
@@ -93,6 +111,7 @@ export async function createServices(
     }),
     async close() {
       await memoryThread?.close();
+      await sqlSources.close();
       await db.close();
       await uploadPool?.end();
     },

@@ -68,6 +68,16 @@ export class ActivationStore {
       ]);
   }
 
+  /** `insert` unless a record of that id exists (a scheduled run's first step may be retried). */
+  async insertIfAbsent(a: ActivationRecord): Promise<void> {
+    if (await this.get(a.id)) return;
+    try {
+      await this.insert(a);
+    } catch (err) {
+      if (!(await this.get(a.id))) throw err; // else a concurrent attempt inserted it
+    }
+  }
+
   /** Adds the audience list and options of several-audience runs (table activation_audiences). */
   private async withAudiences(r: ActivationRecord): Promise<ActivationRecord> {
     const rows = await this.db.query<{ audiences_json: string; options_json: string }>(

@@ -76,6 +76,25 @@ export async function migrate(db: Db): Promise<void> {
       destination_id TEXT PRIMARY KEY,
       hold_until_ms BIGINT NOT NULL
     )`,
+    // Source connections (SQL sources): the URL sealed, its redacted form for views (store/connections.ts).
+    `CREATE TABLE IF NOT EXISTS source_connections (
+      id TEXT PRIMARY KEY,
+      name TEXT NOT NULL,
+      kind TEXT NOT NULL,
+      sealed_url TEXT NOT NULL,
+      redacted_url TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL
+    )`,
+    // Syncs: activations on a Temporal Schedule of the same id (store/syncs.ts).
+    `CREATE TABLE IF NOT EXISTS syncs (
+      id TEXT PRIMARY KEY,
+      name TEXT NOT NULL,
+      destination_id TEXT NOT NULL,
+      definition_json TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL
+    )`,
     ...contactMemoryDdl(db.dialect), // change-driven dataflows: confirmed state per contact (store/contact-memory.ts)
   ];
   await db.migrate(statements);
