@@ -18,7 +18,15 @@ export const AttributeMapping = z.strictObject({
   target: z.string().min(1).max(100).describe('HubSpot contact property internal name, e.g. firstname'),
 });
 
-export const MappingSchema = z.strictObject({ attributes: z.array(AttributeMapping).max(500) });
+export const MappingSchema = z.strictObject({
+  attributes: z.array(AttributeMapping).max(500),
+  matchKey: z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('Contact property to match contacts by: email (default) or a mapped custom property HubSpot marks hasUniqueValue'),
+});
 
 const ApiVersionField = z
   .enum(SUPPORTED_API_VERSIONS)
@@ -59,7 +67,7 @@ export const DestinationView = z
     apiVersion: z.enum(SUPPORTED_API_VERSIONS).optional(),
     portalId: z.number(),
     timeZone: z.string(),
-    mapping: z.object({ attributes: z.array(z.object({ source: z.string(), target: z.string() })) }),
+    mapping: z.object({ attributes: z.array(z.object({ source: z.string(), target: z.string() })), matchKey: z.string().optional() }),
     audiences: z
       .array(z.object({ audienceId: z.string(), audienceName: z.string(), propertyName: z.string(), activatedAt: z.string() }))
       .optional(),
@@ -108,6 +116,18 @@ export const ActivationOptionsSchema = z.strictObject({
     .boolean()
     .optional()
     .describe('The source is a complete snapshot: write `exited` for remembered members it no longer holds'),
+  dryRun: z.boolean().optional().describe('Read HubSpot and report what the run would do (summary.plan, GET …/plan); write nothing'),
+  mode: z
+    .enum(['upsert', 'update', 'create'])
+    .optional()
+    .describe('upsert (default); update: never create (NOT_IN_HUBSPOT); create: never change existing contacts (ALREADY_IN_HUBSPOT)'),
+  maxRejectedPercent: z
+    .number()
+    .min(0)
+    .max(100)
+    .optional()
+    .describe('Rejection guard: stop the run (REJECTION_LIMIT) once the rejected share of members read passes this percentage'),
+  guardMinRecords: z.number().int().min(1).max(10_000_000).optional().describe('Members read before the guard judges (default 100)'),
 });
 
 /**
@@ -142,7 +162,25 @@ export const ActivationStarted = z.object({
   webUiUrl: z.string(),
 });
 
-export const RerunBody = z.strictObject({ mode: z.enum(['all', 'rejected']).default('all') });
+export const RerunBody = z.strictObject({
+  mode: z.enum(['all', 'rejected']).default('all'),
+  dryRun: z.boolean().optional().describe('Plan the re-run without writing (overrides the original run\'s dryRun)'),
+});
+
+export const PlanQuery = z.strictObject({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export const PlanLineView = z.object({
+  seq: z.number(),
+  line: z.number(),
+  email: z.string().optional(),
+  action: z.enum(['create', 'update', 'unchanged', 'reject', 'skip']),
+  recordId: z.string().optional(),
+  changes: z.array(z.object({ property: z.string(), old: z.string().nullable(), new: z.string() })).optional(),
+  reason: z.object({ code: z.string(), message: z.string() }).optional(),
+});
 
 export const CountsSchema = z.object({
   received: z.number(),

@@ -20,8 +20,10 @@ import type { MemberStatus } from '../members/types';
 import type { ContactMemory, MemoryRow } from '../store/contact-memory';
 import type { RejectionStore } from '../store/types';
 import type { EmailHasher } from '../streaming/email-hash';
-import { addCounts, countMember, countRejected, countSkipped, emptyCounts, type DeliveryCounts } from './counts';
-import { sendBatch, type SendOptions } from './send-batch';
+import { addCounts, countMember, countRejected, countSkipped, emptyCounts, emptyPlan, type DeliveryCounts } from './counts';
+import { planBatch, type PlanLine } from './plan';
+import { sendBatch, type BatchOutcome, type SendOptions } from './send-batch';
+import { sendCreates, sendUpdates, type ModeOutcome, type SyncMode } from './sync-modes';
 
 export const MAX_BATCH_SIZE = 100;
 
@@ -46,8 +48,16 @@ export interface PageContext {
   send?: SendOptions;
   /** Confirmed-state memory (docs/dataflows.md): send only contacts that differ, remember what HubSpot accepted. */
   memory?: PageMemory;
-  /** Aborted (the run was cancelled): start no further batch; batches under way finish and are counted. */
+  /** Aborted (the run was cancelled, or the rejection guard tripped): start no further batch; batches under way finish and are counted. */
   stop?: AbortSignal;
+  /** `upsert` (default), `update` (never creates) or `create` (never changes): src/delivery/sync-modes.ts. */
+  mode?: SyncMode;
+  /** The unique contact property contacts are matched by (default `email`); its value is the mapped one. */
+  matchKey?: string;
+  /** Dry run: read HubSpot and store the plan lines; nothing is written to HubSpot or the memory. */
+  dryRun?: { plans: { add(activationId: string, lines: PlanLine[]): Promise<void> } };
+  /** The page's counts so far (after preparing, then after every batch): the rejection guard watches them. */
+  onProgress?: (soFar: DeliveryCounts) => void;
 }
 
 export interface PageMemory {
@@ -158,6 +168,27 @@ export function preparePage(
   return { ready: merged, counts, rejections, skipped };
 }
 
+export const MATCH_KEY_MISSING = 'MATCH_KEY_MISSING';
+
+/** Matching by a custom unique property: a member without a value for it cannot be matched, so it is rejected. */
+function requireMatchValue(pre: PreparedPage, matchKey: string | undefined): PreparedPage {
+  if (!matchKey || matchKey === 'email') return pre;
+  const ready: PreparedContact[] = [];
+  for (const c of pre.ready) {
+    if (c.properties[matchKey]) {
+      ready.push(c);
+      continue;
+    }
+    countRejected(pre.counts, MATCH_KEY_MISSING);
+    pre.rejections.push({
+      line: c.line,
+      email: c.email,
+      reason: { code: MATCH_KEY_MISSING, message: `No value for the match key '${matchKey}'`, field: matchKey, origin: 'validation' },
+    });
+  }
+  return { ...pre, ready };
+}
+
 async function storeRejections(ctx: PageContext, byLine: Map<number, SourceRecord>, rejections: Rejection[]): Promise<void> {
   if (rejections.length === 0) return;
   await ctx.rejections.add(
@@ -194,10 +225,15 @@ async function forEachConcurrent<T>(items: T[], limit: number, fn: (item: T, ind
 
 export async function processPage(records: SourceRecord[], ctx: PageContext): Promise<DeliveryCounts> {
   const byLine = new Map(records.map((r) => [r.line, r]));
-  const pre = preparePage(records, ctx);
+  const pre = requireMatchValue(preparePage(records, ctx), ctx.matchKey);
   await storeRejections(ctx, byLine, pre.rejections);
+  if (ctx.dryRun && pre.rejections.length)
+    await ctx.dryRun.plans.add(
+      ctx.activationId,
+      pre.rejections.map((r) => ({ line: r.line, email: r.email, action: 'reject', reason: { code: r.reason.code, message: r.reason.message } })),
+    );
   // A member rejected before sending is still in the snapshot: seen, so no exit is written for it.
-  const seen = ctx.memory?.exitMissing ? pre.rejections.filter((r) => r.email !== undefined) : [];
+  const seen = ctx.memory?.exitMissing && !ctx.dryRun ? pre.rejections.filter((r) => r.email !== undefined) : [];
   for (const part of splitBatches(seen, 1000)) {
     const m = ctx.memory!;
     await m.store.markSeen(
@@ -209,6 +245,12 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
 
   const batches = splitBatches(pre.ready);
   const checkpoint: PageCheckpoint = { done: { ...(ctx.checkpoint?.done ?? {}) } };
+  const soFar = (): DeliveryCounts => {
+    let t = pre.counts;
+    for (const c of Object.values(checkpoint.done)) t = addCounts(t, c);
+    return t;
+  };
+  ctx.onProgress?.(soFar());
   await forEachConcurrent(batches, ctx.concurrency, async (batch, i) => {
     if (checkpoint.done[i]) return;
     if (ctx.stop?.aborted) throw ctx.stop.reason;
@@ -220,7 +262,7 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
       for (const contact of batch)
         desired.set(contact, { ...desiredState(contact, ctx), keyHash: memory.hash(memory.destinationId, contact.email) });
       const keys = batch.map((x) => desired.get(x)!.keyHash);
-      if (memory.exitMissing) await memory.store.markSeen(memory.destinationId, memory.exitMissing.runId, keys);
+      if (memory.exitMissing && !ctx.dryRun) await memory.store.markSeen(memory.destinationId, memory.exitMissing.runId, keys);
       const remembered = memory.fullResync && !memory.exitMissing ? undefined : await memory.store.lookup(memory.destinationId, keys);
       if (memory.exitMissing && remembered) toSend = batch.map((x) => withExits(x, remembered.get(desired.get(x)!.keyHash), desired, ctx));
       if (remembered && !memory.fullResync) {
@@ -231,7 +273,20 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
         if (toSend.length < batch.length) countSkipped(c, UNCHANGED, batch.length - toSend.length);
       }
     }
-    const outcome = toSend.length ? await sendBatch(ctx.client, toSend, ctx.send) : { upserted: [], rejected: [] };
+    if (ctx.dryRun) {
+      c.plan = emptyPlan();
+      c.plan.unchanged += batch.length - toSend.length; // remembered unchanged: a real run would not send them
+      const planned = await planBatch(ctx.client, toSend, { mode: ctx.mode ?? 'upsert', matchKey: ctx.matchKey ?? 'email', statusProperties: statusPropertiesOf(ctx) });
+      for (const s of planned.skipped) countSkipped(c, s.code);
+      for (const k of Object.keys(planned.plan) as Array<keyof typeof planned.plan>) c.plan[k] += planned.plan[k];
+      await ctx.dryRun.plans.add(ctx.activationId, planned.lines);
+      checkpoint.done[i] = c;
+      ctx.onCheckpoint?.({ done: { ...checkpoint.done } });
+      ctx.onProgress?.(soFar());
+      return;
+    }
+    const outcome = toSend.length ? await deliver(ctx, toSend) : { upserted: [], rejected: [], skipped: [] };
+    for (const s of outcome.skipped) countSkipped(c, s.reason.code);
     // Remembered only once HubSpot accepted them, and before the batch counts as done (its checkpoint).
     if (memory && outcome.upserted.length) {
       await memory.store.confirm(
@@ -255,9 +310,24 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
     );
     checkpoint.done[i] = c;
     ctx.onCheckpoint?.({ done: { ...checkpoint.done } });
+    ctx.onProgress?.(soFar());
   });
 
-  let total = pre.counts;
-  for (const c of Object.values(checkpoint.done)) total = addCounts(total, c);
+  const total = soFar();
+  if (ctx.dryRun) total.plan = { ...(total.plan ?? emptyPlan()), reject: (total.plan?.reject ?? 0) + pre.counts.rejected };
   return total;
+}
+
+/** The audiences' status properties (a dry run counts contacts whose status would become `exited`). */
+function statusPropertiesOf(ctx: PageContext): Set<string> {
+  return new Set(ctx.audiences ? ctx.audiences.map((a) => a.propertyName) : [ctx.audiencePropertyName]);
+}
+
+/** Sends one batch in the run's sync mode. */
+async function deliver(ctx: PageContext, contacts: PreparedContact[]): Promise<ModeOutcome> {
+  const matchKey = ctx.matchKey ?? 'email';
+  if (ctx.mode === 'update') return sendUpdates(ctx.client, contacts, matchKey);
+  if (ctx.mode === 'create') return sendCreates(ctx.client, contacts, matchKey);
+  const outcome: BatchOutcome = await sendBatch(ctx.client, contacts, { ...ctx.send, ...(matchKey !== 'email' ? { idProperty: matchKey } : {}) });
+  return { ...outcome, skipped: [] };
 }

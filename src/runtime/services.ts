@@ -15,6 +15,7 @@ import { ActivationStore } from '../store/activations';
 import { CheckpointStore, type ActivationProgressReader, type RunCheckpoints } from '../store/checkpoints';
 import { createPgPool, openDb, type Db } from '../store/db';
 import { DestinationStore } from '../store/destinations';
+import { SqlPlanStore } from '../store/plans';
 import { SqlRejectionStore } from '../store/rejections';
 import { migrate } from '../store/schema';
 import { createEmailHasher, type EmailHasher } from '../streaming/email-hash';
@@ -31,6 +32,8 @@ export interface Services {
   /** Live counts of running activations, for the API (the same rows, read-only). */
   activationProgress: ActivationProgressReader;
   rejections: SqlRejectionStore;
+  /** Dry runs' per-member plan lines (sealed). */
+  plans: SqlPlanStore;
   uploads: UploadStore;
   sealer: Sealer;
   governor: RateGovernor;
@@ -70,6 +73,7 @@ export async function createServices(
     checkpoints,
     activationProgress: checkpoints,
     rejections,
+    plans: new SqlPlanStore(db, sealer),
     uploads,
     sealer,
     governor: new SharedRateGovernor(db, { ...DEFAULT_POLICY, ...options.governorPolicy }),

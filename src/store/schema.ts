@@ -1,6 +1,7 @@
 /** Tables of the shared store, created on first use. Same DDL for SQLite and PostgreSQL apart from the id column. */
 import { contactMemoryDdl } from './contact-memory';
 import type { Db } from './db';
+import { planLinesDdl } from './plans';
 
 export async function migrate(db: Db): Promise<void> {
   const serial = db.dialect === 'pg' ? 'BIGSERIAL PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT';
@@ -77,6 +78,7 @@ export async function migrate(db: Db): Promise<void> {
       hold_until_ms BIGINT NOT NULL
     )`,
     ...contactMemoryDdl(db.dialect), // change-driven dataflows: confirmed state per contact (store/contact-memory.ts)
+    ...planLinesDdl(db.dialect), // dry runs: per-member plan lines, sealed (store/plans.ts)
   ];
   await db.migrate(statements);
   await addColumn(db, 'destinations', 'api_version', 'TEXT');
