@@ -37,6 +37,7 @@ export async function createWorker(
   const activities = createActivities({
     destinations: services.destinations,
     rejections: services.rejections,
+    plans: services.plans,
     checkpoints: services.checkpoints,
     sealer: services.sealer,
     governor: services.governor,

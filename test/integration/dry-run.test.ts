@@ -97,6 +97,7 @@ test('a dry run on a new account reports the status property it would create, an
   const propertiesBefore = stack.sim.admin.listProperties(account.portalId).length;
   const activationId = await activateWith(stack, dst, writeProfiles(stack, 'dry-new', members(120, 'fresh')), { dryRun: true });
   const end = await waitForEnd(stack, activationId, 240_000);
+  expect(end.failure).toBeUndefined();
   expect(end.status).toBe('completed');
   expect(end.summary.plan).toMatchObject({ create: 120, update: 0, unchanged: 0, propertiesToCreate: [audiencePropertyName(AUDIENCE.id)] });
   expect(stack.sim.admin.listProperties(account.portalId)).toHaveLength(propertiesBefore);
