@@ -189,6 +189,10 @@ function batchUpdate(ctx: AuthedContext): Reply {
       continue;
     }
     const { values, problems } = validateProperties(ctx.portal.properties, o.properties);
+    // Validated as PATCH is: lifecyclestage forward only, 2026-09 write rules.
+    const backward = lifecycleProblem(ctx.portal.properties, c.properties, values);
+    if (backward) problems.push(backward);
+    problems.push(...ruleProblems(ctx, c.properties, values));
     const clash = conflictingUnique(ctx.portal, values, c);
     if (clash) problems.push({ name: 'email', code: 'CONFLICT', message: `Contact already exists. Existing ID: ${clash.id}` });
     if (problems.length) throw propertyValidationError(problems, ctx.portal.portalId);
