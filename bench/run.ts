@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { benchCeiling, benchDurability, benchScale, benchSeveralWorkers } from './activation-benches';
 import { benchBadRecords } from './bad-records';
+import { benchDryRun } from './dry-run';
 import { machine } from './lib/harness';
 import { benchSimThroughput } from './sim-throughput';
 import { benchStreamingLatency } from './streaming-latency';
@@ -59,6 +60,17 @@ const BENCHES: Bench[] = [
         (c: { kind: string; badPerBatch: number; batches: number; calls: number; extraCallsPerBadRecord: number; nothingLost: boolean }) =>
           `${c.kind}, ${c.badPerBatch} bad per batch: ${c.extraCallsPerBadRecord} extra calls per bad record (${c.calls} calls for ${c.batches} batches); nothing lost: ${c.nothingLost}`,
       ),
+  },
+  {
+    id: 'dry-run',
+    title: 'Dry run, Professional (190 / 10 s), 100,000 members',
+    goal: 'HubSpot calls ≤ 1.02 × the minimum batch reads (1 per 100 members); window-allowed time ÷ measured ≥ 0.95; zero writes',
+    run: () => benchDryRun() as unknown as Promise<Record<string, unknown>>,
+    met: (r) => r.costRatio <= 1.02 && r.ratio >= 0.95 && r.writeCalls === 0 && r.allPlanned,
+    figures: (r) => [
+      `${r.calls} calls for ${r.minimumReadCalls} minimum reads (cost ratio ${r.costRatio}; ${r.readCalls} batch reads); writes ${r.writeCalls}`,
+      `ratio ${r.ratio} (${r.idealSeconds} s allowed by the window, ${r.measuredSeconds} s measured); 429s ${(r.rate429 * 100).toFixed(2)}%; all planned: ${r.allPlanned}`,
+    ],
   },
   {
     id: 'durability',
