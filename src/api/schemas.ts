@@ -34,6 +34,16 @@ const ApiVersionField = z
     "HubSpot API version of this destination's calls (2026-03, 2026-09 or the legacy v3); defaults to the deployment's HUBSPOT_API_VERSION",
   );
 
+/** Defaults of activation options for runs of a destination that do not set them. */
+export const RunDefaultsSchema = z.strictObject({
+  maxRejectedPercent: z
+    .number()
+    .min(0)
+    .max(100)
+    .optional()
+    .describe("Rejection guard bound for this destination's runs (a run's options.maxRejectedPercent overrides it)"),
+});
+
 export const CreateDestinationBody = z.strictObject({
   name: z.string().min(1).max(200),
   description: z.string().max(2000).optional(),
@@ -43,6 +53,7 @@ export const CreateDestinationBody = z.strictObject({
     apiVersion: ApiVersionField.optional(),
   }),
   mapping: MappingSchema,
+  runDefaults: RunDefaultsSchema.optional(),
 });
 
 export const UpdateDestinationBody = z.strictObject({
@@ -56,6 +67,7 @@ export const UpdateDestinationBody = z.strictObject({
     })
     .optional(),
   mapping: MappingSchema.optional(),
+  runDefaults: RunDefaultsSchema.nullable().optional().describe('null clears them'),
 });
 
 export const DestinationView = z
@@ -68,6 +80,7 @@ export const DestinationView = z
     portalId: z.number(),
     timeZone: z.string(),
     mapping: z.object({ attributes: z.array(z.object({ source: z.string(), target: z.string() })), matchKey: z.string().optional() }),
+    runDefaults: z.object({ maxRejectedPercent: z.number().optional() }).optional(),
     audiences: z
       .array(z.object({ audienceId: z.string(), audienceName: z.string(), propertyName: z.string(), activatedAt: z.string() }))
       .optional(),

@@ -17,6 +17,7 @@ import { createPgPool, openDb, type Db } from '../store/db';
 import { DestinationStore } from '../store/destinations';
 import { SqlPlanStore } from '../store/plans';
 import { SqlRejectionStore } from '../store/rejections';
+import { RunDefaultsStore } from '../store/run-defaults';
 import { migrate } from '../store/schema';
 import { createEmailHasher, type EmailHasher } from '../streaming/email-hash';
 import { SqlContactMemory, type ContactMemory } from '../store/contact-memory';
@@ -34,6 +35,8 @@ export interface Services {
   rejections: SqlRejectionStore;
   /** Dry runs' per-member plan lines (sealed). */
   plans: SqlPlanStore;
+  /** Per-destination defaults of run options (the rejection guard's bound). */
+  runDefaults: RunDefaultsStore;
   uploads: UploadStore;
   sealer: Sealer;
   governor: RateGovernor;
@@ -74,6 +77,7 @@ export async function createServices(
     activationProgress: checkpoints,
     rejections,
     plans: new SqlPlanStore(db, sealer),
+    runDefaults: new RunDefaultsStore(db),
     uploads,
     sealer,
     governor: new SharedRateGovernor(db, { ...DEFAULT_POLICY, ...options.governorPolicy }),

@@ -2,6 +2,7 @@
 import { contactMemoryDdl } from './contact-memory';
 import type { Db } from './db';
 import { planLinesDdl } from './plans';
+import { runDefaultsDdl } from './run-defaults';
 
 export async function migrate(db: Db): Promise<void> {
   const serial = db.dialect === 'pg' ? 'BIGSERIAL PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT';
@@ -79,6 +80,7 @@ export async function migrate(db: Db): Promise<void> {
     )`,
     ...contactMemoryDdl(db.dialect), // change-driven dataflows: confirmed state per contact (store/contact-memory.ts)
     ...planLinesDdl(db.dialect), // dry runs: per-member plan lines, sealed (store/plans.ts)
+    ...runDefaultsDdl, // per-destination defaults of run options (store/run-defaults.ts)
   ];
   await db.migrate(statements);
   await addColumn(db, 'destinations', 'api_version', 'TEXT');

@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import axios from 'axios';
 import { createLogger } from '../../src/logger';
-import { waitForEnd } from '../helpers/activation';
+import { AUDIENCE, waitForEnd } from '../helpers/activation';
 import { activateWith, callsTo, members, writeProfiles } from '../helpers/safe-runs';
 import { DEFAULT_MAPPING, startStack, waitFor, type TestStack } from '../helpers/stack';
 
@@ -125,4 +125,40 @@ test('the same run under a bound it does not pass completes', async () => {
   const end = await waitForEnd(stack, activationId, 240_000);
   expect(end.status).toBe('completed_with_rejections');
   expect(end.summary).toMatchObject({ received: 500, upserted: 350, rejected: 150 });
+});
+
+test("a destination's default bound guards runs that set none; a run's own bound overrides it", async () => {
+  const account = stack.sim.admin.createAccount({ tier: 'pro' });
+  const res = await stack.request({
+    method: 'POST',
+    url: '/v1/destinations',
+    payload: {
+      name: 'Strict',
+      hubspot: { token: account.token, baseUrl: stack.sim.url },
+      mapping: { attributes: DEFAULT_MAPPING },
+      runDefaults: { maxRejectedPercent: 10 },
+    },
+  });
+  expect(res.statusCode).toBe(201);
+  const dst = res.json<{ id: string }>().id;
+  expect((await stack.request({ method: 'GET', url: `/v1/destinations/${dst}` })).json().runDefaults).toEqual({ maxRejectedPercent: 10 });
+  const list = members(300, 'strict', (i) => (i % 10 < 3 ? { email: `not-an-email-${i}` } : {}));
+  const file = writeProfiles(stack, 'strict', list);
+  const res1 = await stack.request({
+    method: 'POST',
+    url: `/v1/destinations/${dst}/activations`,
+    payload: { audience: AUDIENCE, source: { path: file } },
+  });
+  const stopped = await waitForEnd(stack, res1.json().activationId, 240_000);
+  expect(stopped.status).toBe('failed');
+  expect(stopped.failure.type).toBe('REJECTION_LIMIT');
+  expect(stopped.failure.message).toContain('INVALID_EMAIL');
+  expect(stack.sim.admin.contactCount(account.portalId)).toBe(0);
+
+  const own = await waitForEnd(stack, await activateWith(stack, dst, file, { maxRejectedPercent: 50 }), 240_000);
+  expect(own.status).toBe('completed_with_rejections');
+  // Cleared with null.
+  const cleared = await stack.request({ method: 'PATCH', url: `/v1/destinations/${dst}`, payload: { runDefaults: null } });
+  expect(cleared.statusCode).toBe(200);
+  expect(cleared.json().runDefaults).toBeUndefined();
 });

@@ -291,7 +291,12 @@ export function registerActivationRoutes(app: TypedApp, deps: ApiDeps): void {
       if (source.kind === 'upload' && !(await services.uploads.info(source.uploadId))) {
         throw new AppError('NOT_FOUND', `Upload ${source.uploadId} does not exist. Upload the file first (POST /v1/uploads).`);
       }
-      const { options } = req.body;
+      // The destination's default guard bound applies to runs that do not set one.
+      const defaults = await services.runDefaults.get(d.id);
+      const options =
+        defaults?.maxRejectedPercent !== undefined && req.body.options?.maxRejectedPercent === undefined
+          ? { ...req.body.options, maxRejectedPercent: defaults.maxRejectedPercent }
+          : req.body.options;
       const started = await startActivation(
         deps,
         { destinationId: d.id, ...audiencesOfBody(req.body), source, ...(options && Object.keys(options).length ? { options } : {}) },
