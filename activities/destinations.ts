@@ -137,7 +137,8 @@ export function createDestinationActivities(deps: DestinationActivityDeps) {
         let existing: HubSpotProperty | undefined = properties.find((p) => p.name === name);
         if (input.dryRun) {
           const action = classifyExistingAudienceProperty(existing, input.audience);
-          if (action.action === 'conflict') throw ApplicationFailure.create({ type: 'HubSpotPropertyConflict', nonRetryable: true, message: action.message });
+          if (action.action === 'conflict')
+            throw ApplicationFailure.create({ type: 'HubSpotPropertyConflict', nonRetryable: true, message: action.message });
           deps.propertyCache.set(propertyCacheKey(d), properties);
           return { propertyName: name, wouldCreate: action.action === 'create' };
         }

@@ -37,7 +37,10 @@ export async function benchDryRun(members = 100_000): Promise<DryRunResult> {
     });
     if (started.status !== 202) throw new Error(`dry run: ${started.status} ${JSON.stringify(started.body)}`);
     const activationId = started.body.activationId as string;
-    let end: { status: string; summary?: { received: number; plan?: { create: number; update: number; unchanged: number; reject: number } } };
+    let end: {
+      status: string;
+      summary?: { received: number; plan?: { create: number; update: number; unchanged: number; reject: number } };
+    };
     for (;;) {
       end = (await stack.request('GET', `/v1/activations/${activationId}`)).body;
       if (['completed', 'completed_with_rejections', 'failed', 'cancelled'].includes(end.status)) break;

@@ -131,7 +131,11 @@ export class ActivationState {
 
   /** What the next run (continue-as-new) starts from. */
   carryForNextRun(): ActivationCarry {
-    return { ...this.setUp(), runsSoFar: this.runs, ...(this.propertiesToCreate.length ? { propertiesToCreate: this.propertiesToCreate } : {}) };
+    return {
+      ...this.setUp(),
+      runsSoFar: this.runs,
+      ...(this.propertiesToCreate.length ? { propertiesToCreate: this.propertiesToCreate } : {}),
+    };
   }
 
   get outcome(): ActivationSummary['status'] {
@@ -206,7 +210,16 @@ export class ActivationState {
       ...(this.exitsWritten !== undefined ? { exitsWritten: this.exitsWritten } : {}),
       status: this.outcome,
       ...this.counts,
-      ...(this.input.options?.dryRun ? { dryRun: true, plan: { ...(this.counts.plan ?? { create: 0, update: 0, unchanged: 0, exit: 0, reject: 0 }), reject: this.counts.rejected, propertiesToCreate: this.propertiesToCreate } } : {}),
+      ...(this.input.options?.dryRun
+        ? {
+            dryRun: true,
+            plan: {
+              ...(this.counts.plan ?? { create: 0, update: 0, unchanged: 0, exit: 0, reject: 0 }),
+              reject: this.counts.rejected,
+              propertiesToCreate: this.propertiesToCreate,
+            },
+          }
+        : {}),
       pages: this.pagesDone,
       runs: this.runs,
       startedAt: this.startedAt,

@@ -177,7 +177,7 @@ export const ActivationStarted = z.object({
 
 export const RerunBody = z.strictObject({
   mode: z.enum(['all', 'rejected']).default('all'),
-  dryRun: z.boolean().optional().describe('Plan the re-run without writing (overrides the original run\'s dryRun)'),
+  dryRun: z.boolean().optional().describe("Plan the re-run without writing (overrides the original run's dryRun)"),
 });
 
 export const PlanQuery = z.strictObject({

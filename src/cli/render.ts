@@ -92,7 +92,9 @@ export function printPlanLines(lines: PlanLineLike[], out: (s: string) => void =
   for (const l of lines) {
     const what = l.changes?.length
       ? l.changes.map((c) => `${c.property}: ${c.old ?? '∅'} → ${c.new}`).join('; ')
-      : (l.reason ? `${l.reason.code} ${l.reason.message}` : '');
+      : l.reason
+        ? `${l.reason.code} ${l.reason.message}`
+        : '';
     out(`  ${String(l.line).padStart(7)}  ${l.action.padEnd(9)}  ${(l.email ?? '').padEnd(32)}  ${what}`);
   }
 }

@@ -36,7 +36,13 @@ export function emptyPlan(): PlanCounts {
 
 function addPlans(a: PlanCounts | undefined, b: PlanCounts | undefined): PlanCounts | undefined {
   if (!a || !b) return a ?? b;
-  return { create: a.create + b.create, update: a.update + b.update, unchanged: a.unchanged + b.unchanged, exit: a.exit + b.exit, reject: a.reject + b.reject };
+  return {
+    create: a.create + b.create,
+    update: a.update + b.update,
+    unchanged: a.unchanged + b.unchanged,
+    exit: a.exit + b.exit,
+    reject: a.reject + b.reject,
+  };
 }
 
 export interface AudienceCounts {

@@ -230,7 +230,12 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
   if (ctx.dryRun && pre.rejections.length)
     await ctx.dryRun.plans.add(
       ctx.activationId,
-      pre.rejections.map((r) => ({ line: r.line, email: r.email, action: 'reject', reason: { code: r.reason.code, message: r.reason.message } })),
+      pre.rejections.map((r) => ({
+        line: r.line,
+        email: r.email,
+        action: 'reject',
+        reason: { code: r.reason.code, message: r.reason.message },
+      })),
     );
   // A member rejected before sending is still in the snapshot: seen, so no exit is written for it.
   const seen = ctx.memory?.exitMissing && !ctx.dryRun ? pre.rejections.filter((r) => r.email !== undefined) : [];
@@ -276,7 +281,11 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
     if (ctx.dryRun) {
       c.plan = emptyPlan();
       c.plan.unchanged += batch.length - toSend.length; // remembered unchanged: a real run would not send them
-      const planned = await planBatch(ctx.client, toSend, { mode: ctx.mode ?? 'upsert', matchKey: ctx.matchKey ?? 'email', statusProperties: statusPropertiesOf(ctx) });
+      const planned = await planBatch(ctx.client, toSend, {
+        mode: ctx.mode ?? 'upsert',
+        matchKey: ctx.matchKey ?? 'email',
+        statusProperties: statusPropertiesOf(ctx),
+      });
       for (const s of planned.skipped) countSkipped(c, s.code);
       for (const k of Object.keys(planned.plan) as Array<keyof typeof planned.plan>) c.plan[k] += planned.plan[k];
       await ctx.dryRun.plans.add(ctx.activationId, planned.lines);
@@ -328,6 +337,9 @@ async function deliver(ctx: PageContext, contacts: PreparedContact[]): Promise<M
   const matchKey = ctx.matchKey ?? 'email';
   if (ctx.mode === 'update') return sendUpdates(ctx.client, contacts, matchKey);
   if (ctx.mode === 'create') return sendCreates(ctx.client, contacts, matchKey);
-  const outcome: BatchOutcome = await sendBatch(ctx.client, contacts, { ...ctx.send, ...(matchKey !== 'email' ? { idProperty: matchKey } : {}) });
+  const outcome: BatchOutcome = await sendBatch(ctx.client, contacts, {
+    ...ctx.send,
+    ...(matchKey !== 'email' ? { idProperty: matchKey } : {}),
+  });
   return { ...outcome, skipped: [] };
 }

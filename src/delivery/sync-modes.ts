@@ -39,7 +39,8 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof HubSpotApiError && err.kind === 'rate_limit' && err.info.policy === 'DAILY') throw new DailyLimitHitError(err.message);
+    if (err instanceof HubSpotApiError && err.kind === 'rate_limit' && err.info.policy === 'DAILY')
+      throw new DailyLimitHitError(err.message);
     throw err;
   }
 }
@@ -119,7 +120,9 @@ export async function sendUpdates(client: HubSpotClient, contacts: PreparedConta
   await bisecting(
     targets,
     async (part) => {
-      const { missingIds } = await call(() => client.batchUpdateContactsById(part.map((t) => ({ id: t.id, properties: t.contact.properties }))));
+      const { missingIds } = await call(() =>
+        client.batchUpdateContactsById(part.map((t) => ({ id: t.id, properties: t.contact.properties }))),
+      );
       const missing = new Set(missingIds);
       for (const t of part) {
         if (missing.has(t.id)) out.skipped.push({ contact: t.contact, reason: notInHubSpot });
@@ -144,7 +147,9 @@ export async function sendCreates(client: HubSpotClient, contacts: PreparedConta
       missing,
       async (part) => {
         try {
-          const result = await call(() => client.batchCreateContacts(part.map((c, i) => ({ properties: c.properties, traceId: String(i) }))));
+          const result = await call(() =>
+            client.batchCreateContacts(part.map((c, i) => ({ properties: c.properties, traceId: String(i) }))),
+          );
           const settled = new Set<number>();
           for (const e of result.errors) {
             for (const t of e.objectWriteTraceIds) {
@@ -178,7 +183,11 @@ export async function sendCreates(client: HubSpotClient, contacts: PreparedConta
   for (const c of pending)
     out.rejected.push({
       contact: c,
-      reason: { code: 'HUBSPOT_UNCONFIRMED', message: 'HubSpot neither created this contact nor reported it existing; re-run the rejected members.', origin: 'hubspot' },
+      reason: {
+        code: 'HUBSPOT_UNCONFIRMED',
+        message: 'HubSpot neither created this contact nor reported it existing; re-run the rejected members.',
+        origin: 'hubspot',
+      },
     });
   return out;
 }

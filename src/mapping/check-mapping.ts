@@ -106,7 +106,13 @@ function matchKeyIssues(mapping: Mapping, byName: Map<string, HubSpotProperty>):
   if (key === undefined || key === IDENTITY_TARGET) return [];
   const property = byName.get(key);
   if (!property)
-    return [{ code: 'UNKNOWN_TARGET', field: key, message: `matchKey: property '${key}' does not exist in this HubSpot account; ${PROPERTIES_HINT}` }];
+    return [
+      {
+        code: 'UNKNOWN_TARGET',
+        field: key,
+        message: `matchKey: property '${key}' does not exist in this HubSpot account; ${PROPERTIES_HINT}`,
+      },
+    ];
   const issues: MappingIssue[] = [];
   if (!property.hasUniqueValue)
     issues.push({

@@ -70,11 +70,10 @@ export class SqlPlanStore implements PlanStore {
   }
 
   async page(activationId: string, afterSeq: number, limit: number): Promise<PlanRow[]> {
-    const rows = await this.db.query<Row>('SELECT seq, line, action, sealed_detail FROM plan_lines WHERE activation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [
-      activationId,
-      afterSeq,
-      limit,
-    ]);
+    const rows = await this.db.query<Row>(
+      'SELECT seq, line, action, sealed_detail FROM plan_lines WHERE activation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+      [activationId, afterSeq, limit],
+    );
     return rows.map((r) => ({
       seq: Number(r.seq),
       line: Number(r.line),

@@ -20,9 +20,10 @@ export class RunDefaultsStore {
   constructor(private readonly db: Db) {}
 
   async get(destinationId: string): Promise<RunDefaults | undefined> {
-    const rows = await this.db.query<{ defaults_json: string }>('SELECT defaults_json FROM destination_run_defaults WHERE destination_id = $1', [
-      destinationId,
-    ]);
+    const rows = await this.db.query<{ defaults_json: string }>(
+      'SELECT defaults_json FROM destination_run_defaults WHERE destination_id = $1',
+      [destinationId],
+    );
     return rows[0] ? (JSON.parse(rows[0].defaults_json) as RunDefaults) : undefined;
   }
 

@@ -387,7 +387,9 @@ export function registerActivationRoutes(app: TypedApp, deps: ApiDeps): void {
           destinationId: d.id,
           audience: record.audience,
           ...(record.audiences ? { audiences: record.audiences } : {}),
-          ...(record.options || dryRun !== undefined ? { options: { ...record.options, ...(dryRun !== undefined ? { dryRun } : {}) } } : {}),
+          ...(record.options || dryRun !== undefined
+            ? { options: { ...record.options, ...(dryRun !== undefined ? { dryRun } : {}) } }
+            : {}),
           source,
           rerunOf: record.id,
           rerunMode: mode,

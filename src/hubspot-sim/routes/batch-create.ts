@@ -29,7 +29,9 @@ interface Checked {
 function parseInputs(body: Record<string, unknown>): Record<string, unknown>[] {
   const inputs = body.inputs;
   if (!Array.isArray(inputs))
-    throw validationError('Invalid input JSON: Cannot build BatchInputSimplePublicObjectInputForCreate, some of required attributes are not set [inputs]');
+    throw validationError(
+      'Invalid input JSON: Cannot build BatchInputSimplePublicObjectInputForCreate, some of required attributes are not set [inputs]',
+    );
   if (inputs.length > MAX_BATCH_INPUTS)
     throw validationError(
       `Too many inputs: ${inputs.length}. The maximum number of inputs supported in a batch request is ${MAX_BATCH_INPUTS}`,
@@ -68,7 +70,11 @@ export function batchCreate(ctx: AuthedContext): Reply {
   });
   if (!partial) {
     const bad = checked.filter((c) => c.problems.length);
-    if (bad.length) throw propertyValidationError(bad.flatMap((c) => c.problems), ctx.portal.portalId);
+    if (bad.length)
+      throw propertyValidationError(
+        bad.flatMap((c) => c.problems),
+        ctx.portal.portalId,
+      );
     const first = checked.find((c) => c.conflict);
     if (first) throw new HsError(409, 'CONFLICT', conflictMessage(first.conflict!));
   }
