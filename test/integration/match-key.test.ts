@@ -5,8 +5,8 @@
  */
 import axios from 'axios';
 import { waitForEnd } from '../helpers/activation';
-import { activateWith, members, writeProfiles } from '../helpers/safe-runs';
-import { DEFAULT_MAPPING, startStack, type TestStack } from '../helpers/stack';
+import { activateWith, members, profileOf, writeProfiles } from '../helpers/safe-runs';
+import { DEFAULT_MAPPING, startStack, waitFor, type TestStack } from '../helpers/stack';
 
 jest.setTimeout(300_000);
 
@@ -71,6 +71,23 @@ test('a unique custom property as match key: contacts are found by it, even afte
   const moved = stack.sim.admin.getContact(account.portalId, 'moved-0@example.com');
   expect(moved?.properties.loyalty_id).toBe('L-0');
   expect(stack.sim.admin.getContact(account.portalId, first[0].email)).toBeUndefined();
+
+  // The always-on stream matches by the same key: a profile update with yet another email lands on L-1.
+  const streamed = await stack.request({
+    method: 'POST',
+    url: `/v1/destinations/${destinationId}/profiles`,
+    payload: { ...profileOf({ ...first[1], email: 'streamed-1@example.com', firstName: 'Streamed' }), timestamp: '2026-06-01T00:00:00Z' },
+  });
+  expect(streamed.statusCode).toBe(202);
+  await waitFor(() => stack.sim.admin.getContact(account.portalId, 'streamed-1@example.com'), {
+    timeoutMs: 60_000,
+    what: 'streamed contact',
+  });
+  expect(stack.sim.admin.getContact(account.portalId, 'streamed-1@example.com')?.properties).toMatchObject({
+    loyalty_id: 'L-1',
+    firstname: 'Streamed',
+  });
+  expect(stack.sim.admin.contactCount(account.portalId)).toBe(200);
 });
 
 test('a non-unique property is refused as match key, on create and on PATCH, with the reason', async () => {
