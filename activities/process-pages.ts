@@ -189,6 +189,8 @@ export function createProcessPages(deps: ProcessPagesDeps) {
         if (broken) throw applicationFailure(Failure.AccountingError, `Page at line ${pageStart.line} does not balance: ${broken}.`);
         deps.metrics.recordContacts('batch', pageCounts);
         await save({ cursor: page.next, pagesDone: cp.pagesDone + 1, counts: addCounts(cp.counts, pageCounts), page: { done: {} } });
+        // Tripped by the page's last batches (nothing was left to stop): the run still ends failed.
+        if (guardStop.signal.aborted) throw guardStop.signal.reason;
         if (last) {
           return { next: page.next, done: page.done, pages: cp.pagesDone, counts: cp.counts };
         }
