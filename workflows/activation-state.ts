@@ -188,6 +188,10 @@ export class ActivationState {
           .map(([k, v]) => `${k} ${v}`)
           .join(', ')}`,
       );
+    if (counts.plan)
+      lines.push(
+        `Dry run (nothing written) — would create ${counts.plan.create} · update ${counts.plan.update} · unchanged ${counts.plan.unchanged} · exit ${counts.plan.exit} · reject ${counts.rejected}`,
+      );
     const unchanged = counts.skippedByReason.UNCHANGED;
     if (unchanged) lines.push(`Unchanged (not sent): ${unchanged}`);
     if (counts.byAudience)
