@@ -103,3 +103,57 @@ test('a dry run on a new account reports the status property it would create, an
   expect(stack.sim.admin.listProperties(account.portalId)).toHaveLength(propertiesBefore);
   expect(stack.sim.admin.contactCount(account.portalId)).toBe(0);
 });
+
+test('dry runs plan the sync mode and read by the match key', async () => {
+  const account = stack.sim.admin.createAccount({ tier: 'pro' });
+  const created = await fetch(`${stack.sim.url}/crm/v3/properties/contacts`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${account.token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      name: 'loyalty_id',
+      label: 'Loyalty id',
+      type: 'string',
+      fieldType: 'text',
+      groupName: 'contactinformation',
+      hasUniqueValue: true,
+    }),
+  });
+  expect(created.status).toBe(201);
+  const res = await stack.request({
+    method: 'POST',
+    url: '/v1/destinations',
+    payload: {
+      name: 'Dry by key',
+      hubspot: { token: account.token, baseUrl: stack.sim.url },
+      mapping: { attributes: [...DEFAULT_MAPPING, { source: 'loyalty.id', target: 'loyalty_id' }], matchKey: 'loyalty_id' },
+    },
+  });
+  expect(res.statusCode).toBe(201);
+  const dst = res.json<{ id: string }>().id;
+  const all = members(100, 'keyed', (i) => ({ loyaltyId: `K-${i}` }));
+  const seed = await waitForEnd(stack, await activateWith(stack, dst, writeProfiles(stack, 'keyed-seed', all.slice(0, 50)), {}));
+  expect(seed.status).toBe('completed');
+  // The same loyalty ids under new emails: only the match key can find them.
+  const file = writeProfiles(
+    stack,
+    'keyed-next',
+    all.map((m) => ({ ...m, email: `renamed-${m.email}` })),
+  );
+  const writes = writeCalls(stack);
+
+  const update = await waitForEnd(stack, await activateWith(stack, dst, file, { dryRun: true, mode: 'update' }));
+  expect(update.summary.plan).toMatchObject({ create: 0, update: 50, unchanged: 0 });
+  expect(update.summary.skippedByReason).toEqual({ WOULD_UPDATE: 50, NOT_IN_HUBSPOT: 50 });
+  const lines = await planOf(stack, update.activationId);
+  expect(lines.find((l) => l.line === 1)).toMatchObject({
+    action: 'update',
+    changes: [{ property: 'email', old: all[0].email, new: `renamed-${all[0].email}` }],
+  });
+  expect(lines.find((l) => l.line === 51)).toMatchObject({ action: 'skip' });
+
+  const create = await waitForEnd(stack, await activateWith(stack, dst, file, { dryRun: true, mode: 'create' }));
+  expect(create.summary.plan).toMatchObject({ create: 50, update: 0, unchanged: 0 });
+  expect(create.summary.skippedByReason).toEqual({ WOULD_CREATE: 50, ALREADY_IN_HUBSPOT: 50 });
+  expect(writeCalls(stack) - writes).toBe(0);
+  expect(stack.sim.admin.contactCount(account.portalId)).toBe(50);
+});
