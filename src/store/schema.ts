@@ -1,6 +1,8 @@
 /** Tables of the shared store, created on first use. Same DDL for SQLite and PostgreSQL apart from the id column. */
 import { contactMemoryDdl } from './contact-memory';
 import type { Db } from './db';
+import { planLinesDdl } from './plans';
+import { runDefaultsDdl } from './run-defaults';
 
 export async function migrate(db: Db): Promise<void> {
   const serial = db.dialect === 'pg' ? 'BIGSERIAL PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT';
@@ -96,6 +98,8 @@ export async function migrate(db: Db): Promise<void> {
       updated_at TEXT NOT NULL
     )`,
     ...contactMemoryDdl(db.dialect), // change-driven dataflows: confirmed state per contact (store/contact-memory.ts)
+    ...planLinesDdl(db.dialect), // dry runs: per-member plan lines, sealed (store/plans.ts)
+    ...runDefaultsDdl, // per-destination defaults of run options (store/run-defaults.ts)
   ];
   await db.migrate(statements);
   await addColumn(db, 'destinations', 'api_version', 'TEXT');
