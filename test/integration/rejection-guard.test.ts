@@ -29,9 +29,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
   base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-  // Pages of 200 members, so the guard has several pages to judge.
+  // Pages of 200 members, so the guard has several pages to judge: runs with the change memory read
+  // pages 5 × ACTIVATION_PAGE_SIZE (docs/dataflows.md, "Calls per change").
   stack = await startStack({
-    env: { ALERT_ALLOW_PRIVATE_URLS: 'true', ACTIVATION_PAGE_SIZE: '200' },
+    env: { ALERT_ALLOW_PRIVATE_URLS: 'true', ACTIVATION_PAGE_SIZE: '40' },
     logger: createLogger({ level: 'error', name: 'test' }),
   });
 });
