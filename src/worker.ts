@@ -33,8 +33,7 @@ export async function createWorker(
 ): Promise<RunningWorker> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'worker' });
   const metrics = options.metrics ?? serviceMetrics();
-  // A worker process of its own keeps the SQLite contact memory off its event loop (a thread).
-  const services = options.services ?? (await createServices(config, { contactMemoryThread: true }));
+  const services = options.services ?? (await createServices(config));
   const connection = await connectWorker(config);
   // Scheduled sync runs ask whether the holder of an audience's run slot still runs (activities/syncs.ts);
   // the client connects on first use only.

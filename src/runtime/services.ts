@@ -20,7 +20,6 @@ import { SqlRejectionStore } from '../store/rejections';
 import { RunDefaultsStore } from '../store/run-defaults';
 import { migrate } from '../store/schema';
 import { createEmailHasher, type EmailHasher } from '../streaming/email-hash';
-import { startContactMemoryThread } from '../store/contact-memory-thread';
 import { SqlContactMemory, type ContactMemory } from '../store/contact-memory';
 import { StreamHolds } from '../streaming/holds';
 import { StreamMemory } from '../streaming/memory';
@@ -67,8 +66,6 @@ export async function createServices(
   options: {
     createKeys?: boolean;
     governorPolicy?: Partial<GovernorPolicy>;
-    /** SQLite only: run the contact memory on its own thread (a worker process; src/store/contact-memory-thread.ts). */
-    contactMemoryThread?: boolean;
   } = {},
 ): Promise<Services> {
   const db = openDb({ databaseUrl: config.storage.databaseUrl, sqlitePath: config.storage.sqlitePath });
@@ -84,8 +81,6 @@ export async function createServices(
   const rejections = new SqlRejectionStore(db, sealer);
   const checkpoints = new CheckpointStore(db);
   const emailHasher = createEmailHasher(secretsRing);
-  const memoryThread =
-    options.contactMemoryThread && !config.storage.databaseUrl ? startContactMemoryThread(config.storage.sqlitePath) : undefined;
   const connections = new ConnectionStore(db, sealer, config.sources.connections);
   const sqlSources = createSqlSourceReader({
     resolve: (id) => connections.resolve(id),
@@ -104,7 +99,7 @@ export async function createServices(
     sealer,
     governor: new SharedRateGovernor(db, { ...DEFAULT_POLICY, ...options.governorPolicy }),
     streamMemory: new StreamMemory(db, emailHasher),
-    contactMemory: memoryThread ?? new SqlContactMemory(db),
+    contactMemory: new SqlContactMemory(db),
     emailHasher,
     streamHolds: new StreamHolds(db),
     connections,
@@ -118,7 +113,6 @@ export async function createServices(
       maxLineBytes: config.api.maxLineBytes,
     }),
     async close() {
-      await memoryThread?.close();
       await sqlSources.close();
       await db.close();
       await uploadPool?.end();
