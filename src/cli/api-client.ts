@@ -67,7 +67,8 @@ export class ApiClient {
     return this.call<T>({ method: 'GET', url, params });
   }
 
-  post<T>(url: string, data?: unknown, config: AxiosRequestConfig = {}): Promise<T> {
+  /** A POST without a body sends `{}`: the API's POST routes take JSON (axios would send a form type). */
+  post<T>(url: string, data: unknown = {}, config: AxiosRequestConfig = {}): Promise<T> {
     return this.call<T>({ method: 'POST', url, data, ...config });
   }
 
