@@ -35,6 +35,8 @@ export interface ProcessPagesInput {
   audiences?: Array<{ id: string; propertyName: string }>;
   /** Ignore the confirmed-state memory (send every member; still confirm). */
   fullResync?: boolean;
+  /** Status properties not written: audiences encoded as HubSpot lists only. */
+  listOnlyProperties?: string[];
   /** The source is a complete snapshot: mark its members seen (exits are written after the last page, `writeExits`). */
   exitMissing?: boolean;
   source: SourceRef;
@@ -147,6 +149,7 @@ export function createProcessPages(deps: ProcessPagesDeps) {
           onCheckpoint: (page) => void save({ ...cp, cursor: pageStart, page }),
           send: { signal: sends.signal },
           stop: ctx.cancellationSignal,
+          ...(input.listOnlyProperties?.length ? { omitProperties: new Set(input.listOnlyProperties) } : {}),
           memory: {
             store: deps.contactMemory,
             destinationId: d.id,

@@ -42,6 +42,8 @@ import {
   type ActivationInput,
   type ActivationSummary,
   type DailyLimitDetails,
+  usesList,
+  usesProperty,
 } from './types';
 
 const retry: RetryPolicy = {
@@ -72,6 +74,7 @@ export async function activateAudience(input: ActivationInput): Promise<Activati
   try {
     if (run.needsSetup) await setUp(run, input);
     await sendAllPages(run, input);
+    if (audiencesOf(input).some(usesList) && patched('audience-lists-v1')) await writeLists(run, input);
     if (input.options?.exitMissing && patched('exit-missing-v1')) await writeExits(run, input);
     return await finish(run, input);
   } catch (err) {
@@ -148,7 +151,8 @@ async function setUp(run: ActivationState, input: ActivationInput): Promise<void
   showDetails(run);
   const { portalId } = await acts.validateConnection.executeWithOptions(
     { ...setupOptions, summary: 'Check the HubSpot token and its scopes' },
-    [{ destinationId }],
+    // Audiences kept as HubSpot lists need the list scopes too: checked here, before anything is sent.
+    [{ destinationId, ...(audiencesOf(input).some(usesList) ? { lists: true } : {}) }],
   );
   run.phase = 'ensuring-property';
   showDetails(run);
@@ -197,6 +201,9 @@ async function sendPages(run: ActivationState, input: ActivationInput): Promise<
   const { cursor, propertyName, propertyNames, portalId } = run.nextPages();
   const audiences =
     input.audiences && propertyNames ? input.audiences.map((a, i) => ({ id: a.id, propertyName: propertyNames[i] })) : undefined;
+  const listOnlyProperties = audiencesOf(input)
+    .map((a, i) => (usesProperty(a) ? undefined : (propertyNames?.[i] ?? propertyName)))
+    .filter((n): n is string => n !== undefined);
   try {
     return await acts.processPages.executeWithOptions(
       {
@@ -222,6 +229,7 @@ async function sendPages(run: ActivationState, input: ActivationInput): Promise<
           ...(audiences ? { audiences } : {}),
           ...(opts.fullResync ? { fullResync: true } : {}),
           ...(opts.exitMissing ? { exitMissing: true } : {}),
+          ...(listOnlyProperties.length ? { listOnlyProperties } : {}),
           source,
           cursor,
           pageSize: opts.pageSize,
@@ -258,10 +266,57 @@ async function waitForDailyReset(run: ActivationState, input: ActivationInput, d
   setStatus('Running');
 }
 
+/**
+ * List-encoded audiences, after the upserts (every member has a record id): ensure each audience's MANUAL
+ * list, then write the memberships (adds, removes, and with exitMissing the leavers) in one activity.
+ */
+async function writeLists(run: ActivationState, input: ActivationInput): Promise<void> {
+  const { propertyName, propertyNames, portalId } = run.nextPages();
+  const all = audiencesOf(input);
+  const lists: Array<{ audienceId: string; listId: string; listName: string; listOnly: boolean }> = [];
+  for (const audience of all.filter(usesList)) {
+    const { listId, listName } = await acts.ensureAudienceList.executeWithOptions(
+      { ...setupOptions, summary: `Ensure the HubSpot list of audience "${escapeMarkdown(audience.name)}"` },
+      [{ destinationId: input.destinationId, audience }],
+    );
+    lists.push({ audienceId: audience.id, listId, listName, listOnly: !usesProperty(audience) });
+  }
+  const audiences =
+    input.audiences && propertyNames ? input.audiences.map((a, i) => ({ id: a.id, propertyName: propertyNames[i] })) : undefined;
+  const result = await acts.writeListMemberships.executeWithOptions(
+    {
+      startToCloseTimeout: '1 hour',
+      heartbeatTimeout: input.options?.heartbeatTimeoutMs ?? DEFAULT_ACTIVATION_OPTIONS.heartbeatTimeoutMs,
+      retry,
+      summary: `Write the memberships of ${lists.length === 1 ? `list "${escapeMarkdown(lists[0].listName)}"` : `${lists.length} lists`}`,
+    },
+    [
+      {
+        activationId: input.activationId,
+        destinationId: input.destinationId,
+        ...(portalId !== undefined ? { portalId } : {}),
+        audienceId: input.audience.id,
+        propertyName,
+        ...(audiences ? { audiences } : {}),
+        lists,
+        source: input.source,
+        ...(input.options?.exitMissing ? { exitMissing: true } : {}),
+        ...(input.options?.pageSize ? { pageSize: input.options.pageSize } : {}),
+      },
+    ],
+  );
+  run.lists = result.lists;
+  showDetails(run);
+}
+
 /** `exitMissing`: after the last page, `exited` for remembered members the snapshot no longer holds. */
 async function writeExits(run: ActivationState, input: ActivationInput): Promise<void> {
   const { propertyName, propertyNames, portalId } = run.nextPages();
-  const audiences = audiencesOf(input).map((a, i) => ({ id: a.id, propertyName: propertyNames?.[i] ?? propertyName }));
+  // List-only audiences have no status property to write (their leavers left the list in writeLists).
+  const audiences = audiencesOf(input)
+    .map((a, i) => ({ id: a.id, propertyName: propertyNames?.[i] ?? propertyName, property: usesProperty(a) }))
+    .filter((a) => a.property)
+    .map(({ id, propertyName: name }) => ({ id, propertyName: name }));
   const { exitsWritten } = await acts.writeExits.executeWithOptions(
     {
       startToCloseTimeout: '1 hour',
@@ -279,7 +334,11 @@ async function finish(run: ActivationState, input: ActivationInput): Promise<Act
   run.phase = 'finishing';
   showDetails(run);
   await acts.summarizeActivation.executeWithOptions({ ...setupOptions, summary: 'Cross-check counts with stored rejections' }, [
-    { activationId: input.activationId, counts: run.counts },
+    // Rejections the lists stored are counted there, not in the delivery counts (those members were upserted).
+    {
+      activationId: input.activationId,
+      counts: run.lists ? { ...run.counts, rejected: run.counts.rejected + run.listRejected } : run.counts,
+    },
   ]);
   const status = run.outcome;
   run.phase = 'completed';

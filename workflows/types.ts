@@ -9,9 +9,35 @@ import type { SupportedApiVersion } from '../src/hubspot-versions';
 
 export type { DeliveryCounts, SourceCursor, SourceRef };
 
+/** How an audience is encoded in HubSpot: its status property (default), a MANUAL contact list, or both. */
+export type AudienceEncoding = 'property' | 'list' | 'both';
+
 export interface AudienceRef {
   id: string;
   name: string;
+  /** Default `property`. */
+  encoding?: AudienceEncoding;
+}
+
+/** Whether the audience keeps a HubSpot list. */
+export const usesList = (a: Pick<AudienceRef, 'encoding'>): boolean => a.encoding === 'list' || a.encoding === 'both';
+/** Whether the audience's status property is written. */
+export const usesProperty = (a: Pick<AudienceRef, 'encoding'>): boolean => a.encoding !== 'list';
+
+/** Per list-encoded audience: its HubSpot list and what the run wrote to it (members written = ids accepted). */
+export interface AudienceListSummary {
+  listId: string;
+  listName: string;
+  added: number;
+  removed: number;
+  /** Members whose remembered record id HubSpot no longer had, found again by email or merged id. */
+  reResolved: number;
+  /** Members that could not be written (no HubSpot record found): stored rejections with the reason. */
+  rejected: number;
+  /** Members without a HubSpot record id because their upsert was rejected (already counted there). */
+  notUpserted: number;
+  /** Leavers HubSpot no longer has at all (archived or deleted): nothing left to remove. */
+  gone: number;
 }
 
 /**
@@ -78,6 +104,8 @@ export interface ActivationSummary extends DeliveryCounts {
   audiences?: AudienceRef[];
   /** `exitMissing` runs: exits written (contact × audience). */
   exitsWritten?: number;
+  /** List-encoded audiences: the list and its membership writes, per audience id. */
+  lists?: Record<string, AudienceListSummary>;
   status: 'completed' | 'completed_with_rejections';
   pages: number;
   runs: number;
@@ -136,6 +164,7 @@ export const NON_RETRYABLE_TYPES = [
   Failure.HubSpotMissingScopes.type,
   Failure.HubSpotMappingInvalid.type,
   Failure.HubSpotPropertyConflict.type,
+  Failure.HubSpotListConflict.type,
   Failure.HubSpotRequestInvalid.type,
   Failure.DestinationNotFound.type,
   Failure.DestinationPortalChanged.type,

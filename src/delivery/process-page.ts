@@ -48,6 +48,21 @@ export interface PageContext {
   memory?: PageMemory;
   /** Aborted (the run was cancelled): start no further batch; batches under way finish and are counted. */
   stop?: AbortSignal;
+  /** Status properties not written (audiences encoded as HubSpot lists only); their statuses are still remembered. */
+  omitProperties?: ReadonlySet<string>;
+}
+
+/** The contacts as sent, without the omitted properties; `original` maps each sent contact back. */
+function withoutProperties(contacts: PreparedContact[], omit: ReadonlySet<string> | undefined) {
+  const original = new Map<PreparedContact, PreparedContact>();
+  if (!omit?.size) return { sent: contacts, original };
+  const sent = contacts.map((c) => {
+    const properties = Object.fromEntries(Object.entries(c.properties).filter(([name]) => !omit.has(name)));
+    const copy: PreparedContact = { ...c, properties };
+    original.set(copy, c);
+    return copy;
+  });
+  return { sent, original };
 }
 
 export interface PageMemory {
@@ -231,7 +246,10 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
         if (toSend.length < batch.length) countSkipped(c, UNCHANGED, batch.length - toSend.length);
       }
     }
-    const outcome = toSend.length ? await sendBatch(ctx.client, toSend, ctx.send) : { upserted: [], rejected: [] };
+    const stripped = withoutProperties(toSend, ctx.omitProperties);
+    const sent = toSend.length ? await sendBatch(ctx.client, stripped.sent, ctx.send) : { upserted: [], rejected: [] };
+    const back = <T extends { contact: PreparedContact }>(x: T): T => ({ ...x, contact: stripped.original.get(x.contact) ?? x.contact });
+    const outcome = { upserted: sent.upserted.map(back), rejected: sent.rejected.map(back) };
     // Remembered only once HubSpot accepted them, and before the batch counts as done (its checkpoint).
     if (memory && outcome.upserted.length) {
       await memory.store.confirm(

@@ -17,6 +17,8 @@ import { accountRoutes } from './routes/account';
 import { AdminHttp } from './routes/admin';
 import { batchUpsertRoute } from './routes/batch-upsert';
 import { contactRoutes } from './routes/contacts';
+import { listRoutes } from './routes/lists';
+import { mergeArchiveRoutes } from './routes/merge-archive';
 import { propertyRoutes } from './routes/properties';
 import { searchRoute } from './routes/search';
 import type { HubSpotRoute, SimState } from './routes/types';
@@ -67,8 +69,10 @@ function hubSpotRouter(): Router<HubSpotRoute> {
       router.add(batchUpsertRoute(base, version));
       router.add(searchRoute(base, version));
       for (const r of contactRoutes(base, version)) router.add(r);
+      for (const r of mergeArchiveRoutes(base, version)) router.add(r);
     }
     for (const r of propertyRoutes(propertiesBase(version), version)) router.add(r);
+    for (const r of listRoutes(version)) router.add(r);
   }
   for (const r of accountRoutes()) router.add(r);
   return router;

@@ -76,6 +76,15 @@ export async function migrate(db: Db): Promise<void> {
       destination_id TEXT PRIMARY KEY,
       hold_until_ms BIGINT NOT NULL
     )`,
+    // List-encoded audiences: the HubSpot list the service keeps per audience (next to destination_audiences).
+    `CREATE TABLE IF NOT EXISTS destination_audience_lists (
+      destination_id TEXT NOT NULL,
+      audience_id TEXT NOT NULL,
+      list_id TEXT NOT NULL,
+      list_name TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      PRIMARY KEY (destination_id, audience_id)
+    )`,
     ...contactMemoryDdl(db.dialect), // change-driven dataflows: confirmed state per contact (store/contact-memory.ts)
   ];
   await db.migrate(statements);

@@ -60,7 +60,9 @@ export async function startActivation(
 /** `audiences` or `audience` of a request, as the record keeps them: a list only when it holds several. */
 function audiencesOfBody(body: { audience?: AudienceRef; audiences?: AudienceRef[] }): Pick<ActivationRecord, 'audience' | 'audiences'> {
   const list = body.audiences ?? [body.audience!];
-  return list.length > 1 ? { audience: list[0], audiences: list } : { audience: list[0] };
+  // A list-encoded audience is kept in `audiences` even alone: the activations row stores id and name only.
+  const keepList = list.length > 1 || list.some((a) => a.encoding !== undefined && a.encoding !== 'property');
+  return keepList ? { audience: list[0], audiences: list } : { audience: list[0] };
 }
 
 /** How long a claimed slot whose workflow does not exist yet counts as "starting" (then as abandoned). */
