@@ -30,7 +30,11 @@ test('merge: the primary keeps its id, gains the merged id and email; the merged
   });
   expect((await api.get(`${CONTACTS}/${o}`)).status).toBe(404);
   // Batch read by the merged-away id: the id is reported missing (207), like any unknown id.
-  const read = await api.post(`${CONTACTS}/batch/read`, { inputs: [{ id: o }, { id: p }], properties: ['email'], propertiesWithHistory: [] });
+  const read = await api.post(`${CONTACTS}/batch/read`, {
+    inputs: [{ id: o }, { id: p }],
+    properties: ['email'],
+    propertiesWithHistory: [],
+  });
   expect(read.status).toBe(207);
   expect(read.data.results.map((r: { id: string }) => r.id)).toEqual([p]);
   expect(read.data.errors[0].context.ids).toEqual([o]);

@@ -112,7 +112,8 @@ test('more record ids than one call may carry → 400, nothing written', async (
 
 test('the account’s list limit per tier (Starter: 25 static lists)', async () => {
   const { api } = withLists('starter');
-  for (let i = 0; i < 25; i++) expect((await api.post(LISTS, { name: `L${i}`, objectTypeId: '0-1', processingType: 'MANUAL' })).status).toBe(200);
+  for (let i = 0; i < 25; i++)
+    expect((await api.post(LISTS, { name: `L${i}`, objectTypeId: '0-1', processingType: 'MANUAL' })).status).toBe(200);
   const over = await api.post(LISTS, { name: 'L25', objectTypeId: '0-1', processingType: 'MANUAL' });
   expect(over.status).toBe(400);
   expect(over.data.message).toContain('limit of 25');
