@@ -271,7 +271,7 @@ export class HubSpotClient {
     const inputs: ContactUpsertInput[] = contacts.map((c) => ({
       id: c.email,
       idProperty: 'email',
-      properties: c.properties,
+      properties: withoutIdentityEmail(c),
       ...(c.traceId === undefined ? {} : { objectWriteTraceId: c.traceId }),
     }));
     const res = await this.call<{
@@ -415,6 +415,17 @@ export class HubSpotClient {
     });
     return res.data.results?.[0];
   }
+}
+
+/**
+ * The upsert's properties without `email` when it is the id: HubSpot creates a new contact with the id as
+ * its email anyway, and an email matching an existing contact's additional email must not become that
+ * contact's primary email (docs/decisions.md, "A profile's email that is a contact's additional email").
+ */
+function withoutIdentityEmail(c: ContactUpsert): Record<string, string> {
+  if (c.properties.email === undefined || c.properties.email.toLowerCase() !== c.email.toLowerCase()) return c.properties;
+  const { email: _identity, ...rest } = c.properties;
+  return rest;
 }
 
 interface MembershipAnswer {
