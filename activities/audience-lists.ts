@@ -9,7 +9,8 @@ import { preparePage } from '../src/delivery/process-page';
 import { propertyCacheKey } from '../src/destinations/property-cache';
 import { HubSpotApiError } from '../src/hubspot/errors';
 import { MAX_LIST_MEMBERSHIP_IDS, type HubSpotClient, type HubSpotList } from '../src/hubspot/client';
-import { START_CURSOR, type SourceRef } from '../src/members/types';
+import { START_CURSOR, type SourceRecord, type SourceRef } from '../src/members/types';
+import type { DestinationRecord } from '../src/store/destinations';
 import { applicationFailure, Failure } from '../src/failures';
 import type { AudienceListSummary, AudienceRef } from '../workflows/types';
 import { keepHeartbeating } from './heartbeat';
@@ -30,12 +31,12 @@ export interface WriteListMembershipsInput {
   activationId: string;
   destinationId: string;
   portalId?: number;
-  /** As the page activity was given them, so records parse the same way. */
+  /** As the page activity was given them, so records parse the same way (for finding emails again). */
   audienceId: string;
   propertyName: string;
   audiences?: Array<{ id: string; propertyName: string }>;
-  /** The list-encoded audiences and their lists. */
-  lists: Array<{ audienceId: string; listId: string; listName: string; listOnly: boolean }>;
+  /** The list-encoded audiences (their lists were ensured at setup); `listOnly`: no status property. */
+  lists: Array<{ audience: AudienceRef; listOnly: boolean }>;
   source: SourceRef;
   exitMissing?: boolean;
   pageSize?: number;
@@ -60,46 +61,74 @@ export function createAudienceListActivities(deps: ProcessPagesDeps) {
     }
   }
 
+  /**
+   * The audience's MANUAL list: the stored one if HubSpot still has it; else a list named after the
+   * audience — created by us, since a list of that name that we did not create is not ours — or, when
+   * that name is taken, the name with the audience id appended (ours by construction: adopted if it is
+   * a MANUAL list). The list id is stored with the audience.
+   */
+  async function ensureList(client: HubSpotClient, destinationId: string, audience: AudienceRef): Promise<EnsureAudienceListResult> {
+    const stored = await deps.destinations.audienceList(destinationId, audience.id);
+    if (stored) {
+      const list = await client.getList(stored.listId);
+      if (list && list.processingType === 'MANUAL') return { listId: list.listId, listName: list.name };
+    }
+    const list = (await manualList(client, audience.name, false)) ?? (await manualList(client, suffixedListName(audience), true));
+    if (!list) {
+      throw applicationFailure(
+        Failure.HubSpotListConflict,
+        `HubSpot already has lists named "${audience.name}" and "${suffixedListName(audience)}" that are not MANUAL lists of this service, so audience ${audience.id} has no list to write to. Rename one of them, then run again.`,
+      );
+    }
+    await deps.destinations.recordAudienceList({
+      destinationId,
+      audienceId: audience.id,
+      listId: list.listId,
+      listName: list.name,
+      createdAt: new Date().toISOString(),
+    });
+    return { listId: list.listId, listName: list.name };
+  }
+
+  /** Key hash → email, line and record of every member in the source (read once, only to find merged contacts again). */
+  async function sourceEmails(
+    input: WriteListMembershipsInput,
+    d: DestinationRecord,
+  ): Promise<Map<string, { email: string; line: number; record: SourceRecord }>> {
+    const client = clientFor(deps, d);
+    const properties = await deps.propertyCache.get(propertyCacheKey(d), client);
+    const out = new Map<string, { email: string; line: number; record: SourceRecord }>();
+    let cursor = START_CURSOR;
+    for (;;) {
+      const page = await deps.sourceReader.readPage(input.source, cursor, Math.min(input.pageSize ?? deps.defaultPageSize, 5000));
+      const byLine = new Map(page.records.map((r) => [r.line, r]));
+      const pre = preparePage(page.records, {
+        audienceId: input.audienceId,
+        audiencePropertyName: input.propertyName,
+        ...(input.audiences ? { audiences: input.audiences } : {}),
+        mapping: d.mapping,
+        properties,
+      });
+      for (const c of pre.ready) out.set(deps.emailHasher(d.id, c.email), { email: c.email, line: c.line, record: byLine.get(c.line)! });
+      if (page.done) return out;
+      cursor = page.next;
+    }
+  }
+
   return {
-    /**
-     * The audience's MANUAL list: the stored one if HubSpot still has it; else a list named after the
-     * audience — created by us, since a list of that name that we did not create is not ours — or, when
-     * that name is taken, the name with the audience id appended (ours by construction: adopted if it is
-     * a MANUAL list). The list id is stored with the audience.
-     */
+    /** The audience's MANUAL list, created once (see ensureList). */
     async ensureAudienceList(input: { destinationId: string; audience: AudienceRef }): Promise<EnsureAudienceListResult> {
       return classified(async () => {
         const d = await loadDestination(deps, input.destinationId);
-        const client = clientFor(deps, d);
-        const stored = await deps.destinations.audienceList(d.id, input.audience.id);
-        if (stored) {
-          const list = await client.getList(stored.listId);
-          if (list && list.processingType === 'MANUAL') return { listId: list.listId, listName: list.name };
-        }
-        const list =
-          (await manualList(client, input.audience.name, false)) ?? (await manualList(client, suffixedListName(input.audience), true));
-        if (!list) {
-          throw applicationFailure(
-            Failure.HubSpotListConflict,
-            `HubSpot already has lists named "${input.audience.name}" and "${suffixedListName(input.audience)}" that are not MANUAL lists of this service, so audience ${input.audience.id} has no list to write to. Rename one of them, then run again.`,
-          );
-        }
-        await deps.destinations.recordAudienceList({
-          destinationId: d.id,
-          audienceId: input.audience.id,
-          listId: list.listId,
-          listName: list.name,
-          createdAt: new Date().toISOString(),
-        });
-        return { listId: list.listId, listName: list.name };
+        return ensureList(clientFor(deps, d), d.id, input.audience);
       });
     },
 
     /**
-     * After the run's upserts: adds the members realized/existing in each list-encoded audience, removes
-     * the exited ones and (exitMissing) the remembered members the snapshot lacks, by the record ids the
-     * memory holds. Re-reads the source (the emails are needed to find merged contacts again). Idempotent:
-     * a retry writes the same memberships again.
+     * After the run's upserts: writes each list-encoded audience's memberships as the pages recorded them
+     * (list intents: add realized/existing, remove exited), then, with exitMissing, removes the remembered
+     * members the snapshot lacks. The source is read again only if HubSpot reports record ids missing (the
+     * emails are needed to find merged contacts). Idempotent: a retry writes the same memberships again.
      */
     async writeListMemberships(input: WriteListMembershipsInput): Promise<{ lists: Record<string, AudienceListSummary> }> {
       const ctx = Context.current();
@@ -113,105 +142,88 @@ export function createAudienceListActivities(deps: ProcessPagesDeps) {
             `Destination ${d.id} now points at HubSpot portal ${d.portalId}, but this run started on portal ${input.portalId}; no list memberships were written.`,
           );
         }
+        const intents = deps.listIntents;
+        if (!intents) throw new Error('The worker was built without listIntents.');
         const client = clientFor(deps, d, { signal: ctx.cancellationSignal });
-        const properties = await deps.propertyCache.get(propertyCacheKey(d), client);
         const maxIds = Math.min(input.maxIdsPerCall ?? MAX_LIST_MEMBERSHIP_IDS, MAX_LIST_MEMBERSHIP_IDS);
-        const writers = input.lists.map((l) => {
+
+        // Emails of snapshot members, read from the source again on the first missing id only.
+        let byKey: Promise<Map<string, { email: string; line: number; record: SourceRecord }>> | undefined;
+        const fillEmails = async (members: ListMember[]) => {
+          byKey ??= sourceEmails(input, d);
+          const known = await byKey;
+          for (const m of members) {
+            const k = known.get(m.keyHash);
+            if (k) Object.assign(m, k);
+          }
+        };
+
+        for (const { audience, listOnly } of input.lists) {
+          const list = (await deps.destinations.audienceList(d.id, audience.id)) ?? (await ensureList(client, d.id, audience));
+          const summary: AudienceListSummary = {
+            listId: list.listId,
+            listName: list.listName,
+            added: 0,
+            removed: 0,
+            reResolved: 0,
+            rejected: 0,
+            gone: 0,
+          };
+          summaries[audience.id] = summary;
           const writer = new ListMembershipWriter({
             client,
-            listId: l.listId,
-            listName: l.listName,
-            audienceId: l.audienceId,
+            listId: list.listId,
+            listName: list.listName,
+            audienceId: audience.id,
             activationId: input.activationId,
             destinationId: d.id,
             memory: deps.contactMemory,
             rejections: deps.rejections,
             maxIds,
+            fillEmails,
             // List-only audiences have no status property: writeExits does not see them, so their exits are recorded here.
-            ...(l.listOnly
+            ...(listOnly
               ? {
                   onLeaversSettled: (keys: string[]) =>
                     deps.contactMemory.recordExits(
                       d.id,
-                      keys.map((keyHash) => ({ keyHash, audienceIds: [l.audienceId] })),
+                      keys.map((keyHash) => ({ keyHash, audienceIds: [audience.id] })),
                     ),
                 }
               : {}),
           });
-          const summary: AudienceListSummary = {
-            listId: l.listId,
-            listName: l.listName,
-            added: 0,
-            removed: 0,
-            reResolved: 0,
-            rejected: 0,
-            notUpserted: 0,
-            gone: 0,
-          };
-          summaries[l.audienceId] = summary;
-          return { l, writer, summary };
-        });
-        const sync = () => {
-          for (const w of writers) Object.assign(w.summary, w.writer.counts);
-        };
-
-        // Members in the source: their statuses as the page activity read them, their ids from the memory.
-        const pageSize = Math.min(input.pageSize ?? deps.defaultPageSize, 5000);
-        let cursor = START_CURSOR;
-        for (;;) {
-          if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-          const page = await deps.sourceReader.readPage(input.source, cursor, pageSize);
-          const byLine = new Map(page.records.map((r) => [r.line, r]));
-          const pre = preparePage(page.records, {
-            audienceId: input.audienceId,
-            audiencePropertyName: input.propertyName,
-            ...(input.audiences ? { audiences: input.audiences } : {}),
-            mapping: d.mapping,
-            properties,
-          });
-          const keyOf = new Map(pre.ready.map((c) => [c, deps.emailHasher(d.id, c.email)]));
-          const remembered = await deps.contactMemory.lookup(d.id, [...keyOf.values()]);
-          for (const c of pre.ready) {
-            const keyHash = keyOf.get(c)!;
-            const row = remembered.get(keyHash);
-            const statuses = c.statuses ?? { [input.audienceId]: c.status };
-            for (const w of writers) {
-              const status = statuses[w.l.audienceId];
-              // In the snapshot but no longer in the audience: exited (exitMissing runs only; the page activity wrote it).
-              const exited =
-                status === 'exited' || (status === undefined && input.exitMissing && row?.statuses[w.l.audienceId] === 'exited');
-              if (status === undefined && !exited) continue;
-              if (!row?.recordId) {
-                w.summary.notUpserted++;
-                continue;
-              }
-              const member: ListMember = { recordId: row.recordId, keyHash, email: c.email, line: c.line, record: byLine.get(c.line) };
-              if (exited) await w.writer.remove(member);
-              else await w.writer.add(member);
+          let after = '';
+          for (;;) {
+            if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+            const rows = await intents.page(input.activationId, audience.id, after, 10_000);
+            if (rows.length === 0) break;
+            after = rows[rows.length - 1].keyHash;
+            for (const r of rows) {
+              const m: ListMember = { recordId: r.recordId, keyHash: r.keyHash };
+              if (r.op === 'add') await writer.add(m);
+              else await writer.remove(m);
             }
+            Object.assign(summary, writer.counts);
           }
-          sync();
-          if (page.done) break;
-          cursor = page.next;
-        }
-
-        // exitMissing: remembered members the snapshot lacks leave the list (by id; the service holds no email for them).
-        if (input.exitMissing) {
-          for (const w of writers) {
-            let after = '';
+          // exitMissing: remembered members the snapshot lacks leave the list (by id; the service holds no email for them).
+          let goneWithoutId = 0;
+          if (input.exitMissing) {
+            after = '';
             for (;;) {
-              const rows = await deps.contactMemory.pageAbsentMembers(d.id, [w.l.audienceId], input.activationId, after, 1000);
+              const rows = await deps.contactMemory.pageAbsentMembers(d.id, [audience.id], input.activationId, after, 1000);
               if (rows.length === 0) break;
               after = rows[rows.length - 1].keyHash;
               for (const r of rows) {
-                if (r.recordId) await w.writer.remove({ recordId: r.recordId, keyHash: r.keyHash });
-                else w.summary.gone++;
+                if (r.recordId) await writer.remove({ recordId: r.recordId, keyHash: r.keyHash, leaver: true });
+                else goneWithoutId++;
               }
             }
           }
+          await writer.flush();
+          Object.assign(summary, writer.counts);
+          summary.gone += goneWithoutId;
         }
-        for (const w of writers) await w.writer.flush();
-        sync();
+        await intents.end(input.activationId);
         return { lists: summaries };
       } catch (err) {
         throw toFailure(err);

@@ -16,6 +16,8 @@ import type { ServiceMetrics } from '../src/metrics/service-metrics';
 import type { RunCheckpoint, RunCheckpoints } from '../src/store/checkpoints';
 import type { DestinationRecord } from '../src/store/destinations';
 import type { ContactMemory } from '../src/store/contact-memory';
+import type { ListIntents } from '../src/store/list-intents';
+import { recordingListIntents } from '../src/delivery/list-intent-recorder';
 import type { RejectionStore } from '../src/store/types';
 import type { EmailHasher } from '../src/streaming/email-hash';
 import { applicationFailure, Failure } from '../src/failures';
@@ -37,6 +39,8 @@ export interface ProcessPagesInput {
   fullResync?: boolean;
   /** Status properties not written: audiences encoded as HubSpot lists only. */
   listOnlyProperties?: string[];
+  /** Audiences kept as HubSpot lists: each page records their memberships (written after the upserts). */
+  listAudienceIds?: string[];
   /** The source is a complete snapshot: mark its members seen (exits are written after the last page, `writeExits`). */
   exitMissing?: boolean;
   source: SourceRef;
@@ -70,10 +74,17 @@ export interface ProcessPagesDeps extends HubSpotAccessDeps {
   /** Confirmed-state memory: unchanged members are not sent; accepted ones are remembered. */
   contactMemory: ContactMemory;
   emailHasher: EmailHasher;
+  /** Needed by runs with list-encoded audiences (the worker always has it). */
+  listIntents?: ListIntents;
 }
 
 /** After a cancellation, how long HubSpot requests under way may still finish (then they are aborted). */
 const CANCEL_GRACE_MS = 5000;
+
+function required<T>(value: T | undefined, name: string): T {
+  if (value === undefined) throw new Error(`The worker was built without ${name}.`);
+  return value;
+}
 
 function progressOf(cp: RunCheckpoint | undefined): number {
   return cp ? cp.pagesDone * 1_000_000 + Object.keys(cp.page.done).length : -1;
@@ -124,6 +135,13 @@ export function createProcessPages(deps: ProcessPagesDeps) {
       }
       client = clientFor(deps, d, { signal: sends.signal });
       const properties = await deps.propertyCache.get(propertyCacheKey(d), client);
+      const listStore = input.listAudienceIds?.length
+        ? recordingListIntents(deps.contactMemory, {
+            intents: required(deps.listIntents, 'listIntents'),
+            activationId: input.activationId,
+            audienceIds: input.listAudienceIds,
+          })
+        : undefined;
       const read = (cursor: SourceCursor) => classified(() => deps.sourceReader.readPage(input.source, cursor, pageSize));
       let next = read(cp.cursor);
       for (;;) {
@@ -151,7 +169,7 @@ export function createProcessPages(deps: ProcessPagesDeps) {
           stop: ctx.cancellationSignal,
           ...(input.listOnlyProperties?.length ? { omitProperties: new Set(input.listOnlyProperties) } : {}),
           memory: {
-            store: deps.contactMemory,
+            store: listStore ?? deps.contactMemory,
             destinationId: d.id,
             hash: deps.emailHasher,
             fullResync: input.fullResync === true,

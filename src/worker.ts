@@ -51,6 +51,7 @@ export async function createWorker(
     propertyCache: new PropertyCache(),
     streamMemory: services.streamMemory,
     contactMemory: services.contactMemory,
+    listIntents: services.listIntents,
     emailHasher: services.emailHasher,
     streamHolds: services.streamHolds,
     logger,

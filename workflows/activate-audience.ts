@@ -165,6 +165,15 @@ async function setUp(run: ActivationState, input: ActivationInput): Promise<void
     );
     propertyNames.push(propertyName);
   }
+  // List-encoded audiences: their MANUAL lists exist before anything is sent (a name clash fails here).
+  if (audiencesOf(input).some(usesList) && patched('audience-lists-v1')) {
+    for (const audience of audiencesOf(input).filter(usesList)) {
+      await acts.ensureAudienceList.executeWithOptions(
+        { ...setupOptions, summary: `Ensure the HubSpot list of audience "${escapeMarkdown(audience.name)}"` },
+        [{ destinationId, audience }],
+      );
+    }
+  }
   const { totalRecords } = await acts.describeSource.executeWithOptions({ ...setupOptions, summary: 'Count the members to send' }, [
     { source },
   ]);
@@ -201,6 +210,9 @@ async function sendPages(run: ActivationState, input: ActivationInput): Promise<
   const { cursor, propertyName, propertyNames, portalId } = run.nextPages();
   const audiences =
     input.audiences && propertyNames ? input.audiences.map((a, i) => ({ id: a.id, propertyName: propertyNames[i] })) : undefined;
+  const listAudienceIds = audiencesOf(input)
+    .filter(usesList)
+    .map((a) => a.id);
   const listOnlyProperties = audiencesOf(input)
     .map((a, i) => (usesProperty(a) ? undefined : (propertyNames?.[i] ?? propertyName)))
     .filter((n): n is string => n !== undefined);
@@ -230,6 +242,7 @@ async function sendPages(run: ActivationState, input: ActivationInput): Promise<
           ...(opts.fullResync ? { fullResync: true } : {}),
           ...(opts.exitMissing ? { exitMissing: true } : {}),
           ...(listOnlyProperties.length ? { listOnlyProperties } : {}),
+          ...(listAudienceIds.length ? { listAudienceIds } : {}),
           source,
           cursor,
           pageSize: opts.pageSize,
@@ -267,20 +280,14 @@ async function waitForDailyReset(run: ActivationState, input: ActivationInput, d
 }
 
 /**
- * List-encoded audiences, after the upserts (every member has a record id): ensure each audience's MANUAL
- * list, then write the memberships (adds, removes, and with exitMissing the leavers) in one activity.
+ * List-encoded audiences, after the upserts (every member has a record id): write the memberships the
+ * pages recorded (adds, removes, and with exitMissing the leavers) to the lists ensured at setup.
  */
 async function writeLists(run: ActivationState, input: ActivationInput): Promise<void> {
   const { propertyName, propertyNames, portalId } = run.nextPages();
-  const all = audiencesOf(input);
-  const lists: Array<{ audienceId: string; listId: string; listName: string; listOnly: boolean }> = [];
-  for (const audience of all.filter(usesList)) {
-    const { listId, listName } = await acts.ensureAudienceList.executeWithOptions(
-      { ...setupOptions, summary: `Ensure the HubSpot list of audience "${escapeMarkdown(audience.name)}"` },
-      [{ destinationId: input.destinationId, audience }],
-    );
-    lists.push({ audienceId: audience.id, listId, listName, listOnly: !usesProperty(audience) });
-  }
+  const lists = audiencesOf(input)
+    .filter(usesList)
+    .map((audience) => ({ audience, listOnly: !usesProperty(audience) }));
   const audiences =
     input.audiences && propertyNames ? input.audiences.map((a, i) => ({ id: a.id, propertyName: propertyNames[i] })) : undefined;
   const result = await acts.writeListMemberships.executeWithOptions(
@@ -288,7 +295,7 @@ async function writeLists(run: ActivationState, input: ActivationInput): Promise
       startToCloseTimeout: '1 hour',
       heartbeatTimeout: input.options?.heartbeatTimeoutMs ?? DEFAULT_ACTIVATION_OPTIONS.heartbeatTimeoutMs,
       retry,
-      summary: `Write the memberships of ${lists.length === 1 ? `list "${escapeMarkdown(lists[0].listName)}"` : `${lists.length} lists`}`,
+      summary: `Write the memberships of ${lists.length === 1 ? `the list of audience "${escapeMarkdown(lists[0].audience.name)}"` : `${lists.length} lists`}`,
     },
     [
       {

@@ -34,8 +34,6 @@ export interface AudienceListSummary {
   reResolved: number;
   /** Members that could not be written (no HubSpot record found): stored rejections with the reason. */
   rejected: number;
-  /** Members without a HubSpot record id because their upsert was rejected (already counted there). */
-  notUpserted: number;
   /** Leavers HubSpot no longer has at all (archived or deleted): nothing left to remove. */
   gone: number;
 }

@@ -16,13 +16,15 @@ import type { RejectionStore } from '../store/types';
 
 export const LIST_MEMBER_NOT_FOUND = 'LIST_MEMBER_NOT_FOUND';
 
-/** One member to write: its remembered record id, and (snapshot members) its email and source record. */
+/** One member to write: its record id, and (once known) its email and source record. */
 export interface ListMember {
   recordId: string;
   keyHash: string;
   email?: string;
   line?: number;
   record?: SourceRecord;
+  /** Remembered but not in this run's snapshot (exitMissing): the service holds no email for it. */
+  leaver?: boolean;
 }
 
 export interface ListWriteCounts {
@@ -47,8 +49,10 @@ export interface ListWriterOptions {
   rejections: RejectionStore;
   /** Record ids per call (HubSpot's per-call limit). */
   maxIds: number;
-  /** After each call: leavers (members without a source record) whose removal is settled (removed or gone). */
+  /** After each call: leavers whose removal is settled (removed or gone). */
   onLeaversSettled?: (keyHashes: string[]) => Promise<void>;
+  /** Fills `email`, `line` and `record` of snapshot members that lack them (only asked when HubSpot reports ids missing). */
+  fillEmails?: (members: ListMember[]) => Promise<void>;
 }
 
 const READ_BATCH = 100;
@@ -83,8 +87,10 @@ export class ListMembershipWriter {
     const missingRemoves = removes.filter((m) => missing.has(m.recordId));
     this.counts.added += adds.length - missingAdds.length;
     this.counts.removed += removes.length - missingRemoves.length;
-    const settledLeavers = removes.filter((m) => !m.record && !missing.has(m.recordId)).map((m) => m.keyHash);
+    const settledLeavers = removes.filter((m) => m.leaver && !missing.has(m.recordId)).map((m) => m.keyHash);
     if (missingAdds.length || missingRemoves.length) {
+      const needEmail = [...missingAdds, ...missingRemoves].filter((m) => !m.email && !m.leaver);
+      if (needEmail.length && this.o.fillEmails) await this.o.fillEmails(needEmail);
       const found = await this.resolve([...missingAdds, ...missingRemoves]);
       const retryAdds = missingAdds.filter((m) => found.has(m)).map((m) => ({ ...m, recordId: found.get(m)! }));
       const retryRemoves = missingRemoves.filter((m) => found.has(m)).map((m) => ({ ...m, recordId: found.get(m)! }));
@@ -115,7 +121,10 @@ export class ListMembershipWriter {
       await this.reject(lost.filter((m) => m.record));
       const goneLeavers = lost.filter((m) => !m.record);
       this.counts.gone += goneLeavers.length;
-      settledLeavers.push(...goneLeavers.map((m) => m.keyHash), ...retryRemoves.filter((m) => !m.record && ok(m)).map((m) => m.keyHash));
+      settledLeavers.push(
+        ...goneLeavers.filter((m) => m.leaver).map((m) => m.keyHash),
+        ...retryRemoves.filter((m) => m.leaver && ok(m)).map((m) => m.keyHash),
+      );
     }
     if (settledLeavers.length && this.o.onLeaversSettled) await this.o.onLeaversSettled(settledLeavers);
   }

@@ -19,6 +19,7 @@ import { SqlRejectionStore } from '../store/rejections';
 import { migrate } from '../store/schema';
 import { createEmailHasher, type EmailHasher } from '../streaming/email-hash';
 import { SqlContactMemory, type ContactMemory } from '../store/contact-memory';
+import { SqlListIntents, type ListIntents } from '../store/list-intents';
 import { StreamHolds } from '../streaming/holds';
 import { StreamMemory } from '../streaming/memory';
 
@@ -41,6 +42,8 @@ export interface Services {
   streamHolds: StreamHolds;
   /** Change-driven dataflows: what HubSpot last confirmed per destination and contact (docs/dataflows.md). */
   contactMemory: ContactMemory;
+  /** List-encoded audiences: memberships a run's pages decided, written after the upserts. */
+  listIntents: ListIntents;
   /** Keyed hashes of emails (the contact memory's and the stream memory's key). */
   emailHasher: EmailHasher;
   close(): Promise<void>;
@@ -75,6 +78,7 @@ export async function createServices(
     governor: new SharedRateGovernor(db, { ...DEFAULT_POLICY, ...options.governorPolicy }),
     streamMemory: new StreamMemory(db, emailHasher),
     contactMemory: new SqlContactMemory(db),
+    listIntents: new SqlListIntents(db),
     emailHasher,
     streamHolds: new StreamHolds(db),
     sourceReader: createSourceReader({

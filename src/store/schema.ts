@@ -1,5 +1,6 @@
 /** Tables of the shared store, created on first use. Same DDL for SQLite and PostgreSQL apart from the id column. */
 import { contactMemoryDdl } from './contact-memory';
+import { listIntentsDdl } from './list-intents';
 import type { Db } from './db';
 
 export async function migrate(db: Db): Promise<void> {
@@ -85,6 +86,7 @@ export async function migrate(db: Db): Promise<void> {
       created_at TEXT NOT NULL,
       PRIMARY KEY (destination_id, audience_id)
     )`,
+    listIntentsDdl(db.dialect), // list-encoded audiences: a run's pending memberships (store/list-intents.ts)
     ...contactMemoryDdl(db.dialect), // change-driven dataflows: confirmed state per contact (store/contact-memory.ts)
   ];
   await db.migrate(statements);

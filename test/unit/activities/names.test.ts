@@ -14,6 +14,7 @@ test('createActivities registers the activities the workflows call, by their rec
       'configureDestination',
       'deliverAlert',
       'describeSource',
+      'ensureAudienceList',
       'ensureAudienceProperty',
       'flushStreamBatch',
       'holdStreamSignals',
@@ -24,6 +25,7 @@ test('createActivities registers the activities the workflows call, by their rec
       'summarizeActivation',
       'validateConnection',
       'writeExits',
+      'writeListMemberships',
     ].sort(),
   );
 });
