@@ -66,7 +66,8 @@ export async function benchLists(members = 100_000): Promise<ListsResult> {
         .reduce((n, [, byStatus]) => n + (byStatus['200'] ?? 0) + (byStatus['207'] ?? 0), 0);
     const upsertCalls = count((r) => r === UPSERT_ROUTE || r.endsWith('/contacts/batch/upsert'));
     const membershipCalls = count((r) => r.includes('/memberships'));
-    const list = end.summary?.lists?.[BENCH_AUDIENCE.id] as { listId: string; added: number; removed: number; rejected: number } | undefined;
+    const list = end.summary?.lists?.[BENCH_AUDIENCE.id] as
+      { listId: string; added: number; removed: number; rejected: number } | undefined;
     const written = (list?.added ?? 0) + (list?.removed ?? 0);
     const minimumCalls = Math.ceil(members / UPSERT_BATCH) + Math.ceil(written / MEMBERSHIP_IDS);
     const measured = (t.endMs - t.startMs) / 1000;

@@ -43,7 +43,7 @@ function listJson(portal: Portal, def: ListDef): Record<string, unknown> {
     processingStatus: 'COMPLETE',
     createdAt: def.createdAt,
     updatedAt: def.updatedAt,
-    size: liveMembers(portal, def).length,
+    size: liveCount(portal, def),
     ...(def.filterBranch !== undefined ? { filterBranch: def.filterBranch } : {}),
   };
 }
@@ -53,6 +53,13 @@ function liveMembers(portal: Portal, def: ListDef): number[] {
   const out: number[] = [];
   for (const id of portal.lists.members(def.listId)) if (def.objectTypeId === CONTACTS && portal.contacts.get(id)) out.push(id);
   return out.sort((a, b) => a - b);
+}
+
+function liveCount(portal: Portal, def: ListDef): number {
+  if (def.objectTypeId !== CONTACTS) return 0;
+  let n = 0;
+  for (const id of portal.lists.members(def.listId)) if (portal.contacts.get(id)) n++;
+  return n;
 }
 
 function listNotFound(id: string): HsError {
@@ -140,31 +147,30 @@ function writeMembers(ctx: AuthedContext, add: string[], remove: string[]): Repl
     return ctx.portal.contacts.get(Number(id)) ? Number(id) : undefined;
   };
   const missing: string[] = [];
-  const toAdd: number[] = [];
-  const toRemove: number[] = [];
+  const toRemove = new Set<number>();
+  const addSet = new Set<number>();
   for (const id of remove) {
     const n = live(id);
     if (n === undefined) missing.push(id);
-    else if (members.has(n) && !toRemove.includes(n)) toRemove.push(n);
+    else if (members.has(n)) toRemove.add(n);
   }
   for (const id of add) {
     const n = live(id);
     if (n === undefined) missing.push(id);
-    else if (!members.has(n) || toRemove.includes(n)) toAdd.push(n);
+    else if (!members.has(n) || toRemove.has(n)) addSet.add(n);
   }
-  const addSet = new Set(toAdd);
-  const size = liveMembers(ctx.portal, def).length - toRemove.length + addSet.size;
+  const size = liveCount(ctx.portal, def) - toRemove.size + addSet.size;
   if (size > MAX_LIST_MEMBERS) {
     throw validationError(`List ${def.listId} would hold ${size} records; a list holds at most ${MAX_LIST_MEMBERS}.`);
   }
   for (const n of toRemove) members.delete(n);
   for (const n of addSet) members.add(n);
-  if (toRemove.length || addSet.size) ctx.portal.lists.touch(def.listId, ctx.nowIso);
+  if (toRemove.size || addSet.size) ctx.portal.lists.touch(def.listId, ctx.nowIso);
   return {
     status: 200,
     body: {
       recordIdsMissing: [...new Set(missing)],
-      recordIdsRemoved: toRemove.map(String),
+      recordIdsRemoved: [...toRemove].map(String),
       recordsIdsAdded: [...addSet].map(String),
     },
   };
