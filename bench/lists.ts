@@ -5,6 +5,7 @@
  * membership calls), and ceiling efficiency as bench/activation-benches.ts measures it (shortest time the
  * rolling window allows for all the portal's calls ÷ measured). The list is checked against the summary.
  */
+import type { Client } from '@temporalio/client';
 import axios from 'axios';
 import {
   activationTimes,
@@ -31,6 +32,27 @@ const LIST_SCOPES = [
 const UPSERT_BATCH = 100;
 const MEMBERSHIP_IDS = 100_000;
 
+/** Seconds from the last page activity's completion to the run's close, and the list step's own run time. */
+async function tail(client: Client, activationId: string): Promise<{ tailSeconds: number; listStepSeconds: number }> {
+  let lastPages = 0;
+  let close = 0;
+  let listStep = 0;
+  const ms = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) =>
+    Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
+  for await (const wf of client.workflow.list({ query: `WorkflowId = '${activationId}'` })) {
+    const history = (await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events ?? [];
+    const byId = new Map(history.map((e) => [Number(e.eventId), e]));
+    for (const e of history) {
+      const done = e.activityTaskCompletedEventAttributes;
+      const name = done ? byId.get(Number(done.scheduledEventId))?.activityTaskScheduledEventAttributes?.activityType?.name : undefined;
+      if (name === 'processPages') lastPages = Math.max(lastPages, ms(e));
+      if (done && name === 'writeListMemberships') listStep = ms(e) - ms(byId.get(Number(done.startedEventId))!);
+    }
+    close = Math.max(close, wf.closeTime?.getTime() ?? 0);
+  }
+  return { tailSeconds: round((close - lastPages) / 1000), listStepSeconds: round(listStep / 1000) };
+}
+
 export interface ListsResult {
   members: number;
   upsertCalls: number;
@@ -43,6 +65,9 @@ export interface ListsResult {
   ceilingRatio: number;
   rate429: number;
   listSize: number;
+  /** From the last page activity's end to the run's close, and the list step's own time, in seconds. */
+  tailSeconds: number;
+  listStepSeconds: number;
   nothingLost: boolean;
 }
 
@@ -80,6 +105,7 @@ export async function benchLists(members = 100_000): Promise<ListsResult> {
         )
       : -1;
     const contacts = await simContactCount(stack, portalId);
+    const { tailSeconds, listStepSeconds } = await tail(stack.client, end.activationId);
     const s = end.summary;
     return {
       members,
@@ -93,6 +119,8 @@ export async function benchLists(members = 100_000): Promise<ListsResult> {
       ceilingRatio: round(ideal / measured, 3),
       rate429: round(portal.rateLimited / portal.requests, 4),
       listSize: size,
+      tailSeconds,
+      listStepSeconds,
       nothingLost:
         end.status === 'completed' &&
         s?.received === members &&
