@@ -195,7 +195,7 @@ export function createAudienceListActivities(deps: ProcessPagesDeps) {
           let after = '';
           for (;;) {
             if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-            const rows = await intents.page(input.activationId, audience.id, after, 10_000);
+            const rows = await intents.page(input.activationId, audience.id, after, 25_000);
             if (rows.length === 0) break;
             after = rows[rows.length - 1].keyHash;
             for (const r of rows) {
@@ -223,7 +223,9 @@ export function createAudienceListActivities(deps: ProcessPagesDeps) {
           Object.assign(summary, writer.counts);
           summary.gone += goneWithoutId;
         }
-        await intents.end(input.activationId);
+        // Dropping the run's intents is cleanup, not part of the answer: it runs on after the activity returns
+        // (a lost delete leaves rows no later run reads: they are keyed by this activation).
+        intents.end(input.activationId).catch(() => undefined);
         return { lists: summaries };
       } catch (err) {
         throw toFailure(err);
