@@ -7,7 +7,8 @@
  * additional emails and `hs_merged_object_ids`), or, for a leaver whose email the service does not
  * hold, by its merged id (search on `hs_merged_object_ids`) — the remembered id is replaced and the
  * write is retried once. Nothing is dropped silently: a member still not found is a stored rejection
- * with its reason; a leaver HubSpot no longer has at all is counted as gone (it cannot be in the list).
+ * with its reason (and forgotten by the memory, so the next run upserts it again); a leaver HubSpot no
+ * longer has at all is counted as gone (it cannot be in the list).
  */
 import type { HubSpotClient, MembershipChange } from '../hubspot/client';
 import type { SourceRecord } from '../members/types';
@@ -45,7 +46,7 @@ export interface ListWriterOptions {
   audienceId: string;
   activationId: string;
   destinationId: string;
-  memory: Pick<ContactMemory, 'updateRecordIds'>;
+  memory: Pick<ContactMemory, 'updateRecordIds' | 'forgetContacts'>;
   rejections: RejectionStore;
   /** Record ids per call (HubSpot's per-call limit). */
   maxIds: number;
@@ -169,6 +170,11 @@ export class ListMembershipWriter {
   private async reject(members: ListMember[]): Promise<void> {
     if (members.length === 0) return;
     this.counts.rejected += members.length;
+    // Forgotten, so the next run (or a re-run of the rejected members) upserts them again: a new contact.
+    await this.o.memory.forgetContacts(
+      this.o.destinationId,
+      members.map((m) => m.keyHash),
+    );
     await this.o.rejections.add(
       this.o.activationId,
       members.map((m) => ({

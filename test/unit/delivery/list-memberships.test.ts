@@ -158,6 +158,9 @@ test('an archived member cannot be added: a stored rejection with its reason; an
   const stored = await rejections.page(activationId, 0, 10);
   expect(stored).toHaveLength(1);
   expect(stored[0]).toMatchObject({ email: members[0].email, reason: { code: LIST_MEMBER_NOT_FOUND, origin: 'hubspot' } });
+  // Forgotten: the next run upserts it again (a new contact).
+  expect((await memory.lookup(DEST, [members[0].keyHash])).has(members[0].keyHash)).toBe(false);
+  expect((await memory.lookup(DEST, [members[2].keyHash])).has(members[2].keyHash)).toBe(true);
 });
 
 test("a profile's email that is a contact's additional email updates that contact and keeps its primary email", async () => {
