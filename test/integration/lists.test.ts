@@ -92,6 +92,14 @@ describe('a destination with 3 list-encoded audiences', () => {
       expect(list.members).toEqual(expected);
       expect(s.lists[a.id]).toMatchObject({ added: expected.length, rejected: 0 });
     }
+    // The Web UI's current details name each list with its id and counts.
+    const meta = await stack.client.workflow
+      .getHandle(done.activationId)
+      .query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    for (const a of audiences) {
+      expect(meta.currentDetails).toContain(`List of \`${a.id}\``);
+      expect(meta.currentDetails).toContain(`(list id ${s.lists[a.id].listId}) · added ${s.lists[a.id].added}`);
+    }
     // list-only: the status properties are not written on contacts.
     const some = stack.sim.admin.getContact(portalId, emailOf(profiles.find((p) => inList(p, audiences[0].id))!))!;
     for (const a of audiences) expect(some.properties[audiencePropertyName(a.id)]).toBeUndefined();
@@ -195,4 +203,15 @@ test('a token without the list scopes fails clearly before anything is sent', as
   expect(upsertCalls(stack)).toBe(before);
   expect(stack.sim.admin.contactCount(portalId)).toBe(0);
   expect(stack.sim.admin.lists(portalId)).toEqual([]);
+});
+
+test('an unknown encoding is a 400 naming the field', async () => {
+  const { destinationId } = await createDestination(stack, { account: { tier: 'pro', scopes: LIST_SCOPES } });
+  const res = await stack.request({
+    method: 'POST',
+    url: `/v1/destinations/${destinationId}/activations`,
+    payload: { audiences: [{ ...audiences[0], encoding: 'tag' }], source: { path: '/nowhere.ndjson' } },
+  });
+  expect(res.statusCode).toBe(400);
+  expect(res.body).toContain('encoding');
 });
