@@ -168,6 +168,20 @@ test('merging 50 members’ contacts between two runs leaves every list exact, n
   }
   // Unchanged members were not upserted again: their merged ids were found again by email.
   expect(reResolved).toBeGreaterThanOrEqual(50);
+  // A full resync upserts every member again, the merged ones by what is now an additional email: the
+  // merged contacts are updated and keep their primary email (docs/decisions.md 18); the lists stay exact.
+  const third = await activate(destinationId, file, both, { fullResync: true });
+  expect(third.status).toBe('completed');
+  expect(third.summary.rejected).toBe(0);
+  for (const [i, p] of members.entries()) {
+    const c = stack.sim.admin.getContact(portalId, emailOf(p))!;
+    expect(c.properties.email).toBe(`merged-into-${i}@example.org`);
+    expect(c.properties.firstname).toBe(p.person.name.firstName);
+  }
+  for (const a of audiences) {
+    expect(listOf(portalId, third.summary, a.id).members).toEqual(expectedMembers(portalId, profiles, a.id));
+    expect(third.summary.lists[a.id].reResolved).toBe(0);
+  }
   // The `both` audience keeps its status property too.
   const inFirst = profiles.find((p) => p.segmentMembership.ups[audiences[0].id])!;
   expect(stack.sim.admin.getContact(portalId, emailOf(inFirst))!.properties[audiencePropertyName(audiences[0].id)]).toBe(
@@ -190,6 +204,20 @@ test('a DYNAMIC list of the audience’s name is not written: ours gets the id-s
   const again = await activate(destinationId, writeProfiles('lists-dynamic', profiles), [audiences[1]]);
   expect(again.summary.lists[audiences[1].id].listId).toBe(ours.listId);
   expect(stack.sim.admin.lists(portalId)).toHaveLength(2);
+});
+
+test('when both names are taken by lists that are not MANUAL, the run fails at setup, before anything is sent', async () => {
+  const { destinationId, portalId } = await createDestination(stack, { account: { tier: 'pro', scopes: LIST_SCOPES } });
+  const a = audiences[2];
+  stack.sim.admin.createList(portalId, { name: a.name, processingType: 'DYNAMIC' });
+  stack.sim.admin.createList(portalId, { name: `${a.name} (${a.id})`, processingType: 'SNAPSHOT' });
+  const before = upsertCalls(stack);
+  const done = await activate(destinationId, writeProfiles('lists-clash', [...generateProfileObjects({ count: 20, seed: 5 })]), [a]);
+  expect(done.status).toBe('failed');
+  expect(done.failure.type).toBe('HubSpotListConflict');
+  expect(done.failure.message).toContain(`"${a.name} (${a.id})"`);
+  expect(upsertCalls(stack)).toBe(before);
+  expect(stack.sim.admin.contactCount(portalId)).toBe(0);
 });
 
 test('a token without the list scopes fails clearly before anything is sent', async () => {
