@@ -8,12 +8,18 @@ import { createActivationActivities, type ActivationActivityDeps } from './activ
 import { createAlertActivities, type AlertActivityDeps } from './alerts';
 import { createDestinationActivities, type DestinationActivityDeps } from './destinations';
 import { createStreamActivities, type StreamActivityDeps } from './streaming';
+import { createSyncActivities, type SyncActivityDeps } from './syncs';
 
 export type { PropertySummary } from '../src/destinations/property-summary';
 
 /** Everything the activities need; the worker builds it from the config and the shared services. */
 export interface ActivityDeps
-  extends DestinationActivityDeps, ActivationActivityDeps, Omit<StreamActivityDeps, 'ensureAudienceProperty'>, AlertActivityDeps {}
+  extends
+    DestinationActivityDeps,
+    ActivationActivityDeps,
+    Omit<StreamActivityDeps, 'ensureAudienceProperty'>,
+    AlertActivityDeps,
+    SyncActivityDeps {}
 
 export function createActivities(deps: ActivityDeps) {
   const destinations = createDestinationActivities(deps);
@@ -22,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createActivationActivities(deps),
     ...createStreamActivities({ ...deps, ensureAudienceProperty: destinations.ensureAudienceProperty }),
     ...createAlertActivities(deps),
+    ...createSyncActivities(deps),
   };
 }
 

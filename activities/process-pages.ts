@@ -15,6 +15,7 @@ import type { SourceCursor, SourceRef } from '../src/members/types';
 import type { ServiceMetrics } from '../src/metrics/service-metrics';
 import type { RunCheckpoint, RunCheckpoints } from '../src/store/checkpoints';
 import type { DestinationRecord } from '../src/store/destinations';
+import { EXIT_MISSING_NEEDS_MEMORY, LISTS_NEED_MEMORY } from '../src/dataflow/change';
 import type { ContactMemory } from '../src/store/contact-memory';
 import type { ListIntents } from '../src/store/list-intents';
 import { recordingListIntents } from '../src/delivery/list-intent-recorder';
@@ -73,6 +74,8 @@ export interface ProcessPagesDeps extends HubSpotAccessDeps {
   metrics: ServiceMetrics;
   /** Confirmed-state memory: unchanged members are not sent; accepted ones are remembered. */
   contactMemory: ContactMemory;
+  /** CONTACT_MEMORY: off sends every member and remembers nothing. */
+  contactMemoryEnabled: boolean;
   emailHasher: EmailHasher;
   /** Needed by runs with list-encoded audiences (the worker always has it). */
   listIntents?: ListIntents;
@@ -90,11 +93,25 @@ function progressOf(cp: RunCheckpoint | undefined): number {
   return cp ? cp.pagesDone * 1_000_000 + Object.keys(cp.page.done).length : -1;
 }
 
+/**
+ * With the change memory most records of a re-run are not sent, and each page cuts its own batches, so
+ * its last batch is partial: 1% changed contacts would cost one call per page. Pages of a memory-filtered
+ * run are read CHANGE_PAGE_FACTOR times larger (up to 10,000 records), so the calls stay close to
+ * changed ÷ 100 (docs/dataflows.md, "Calls per change"). Depends on the input only: a retried activity
+ * reads the same pages, so its checkpoint still lines up.
+ */
+export const CHANGE_PAGE_FACTOR = 5;
+export function readPageSize(pageSize: number, fullResync: boolean): number {
+  return fullResync ? pageSize : Math.max(pageSize, Math.min(pageSize * CHANGE_PAGE_FACTOR, 10_000));
+}
+
 export function createProcessPages(deps: ProcessPagesDeps) {
   return async function processPages(input: ProcessPagesInput): Promise<ProcessPagesResult> {
     const ctx = Context.current();
     const started = Date.now();
-    const pageSize = input.pageSize ?? deps.defaultPageSize;
+    const pageSize = readPageSize(input.pageSize ?? deps.defaultPageSize, input.fullResync === true || !deps.contactMemoryEnabled);
+    if (input.exitMissing && !deps.contactMemoryEnabled) throw applicationFailure(Failure.BadRequest, EXIT_MISSING_NEEDS_MEMORY);
+    if (input.listAudienceIds?.length && !deps.contactMemoryEnabled) throw applicationFailure(Failure.BadRequest, LISTS_NEED_MEMORY);
     const maxPages = input.maxPages ?? deps.defaultMaxPages;
     const maxMillis = input.maxMillis ?? deps.defaultMaxMillis;
 
@@ -168,13 +185,17 @@ export function createProcessPages(deps: ProcessPagesDeps) {
           send: { signal: sends.signal },
           stop: ctx.cancellationSignal,
           ...(input.listOnlyProperties?.length ? { omitProperties: new Set(input.listOnlyProperties) } : {}),
-          memory: {
-            store: listStore ?? deps.contactMemory,
-            destinationId: d.id,
-            hash: deps.emailHasher,
-            fullResync: input.fullResync === true,
-            ...(input.exitMissing ? { exitMissing: { runId: input.activationId } } : {}),
-          },
+          ...(deps.contactMemoryEnabled
+            ? {
+                memory: {
+                  store: listStore ?? deps.contactMemory,
+                  destinationId: d.id,
+                  hash: deps.emailHasher,
+                  fullResync: input.fullResync === true,
+                  ...(input.exitMissing ? { exitMissing: { runId: input.activationId } } : {}),
+                },
+              }
+            : {}),
         });
         const broken = accountingError(pageCounts);
         if (broken) throw applicationFailure(Failure.AccountingError, `Page at line ${pageStart.line} does not balance: ${broken}.`);
@@ -224,6 +245,7 @@ export interface WriteExitsInput {
 export function createWriteExits(deps: ProcessPagesDeps) {
   return async function writeExits(input: WriteExitsInput): Promise<{ exitsWritten: number }> {
     const ctx = Context.current();
+    if (!deps.contactMemoryEnabled) throw applicationFailure(Failure.BadRequest, EXIT_MISSING_NEEDS_MEMORY);
     const d = await loadDestination(deps, input.destinationId);
     if (input.portalId !== undefined && d.portalId !== input.portalId) {
       throw applicationFailure(

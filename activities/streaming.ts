@@ -8,7 +8,10 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { propertyCacheKey, type PropertyCache } from '../src/destinations/property-cache';
 import type { HubSpotClient } from '../src/hubspot/client';
 import type { ServiceMetrics } from '../src/metrics/service-metrics';
+import { UNCHANGED } from '../src/delivery/process-page';
+import type { ContactMemory } from '../src/store/contact-memory';
 import type { RejectionStore } from '../src/store/types';
+import type { EmailHasher } from '../src/streaming/email-hash';
 import { fromWire } from '../src/streaming/wire';
 import { activatedAudiencesOf, flushUpdates, storeStreamRejections } from '../src/streaming/flush';
 import type { StreamHolds } from '../src/streaming/holds';
@@ -26,6 +29,11 @@ export interface StreamActivityDeps extends HubSpotAccessDeps {
   rejections: RejectionStore;
   /** Ordering memory of streamed updates: the last written update time per email. */
   streamMemory: UpdateOrderMemory;
+  /** The confirmed-state memory shared with batch runs: unchanged updates are not sent. */
+  contactMemory: ContactMemory;
+  /** CONTACT_MEMORY: off sends every update. */
+  contactMemoryEnabled: boolean;
+  emailHasher: EmailHasher;
   /** Signal holds around a stream's continue-as-new. */
   streamHolds: Pick<StreamHolds, 'hold' | 'release'>;
   propertyCache: PropertyCache;
@@ -69,13 +77,18 @@ export function createStreamActivities(deps: StreamActivityDeps) {
           client,
           rejections: deps.rejections,
           memory: deps.streamMemory,
+          ...(deps.contactMemoryEnabled ? { changes: { store: deps.contactMemory, hash: deps.emailHasher } } : {}),
           send: { signal: ctx.cancellationSignal },
         });
         deps.metrics.recordContacts('stream', {
           upserted: counts.sent,
           rejected: counts.rejected,
           rejectedByReason: counts.rejectedByReason,
-          skippedByReason: { ...counts.ignoredByReason, ...(counts.stale ? { STALE: counts.stale } : {}) },
+          skippedByReason: {
+            ...counts.ignoredByReason,
+            ...(counts.stale ? { STALE: counts.stale } : {}),
+            ...(counts.unchanged ? { [UNCHANGED]: counts.unchanged } : {}),
+          },
         });
         return counts;
       } catch (err) {

@@ -18,7 +18,7 @@ import {
   simContactCount,
   simStats,
   startBenchStack,
-  UPSERT_ROUTE,
+  upsertCallsOf,
 } from './lib/harness';
 import { SAMPLE_AUDIENCES } from '../src/members/sample-profiles';
 
@@ -63,7 +63,7 @@ export async function benchCeiling(tier: 'free' | 'pro', members = 100_000, env:
       limitPer10s: limit,
       members,
       calls: portal.requests,
-      upsertCalls: (stats.byRoute[UPSERT_ROUTE]?.['200'] ?? 0) + (stats.byRoute[UPSERT_ROUTE]?.['207'] ?? 0),
+      upsertCalls: upsertCallsOf(stats.byRoute),
       idealSeconds: ideal,
       measuredSeconds: round(measured),
       ratio: round(ideal / measured, 3),

@@ -17,7 +17,7 @@ import {
   simContactCount,
   simStats,
   startBenchStack,
-  UPSERT_ROUTE,
+  upsertCallsOf,
 } from './lib/harness';
 
 const LIST_SCOPES = [
@@ -89,7 +89,7 @@ export async function benchLists(members = 100_000): Promise<ListsResult> {
       Object.entries(stats.byRoute)
         .filter(([route]) => match(route))
         .reduce((n, [, byStatus]) => n + (byStatus['200'] ?? 0) + (byStatus['207'] ?? 0), 0);
-    const upsertCalls = count((r) => r === UPSERT_ROUTE || r.endsWith('/contacts/batch/upsert'));
+    const upsertCalls = upsertCallsOf(stats.byRoute);
     const membershipCalls = count((r) => r.includes('/memberships'));
     const list = end.summary?.lists?.[BENCH_AUDIENCE.id] as
       { listId: string; added: number; removed: number; rejected: number } | undefined;

@@ -76,6 +76,34 @@ export const EnvSchema = z.object({
   // Directories whose files may be activated by path (`source: {path}`), besides DATA_DIR/sources.
   SOURCE_DIRS: csv,
 
+  // Source connections preconfigured by the operator (SQL sources, docs/syncs.md): a JSON list
+  // [{"id": "warehouse", "name": "Warehouse", "url": "postgres://user:password@host:5432/db"}]. Read-only
+  // through the API (never returned with their password); the worker connects with them.
+  SOURCE_CONNECTIONS: z
+    .string()
+    .default('[]')
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'SOURCE_CONNECTIONS must be a JSON list of {id, name, url}' });
+        return z.NEVER;
+      }
+    })
+    .pipe(
+      z
+        .array(
+          z.strictObject({
+            id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'a connection id is letters, digits and _ . -'),
+            name: z.string().min(1).max(200),
+            url: z.string().regex(/^postgres(ql)?:\/\//, 'a connection url starts with postgres:// or postgresql://'),
+          }),
+        )
+        .refine((l) => new Set(l.map((c) => c.id)).size === l.length, 'SOURCE_CONNECTIONS lists an id twice'),
+    ),
+  /** How long one page of a SQL source may run (SET LOCAL statement_timeout). */
+  SQL_SOURCE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+
   // Storage: embedded SQLite under DATA_DIR unless DATABASE_URL (PostgreSQL) is set for several hosts.
   DATABASE_URL: z.string().optional(),
 
@@ -97,6 +125,9 @@ export const EnvSchema = z.object({
   ACTIVATION_ACTIVITY_MAX_MS: z.coerce.number().int().min(100).default(5000),
   ACTIVATION_HEARTBEAT_TIMEOUT_MS: z.coerce.number().int().min(1000).default(ACTIVATION.heartbeatTimeoutMs),
   ACTIVATION_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).max(40_000).default(ACTIVATION.maxHistoryEvents),
+  // The confirmed-state memory (docs/dataflows.md): off sends every member every time and remembers
+  // nothing (then `exitMissing` is refused: it needs the memory).
+  CONTACT_MEMORY: z.enum(['on', 'off']).default('on'),
   METRICS_PORT: port.optional(),
   /** Where the worker's metrics server listens (0.0.0.0 in containers; docs/operations.md). */
   METRICS_HOST: z.string().default('127.0.0.1'),
@@ -184,6 +215,10 @@ function toConfig(e: Env) {
       uploadsDir: path.join(dataDir, 'uploads'),
       sourceDirs: [path.join(dataDir, 'sources'), path.join(dataDir, 'samples'), ...e.SOURCE_DIRS.map((d) => path.resolve(d))],
     },
+    sources: {
+      connections: e.SOURCE_CONNECTIONS,
+      statementTimeoutMs: e.SQL_SOURCE_STATEMENT_TIMEOUT_MS,
+    },
     secrets: {
       secretsKeyFile: e.SECRETS_KEY_FILE ?? path.join(dataDir, 'keys', 'secrets.key'),
       codecKeys: e.CODEC_KEYS,
@@ -199,6 +234,7 @@ function toConfig(e: Env) {
       activityMaxMillis: e.ACTIVATION_ACTIVITY_MAX_MS,
       heartbeatTimeoutMs: e.ACTIVATION_HEARTBEAT_TIMEOUT_MS,
       maxHistoryEvents: e.ACTIVATION_MAX_HISTORY_EVENTS,
+      contactMemory: e.CONTACT_MEMORY === 'on',
       metricsPort: e.METRICS_PORT,
       metricsHost: e.METRICS_HOST,
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,

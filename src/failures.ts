@@ -194,6 +194,63 @@ export const Failure = {
     hint: 'Nothing to do: the stream resumes after the daily reset.',
   },
 
+  // ---- SQL sources and their connections (src/sources/postgres.ts) ----
+  /** The query cannot run as written: bad SQL, a missing table or column, no `email` or key column, a duplicate or NULL key. */
+  SqlQueryInvalid: {
+    type: 'SqlQueryInvalid',
+    code: 'SQL_QUERY_INVALID',
+    status: 422,
+    retryable: false,
+    hint: "Fix the sync's query (it must be one SELECT with an email column and a unique, non-NULL key column).",
+  },
+  /** The query tried to write: a sync reads inside a READ ONLY transaction. */
+  SqlWriteRefused: {
+    type: 'SqlWriteRefused',
+    code: 'SQL_WRITE_REFUSED',
+    status: 422,
+    retryable: false,
+    hint: 'Use a SELECT query: sources are read only.',
+  },
+  /** The query ran longer than SQL_SOURCE_STATEMENT_TIMEOUT_MS for one page. */
+  SqlQueryTimeout: {
+    type: 'SqlQueryTimeout',
+    code: 'SQL_QUERY_TIMEOUT',
+    status: 422,
+    retryable: false,
+    hint: 'Index the key column, simplify the query, or raise SQL_SOURCE_STATEMENT_TIMEOUT_MS.',
+  },
+  /** The database refused the connection's credentials or privileges (login revoked, wrong password, no SELECT grant). */
+  SourceConnectionFailed: {
+    type: 'SourceConnectionFailed',
+    code: 'SOURCE_CONNECTION_FAILED',
+    status: 422,
+    retryable: false,
+    hint: "Fix the connection's URL, role or grants (PATCH /v1/connections/:id).",
+  },
+  /** The database cannot be reached right now (refused, reset, timed out): retried. */
+  SourceUnavailable: {
+    type: 'SourceUnavailable',
+    code: 'SOURCE_UNAVAILABLE',
+    status: 503,
+    retryable: true,
+    hint: 'Nothing to do if the database is restarting; check that the worker can reach it.',
+  },
+  SourceConnectionNotFound: {
+    type: 'SourceConnectionNotFound',
+    code: 'SOURCE_CONNECTION_NOT_FOUND',
+    status: 404,
+    retryable: false,
+    hint: 'The connection was deleted; create it again or point the sync at another connection.',
+  },
+  /** A scheduled run found one of its audiences already running on the destination, so it did not start. */
+  SyncRunSkipped: {
+    type: 'SyncRunSkipped',
+    code: 'SYNC_RUN_SKIPPED',
+    status: 409,
+    retryable: false,
+    hint: 'Nothing to do: the next scheduled run starts once the other run has finished.',
+  },
+
   // ---- the worker's own invariants ----
   AccountingError: {
     type: 'AccountingError',

@@ -24,6 +24,10 @@ export const REDACTED_KEYS = [
   'profiles',
   'members',
   'inputs',
+  // Source connections: the database URL carries its password.
+  'connectionUrl',
+  'sealedUrl',
+  'password',
 ];
 
 const redactPaths = REDACTED_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]).concat(['req.headers.authorization', 'headers.authorization']);

@@ -11,7 +11,8 @@ import { createLogger, type Logger } from './logger';
 import { freePort, startMetricsServer, type MetricsServer } from './metrics/server';
 import { serviceMetrics, type ServiceMetrics } from './metrics/service-metrics';
 import { createServices, type Services } from './runtime/services';
-import { connectWorker } from './temporal/connection';
+import { connectClient, connectWorker } from './temporal/connection';
+import type { Client } from '@temporalio/client';
 import { createDataConverter } from './temporal/data-converter';
 import { installTemporalRuntime } from './temporal/runtime';
 import { webhookHostPolicy } from './alerts/webhook-url';
@@ -32,9 +33,25 @@ export async function createWorker(
 ): Promise<RunningWorker> {
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'worker' });
   const metrics = options.metrics ?? serviceMetrics();
-  const services = options.services ?? (await createServices(config));
+  // A worker process of its own keeps the SQLite contact memory off its event loop (a thread).
+  const services = options.services ?? (await createServices(config, { contactMemoryThread: true }));
   const connection = await connectWorker(config);
+  // Scheduled sync runs ask whether the holder of an audience's run slot still runs (activities/syncs.ts);
+  // the client connects on first use only.
+  let client: Promise<Client> | undefined;
+  const activationRunState = async (activationId: string): Promise<'running' | 'closed' | 'missing'> => {
+    client ??= connectClient(config);
+    try {
+      const desc = await (await client).workflow.getHandle(activationId).describe();
+      return desc.status.name === 'RUNNING' ? 'running' : 'closed';
+    } catch (err) {
+      if ((err as { name?: string }).name === 'WorkflowNotFoundError' || (err as { code?: number }).code === 5) return 'missing';
+      throw err;
+    }
+  };
   const activities = createActivities({
+    syncRuns: services.activations,
+    activationRunState,
     destinations: services.destinations,
     rejections: services.rejections,
     checkpoints: services.checkpoints,
@@ -52,6 +69,7 @@ export async function createWorker(
     streamMemory: services.streamMemory,
     contactMemory: services.contactMemory,
     listIntents: services.listIntents,
+    contactMemoryEnabled: config.worker.contactMemory,
     emailHasher: services.emailHasher,
     streamHolds: services.streamHolds,
     logger,
@@ -82,6 +100,7 @@ export async function createWorker(
   });
   const done = worker.run().finally(async () => {
     await connection.close();
+    if (client) await (await client.catch(() => undefined))?.connection.close();
     if (!options.services) await services.close();
   });
   return {

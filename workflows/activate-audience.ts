@@ -29,7 +29,13 @@ import {
 import type { RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { AlertEvent, AlertEventName } from '../src/alerts/events';
-import { ActivationStatusKey, AudienceIdKey, DestinationIdKey, type ActivationStatusValue } from '../src/temporal/search-attributes';
+import {
+  ActivationStatusKey,
+  AudienceIdKey,
+  DestinationIdKey,
+  SyncIdKey,
+  type ActivationStatusValue,
+} from '../src/temporal/search-attributes';
 import { ActivationState, dailyResetWaitMs, type PagesResult } from './activation-state';
 import { emitAlert } from './alerts';
 import { escapeMarkdown } from './markdown';
@@ -61,7 +67,10 @@ function applicationCause(err: unknown): ApplicationFailure | undefined {
   return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
 }
 
-export async function activateAudience(input: ActivationInput): Promise<ActivationSummary> {
+export async function activateAudience(started: ActivationInput): Promise<ActivationSummary> {
+  // A sync's Temporal Schedule starts runs without an id: the run's id is its workflow id (schedule id + time).
+  const scheduled = !started.activationId;
+  const input: ActivationInput = scheduled ? { ...started, activationId: workflowInfo().workflowId } : started;
   const run = new ActivationState(input, Date.now());
   setHandler(progressQuery, () => run.progress());
   // Set on every run: workflows started without them (e.g. by hand) are still findable.
@@ -69,9 +78,11 @@ export async function activateAudience(input: ActivationInput): Promise<Activati
     { key: DestinationIdKey, value: input.destinationId },
     { key: AudienceIdKey, value: input.audience.id },
     { key: ActivationStatusKey, value: 'Running' },
+    ...(input.syncId ? [{ key: SyncIdKey, value: input.syncId }] : []),
   ]);
 
   try {
+    if (scheduled && input.syncId && run.needsSetup) await beginSyncRun(input, input.syncId);
     if (run.needsSetup) await setUp(run, input);
     await sendAllPages(run, input);
     if (audiencesOf(input).some(usesList) && patched('audience-lists-v1')) await writeLists(run, input);
@@ -140,6 +151,30 @@ async function alert(
       ...extra,
     },
     key,
+  );
+}
+
+/** A scheduled run of a sync: record its input (for re-runs and views) and claim its audiences' run slots. */
+async function beginSyncRun(input: ActivationInput, syncId: string): Promise<void> {
+  await acts.beginSyncRun.executeWithOptions(
+    { ...setupOptions, summary: `Record this scheduled run of sync ${syncId} and claim its audiences` },
+    [
+      {
+        activationId: input.activationId,
+        syncId,
+        destinationId: input.destinationId,
+        audiences: audiencesOf(input),
+        source: input.source,
+        ...(input.options?.fullResync || input.options?.exitMissing
+          ? {
+              options: {
+                ...(input.options.fullResync ? { fullResync: true } : {}),
+                ...(input.options.exitMissing ? { exitMissing: true } : {}),
+              },
+            }
+          : {}),
+      },
+    ],
   );
 }
 

@@ -69,7 +69,8 @@ export class StreamState {
     const { carry } = input;
     this.destinationId = input.destinationId;
     this.options = resolveStreamOptions(DEFAULT_STREAM_OPTIONS, input.options);
-    this.counters = carry?.counters ?? emptyStreamCounters();
+    // Counters carried from a run of an older version may lack newer fields: they start at zero.
+    this.counters = { ...emptyStreamCounters(), ...carry?.counters };
     this.paused = carry?.paused ?? false;
     this.pausedReason = carry?.pausedReason;
     this.pausedBy = carry?.pausedBy ?? (this.paused ? 'operator' : undefined);
@@ -263,7 +264,7 @@ export class StreamState {
     const opts = this.options;
     const lines = [
       `Destination \`${this.destinationId}\` · ${s.state}${this.pausedReason ? ` (${this.pausedReason})` : ''} · run ${this.runs}`,
-      `Received ${s.received} · sent ${s.sent} · rejected ${s.rejected} · ignored ${s.ignored} · merged ${s.merged} · stale ${s.stale}`,
+      `Received ${s.received} · sent ${s.sent} · rejected ${s.rejected} · ignored ${s.ignored} · merged ${s.merged} · stale ${s.stale} · unchanged ${s.unchanged}`,
       `Buffered ${s.buffered} · in flight ${s.inFlight} (${plural(s.flushesInFlight, 'flush')}) · flushes ${s.flushes}${this.lastFlushAt ? ` · last ${this.lastFlushAt}` : ''}`,
       `Latency bound ${opts.maxLatencyMs} ms · batch ${opts.batchSize} · ≤ ${opts.maxConcurrentFlushes} flushes at once`,
     ];

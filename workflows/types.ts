@@ -91,6 +91,11 @@ export interface ActivationInput {
   audiences?: AudienceRef[];
   source: SourceRef;
   rerunOf?: string;
+  /**
+   * A run of a sync (src/api/routes/syncs.ts). A run its Temporal Schedule starts has `activationId: ''`:
+   * its id is its workflow id (the schedule's id + the scheduled time), and its first step records it.
+   */
+  syncId?: string;
   options?: ActivationOptions;
   carry?: ActivationCarry;
 }
@@ -168,6 +173,12 @@ export const NON_RETRYABLE_TYPES = [
   Failure.DestinationPortalChanged.type,
   Failure.BadRequest.type,
   Failure.AccountingError.type,
+  Failure.SqlQueryInvalid.type,
+  Failure.SqlWriteRefused.type,
+  Failure.SqlQueryTimeout.type,
+  Failure.SourceConnectionFailed.type,
+  Failure.SourceConnectionNotFound.type,
+  Failure.SyncRunSkipped.type,
 ] as const;
 
 /** Activity failure telling the workflow to wait for HubSpot's daily reset, then resume the page. */

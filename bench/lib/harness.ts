@@ -24,7 +24,13 @@ const ROOT = path.resolve(__dirname, '..', '..');
 /** Generated member files (git-ignored, cached between runs). */
 const MEMBERS_DIR = path.join(ROOT, 'bench', 'out', 'data');
 export const BENCH_AUDIENCE = SAMPLE_AUDIENCES[0];
-export const UPSERT_ROUTE = 'POST /crm/v3/objects/contacts/batch/upsert';
+/** Batch upsert calls answered 200/207, whatever the API version of the path (`/crm/v3/…`, `/crm/objects/2026-03/…`). */
+export function upsertCallsOf(byRoute: Record<string, Record<string, number>>): number {
+  let n = 0;
+  for (const [route, byStatus] of Object.entries(byRoute))
+    if (route.startsWith('POST ') && route.endsWith('/contacts/batch/upsert')) n += (byStatus['200'] ?? 0) + (byStatus['207'] ?? 0);
+  return n;
+}
 
 export interface SimProcess {
   url: string;

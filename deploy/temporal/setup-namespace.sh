@@ -1,10 +1,10 @@
 #!/bin/sh
 # Creates the namespace and this service's search attributes (Keyword): DestinationId, AudienceId,
-# ActivationStatus (src/temporal/search-attributes.ts). Idempotent; run on every `docker compose up`.
+# ActivationStatus, SyncId (src/temporal/search-attributes.ts). Idempotent; run on every `docker compose up`.
 set -eu
 ADDRESS=${TEMPORAL_ADDRESS:-temporal:7233}
 NAMESPACE=${TEMPORAL_NAMESPACE:-default}
-SEARCH_ATTRIBUTES="DestinationId AudienceId ActivationStatus"
+SEARCH_ATTRIBUTES="DestinationId AudienceId ActivationStatus SyncId"
 
 tries=0
 until temporal operator cluster health --address "$ADDRESS" >/dev/null 2>&1; do

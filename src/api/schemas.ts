@@ -79,9 +79,28 @@ export const PropertyView = z.object({
   options: z.array(z.object({ label: z.string(), value: z.string() })),
 });
 
+/** A PostgreSQL query through a source connection (docs/syncs.md). */
+export const SqlSourceSchema = z.strictObject({
+  sql: z.strictObject({
+    connectionId: id.describe('A source connection (POST /v1/connections or SOURCE_CONNECTIONS)'),
+    query: z
+      .string()
+      .min(1)
+      .max(100_000)
+      .describe('One SELECT; column names are source paths (SELECT email, first_name AS "person.name.firstName" …)'),
+    key: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('A unique, non-NULL column the rows are paged by (keyset); default email. Index it for large tables'),
+  }),
+});
+
 export const SourceSchema = z.union([
   z.strictObject({ uploadId: id }),
   z.strictObject({ path: z.string().min(1).max(1000).describe("A file under one of the worker's allowed source directories") }),
+  SqlSourceSchema,
 ]);
 
 /**
@@ -192,6 +211,8 @@ export const ActivationView = z
     summary: z.unknown().optional(),
     failure: z.object({ type: z.string().optional(), message: z.string() }).optional(),
     rerunOf: z.string().optional(),
+    /** A run of a sync (scheduled or triggered). */
+    syncId: z.string().optional(),
     startedAt: z.string().optional(),
     closedAt: z.string().optional(),
     webUiUrl: z.string(),

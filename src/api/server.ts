@@ -27,6 +27,8 @@ import { registerDestinationRoutes } from './routes/destinations';
 import { registerUploadRoutes } from './routes/uploads';
 import { registerStreamRoutes } from './routes/stream';
 import { registerAlertRoutes } from './routes/alerts';
+import { registerConnectionRoutes } from './routes/connections';
+import { registerSyncRoutes } from './routes/syncs';
 import { registerApiMetrics } from './metrics';
 import { serviceMetrics } from '../metrics/service-metrics';
 
@@ -185,6 +187,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerUploadRoutes(typed, deps);
   registerStreamRoutes(typed, deps);
   registerAlertRoutes(typed, deps);
+  registerConnectionRoutes(typed, deps);
+  registerSyncRoutes(typed, deps);
   registerCodecRoutes(typed, { config: deps.config, codec: deps.codec ?? createCodec(deps.config) });
   return app;
 }

@@ -61,6 +61,7 @@ export const StreamStatsView = z
     ignoredStatuses: z.number().describe('Audience statuses dropped because their audience is not activated here'),
     merged: z.number().describe('Updates folded into a newer buffered update of the same email'),
     stale: z.number().describe('Updates dropped because a newer one of the same email was already buffered or written'),
+    unchanged: z.number().describe('Updates not sent because HubSpot already holds exactly these values (confirmed-state memory)'),
     buffered: z.number(),
     bufferedBytes: z.number(),
     inFlight: z.number(),

@@ -74,4 +74,8 @@ export class ApiClient {
   patch<T>(url: string, data?: unknown): Promise<T> {
     return this.call<T>({ method: 'PATCH', url, data });
   }
+
+  delete<T>(url: string): Promise<T> {
+    return this.call<T>({ method: 'DELETE', url });
+  }
 }

@@ -7,6 +7,7 @@ import { ApiClient, CliError } from './api-client';
 import { registerActivationCommands } from './commands/activations';
 import { registerDestinationCommands } from './commands/destinations';
 import { registerStreamCommands } from './commands/stream';
+import { registerConnectionCommands, registerSyncCommands } from './commands/syncs';
 
 export function buildProgram(): Command {
   const program = new Command('hubspot-destination')
@@ -21,6 +22,8 @@ export function buildProgram(): Command {
   registerDestinationCommands(program, api);
   registerActivationCommands(program, api);
   registerStreamCommands(program, api);
+  registerConnectionCommands(program, api);
+  registerSyncCommands(program, api);
   return program;
 }
 

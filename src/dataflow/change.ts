@@ -5,6 +5,7 @@
  */
 import type { MemberStatus } from '../members/types';
 import type { MemoryRow } from '../store/contact-memory';
+import { fingerprint } from './fingerprint';
 
 export interface DesiredState {
   /** fingerprint() of the attribute properties (without the audience status properties). */
@@ -23,3 +24,34 @@ export function changeOf(remembered: MemoryRow | undefined, desired: DesiredStat
   }
   return 'unchanged';
 }
+
+/** A status property of an audience, as the contact's outgoing properties carry it. */
+export interface AudienceProperty {
+  id: string;
+  propertyName: string;
+}
+
+/**
+ * The desired state of a contact's outgoing properties, as the memory compares it: the audiences' status
+ * properties become the per-audience statuses, every other property is fingerprinted as an attribute.
+ * Batch runs and stream flushes both use it, so the two paths remember and compare alike.
+ */
+export function desiredStateOf(properties: Readonly<Record<string, string>>, audiences: readonly AudienceProperty[]): DesiredState {
+  const statusOf = new Map(audiences.map((a) => [a.propertyName, a.id]));
+  const attributes: Record<string, string> = {};
+  const statuses: Record<string, MemberStatus> = {};
+  for (const [name, value] of Object.entries(properties)) {
+    const audienceId = statusOf.get(name);
+    if (audienceId === undefined) attributes[name] = value;
+    else statuses[audienceId] = value as MemberStatus;
+  }
+  return { fingerprint: fingerprint(attributes), statuses };
+}
+
+/** `exitMissing` finds leavers in the memory: with CONTACT_MEMORY=off it is refused, never guessed. */
+/** Lists are written by the record ids the memory holds (docs/dataflows.md, "Audiences as lists"). */
+export const LISTS_NEED_MEMORY =
+  'Audiences encoded as HubSpot lists (encoding "list" or "both") need the confirmed-state memory, which this service runs without (CONTACT_MEMORY=off). Turn it on, or use encoding "property".';
+
+export const EXIT_MISSING_NEEDS_MEMORY =
+  'options.exitMissing needs the confirmed-state memory, which this service runs without (CONTACT_MEMORY=off). Turn it on, or run without exitMissing.';

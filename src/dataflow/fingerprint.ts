@@ -16,12 +16,13 @@ export type PropertyValues = Readonly<Record<string, string>>;
 
 export function fingerprint(properties: PropertyValues): string {
   const names = Object.keys(properties).sort();
-  const hash = crypto.createHash('sha256').update(VERSION);
+  // One string, one hash update: the same bytes as hashing each part in turn, at a fraction of the calls.
+  let text = VERSION;
   for (const name of names) {
     const value: unknown = properties[name];
     if (typeof value !== 'string') throw new TypeError(`Property '${name}' is not a string; fingerprint the values as sent.`);
     // Length-prefixed name and value: no separator inside a value can make two maps encode alike.
-    hash.update(`\n${Buffer.byteLength(name)}:${name}=${Buffer.byteLength(value)}:`).update(value);
+    text += `\n${Buffer.byteLength(name)}:${name}=${Buffer.byteLength(value)}:${value}`;
   }
-  return hash.digest().subarray(0, BYTES).toString('base64url');
+  return crypto.createHash('sha256').update(text).digest().subarray(0, BYTES).toString('base64url');
 }

@@ -14,8 +14,7 @@ import { DUPLICATE_MERGED, mergeByEmail } from '../mapping/merge';
 import { mappingSourcePaths, prepareRecord } from '../mapping/prepare';
 import type { Mapping, PreparedContact, RejectionReason } from '../mapping/types';
 import type { SourceRecord } from '../members/types';
-import { changeOf, type DesiredState } from '../dataflow/change';
-import { fingerprint } from '../dataflow/fingerprint';
+import { changeOf, desiredStateOf, type DesiredState } from '../dataflow/change';
 import type { MemberStatus } from '../members/types';
 import type { ContactMemory, MemoryRow } from '../store/contact-memory';
 import type { RejectionStore } from '../store/types';
@@ -28,6 +27,8 @@ export const MAX_BATCH_SIZE = 100;
 /** Done batches of a page and their counts; small and numeric: it travels in heartbeat details. */
 export interface PageCheckpoint {
   done: Record<string, DeliveryCounts>;
+  /** With the change memory: which ready contacts the page sends (bitmap, base64), fixed at its first attempt. */
+  send?: string;
 }
 
 export interface PageContext {
@@ -105,10 +106,7 @@ function withExits(
 
 /** What a contact's upsert writes, as the memory compares it: attribute fingerprint and status per audience. */
 function desiredState(c: PreparedContact, ctx: PageContext): DesiredState {
-  const statusProperties = new Set(ctx.audiences ? ctx.audiences.map((a) => a.propertyName) : [ctx.audiencePropertyName]);
-  const attributes: Record<string, string> = {};
-  for (const [name, value] of Object.entries(c.properties)) if (!statusProperties.has(name)) attributes[name] = value;
-  return { fingerprint: fingerprint(attributes), statuses: c.statuses ?? { [ctx.audienceId]: c.status } };
+  return desiredStateOf(c.properties, ctx.audiences ?? [{ id: ctx.audienceId, propertyName: ctx.audiencePropertyName }]);
 }
 
 interface Rejection {
@@ -207,6 +205,59 @@ async function forEachConcurrent<T>(items: T[], limit: number, fn: (item: T, ind
   if (rejected) throw rejected.reason;
 }
 
+/**
+ * The page's contacts that differ from what HubSpot last confirmed (all of them without a memory or with
+ * `fullResync`), with exits added for audiences a contact left (`exitMissing`). Filtering the whole page
+ * before cutting batches keeps every call full (1% changed contacts take 1% of the calls, not one call
+ * per batch of the source). Which contacts are sent is fixed at the page's first attempt and kept in its
+ * checkpoint (`send`, a bitmap over the ready contacts): a retried page cuts the same batches even though
+ * the memory has since confirmed some of them, so its done batches still line up.
+ */
+async function changedContacts(
+  ready: PreparedContact[],
+  ctx: PageContext,
+  checkpoint: PageCheckpoint,
+  counts: DeliveryCounts,
+): Promise<{ toSend: PreparedContact[]; desired: Map<PreparedContact, DesiredState & { keyHash: string }> }> {
+  const desired = new Map<PreparedContact, DesiredState & { keyHash: string }>();
+  const memory = ctx.memory;
+  if (!memory) return { toSend: ready, desired };
+  for (const contact of ready)
+    desired.set(contact, { ...desiredState(contact, ctx), keyHash: memory.hash(memory.destinationId, contact.email) });
+  const keys = ready.map((x) => desired.get(x)!.keyHash);
+  const remembered = new Map<string, MemoryRow>();
+  for (const part of splitBatches(keys, 1000)) {
+    if (memory.exitMissing) await memory.store.markSeen(memory.destinationId, memory.exitMissing.runId, part);
+    if (memory.fullResync && !memory.exitMissing) continue;
+    for (const [k, row] of await memory.store.lookup(memory.destinationId, part)) remembered.set(k, row);
+  }
+  const withLeft = memory.exitMissing ? ready.map((x) => withExits(x, remembered.get(desired.get(x)!.keyHash), desired, ctx)) : ready;
+  if (memory.fullResync) return { toSend: withLeft, desired };
+  // A checkpoint written without a mask (by an earlier version) cut its batches from every contact.
+  const resumedWithoutMask = checkpoint.send === undefined && Object.keys(checkpoint.done).length > 0;
+  const send =
+    checkpoint.send !== undefined
+      ? decodeMask(checkpoint.send, withLeft.length)
+      : withLeft.map((x) => resumedWithoutMask || changeOf(remembered.get(desired.get(x)!.keyHash), desired.get(x)!) !== 'unchanged');
+  checkpoint.send = encodeMask(send);
+  const toSend = withLeft.filter((_, i) => send[i]);
+  if (toSend.length < withLeft.length) countSkipped(counts, UNCHANGED, withLeft.length - toSend.length);
+  return { toSend, desired };
+}
+
+function encodeMask(bits: boolean[]): string {
+  const bytes = Buffer.alloc(Math.ceil(bits.length / 8));
+  bits.forEach((b, i) => {
+    if (b) bytes[i >> 3] |= 1 << (i & 7);
+  });
+  return bytes.toString('base64');
+}
+
+function decodeMask(mask: string, length: number): boolean[] {
+  const bytes = Buffer.from(mask, 'base64');
+  return Array.from({ length }, (_, i) => ((bytes[i >> 3] ?? 0) & (1 << (i & 7))) !== 0);
+}
+
 export async function processPage(records: SourceRecord[], ctx: PageContext): Promise<DeliveryCounts> {
   const byLine = new Map(records.map((r) => [r.line, r]));
   const pre = preparePage(records, ctx);
@@ -222,32 +273,17 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
     );
   }
 
-  const batches = splitBatches(pre.ready);
+  const pageCounts = { ...pre.counts };
   const checkpoint: PageCheckpoint = { done: { ...(ctx.checkpoint?.done ?? {}) } };
+  const { toSend, desired } = await changedContacts(pre.ready, ctx, checkpoint, pageCounts);
+  const batches = splitBatches(toSend);
+  const memory = ctx.memory;
   await forEachConcurrent(batches, ctx.concurrency, async (batch, i) => {
     if (checkpoint.done[i]) return;
     if (ctx.stop?.aborted) throw ctx.stop.reason;
     const c = emptyCounts();
-    const memory = ctx.memory;
-    const desired = new Map<PreparedContact, DesiredState & { keyHash: string }>();
-    let toSend = batch;
-    if (memory) {
-      for (const contact of batch)
-        desired.set(contact, { ...desiredState(contact, ctx), keyHash: memory.hash(memory.destinationId, contact.email) });
-      const keys = batch.map((x) => desired.get(x)!.keyHash);
-      if (memory.exitMissing) await memory.store.markSeen(memory.destinationId, memory.exitMissing.runId, keys);
-      const remembered = memory.fullResync && !memory.exitMissing ? undefined : await memory.store.lookup(memory.destinationId, keys);
-      if (memory.exitMissing && remembered) toSend = batch.map((x) => withExits(x, remembered.get(desired.get(x)!.keyHash), desired, ctx));
-      if (remembered && !memory.fullResync) {
-        toSend = toSend.filter((x) => {
-          const want = desired.get(x)!;
-          return changeOf(remembered.get(want.keyHash), want) !== 'unchanged';
-        });
-        if (toSend.length < batch.length) countSkipped(c, UNCHANGED, batch.length - toSend.length);
-      }
-    }
-    const stripped = withoutProperties(toSend, ctx.omitProperties);
-    const sent = toSend.length ? await sendBatch(ctx.client, stripped.sent, ctx.send) : { upserted: [], rejected: [] };
+    const stripped = withoutProperties(batch, ctx.omitProperties);
+    const sent = await sendBatch(ctx.client, stripped.sent, ctx.send);
     const back = <T extends { contact: PreparedContact }>(x: T): T => ({ ...x, contact: stripped.original.get(x.contact) ?? x.contact });
     const outcome = { upserted: sent.upserted.map(back), rejected: sent.rejected.map(back) };
     // Remembered only once HubSpot accepted them, and before the batch counts as done (its checkpoint).
@@ -272,10 +308,10 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
       outcome.rejected.map((r) => ({ line: r.contact.line, email: r.contact.email, reason: r.reason })),
     );
     checkpoint.done[i] = c;
-    ctx.onCheckpoint?.({ done: { ...checkpoint.done } });
+    ctx.onCheckpoint?.({ ...checkpoint, done: { ...checkpoint.done } });
   });
 
-  let total = pre.counts;
+  let total = pageCounts;
   for (const c of Object.values(checkpoint.done)) total = addCounts(total, c);
   return total;
 }

@@ -420,7 +420,7 @@ export class HubSpotClient {
 /**
  * The upsert's properties without `email` when it is the id: HubSpot creates a new contact with the id as
  * its email anyway, and an email matching an existing contact's additional email must not become that
- * contact's primary email (docs/decisions.md, "A profile's email that is a contact's additional email").
+ * contact's primary email (docs/decisions.md 21).
  */
 function withoutIdentityEmail(c: ContactUpsert): Record<string, string> {
   if (c.properties.email === undefined || c.properties.email.toLowerCase() !== c.email.toLowerCase()) return c.properties;

@@ -3,7 +3,8 @@
  *  - `upload`: the upload store (format detected at upload);
  *  - `path`: a file on the worker's filesystem, only inside `allowedSourceDirs` (after resolving
  *    symlinks), format by extension;
- *  - `rejections`: the stored rejections of an earlier run; the cursor's `offset` is the last `seq` read.
+ *  - `rejections`: the stored rejections of an earlier run; the cursor's `offset` is the last `seq` read;
+ *  - `sql`: a PostgreSQL query through a source connection, by keyset (src/members/sql-source.ts).
  */
 import { createReadStream } from 'node:fs';
 import { realpath } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import { AppError } from '../errors';
 import type { RejectionStore } from '../store/types';
 import { readCsvHeader, readCsvPage, type CsvHeaderInfo, type OpenAt } from './csv-source';
 import { readNdjsonPage } from './ndjson-source';
+import type { SqlSourceReader } from './sql-source';
 import { formatFromFilename } from './upload-analyzer';
 import { READ_CHUNK_BYTES, type UploadStore } from './upload-common';
 import type { SourceCursor, SourceFormat, SourcePage, SourceRef } from './types';
@@ -22,6 +24,8 @@ export interface SourceReaderDeps {
   rejections?: RejectionStore;
   allowedSourceDirs: string[];
   maxLineBytes: number;
+  /** SQL sources (absent: a `sql` source is refused). */
+  sql?: SqlSourceReader;
 }
 
 export interface SourceDescription {
@@ -75,6 +79,11 @@ export function createSourceReader(deps: SourceReaderDeps): SourceReader {
     );
   }
 
+  function requireSql(): SqlSourceReader {
+    if (!deps.sql) throw new AppError('INTERNAL', 'This worker has no SQL source reader configured');
+    return deps.sql;
+  }
+
   async function byteSource(ref: Extract<SourceRef, { kind: 'upload' | 'path' }>): Promise<ByteSource> {
     if (ref.kind === 'upload') {
       const info = await deps.uploads.info(ref.uploadId);
@@ -112,6 +121,7 @@ export function createSourceReader(deps: SourceReaderDeps): SourceReader {
 
   return {
     async readPage(ref, cursor, pageSize) {
+      if (ref.kind === 'sql') return requireSql().readPage(ref, cursor, pageSize);
       if (ref.kind === 'rejections') {
         const rows = await requireRejections().page(ref.activationId, cursor.offset, pageSize);
         const last = rows[rows.length - 1];
@@ -131,6 +141,7 @@ export function createSourceReader(deps: SourceReaderDeps): SourceReader {
     },
 
     async describe(ref) {
+      if (ref.kind === 'sql') return { format: 'csv', totalRecords: (await requireSql().describe(ref)).totalRecords };
       if (ref.kind === 'rejections') {
         const store = requireRejections();
         const [first] = await store.page(ref.activationId, 0, 1);

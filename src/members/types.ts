@@ -15,7 +15,12 @@ export type SourceRef =
   /** A file on the worker's filesystem under an allowed source directory. */
   | { kind: 'path'; path: string }
   /** The stored rejections of an earlier activation run (re-run of rejected members). */
-  | { kind: 'rejections'; activationId: string };
+  | { kind: 'rejections'; activationId: string }
+  /**
+   * A PostgreSQL query through a source connection (src/sources/postgres.ts): rows read by keyset on `key`
+   * (default `email`), column names as source paths (as CSV headers).
+   */
+  | { kind: 'sql'; connectionId: string; query: string; key?: string };
 
 export type SourceFormat = 'xdm-ndjson' | 'csv';
 
@@ -23,6 +28,8 @@ export type SourceFormat = 'xdm-ndjson' | 'csv';
 export interface SourceCursor {
   offset: number;
   line: number;
+  /** SQL sources: the key of the last row read (`offset` counts the rows read). Absent = from the first row. */
+  after?: string;
 }
 
 export const START_CURSOR: SourceCursor = { offset: 0, line: 1 };

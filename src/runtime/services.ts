@@ -18,10 +18,14 @@ import { DestinationStore } from '../store/destinations';
 import { SqlRejectionStore } from '../store/rejections';
 import { migrate } from '../store/schema';
 import { createEmailHasher, type EmailHasher } from '../streaming/email-hash';
+import { startContactMemoryThread } from '../store/contact-memory-thread';
 import { SqlContactMemory, type ContactMemory } from '../store/contact-memory';
 import { SqlListIntents, type ListIntents } from '../store/list-intents';
 import { StreamHolds } from '../streaming/holds';
 import { StreamMemory } from '../streaming/memory';
+import { ConnectionStore } from '../store/connections';
+import { SyncStore } from '../store/syncs';
+import { createSqlSourceReader, type SqlSourceReader } from '../members/sql-source';
 
 export interface Services {
   db: Db;
@@ -46,12 +50,23 @@ export interface Services {
   listIntents: ListIntents;
   /** Keyed hashes of emails (the contact memory's and the stream memory's key). */
   emailHasher: EmailHasher;
+  /** Source connections of SQL sources (URLs sealed; preconfigured ones from SOURCE_CONNECTIONS). */
+  connections: ConnectionStore;
+  /** Syncs: activations on a Temporal Schedule. */
+  syncs: SyncStore;
+  /** Reads SQL sources (pools per connection, closed with the services). */
+  sqlSources: SqlSourceReader;
   close(): Promise<void>;
 }
 
 export async function createServices(
   config: Config,
-  options: { createKeys?: boolean; governorPolicy?: Partial<GovernorPolicy> } = {},
+  options: {
+    createKeys?: boolean;
+    governorPolicy?: Partial<GovernorPolicy>;
+    /** SQLite only: run the contact memory on its own thread (a worker process; src/store/contact-memory-thread.ts). */
+    contactMemoryThread?: boolean;
+  } = {},
 ): Promise<Services> {
   const db = openDb({ databaseUrl: config.storage.databaseUrl, sqlitePath: config.storage.sqlitePath });
   await migrate(db);
@@ -66,6 +81,13 @@ export async function createServices(
   const rejections = new SqlRejectionStore(db, sealer);
   const checkpoints = new CheckpointStore(db);
   const emailHasher = createEmailHasher(secretsRing);
+  const memoryThread =
+    options.contactMemoryThread && !config.storage.databaseUrl ? startContactMemoryThread(config.storage.sqlitePath) : undefined;
+  const connections = new ConnectionStore(db, sealer, config.sources.connections);
+  const sqlSources = createSqlSourceReader({
+    resolve: (id) => connections.resolve(id),
+    statementTimeoutMs: config.sources.statementTimeoutMs,
+  });
   return {
     db,
     destinations: new DestinationStore(db),
@@ -77,17 +99,23 @@ export async function createServices(
     sealer,
     governor: new SharedRateGovernor(db, { ...DEFAULT_POLICY, ...options.governorPolicy }),
     streamMemory: new StreamMemory(db, emailHasher),
-    contactMemory: new SqlContactMemory(db),
+    contactMemory: memoryThread ?? new SqlContactMemory(db),
     listIntents: new SqlListIntents(db),
     emailHasher,
     streamHolds: new StreamHolds(db),
+    connections,
+    syncs: new SyncStore(db),
+    sqlSources,
     sourceReader: createSourceReader({
+      sql: sqlSources,
       uploads,
       rejections,
       allowedSourceDirs: config.storage.sourceDirs,
       maxLineBytes: config.api.maxLineBytes,
     }),
     async close() {
+      await memoryThread?.close();
+      await sqlSources.close();
       await db.close();
       await uploadPool?.end();
     },

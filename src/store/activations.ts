@@ -6,9 +6,9 @@ export interface ActivationRecord {
   id: string;
   destinationId: string;
   /** The first listed audience. */
-  audience: { id: string; name: string };
-  /** Every listed audience (`audience` first) of a several-audience run; absent for one-audience runs. */
-  audiences?: Array<{ id: string; name: string }>;
+  audience: { id: string; name: string; encoding?: 'property' | 'list' | 'both' };
+  /** Every listed audience (`audience` first) of a several-audience run (or of a list-encoded one); absent for one-audience runs. */
+  audiences?: Array<{ id: string; name: string; encoding?: 'property' | 'list' | 'both' }>;
   options?: { fullResync?: boolean; exitMissing?: boolean };
   source: SourceRef;
   rerunOf?: string;
@@ -66,6 +66,16 @@ export class ActivationStore {
         JSON.stringify(a.audiences ?? [a.audience]),
         JSON.stringify(a.options ?? {}),
       ]);
+  }
+
+  /** `insert` unless a record of that id exists (a scheduled run's first step may be retried). */
+  async insertIfAbsent(a: ActivationRecord): Promise<void> {
+    if (await this.get(a.id)) return;
+    try {
+      await this.insert(a);
+    } catch (err) {
+      if (!(await this.get(a.id))) throw err; // else a concurrent attempt inserted it
+    }
   }
 
   /** Adds the audience list and options of several-audience runs (table activation_audiences). */

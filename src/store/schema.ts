@@ -87,6 +87,25 @@ export async function migrate(db: Db): Promise<void> {
       PRIMARY KEY (destination_id, audience_id)
     )`,
     listIntentsDdl(db.dialect), // list-encoded audiences: a run's pending memberships (store/list-intents.ts)
+    // Source connections (SQL sources): the URL sealed, its redacted form for views (store/connections.ts).
+    `CREATE TABLE IF NOT EXISTS source_connections (
+      id TEXT PRIMARY KEY,
+      name TEXT NOT NULL,
+      kind TEXT NOT NULL,
+      sealed_url TEXT NOT NULL,
+      redacted_url TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL
+    )`,
+    // Syncs: activations on a Temporal Schedule of the same id (store/syncs.ts).
+    `CREATE TABLE IF NOT EXISTS syncs (
+      id TEXT PRIMARY KEY,
+      name TEXT NOT NULL,
+      destination_id TEXT NOT NULL,
+      definition_json TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL
+    )`,
     ...contactMemoryDdl(db.dialect), // change-driven dataflows: confirmed state per contact (store/contact-memory.ts)
   ];
   await db.migrate(statements);

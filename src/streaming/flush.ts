@@ -3,17 +3,22 @@
  *   ignored  — names no audience activated on the destination;
  *   rejected — fails validation (email, status, mapped values) or HubSpot refuses it (stored, sealed);
  *   stale    — a newer update of the same email was already written (ordering memory);
- *   sent     — upserted.
+ *   unchanged — HubSpot already holds exactly what it would write (the confirmed-state memory that
+ *              batch runs share, docs/dataflows.md): not sent;
+ *   sent     — upserted (and remembered as confirmed).
  * Only statuses of activated audiences are written; the others are counted (`ignoredStatuses`).
  * Idempotent: a retried flush re-checks the memory (an update equal to the last written time is sent
  * again, harmless), and rejections are stored once per update key.
  */
+import { changeOf, desiredStateOf, type DesiredState } from '../dataflow/change';
 import { sendBatch, type SendOptions } from '../delivery/send-batch';
 import type { HubSpotClient } from '../hubspot/client';
 import type { HubSpotProperty } from '../hubspot/types';
 import { normalizeStatus, prepareContact } from '../mapping/prepare';
 import type { Mapping, PreparedContact, RejectionReason } from '../mapping/types';
+import type { ContactMemory } from '../store/contact-memory';
 import type { RejectionStore } from '../store/types';
+import type { EmailHasher } from './email-hash';
 import type { UpdateOrderMemory } from './memory';
 import { toXdmProfile } from './reduce';
 import { emptyFlushCounts, streamRejectionsId, type FlushCounts, type PendingUpdate } from './types';
@@ -31,6 +36,8 @@ export interface FlushContext {
   client: HubSpotClient;
   rejections: RejectionStore;
   memory: UpdateOrderMemory;
+  /** The confirmed-state memory of the destination, shared with batch runs (absent: CONTACT_MEMORY=off). */
+  changes?: { store: Pick<ContactMemory, 'lookup' | 'confirm'>; hash: EmailHasher };
   send?: SendOptions;
 }
 
@@ -125,23 +132,58 @@ export async function flushUpdates(updates: PendingUpdate[], ctx: FlushContext):
     return true;
   });
 
-  if (toSend.length > 0) {
-    const byLine = new Map(toSend.map((r) => [r.update.seq, r.update]));
+  // Only what differs from what HubSpot last confirmed is sent (the memory batch runs use too).
+  const audienceProperties = [...ctx.audiences].map(([id, propertyName]) => ({ id, propertyName }));
+  const desired = new Map<PreparedContact, DesiredState & { keyHash: string }>();
+  const changes = ctx.changes;
+  if (changes)
+    for (const { contact } of toSend)
+      desired.set(contact, {
+        ...desiredStateOf(contact.properties, audienceProperties),
+        keyHash: changes.hash(ctx.destinationId, contact.email),
+      });
+  const remembered =
+    changes && toSend.length
+      ? await changes.store.lookup(
+          ctx.destinationId,
+          toSend.map((r) => desired.get(r.contact)!.keyHash),
+        )
+      : new Map();
+  // An unchanged update still counts as written at its time: an older update arriving later is stale.
+  const applied: Array<{ email: string; t: number }> = [];
+  const changed = toSend.filter((r) => {
+    const want = desired.get(r.contact);
+    if (!want || changeOf(remembered.get(want.keyHash), want) !== 'unchanged') return true;
+    counts.unchanged++;
+    applied.push({ email: r.contact.email, t: r.update.updatedAt });
+    return false;
+  });
+
+  if (changed.length > 0) {
+    const byLine = new Map(changed.map((r) => [r.update.seq, r.update]));
     const outcome = await sendBatch(
       ctx.client,
-      toSend.map((r) => r.contact),
+      changed.map((r) => r.contact),
       ctx.send,
     );
-    const sent: Array<{ email: string; t: number }> = [];
     for (const { contact, isNew } of outcome.upserted) {
       counts.sent++;
       if (isNew) counts.created++;
       else counts.updated++;
-      sent.push({ email: contact.email, t: byLine.get(contact.line)!.updatedAt });
+      applied.push({ email: contact.email, t: byLine.get(contact.line)!.updatedAt });
     }
     for (const r of outcome.rejected) rejections.push({ update: byLine.get(r.contact.line)!, reason: r.reason });
-    await ctx.memory.record(ctx.destinationId, sent);
+    // Remembered only after HubSpot's answer, and only what it accepted (invariant 8).
+    if (changes && outcome.upserted.length)
+      await changes.store.confirm(
+        ctx.destinationId,
+        outcome.upserted.map((u) => {
+          const want = desired.get(u.contact)!;
+          return { keyHash: want.keyHash, fingerprint: want.fingerprint, ...(u.id ? { recordId: u.id } : {}), statuses: want.statuses };
+        }),
+      );
   }
+  if (applied.length) await ctx.memory.record(ctx.destinationId, applied);
 
   for (const r of rejections) {
     counts.rejected++;

@@ -109,6 +109,8 @@ export interface FlushCounts {
   ignoredByReason: Record<string, number>;
   /** Dropped because a newer update of the same email was already written. */
   stale: number;
+  /** Not sent: HubSpot already holds exactly these values (the confirmed-state memory, docs/dataflows.md). */
+  unchanged: number;
   /** Audience statuses dropped because their audience is not activated on the destination. */
   ignoredStatuses: number;
 }
@@ -189,6 +191,7 @@ export function emptyFlushCounts(): FlushCounts {
     ignored: 0,
     ignoredByReason: {},
     stale: 0,
+    unchanged: 0,
     ignoredStatuses: 0,
   };
 }
@@ -214,6 +217,7 @@ export function addFlushCounts<T extends FlushCounts>(a: T, b: FlushCounts): T {
     ignored: a.ignored + b.ignored,
     ignoredByReason: addReasons(a.ignoredByReason, b.ignoredByReason),
     stale: a.stale + b.stale,
+    unchanged: a.unchanged + b.unchanged,
     ignoredStatuses: a.ignoredStatuses + b.ignoredStatuses,
   };
 }

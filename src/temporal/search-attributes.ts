@@ -8,8 +8,10 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 export const DestinationIdKey = defineSearchAttributeKey('DestinationId', SearchAttributeType.KEYWORD);
 export const AudienceIdKey = defineSearchAttributeKey('AudienceId', SearchAttributeType.KEYWORD);
 export const ActivationStatusKey = defineSearchAttributeKey('ActivationStatus', SearchAttributeType.KEYWORD);
+/** Runs of a sync (scheduled or triggered): `SyncId='syn-…'`. */
+export const SyncIdKey = defineSearchAttributeKey('SyncId', SearchAttributeType.KEYWORD);
 
 /** For `temporal server start-dev --search-attribute Name=Keyword` and the test environment. */
-export const SEARCH_ATTRIBUTES = [DestinationIdKey, AudienceIdKey, ActivationStatusKey];
+export const SEARCH_ATTRIBUTES = [DestinationIdKey, AudienceIdKey, ActivationStatusKey, SyncIdKey];
 
 export type ActivationStatusValue = 'Running' | 'WaitingDailyLimit' | 'Completed' | 'CompletedWithRejections' | 'Failed' | 'Cancelled';

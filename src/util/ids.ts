@@ -7,3 +7,5 @@ export function newId(prefix: string): string {
 
 export const newDestinationId = () => newId('dst');
 export const newActivationId = () => newId('act');
+export const newConnectionId = () => newId('con');
+export const newSyncId = () => newId('syn');

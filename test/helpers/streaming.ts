@@ -84,5 +84,5 @@ export async function waitIdle(stack: TestStack, destinationId: string, received
 
 /** Every update accounted for once. */
 export function expectBalanced(s: StatsView): void {
-  expect(s.received).toBe(s.sent + s.rejected + s.ignored + s.merged + s.stale + s.buffered + s.inFlight);
+  expect(s.received).toBe(s.sent + s.rejected + s.ignored + s.merged + s.stale + s.unchanged + s.buffered + s.inFlight);
 }

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { accountingError } from '../../src/delivery/counts';
 import { audiencePropertyName } from '../../src/mapping/audience-property';
 import { generateProfileObjects, SAMPLE_AUDIENCES, type SampleProfile } from '../../src/members/sample-profiles';
-import { createDestination, startStack, waitFor, type TestStack } from '../helpers/stack';
+import { buildProgram } from '../../src/cli/main';
+import { createDestination, startStack, TEST_API_KEY, waitFor, type TestStack } from '../helpers/stack';
 
 jest.setTimeout(300_000);
 
@@ -209,4 +210,49 @@ test('exitMissing writes exited for members the snapshot no longer holds, in eac
   // Recorded: the same snapshot again writes no exit.
   const again = await activate(destinationId, file, { exitMissing: true });
   expect(again.summary.exitsWritten).toBe(0);
+});
+
+test('CLI: activate --audiences-file runs several audiences in one pass, --wait prints unchanged and exits', async () => {
+  const profiles = [...generateProfileObjects({ count: 120, seed: 44 })];
+  const file = path.join(stack.dataDir, 'samples', 'cli-audiences.ndjson');
+  writeProfiles(file, profiles);
+  const list = path.join(stack.dataDir, 'audiences.csv');
+  fs.writeFileSync(list, ['id,name', ...audiences.map((a) => `${a.id},${a.name}`)].join('\n') + '\n');
+  const { destinationId } = await createDestination(stack);
+  const url = await stack.api.listen({ host: '127.0.0.1', port: 0 });
+  const out: string[] = [];
+  const log = jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
+    out.push(args.join(' '));
+  });
+  const activate = (...extra: string[]) =>
+    buildProgram()
+      .exitOverride()
+      .parseAsync([
+        'node',
+        'hubspot-destination',
+        '--api-url',
+        url,
+        '--api-key',
+        TEST_API_KEY,
+        'activate',
+        destinationId,
+        '--audiences-file',
+        list,
+        '--path',
+        file,
+        '--wait',
+        ...extra,
+      ]);
+  try {
+    await activate();
+    const members = profiles.filter(isMember).length;
+    for (const a of audiences) expect(out.join('\n')).toContain(`${a.name} (${a.id})`);
+    expect(out.join('\n')).toMatch(new RegExp(`upserted\\s+${members} `));
+    out.length = 0;
+    await activate('--exit-missing');
+    expect(out.join('\n')).toMatch(new RegExp(`skipped: UNCHANGED\\s+${members}`));
+    expect(out.join('\n')).toMatch(/exits written\s+0/);
+  } finally {
+    log.mockRestore();
+  }
 });

@@ -9,7 +9,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { buildProgram } from '../../src/cli/main';
-import { UPSERT_ROUTE } from '../helpers/activation';
+import { startActivation, UPSERT_ROUTE, upsertCalls, waitForEnd } from '../helpers/activation';
 import { createDestination, startStack, TEST_API_KEY, waitFor, type TestStack } from '../helpers/stack';
 import {
   activateAudience,
@@ -394,4 +394,47 @@ test('a lag above the threshold alerts subscribed webhooks once (here during a H
     stack.sim.admin.clearFaults();
     await new Promise((r) => receiver.close(r));
   }
+});
+
+test('only changes are sent: an update equal to what HubSpot last confirmed (by the stream or a batch run) is counted unchanged', async () => {
+  const d = await createDestination(stack);
+  await activateAudience(stack, d.destinationId, AUD_A);
+  const a = { [AUD_A.id]: 'realized' };
+  const email = 'same@example.com';
+  await sendProfiles(stack, d.destinationId, [{ email, at: '2024-05-01T10:00:01Z', statuses: a, first: 'Ana', city: 'Porto' }]);
+  let s = await waitIdle(stack, d.destinationId, 1);
+  expect(s).toMatchObject({ sent: 1, unchanged: 0 });
+  const calls = upsertCalls(stack);
+
+  // Newer, same values: not sent. Its time still counts as written, so a late older update is stale.
+  await sendProfiles(stack, d.destinationId, [{ email, at: '2024-05-01T10:00:03Z', statuses: a, first: 'Ana', city: 'Porto' }]);
+  s = await waitIdle(stack, d.destinationId, 2);
+  expect(s).toMatchObject({ sent: 1, unchanged: 1 });
+  await sendProfiles(stack, d.destinationId, [{ email, at: '2024-05-01T10:00:02Z', statuses: a, first: 'Late', city: 'Porto' }]);
+  s = await waitIdle(stack, d.destinationId, 3);
+  expect(s).toMatchObject({ sent: 1, unchanged: 1, stale: 1 });
+  expect(upsertCalls(stack)).toBe(calls);
+  expect(stack.sim.admin.getContact(d.portalId, email)!.properties).toMatchObject({ firstname: 'Ana' });
+
+  // A changed value or status is sent.
+  await sendProfiles(stack, d.destinationId, [
+    { email, at: '2024-05-01T10:00:04Z', statuses: { [AUD_A.id]: 'exited' }, first: 'Ana', city: 'Porto' },
+  ]);
+  s = await waitIdle(stack, d.destinationId, 4);
+  expect(s).toMatchObject({ sent: 2, unchanged: 1 });
+  expect(stack.sim.admin.getContact(d.portalId, email)!.properties).toMatchObject({ [PROP_A]: 'exited' });
+
+  // A batch run's confirmed state serves the stream too: the same values streamed afterwards are not sent.
+  const file = path.join(stack.dataDir, 'samples', `stream-memory-${d.destinationId}.ndjson`);
+  fs.writeFileSync(file, JSON.stringify(xdm({ email: 'batch@example.com', statuses: a, first: 'Bo', city: 'Oslo' })) + '\n');
+  const run = await startActivation(stack, d.destinationId, { path: file }, AUD_A);
+  expect((await waitForEnd(stack, run, 60_000)).status).toBe('completed');
+  const afterBatch = upsertCalls(stack);
+  await sendProfiles(stack, d.destinationId, [
+    { email: 'batch@example.com', at: '2024-05-01T11:00:00Z', statuses: a, first: 'Bo', city: 'Oslo' },
+  ]);
+  s = await waitIdle(stack, d.destinationId, 5);
+  expect(s).toMatchObject({ sent: 2, unchanged: 2 });
+  expect(upsertCalls(stack)).toBe(afterBatch);
+  expectBalanced(s);
 });

@@ -111,6 +111,7 @@ describe('1. a destination belongs to one HubSpot portal', () => {
       propertyCache: new PropertyCache(),
       metrics: new ServiceMetrics(),
       contactMemory: s.contactMemory,
+      contactMemoryEnabled: true,
       emailHasher: s.emailHasher,
     });
     const { file } = writeMembers(stack, 'portal-activity', 10, 82);

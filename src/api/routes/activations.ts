@@ -6,12 +6,13 @@ import { progressQuery } from '../../../workflows/messages';
 import type { ActivationInput, ActivationProgress, ActivationSummary, AudienceRef } from '../../../workflows/types';
 import { addCounts, type DeliveryCounts } from '../../delivery/counts';
 import type { Config } from '../../config';
+import { EXIT_MISSING_NEEDS_MEMORY, LISTS_NEED_MEMORY } from '../../dataflow/change';
 import { AppError } from '../../errors';
 import { Failure } from '../../failures';
 import type { SourceRef } from '../../members/types';
 import type { Services } from '../../runtime/services';
 import type { ActivationRecord } from '../../store/activations';
-import { ActivationStatusKey, AudienceIdKey, DestinationIdKey } from '../../temporal/search-attributes';
+import { ActivationStatusKey, AudienceIdKey, DestinationIdKey, SyncIdKey } from '../../temporal/search-attributes';
 import { newActivationId } from '../../util/ids';
 import {
   ActivationListItem,
@@ -37,6 +38,7 @@ export async function startActivation(
   deps: { client: Client; config: Config; services: Services },
   record: Omit<ActivationRecord, 'id' | 'createdAt'>,
   destinationName: string,
+  run: { syncId?: string } = {},
 ): Promise<{ activationId: string; workflowId: string; runId: string; webUiUrl: string }> {
   const activationId = newActivationId();
   // One slot per listed audience: a run holds them all, or none (the ones claimed are given back).
@@ -50,7 +52,7 @@ export async function startActivation(
       await claimRunSlot(deps, record.destinationId, a.id, activationId);
       claimed.push(a.id);
     }
-    return await startClaimed(deps, activationId, record, destinationName);
+    return await startClaimed(deps, activationId, record, destinationName, run.syncId);
   } catch (err) {
     await release();
     throw err;
@@ -97,11 +99,52 @@ async function startClaimed(
   activationId: string,
   record: Omit<ActivationRecord, 'id' | 'createdAt'>,
   destinationName: string,
+  syncId?: string,
 ): Promise<{ activationId: string; workflowId: string; runId: string; webUiUrl: string }> {
+  if (record.options?.exitMissing && !deps.config.worker.contactMemory) throw new AppError('BAD_REQUEST', EXIT_MISSING_NEEDS_MEMORY);
+  const listed = record.audiences ?? [record.audience];
+  if (listed.some((a) => a.encoding === 'list' || a.encoding === 'both') && !deps.config.worker.contactMemory)
+    throw new AppError('BAD_REQUEST', LISTS_NEED_MEMORY);
   await deps.services.activations.insert({ ...record, id: activationId, createdAt: new Date().toISOString() });
-  const w = deps.config.worker;
   const input: ActivationInput = {
+    ...activationInput(deps.config, { ...record, id: activationId }),
+    ...(syncId ? { syncId } : {}),
+  };
+  const handle = await deps.client.workflow.start(activateAudience, {
+    taskQueue: deps.config.temporal.taskQueue,
+    workflowId: activationId,
+    args: [input],
+    typedSearchAttributes: [
+      { key: DestinationIdKey, value: record.destinationId },
+      { key: AudienceIdKey, value: record.audience.id },
+      { key: ActivationStatusKey, value: 'Running' },
+      ...(syncId ? [{ key: SyncIdKey, value: syncId }] : []),
+    ],
+    // The Web UI renders these as Markdown: names and paths are escaped (no images or links).
+    staticSummary: `Activate ${record.audiences ? `${record.audiences.length} audiences` : `audience "${escapeMarkdown(record.audience.name)}"`} → ${escapeMarkdown(destinationName)}${record.rerunOf ? ` (re-run ${record.rerunMode} of ${record.rerunOf})` : ''}`,
+    staticDetails: [
+      `Destination: \`${record.destinationId}\` (${escapeMarkdown(destinationName)})`,
+      ...(record.audiences ?? [record.audience]).map((a) => `Audience: \`${a.id}\` (${escapeMarkdown(a.name)})`),
+      `Source: ${escapeMarkdown(describeSource(record.source))}`,
+      syncId ? `Sync: \`${syncId}\` (triggered)` : '',
+      record.rerunOf ? `Re-run (${record.rerunMode}) of \`${record.rerunOf}\`` : '',
+    ]
+      .filter(Boolean)
+      .join('\n\n'),
+  });
+  return {
     activationId,
+    workflowId: handle.workflowId,
+    runId: handle.firstExecutionRunId,
+    webUiUrl: webUiUrl(deps.config, handle.workflowId, handle.firstExecutionRunId),
+  };
+}
+
+/** The workflow input of a run (the worker's tuning from this API's config); `id` '' for a schedule's runs. */
+export function activationInput(config: Config, record: Omit<ActivationRecord, 'createdAt'>): ActivationInput {
+  const w = config.worker;
+  return {
+    activationId: record.id,
     destinationId: record.destinationId,
     audience: record.audience,
     ...(record.audiences ? { audiences: record.audiences } : {}),
@@ -118,42 +161,38 @@ async function startClaimed(
       maxHistoryEvents: w.maxHistoryEvents,
     },
   };
-  const handle = await deps.client.workflow.start(activateAudience, {
-    taskQueue: deps.config.temporal.taskQueue,
-    workflowId: activationId,
-    args: [input],
-    typedSearchAttributes: [
-      { key: DestinationIdKey, value: record.destinationId },
-      { key: AudienceIdKey, value: record.audience.id },
-      { key: ActivationStatusKey, value: 'Running' },
-    ],
-    // The Web UI renders these as Markdown: names and paths are escaped (no images or links).
-    staticSummary: `Activate ${record.audiences ? `${record.audiences.length} audiences` : `audience "${escapeMarkdown(record.audience.name)}"`} → ${escapeMarkdown(destinationName)}${record.rerunOf ? ` (re-run ${record.rerunMode} of ${record.rerunOf})` : ''}`,
-    staticDetails: [
-      `Destination: \`${record.destinationId}\` (${escapeMarkdown(destinationName)})`,
-      ...(record.audiences ?? [record.audience]).map((a) => `Audience: \`${a.id}\` (${escapeMarkdown(a.name)})`),
-      `Source: ${escapeMarkdown(describeSource(record.source))}`,
-      record.rerunOf ? `Re-run (${record.rerunMode}) of \`${record.rerunOf}\`` : '',
-    ]
-      .filter(Boolean)
-      .join('\n\n'),
-  });
-  return {
-    activationId,
-    workflowId: handle.workflowId,
-    runId: handle.firstExecutionRunId,
-    webUiUrl: webUiUrl(deps.config, handle.workflowId, handle.firstExecutionRunId),
-  };
 }
 
-function describeSource(s: SourceRef): string {
+export function describeSource(s: SourceRef): string {
   if (s.kind === 'upload') return `upload \`${s.uploadId}\``;
   if (s.kind === 'path') return `file \`${s.path}\``;
+  if (s.kind === 'sql') return `query on connection \`${s.connectionId}\`${s.key ? ` (key \`${s.key}\`)` : ''}`;
   return `rejected members of \`${s.activationId}\``;
 }
 
-function toSourceRef(source: { uploadId: string } | { path: string }): SourceRef {
-  return 'uploadId' in source ? { kind: 'upload', uploadId: source.uploadId } : { kind: 'path', path: source.path };
+type SourceBody = { uploadId: string } | { path: string } | { sql: { connectionId: string; query: string; key?: string } };
+
+export function toSourceRef(source: SourceBody): SourceRef {
+  if ('uploadId' in source) return { kind: 'upload', uploadId: source.uploadId };
+  if ('sql' in source)
+    return {
+      kind: 'sql',
+      connectionId: source.sql.connectionId,
+      query: source.sql.query,
+      ...(source.sql.key ? { key: source.sql.key } : {}),
+    };
+  return { kind: 'path', path: source.path };
+}
+
+/** A source the API can check before a run: its upload or its connection exists. */
+export async function assertSourceExists(services: Services, source: SourceRef): Promise<void> {
+  if (source.kind === 'upload' && !(await services.uploads.info(source.uploadId)))
+    throw new AppError('NOT_FOUND', `Upload ${source.uploadId} does not exist. Upload the file first (POST /v1/uploads).`);
+  if (source.kind === 'sql' && !(await services.connections.get(source.connectionId)))
+    throw new AppError(
+      Failure.SourceConnectionNotFound,
+      `Connection ${source.connectionId} does not exist. Add it first (POST /v1/connections) or configure it in SOURCE_CONNECTIONS.`,
+    );
 }
 
 type ActivationViewT = z.infer<typeof ActivationView>;
@@ -204,6 +243,7 @@ async function readActivation(deps: ApiDeps, id: string): Promise<ActivationView
     ...(record?.audiences ? { audiences: record.audiences } : {}),
     status: 'unknown',
     ...(record?.rerunOf ? { rerunOf: record.rerunOf } : {}),
+    ...(sa.get(SyncIdKey) ? { syncId: sa.get(SyncIdKey) } : {}),
     startedAt: desc.startTime.toISOString(),
     ...(desc.closeTime ? { closedAt: desc.closeTime.toISOString() } : {}),
     webUiUrl: webUiUrl(deps.config, id, desc.runId),
@@ -284,9 +324,7 @@ export function registerActivationRoutes(app: TypedApp, deps: ApiDeps): void {
       const d = await services.destinations.get(req.params.id);
       if (!d) throw new AppError('NOT_FOUND', `Destination ${req.params.id} does not exist.`);
       const source = toSourceRef(req.body.source);
-      if (source.kind === 'upload' && !(await services.uploads.info(source.uploadId))) {
-        throw new AppError('NOT_FOUND', `Upload ${source.uploadId} does not exist. Upload the file first (POST /v1/uploads).`);
-      }
+      await assertSourceExists(services, source);
       const { options } = req.body;
       const started = await startActivation(
         deps,

@@ -40,6 +40,28 @@ export function audiencePairs(ids: string[], names: string[]): Array<{ id: strin
   return ids.map((id, i) => ({ id, name: names[i] }));
 }
 
+/**
+ * A file of audiences for `activate --audiences-file`: a JSON array of `{id, name}`, or CSV/text lines
+ * `id,name` (a header line `id,name` is skipped; the name may contain commas).
+ */
+export function parseAudiencesFile(text: string, file = 'the audiences file'): Array<{ id: string; name: string }> {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('[')) {
+    const list = JSON.parse(trimmed) as unknown;
+    if (!Array.isArray(list) || !list.every((a) => a && typeof a === 'object' && typeof a.id === 'string' && typeof a.name === 'string'))
+      throw new Error(`${file}: a JSON file of audiences is an array of {"id": "...", "name": "..."}.`);
+    return list.map((a: { id: string; name: string }) => ({ id: a.id, name: a.name }));
+  }
+  const out: Array<{ id: string; name: string }> = [];
+  trimmed.split(/\r?\n/).forEach((line, i) => {
+    if (!line.trim() || (i === 0 && /^\s*id\s*,\s*name\s*$/i.test(line))) return;
+    const comma = line.indexOf(',');
+    if (comma <= 0) throw new Error(`${file}, line ${i + 1}: expected "id,name".`);
+    out.push({ id: line.slice(0, comma).trim(), name: line.slice(comma + 1).trim() });
+  });
+  return out;
+}
+
 export function registerActivationCommands(program: Command, api: () => ApiClient): void {
   program
     .command('upload <file>')
@@ -52,8 +74,9 @@ export function registerActivationCommands(program: Command, api: () => ApiClien
   program
     .command('activate <destinationId>')
     .description('activate one or several audiences on a destination (one pass over the members)')
-    .requiredOption('--audience-id <id>', 'audience id (segmentMembership.ups.<id>); repeat for several audiences', collect, [])
-    .requiredOption('--audience-name <name>', 'audience name (label of the HubSpot property); one per --audience-id, in order', collect, [])
+    .option('--audience-id <id>', 'audience id (segmentMembership.ups.<id>); repeat for several audiences', collect, [])
+    .option('--audience-name <name>', 'audience name (label of the HubSpot property); one per --audience-id, in order', collect, [])
+    .option('--audiences-file <file>', 'the audiences as a JSON array of {id, name} or lines "id,name" (instead of, or after, the pairs)')
     .option('--full-resync', 'ignore the confirmed-state memory: send every member')
     .option('--exit-missing', 'the members are a complete snapshot: write exited for remembered members not in it')
     .option('--upload <uploadId>', 'members from an earlier upload')
@@ -66,6 +89,7 @@ export function registerActivationCommands(program: Command, api: () => ApiClien
         o: {
           audienceId: string[];
           audienceName: string[];
+          audiencesFile?: string;
           fullResync?: boolean;
           exitMissing?: boolean;
           upload?: string;
@@ -74,7 +98,11 @@ export function registerActivationCommands(program: Command, api: () => ApiClien
           wait?: boolean;
         },
       ) => {
-        const audiences = audiencePairs(o.audienceId, o.audienceName);
+        const audiences = [
+          ...audiencePairs(o.audienceId, o.audienceName),
+          ...(o.audiencesFile ? parseAudiencesFile(fs.readFileSync(o.audiencesFile, 'utf8'), o.audiencesFile) : []),
+        ];
+        if (audiences.length === 0) throw new Error('Give the audiences with --audience-id/--audience-name pairs or --audiences-file.');
         const client = api();
         let source: { uploadId: string } | { path: string };
         if (o.file) source = { uploadId: (await uploadFile(client, o.file)).uploadId };

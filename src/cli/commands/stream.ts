@@ -24,7 +24,7 @@ export function renderStreamStats(s: StreamStatsLike, now = Date.now()): string 
     ['rejected', s.rejected],
     ...Object.entries(s.rejectedByReason ?? {}).map(([k, v]): [string, number] => [`  rejected: ${k}`, v]),
     ['ignored', `${s.ignored} (no activated audience) · ${s.ignoredStatuses} statuses of other audiences`],
-    ['merged / stale', `${s.merged} / ${s.stale}`],
+    ['merged / stale / unchanged', `${s.merged} / ${s.stale} / ${s.unchanged}`],
     ['buffered', `${s.buffered}${s.bufferedBytes ? ` (${(s.bufferedBytes / 1024).toFixed(1)} KB)` : ''}`],
     ['in flight', s.inFlight],
     ['flushes', s.flushes],

@@ -10,6 +10,7 @@ test('createActivities registers the activities the workflows call, by their rec
   expect(Object.keys(activities).sort()).toEqual(
     [
       'alertTargets',
+      'beginSyncRun',
       'closedRunProgress',
       'configureDestination',
       'deliverAlert',
