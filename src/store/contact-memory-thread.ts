@@ -14,17 +14,20 @@ import { Worker } from 'node:worker_threads';
 import type { ContactMemory } from './contact-memory';
 
 type Method = keyof ContactMemory;
-const METHODS: Method[] = [
-  'lookup',
-  'confirm',
-  'markSeen',
-  'pageAbsentMembers',
-  'recordExits',
-  'endRun',
-  'forgetContacts',
-  'forget',
-  'count',
-];
+/** Every method of ContactMemory (a missing one is a compile error here, not a runtime one in a worker). */
+const EVERY_METHOD: Record<Method, true> = {
+  lookup: true,
+  confirm: true,
+  updateRecordIds: true,
+  markSeen: true,
+  pageAbsentMembers: true,
+  recordExits: true,
+  endRun: true,
+  forgetContacts: true,
+  forget: true,
+  count: true,
+};
+const METHODS = Object.keys(EVERY_METHOD) as Method[];
 
 export interface ThreadedContactMemory extends ContactMemory {
   close(): Promise<void>;

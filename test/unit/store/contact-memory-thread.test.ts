@@ -63,3 +63,9 @@ test('a closed thread refuses calls', async () => {
   await other.close();
   await expect(other.count('dest-1')).rejects.toThrow(/closed/);
 });
+
+test('a merged contact’s new record id is written through the thread', async () => {
+  await threaded.confirm('dest-ids', [{ keyHash: 'm1', fingerprint: 'fp', recordId: '201' }]);
+  await threaded.updateRecordIds('dest-ids', [{ keyHash: 'm1', recordId: '301' }]);
+  expect((await direct.lookup('dest-ids', ['m1'])).get('m1')?.recordId).toBe('301');
+});
