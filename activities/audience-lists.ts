@@ -45,10 +45,27 @@ export interface WriteListMembershipsInput {
 }
 
 export function createAudienceListActivities(deps: ProcessPagesDeps) {
-  /** A MANUAL list named `name` we may use: the one there (if MANUAL and `adopt`), or a new one. */
-  async function manualList(client: HubSpotClient, name: string, adopt: boolean): Promise<HubSpotList | undefined> {
+  /**
+   * A MANUAL list named `name` we may use: the one there (if MANUAL and `adopt`), or a new one. The name
+   * is stored (without an id) before the create, so a retry after a crash mid-create adopts the list it
+   * made instead of taking the next name.
+   */
+  async function manualList(
+    client: HubSpotClient,
+    destinationId: string,
+    audience: AudienceRef,
+    name: string,
+    adopt: boolean,
+  ): Promise<HubSpotList | undefined> {
     const existing = await client.getListByName(name, CONTACTS);
     if (existing) return adopt && existing.processingType === 'MANUAL' ? existing : undefined;
+    await deps.destinations.recordAudienceList({
+      destinationId,
+      audienceId: audience.id,
+      listId: '',
+      listName: name,
+      createdAt: new Date().toISOString(),
+    });
     try {
       return await client.createList({ name, objectTypeId: CONTACTS, processingType: 'MANUAL' });
     } catch (err) {
@@ -69,11 +86,13 @@ export function createAudienceListActivities(deps: ProcessPagesDeps) {
    */
   async function ensureList(client: HubSpotClient, destinationId: string, audience: AudienceRef): Promise<EnsureAudienceListResult> {
     const stored = await deps.destinations.audienceList(destinationId, audience.id);
-    if (stored) {
-      const list = await client.getList(stored.listId);
-      if (list && list.processingType === 'MANUAL') return { listId: list.listId, listName: list.name };
-    }
-    const list = (await manualList(client, audience.name, false)) ?? (await manualList(client, suffixedListName(audience), true));
+    // No id: our create of that name was under way when an earlier attempt stopped; the list is ours.
+    const mine = stored && (stored.listId ? await client.getList(stored.listId) : await client.getListByName(stored.listName, CONTACTS));
+    let list = mine && mine.processingType === 'MANUAL' ? mine : undefined;
+    if (list && stored?.listId) return { listId: list.listId, listName: list.name };
+    list ??=
+      (await manualList(client, destinationId, audience, audience.name, false)) ??
+      (await manualList(client, destinationId, audience, suffixedListName(audience), true));
     if (!list) {
       throw applicationFailure(
         Failure.HubSpotListConflict,

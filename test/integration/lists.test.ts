@@ -206,6 +206,26 @@ test('a DYNAMIC list of the audience’s name is not written: ours gets the id-s
   expect(stack.sim.admin.lists(portalId)).toHaveLength(2);
 });
 
+test('a create interrupted after HubSpot made the list: the next attempt adopts that list, not a suffixed one', async () => {
+  const { destinationId, portalId } = await createDestination(stack, { account: { tier: 'pro', scopes: LIST_SCOPES } });
+  const a = audiences[0];
+  // What an attempt that stopped between HubSpot's answer and storing the id leaves behind.
+  await stack.services.destinations.recordAudienceList({
+    destinationId,
+    audienceId: a.id,
+    listId: '',
+    listName: a.name,
+    createdAt: new Date().toISOString(),
+  });
+  const made = stack.sim.admin.createList(portalId, { name: a.name, processingType: 'MANUAL' });
+  const profiles = [...generateProfileObjects({ count: 30, seed: 9 })];
+  const done = await activate(destinationId, writeProfiles('lists-resume', profiles), [a]);
+  expect(done.status).toBe('completed');
+  expect(done.summary.lists[a.id].listId).toBe(made.listId);
+  expect(stack.sim.admin.lists(portalId)).toHaveLength(1);
+  expect((await stack.services.destinations.audienceList(destinationId, a.id))?.listId).toBe(made.listId);
+});
+
 test('when both names are taken by lists that are not MANUAL, the run fails at setup, before anything is sent', async () => {
   const { destinationId, portalId } = await createDestination(stack, { account: { tier: 'pro', scopes: LIST_SCOPES } });
   const a = audiences[2];
