@@ -114,7 +114,12 @@ export function createDestinationActivities(deps: DestinationActivityDeps) {
      * Ensures the audience's status property (enumeration realized/existing/exited, in the audience group)
      * and re-checks the mapping targets against the live property list.
      */
-    async ensureAudienceProperty(input: { destinationId: string; audience: AudienceRef }): Promise<{ propertyName: string }> {
+    async ensureAudienceProperty(input: {
+      destinationId: string;
+      audience: AudienceRef;
+      /** Dry run: check only, write nothing; `wouldCreate` says whether a real run would create the property. */
+      dryRun?: boolean;
+    }): Promise<{ propertyName: string; wouldCreate?: boolean }> {
       return classified(async () => {
         const d = await loadDestination(deps, input.destinationId);
         const client = clientFor(deps, d);
@@ -130,6 +135,13 @@ export function createDestinationActivities(deps: DestinationActivityDeps) {
         }
         const name = audiencePropertyName(input.audience.id);
         let existing: HubSpotProperty | undefined = properties.find((p) => p.name === name);
+        if (input.dryRun) {
+          const action = classifyExistingAudienceProperty(existing, input.audience);
+          if (action.action === 'conflict')
+            throw ApplicationFailure.create({ type: 'HubSpotPropertyConflict', nonRetryable: true, message: action.message });
+          deps.propertyCache.set(propertyCacheKey(d), properties);
+          return { propertyName: name, wouldCreate: action.action === 'create' };
+        }
         const groups = await client.listPropertyGroups();
         if (!groups.some((g) => g.name === AUDIENCE_PROPERTY_GROUP.name)) {
           await client.createPropertyGroup(AUDIENCE_PROPERTY_GROUP).catch((err) => {

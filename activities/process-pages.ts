@@ -22,6 +22,9 @@ import { recordingListIntents } from '../src/delivery/list-intent-recorder';
 import type { RejectionStore } from '../src/store/types';
 import type { EmailHasher } from '../src/streaming/email-hash';
 import { applicationFailure, Failure } from '../src/failures';
+import type { SyncMode } from '../src/delivery/sync-modes';
+import { guardCounts, guardVerdict } from '../src/delivery/rejection-guard';
+import type { PlanStore } from '../src/store/plans';
 import { type AudienceRef, type DailyLimitDetails } from '../workflows/types';
 import { isDailyLimit, markDailyLimit } from './daily-limit';
 import { keepHeartbeating } from './heartbeat';
@@ -52,6 +55,11 @@ export interface ProcessPagesInput {
   /** Return after this many pages, or once this much time has passed after a page (progress shows per run). */
   maxPages?: number;
   maxMillis?: number;
+  /** Dry run: read and plan, write nothing (docs/safe-runs.md). */
+  dryRun?: boolean;
+  mode?: SyncMode;
+  /** Rejection guard: the bound, the members read before it judges, and the run's counts before this activity. */
+  guard?: { maxRejectedPercent: number; minRecords: number; before: Pick<DeliveryCounts, 'received' | 'rejected' | 'rejectedByReason'> };
 }
 
 export interface ProcessPagesResult {
@@ -79,6 +87,8 @@ export interface ProcessPagesDeps extends HubSpotAccessDeps {
   emailHasher: EmailHasher;
   /** Needed by runs with list-encoded audiences (the worker always has it). */
   listIntents?: ListIntents;
+  /** Dry runs' plan lines (needed only by dry runs). */
+  plans?: PlanStore;
 }
 
 /** After a cancellation, how long HubSpot requests under way may still finish (then they are aborted). */
@@ -140,6 +150,22 @@ export function createProcessPages(deps: ProcessPagesDeps) {
     const grace = () => setTimeout(() => sends.abort(ctx.cancellationSignal.reason), CANCEL_GRACE_MS).unref();
     ctx.cancellationSignal.addEventListener('abort', grace, { once: true });
 
+    // The rejection guard stops the page as a cancellation would (no new batch), with its own failure.
+    const guardStop = new AbortController();
+    const stop = AbortSignal.any([ctx.cancellationSignal, guardStop.signal]);
+    const watch = (soFar: DeliveryCounts) => {
+      if (!input.guard || guardStop.signal.aborted) return;
+      const counts = guardCounts(input.guard.before, cp.counts, soFar);
+      const verdict = guardVerdict(counts, { maxRejectedPercent: input.guard.maxRejectedPercent, minRecords: input.guard.minRecords });
+      if (verdict)
+        guardStop.abort(
+          applicationFailure(Failure.RejectionLimit, verdict, {
+            details: [{ received: counts.received, rejected: counts.rejected, rejectedByReason: counts.rejectedByReason }],
+          }),
+        );
+    };
+    if (input.dryRun && !deps.plans) throw applicationFailure(Failure.Internal, 'This worker cannot run dry runs (no plan store).');
+
     let d: DestinationRecord | undefined;
     let client: HubSpotClient | undefined;
     try {
@@ -162,7 +188,7 @@ export function createProcessPages(deps: ProcessPagesDeps) {
       const read = (cursor: SourceCursor) => classified(() => deps.sourceReader.readPage(input.source, cursor, pageSize));
       let next = read(cp.cursor);
       for (;;) {
-        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+        if (stop.aborted) throw stop.reason;
         const page = await next;
         const last = page.done || cp.pagesDone + 1 >= maxPages || Date.now() - started >= maxMillis;
         if (!last) {
@@ -183,7 +209,11 @@ export function createProcessPages(deps: ProcessPagesDeps) {
           checkpoint: cp.page,
           onCheckpoint: (page) => void save({ ...cp, cursor: pageStart, page }),
           send: { signal: sends.signal },
-          stop: ctx.cancellationSignal,
+          stop,
+          ...(input.mode && input.mode !== 'upsert' ? { mode: input.mode } : {}),
+          ...(d.mapping.matchKey && d.mapping.matchKey !== 'email' ? { matchKey: d.mapping.matchKey } : {}),
+          ...(input.dryRun ? { dryRun: { plans: deps.plans! } } : {}),
+          onProgress: watch,
           ...(input.listOnlyProperties?.length ? { omitProperties: new Set(input.listOnlyProperties) } : {}),
           ...(deps.contactMemoryEnabled
             ? {
@@ -201,6 +231,8 @@ export function createProcessPages(deps: ProcessPagesDeps) {
         if (broken) throw applicationFailure(Failure.AccountingError, `Page at line ${pageStart.line} does not balance: ${broken}.`);
         deps.metrics.recordContacts('batch', pageCounts);
         await save({ cursor: page.next, pagesDone: cp.pagesDone + 1, counts: addCounts(cp.counts, pageCounts), page: { done: {} } });
+        // Tripped by the page's last batches (nothing was left to stop): the run still ends failed.
+        if (guardStop.signal.aborted) throw guardStop.signal.reason;
         if (last) {
           return { next: page.next, done: page.done, pages: cp.pagesDone, counts: cp.counts };
         }

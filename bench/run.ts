@@ -9,6 +9,7 @@ import path from 'node:path';
 import { benchCeiling, benchDurability, benchScale, benchSeveralWorkers } from './activation-benches';
 import { benchBadRecords } from './bad-records';
 import { benchDataflows, benchRefused } from './dataflows';
+import { benchDryRun } from './dry-run';
 import { benchLists } from './lists';
 import { machine } from './lib/harness';
 import { benchSimThroughput } from './sim-throughput';
@@ -113,6 +114,17 @@ const BENCHES: Bench[] = [
       `unchanged re-run: ${r.unchangedUpserts} upsert calls (ratio ${r.unchangedCallRatio}), wall time ratio ${r.unchangedTimeRatio}`,
       `1% changed + 1% dropped (exitMissing): ${r.changedUpserts} upsert calls (ratio ${r.changedCallRatio}) + ${r.changedExitUpdates} batch updates writing the exits; exact: ${r.changedExact}`,
       `memory cost (limits off): ${r.withMemoryContactsPerSecond.toLocaleString('en')} contacts/s with, ${r.withoutMemoryContactsPerSecond.toLocaleString('en')} without = ${r.memoryCostRatio}; nothing lost: ${r.nothingLost}`,
+    ],
+  },
+  {
+    id: 'dry-run',
+    title: 'Dry run, Professional (190 / 10 s), 100,000 members',
+    goal: 'HubSpot calls ≤ 1.02 × the minimum batch reads (1 per 100 members); window-allowed time ÷ measured ≥ 0.95; zero writes',
+    run: () => benchDryRun() as unknown as Promise<Record<string, unknown>>,
+    met: (r) => r.costRatio <= 1.02 && r.ratio >= 0.95 && r.writeCalls === 0 && r.allPlanned,
+    figures: (r) => [
+      `${r.calls} calls for ${r.minimumReadCalls} minimum reads (cost ratio ${r.costRatio}; ${r.readCalls} batch reads); writes ${r.writeCalls}`,
+      `ratio ${r.ratio} (${r.idealSeconds} s allowed by the window, ${r.measuredSeconds} s measured); 429s ${(r.rate429 * 100).toFixed(2)}%; all planned: ${r.allPlanned}`,
     ],
   },
   {

@@ -259,6 +259,14 @@ export const Failure = {
     retryable: false,
     hint: 'A page did not balance (a bug); report it with the activation id.',
   },
+  /** The run's rejected share passed `maxRejectedPercent` (the rejection guard): it stopped sending. */
+  RejectionLimit: {
+    type: 'REJECTION_LIMIT',
+    code: 'REJECTION_LIMIT',
+    status: 422,
+    retryable: false,
+    hint: 'Fix what the top rejection reasons name (mapping, source data), then re-run the rejected members and the rest.',
+  },
   AlertDeliveryFailed: {
     type: 'AlertDeliveryFailed',
     code: 'ALERT_DELIVERY_FAILED',

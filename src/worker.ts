@@ -54,6 +54,7 @@ export async function createWorker(
     activationRunState,
     destinations: services.destinations,
     rejections: services.rejections,
+    plans: services.plans,
     checkpoints: services.checkpoints,
     sealer: services.sealer,
     governor: services.governor,

@@ -44,6 +44,7 @@ import {
   audiencesOf,
   DAILY_LIMIT_FAILURE,
   DEFAULT_ACTIVATION_OPTIONS,
+  DEFAULT_GUARD_MIN_RECORDS,
   NON_RETRYABLE_TYPES,
   type ActivationInput,
   type ActivationSummary,
@@ -85,8 +86,9 @@ export async function activateAudience(started: ActivationInput): Promise<Activa
     if (scheduled && input.syncId && run.needsSetup) await beginSyncRun(input, input.syncId);
     if (run.needsSetup) await setUp(run, input);
     await sendAllPages(run, input);
-    if (audiencesOf(input).some(usesList) && patched('audience-lists-v1')) await writeLists(run, input);
-    if (input.options?.exitMissing && patched('exit-missing-v1')) await writeExits(run, input);
+    // A dry run writes nothing to HubSpot: no lists either.
+    if (audiencesOf(input).some(usesList) && !input.options?.dryRun && patched('audience-lists-v1')) await writeLists(run, input);
+    if (input.options?.exitMissing && !input.options.dryRun && patched('exit-missing-v1')) await writeExits(run, input);
     return await finish(run, input);
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;
@@ -193,15 +195,22 @@ async function setUp(run: ActivationState, input: ActivationInput): Promise<void
   showDetails(run);
   // One property per listed audience, in order (a one-audience run issues exactly the commands it always did).
   const propertyNames: string[] = [];
+  const dryRun = input.options?.dryRun === true;
   for (const audience of audiencesOf(input)) {
-    const { propertyName } = await acts.ensureAudienceProperty.executeWithOptions(
-      { ...setupOptions, summary: `Ensure the status property of audience "${escapeMarkdown(audience.name)}" and re-check the mapping` },
-      [{ destinationId, audience }],
+    const { propertyName, wouldCreate } = await acts.ensureAudienceProperty.executeWithOptions(
+      {
+        ...setupOptions,
+        summary: dryRun
+          ? `Dry run: check the status property of audience "${escapeMarkdown(audience.name)}" and the mapping (no write)`
+          : `Ensure the status property of audience "${escapeMarkdown(audience.name)}" and re-check the mapping`,
+      },
+      [{ destinationId, audience, ...(dryRun ? { dryRun } : {}) }],
     );
     propertyNames.push(propertyName);
+    if (wouldCreate) run.propertiesToCreate.push(propertyName);
   }
   // List-encoded audiences: their MANUAL lists exist before anything is sent (a name clash fails here).
-  if (audiencesOf(input).some(usesList) && patched('audience-lists-v1')) {
+  if (audiencesOf(input).some(usesList) && !input.options?.dryRun && patched('audience-lists-v1')) {
     for (const audience of audiencesOf(input).filter(usesList)) {
       await acts.ensureAudienceList.executeWithOptions(
         { ...setupOptions, summary: `Ensure the HubSpot list of audience "${escapeMarkdown(audience.name)}"` },
@@ -261,7 +270,7 @@ async function sendPages(run: ActivationState, input: ActivationInput): Promise<
         // Pages go through the task queue to whichever worker is free, not eagerly to this one: load spreads
         // over all workers (they share HubSpot's budget through the governor anyway).
         allowEagerDispatch: false,
-        summary: `Upsert members from line ${cursor.line} (page ${run.pagesDone + 1} on)`,
+        summary: `${opts.dryRun ? 'Dry run: plan' : 'Upsert'} members from line ${cursor.line} (page ${run.pagesDone + 1} on)`,
         // A cancelled run waits until the page activity stopped (between batches), so nothing is written
         // after it closed and its checkpoint holds the final counts.
         ...(patched('page-wait-cancellation-v1') ? { cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED } : {}),
@@ -277,7 +286,18 @@ async function sendPages(run: ActivationState, input: ActivationInput): Promise<
           ...(opts.fullResync ? { fullResync: true } : {}),
           ...(opts.exitMissing ? { exitMissing: true } : {}),
           ...(listOnlyProperties.length ? { listOnlyProperties } : {}),
-          ...(listAudienceIds.length ? { listAudienceIds } : {}),
+          ...(listAudienceIds.length && !opts.dryRun ? { listAudienceIds } : {}),
+          ...(opts.dryRun ? { dryRun: true } : {}),
+          ...(opts.mode && opts.mode !== 'upsert' ? { mode: opts.mode } : {}),
+          ...(opts.maxRejectedPercent !== undefined
+            ? {
+                guard: {
+                  maxRejectedPercent: opts.maxRejectedPercent,
+                  minRecords: opts.guardMinRecords ?? DEFAULT_GUARD_MIN_RECORDS,
+                  before: { received: run.counts.received, rejected: run.counts.rejected, rejectedByReason: run.counts.rejectedByReason },
+                },
+              }
+            : {}),
           source,
           cursor,
           pageSize: opts.pageSize,

@@ -41,6 +41,8 @@ export class ActivationState {
   exitsWritten?: number;
   /** List-encoded audiences: each one's list and membership writes (set after the upserts). */
   lists?: Record<string, AudienceListSummary>;
+  /** Dry runs: the audience status properties a real run would create. */
+  propertiesToCreate: string[];
   readonly startedAt: string;
   /** This run's number in the chain of continue-as-new runs (1 for the first). */
   readonly runs: number;
@@ -57,6 +59,7 @@ export class ActivationState {
     this.pagesDone = this.carry?.pagesDone ?? 0;
     this.startedAt = this.carry?.startedAt ?? new Date(now).toISOString();
     this.runs = (this.carry?.runsSoFar ?? 0) + 1;
+    this.propertiesToCreate = [...(this.carry?.propertiesToCreate ?? [])];
   }
 
   /** Setup (token, property, source count) runs once per activation, not once per run. */
@@ -131,7 +134,11 @@ export class ActivationState {
 
   /** What the next run (continue-as-new) starts from. */
   carryForNextRun(): ActivationCarry {
-    return { ...this.setUp(), runsSoFar: this.runs };
+    return {
+      ...this.setUp(),
+      runsSoFar: this.runs,
+      ...(this.propertiesToCreate.length ? { propertiesToCreate: this.propertiesToCreate } : {}),
+    };
   }
 
   get outcome(): ActivationSummary['status'] {
@@ -189,6 +196,10 @@ export class ActivationState {
           .map(([k, v]) => `${k} ${v}`)
           .join(', ')}`,
       );
+    if (counts.plan)
+      lines.push(
+        `Dry run (nothing written) — would create ${counts.plan.create} · update ${counts.plan.update} · unchanged ${counts.plan.unchanged} · exit ${counts.plan.exit} · reject ${counts.rejected}`,
+      );
     const unchanged = counts.skippedByReason.UNCHANGED;
     if (unchanged) lines.push(`Unchanged (not sent): ${unchanged}`);
     for (const [id, l] of Object.entries(this.lists ?? {}))
@@ -216,6 +227,16 @@ export class ActivationState {
       ...(this.lists ? { lists: this.lists } : {}),
       status: this.outcome,
       ...this.counts,
+      ...(this.input.options?.dryRun
+        ? {
+            dryRun: true,
+            plan: {
+              ...(this.counts.plan ?? { create: 0, update: 0, unchanged: 0, exit: 0, reject: 0 }),
+              reject: this.counts.rejected,
+              propertiesToCreate: this.propertiesToCreate,
+            },
+          }
+        : {}),
       pages: this.pagesDone,
       runs: this.runs,
       startedAt: this.startedAt,

@@ -4,6 +4,7 @@
  */
 import { Failure } from '../src/failures';
 import type { DeliveryCounts } from '../src/delivery/counts';
+import type { SyncMode } from '../src/delivery/sync-modes';
 import type { SourceCursor, SourceRef } from '../src/members/types';
 import type { SupportedApiVersion } from '../src/hubspot-versions';
 
@@ -59,7 +60,20 @@ export interface ActivationOptions {
   fullResync?: boolean;
   /** The source is a complete snapshot of the listed audiences: write `exited` for remembered members it lacks. */
   exitMissing?: boolean;
+  /** Read HubSpot and report what a run would do (`summary.plan`, GET …/plan), writing nothing. */
+  dryRun?: boolean;
+  /** `upsert` (default) creates or updates; `update` never creates (NOT_IN_HUBSPOT); `create` never changes (ALREADY_IN_HUBSPOT). */
+  mode?: SyncMode;
+  /** Rejection guard: stop the run (REJECTION_LIMIT) once the rejected share of members read passes this percentage. */
+  maxRejectedPercent?: number;
+  /** Members read before the guard judges (default 100). */
+  guardMinRecords?: number;
 }
+
+export type { SyncMode };
+
+/** Members read before the rejection guard judges, when a run does not say. */
+export const DEFAULT_GUARD_MIN_RECORDS = 100;
 
 /** Most audiences one activation may list. */
 export const MAX_AUDIENCES = 50;
@@ -80,6 +94,8 @@ export interface ActivationCarry {
   totalRecords?: number;
   /** The HubSpot portal the run started on: every page must still write there (absent in runs recorded before). */
   portalId?: number;
+  /** Dry runs: the audience status properties a real run would create. */
+  propertiesToCreate?: string[];
 }
 
 export interface ActivationInput {
@@ -109,6 +125,9 @@ export interface ActivationSummary extends DeliveryCounts {
   exitsWritten?: number;
   /** List-encoded audiences: the list and its membership writes, per audience id. */
   lists?: Record<string, AudienceListSummary>;
+  /** A dry run: nothing was written; `plan` says what a real run would do. */
+  dryRun?: boolean;
+  plan?: NonNullable<DeliveryCounts['plan']> & { propertiesToCreate?: string[] };
   status: 'completed' | 'completed_with_rejections';
   pages: number;
   runs: number;
@@ -154,7 +173,7 @@ export interface ConfigureDestinationInput {
   baseUrl?: string;
   /** Sealed for `destination:<id>`; absent on update = keep the current token. */
   sealedToken?: string;
-  mapping?: { attributes: Array<{ source: string; target: string }> };
+  mapping?: { attributes: Array<{ source: string; target: string }>; matchKey?: string };
   /** HubSpot API version override; `null` on update = back to the deployment's HUBSPOT_API_VERSION. */
   apiVersion?: SupportedApiVersion | null;
 }

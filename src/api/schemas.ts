@@ -18,13 +18,31 @@ export const AttributeMapping = z.strictObject({
   target: z.string().min(1).max(100).describe('HubSpot contact property internal name, e.g. firstname'),
 });
 
-export const MappingSchema = z.strictObject({ attributes: z.array(AttributeMapping).max(500) });
+export const MappingSchema = z.strictObject({
+  attributes: z.array(AttributeMapping).max(500),
+  matchKey: z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('Contact property to match contacts by: email (default) or a mapped custom property HubSpot marks hasUniqueValue'),
+});
 
 const ApiVersionField = z
   .enum(SUPPORTED_API_VERSIONS)
   .describe(
     "HubSpot API version of this destination's calls (2026-03, 2026-09 or the legacy v3); defaults to the deployment's HUBSPOT_API_VERSION",
   );
+
+/** Defaults of activation options for runs of a destination that do not set them. */
+export const RunDefaultsSchema = z.strictObject({
+  maxRejectedPercent: z
+    .number()
+    .min(0)
+    .max(100)
+    .optional()
+    .describe("Rejection guard bound for this destination's runs (a run's options.maxRejectedPercent overrides it)"),
+});
 
 export const CreateDestinationBody = z.strictObject({
   name: z.string().min(1).max(200),
@@ -35,6 +53,7 @@ export const CreateDestinationBody = z.strictObject({
     apiVersion: ApiVersionField.optional(),
   }),
   mapping: MappingSchema,
+  runDefaults: RunDefaultsSchema.optional(),
 });
 
 export const UpdateDestinationBody = z.strictObject({
@@ -48,6 +67,7 @@ export const UpdateDestinationBody = z.strictObject({
     })
     .optional(),
   mapping: MappingSchema.optional(),
+  runDefaults: RunDefaultsSchema.nullable().optional().describe('null clears them'),
 });
 
 export const DestinationView = z
@@ -59,7 +79,8 @@ export const DestinationView = z
     apiVersion: z.enum(SUPPORTED_API_VERSIONS).optional(),
     portalId: z.number(),
     timeZone: z.string(),
-    mapping: z.object({ attributes: z.array(z.object({ source: z.string(), target: z.string() })) }),
+    mapping: z.object({ attributes: z.array(z.object({ source: z.string(), target: z.string() })), matchKey: z.string().optional() }),
+    runDefaults: z.object({ maxRejectedPercent: z.number().optional() }).optional(),
     audiences: z
       .array(z.object({ audienceId: z.string(), audienceName: z.string(), propertyName: z.string(), activatedAt: z.string() }))
       .optional(),
@@ -131,6 +152,18 @@ export const ActivationOptionsSchema = z.strictObject({
     .boolean()
     .optional()
     .describe('The source is a complete snapshot: write `exited` for remembered members it no longer holds'),
+  dryRun: z.boolean().optional().describe('Read HubSpot and report what the run would do (summary.plan, GET …/plan); write nothing'),
+  mode: z
+    .enum(['upsert', 'update', 'create'])
+    .optional()
+    .describe('upsert (default); update: never create (NOT_IN_HUBSPOT); create: never change existing contacts (ALREADY_IN_HUBSPOT)'),
+  maxRejectedPercent: z
+    .number()
+    .min(0)
+    .max(100)
+    .optional()
+    .describe('Rejection guard: stop the run (REJECTION_LIMIT) once the rejected share of members read passes this percentage'),
+  guardMinRecords: z.number().int().min(1).max(10_000_000).optional().describe('Members read before the guard judges (default 100)'),
 });
 
 /**
@@ -165,7 +198,25 @@ export const ActivationStarted = z.object({
   webUiUrl: z.string(),
 });
 
-export const RerunBody = z.strictObject({ mode: z.enum(['all', 'rejected']).default('all') });
+export const RerunBody = z.strictObject({
+  mode: z.enum(['all', 'rejected']).default('all'),
+  dryRun: z.boolean().optional().describe("Plan the re-run without writing (overrides the original run's dryRun)"),
+});
+
+export const PlanQuery = z.strictObject({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export const PlanLineView = z.object({
+  seq: z.number(),
+  line: z.number(),
+  email: z.string().optional(),
+  action: z.enum(['create', 'update', 'unchanged', 'reject', 'skip']),
+  recordId: z.string().optional(),
+  changes: z.array(z.object({ property: z.string(), old: z.string().nullable(), new: z.string() })).optional(),
+  reason: z.object({ code: z.string(), message: z.string() }).optional(),
+});
 
 export const CountsSchema = z.object({
   received: z.number(),

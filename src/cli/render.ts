@@ -11,7 +11,15 @@ export interface ActivationViewLike {
   audiences?: Array<{ id: string; name: string }>;
   destinationId: string;
   progress?: { pagesDone: number; totalRecords?: number; counts: Counts; waitingUntil?: string; waitReason?: string };
-  summary?: Counts & { startedAt: string; finishedAt: string; status: string; pages: number; exitsWritten?: number };
+  summary?: Counts & {
+    startedAt: string;
+    finishedAt: string;
+    status: string;
+    pages: number;
+    exitsWritten?: number;
+    dryRun?: boolean;
+    plan?: { create: number; update: number; unchanged: number; exit: number; reject: number; propertiesToCreate?: string[] };
+  };
   failure?: { type?: string; message: string };
   webUiUrl: string;
 }
@@ -45,6 +53,18 @@ export function printSummary(a: ActivationViewLike, out: (s: string) => void = c
       ]),
     ];
     if (a.summary?.exitsWritten !== undefined) rows.push(['exits written', a.summary.exitsWritten]);
+    const plan = a.summary?.plan;
+    if (plan) {
+      rows.push(
+        ['DRY RUN', 'nothing was written'],
+        ['  would create', plan.create],
+        ['  would update', plan.update],
+        ['  unchanged', plan.unchanged],
+        ['  would exit', plan.exit],
+        ['  would reject', plan.reject],
+        ['  properties to create', plan.propertiesToCreate?.length ? plan.propertiesToCreate.join(', ') : 'none'],
+      );
+    }
     if (a.summary) {
       const secs = (Date.parse(a.summary.finishedAt) - Date.parse(a.summary.startedAt)) / 1000;
       rows.push(
@@ -57,6 +77,26 @@ export function printSummary(a: ActivationViewLike, out: (s: string) => void = c
     for (const [k, v] of rows) out(`  ${k.padEnd(width)}  ${v}`);
   }
   out(`Web UI: ${a.webUiUrl}`);
+}
+
+export interface PlanLineLike {
+  line: number;
+  email?: string;
+  action: string;
+  changes?: Array<{ property: string; old: string | null; new: string }>;
+  reason?: { code: string; message: string };
+}
+
+/** Plan lines as a table: line, action, email, then the changes (old → new) or the reason. */
+export function printPlanLines(lines: PlanLineLike[], out: (s: string) => void = console.log): void {
+  for (const l of lines) {
+    const what = l.changes?.length
+      ? l.changes.map((c) => `${c.property}: ${c.old ?? '∅'} → ${c.new}`).join('; ')
+      : l.reason
+        ? `${l.reason.code} ${l.reason.message}`
+        : '';
+    out(`  ${String(l.line).padStart(7)}  ${l.action.padEnd(9)}  ${(l.email ?? '').padEnd(32)}  ${what}`);
+  }
 }
 
 /** Polls an activation, showing a live bar (members done of total, rate, ETA) until it ends. */

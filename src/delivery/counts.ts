@@ -14,6 +14,35 @@ export interface DeliveryCounts {
   skippedByReason: Record<string, number>;
   /** Several-audience runs: per listed audience, its members handled (sent or unchanged) by status. */
   byAudience?: Record<string, AudienceCounts>;
+  /** Dry runs: what a real run would do (docs/safe-runs.md); every member is counted skipped or rejected. */
+  plan?: PlanCounts;
+}
+
+/**
+ * A dry run's outcome: contacts that would be created, updated, left unchanged, and rejected; `exit`
+ * counts those among the created and updated whose status in a listed audience would become `exited`.
+ */
+export interface PlanCounts {
+  create: number;
+  update: number;
+  unchanged: number;
+  exit: number;
+  reject: number;
+}
+
+export function emptyPlan(): PlanCounts {
+  return { create: 0, update: 0, unchanged: 0, exit: 0, reject: 0 };
+}
+
+function addPlans(a: PlanCounts | undefined, b: PlanCounts | undefined): PlanCounts | undefined {
+  if (!a || !b) return a ?? b;
+  return {
+    create: a.create + b.create,
+    update: a.update + b.update,
+    unchanged: a.unchanged + b.unchanged,
+    exit: a.exit + b.exit,
+    reject: a.reject + b.reject,
+  };
 }
 
 export interface AudienceCounts {
@@ -51,6 +80,7 @@ export function countMember(c: DeliveryCounts, audienceId: string, status: strin
 
 export function addCounts(a: DeliveryCounts, b: DeliveryCounts): DeliveryCounts {
   const byAudience = addAudiences(a.byAudience, b.byAudience);
+  const plan = addPlans(a.plan, b.plan);
   return {
     received: a.received + b.received,
     upserted: a.upserted + b.upserted,
@@ -61,6 +91,7 @@ export function addCounts(a: DeliveryCounts, b: DeliveryCounts): DeliveryCounts 
     rejectedByReason: addReasons(a.rejectedByReason, b.rejectedByReason),
     skippedByReason: addReasons(a.skippedByReason, b.skippedByReason),
     ...(byAudience ? { byAudience } : {}),
+    ...(plan ? { plan } : {}),
   };
 }
 

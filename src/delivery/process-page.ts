@@ -19,8 +19,10 @@ import type { MemberStatus } from '../members/types';
 import type { ContactMemory, MemoryRow } from '../store/contact-memory';
 import type { RejectionStore } from '../store/types';
 import type { EmailHasher } from '../streaming/email-hash';
-import { addCounts, countMember, countRejected, countSkipped, emptyCounts, type DeliveryCounts } from './counts';
-import { sendBatch, type SendOptions } from './send-batch';
+import { addCounts, countMember, countRejected, countSkipped, emptyCounts, emptyPlan, type DeliveryCounts } from './counts';
+import { planBatch, type PlanLine } from './plan';
+import { sendBatch, type BatchOutcome, type SendOptions } from './send-batch';
+import { sendCreates, sendUpdates, type ModeOutcome, type SyncMode } from './sync-modes';
 
 export const MAX_BATCH_SIZE = 100;
 
@@ -47,8 +49,16 @@ export interface PageContext {
   send?: SendOptions;
   /** Confirmed-state memory (docs/dataflows.md): send only contacts that differ, remember what HubSpot accepted. */
   memory?: PageMemory;
-  /** Aborted (the run was cancelled): start no further batch; batches under way finish and are counted. */
+  /** Aborted (the run was cancelled, or the rejection guard tripped): start no further batch; batches under way finish and are counted. */
   stop?: AbortSignal;
+  /** `upsert` (default), `update` (never creates) or `create` (never changes): src/delivery/sync-modes.ts. */
+  mode?: SyncMode;
+  /** The unique contact property contacts are matched by (default `email`); its value is the mapped one. */
+  matchKey?: string;
+  /** Dry run: read HubSpot and store the plan lines; nothing is written to HubSpot or the memory. */
+  dryRun?: { plans: { add(activationId: string, lines: PlanLine[]): Promise<void> } };
+  /** The page's counts so far (after preparing, then after every batch): the rejection guard watches them. */
+  onProgress?: (soFar: DeliveryCounts) => void;
   /** Status properties not written (audiences encoded as HubSpot lists only); their statuses are still remembered. */
   omitProperties?: ReadonlySet<string>;
 }
@@ -171,6 +181,27 @@ export function preparePage(
   return { ready: merged, counts, rejections, skipped };
 }
 
+export const MATCH_KEY_MISSING = 'MATCH_KEY_MISSING';
+
+/** Matching by a custom unique property: a member without a value for it cannot be matched, so it is rejected. */
+function requireMatchValue(pre: PreparedPage, matchKey: string | undefined): PreparedPage {
+  if (!matchKey || matchKey === 'email') return pre;
+  const ready: PreparedContact[] = [];
+  for (const c of pre.ready) {
+    if (c.properties[matchKey]) {
+      ready.push(c);
+      continue;
+    }
+    countRejected(pre.counts, MATCH_KEY_MISSING);
+    pre.rejections.push({
+      line: c.line,
+      email: c.email,
+      reason: { code: MATCH_KEY_MISSING, message: `No value for the match key '${matchKey}'`, field: matchKey, origin: 'validation' },
+    });
+  }
+  return { ...pre, ready };
+}
+
 async function storeRejections(ctx: PageContext, byLine: Map<number, SourceRecord>, rejections: Rejection[]): Promise<void> {
   if (rejections.length === 0) return;
   await ctx.rejections.add(
@@ -227,7 +258,7 @@ async function changedContacts(
   const keys = ready.map((x) => desired.get(x)!.keyHash);
   const remembered = new Map<string, MemoryRow>();
   for (const part of splitBatches(keys, 1000)) {
-    if (memory.exitMissing) await memory.store.markSeen(memory.destinationId, memory.exitMissing.runId, part);
+    if (memory.exitMissing && !ctx.dryRun) await memory.store.markSeen(memory.destinationId, memory.exitMissing.runId, part);
     if (memory.fullResync && !memory.exitMissing) continue;
     for (const [k, row] of await memory.store.lookup(memory.destinationId, part)) remembered.set(k, row);
   }
@@ -260,10 +291,20 @@ function decodeMask(mask: string, length: number): boolean[] {
 
 export async function processPage(records: SourceRecord[], ctx: PageContext): Promise<DeliveryCounts> {
   const byLine = new Map(records.map((r) => [r.line, r]));
-  const pre = preparePage(records, ctx);
+  const pre = requireMatchValue(preparePage(records, ctx), ctx.matchKey);
   await storeRejections(ctx, byLine, pre.rejections);
+  if (ctx.dryRun && pre.rejections.length)
+    await ctx.dryRun.plans.add(
+      ctx.activationId,
+      pre.rejections.map((r) => ({
+        line: r.line,
+        email: r.email,
+        action: 'reject',
+        reason: { code: r.reason.code, message: r.reason.message },
+      })),
+    );
   // A member rejected before sending is still in the snapshot: seen, so no exit is written for it.
-  const seen = ctx.memory?.exitMissing ? pre.rejections.filter((r) => r.email !== undefined) : [];
+  const seen = ctx.memory?.exitMissing && !ctx.dryRun ? pre.rejections.filter((r) => r.email !== undefined) : [];
   for (const part of splitBatches(seen, 1000)) {
     const m = ctx.memory!;
     await m.store.markSeen(
@@ -276,16 +317,40 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
   const pageCounts = { ...pre.counts };
   const checkpoint: PageCheckpoint = { done: { ...(ctx.checkpoint?.done ?? {}) } };
   const { toSend, desired } = await changedContacts(pre.ready, ctx, checkpoint, pageCounts);
+  // Remembered unchanged contacts: a dry run reports them as a real run would skip them.
+  if (ctx.dryRun) pageCounts.plan = { ...emptyPlan(), unchanged: pre.ready.length - toSend.length };
   const batches = splitBatches(toSend);
   const memory = ctx.memory;
+  const soFar = (): DeliveryCounts => {
+    let t = pageCounts;
+    for (const c of Object.values(checkpoint.done)) t = addCounts(t, c);
+    return t;
+  };
+  ctx.onProgress?.(soFar());
   await forEachConcurrent(batches, ctx.concurrency, async (batch, i) => {
     if (checkpoint.done[i]) return;
     if (ctx.stop?.aborted) throw ctx.stop.reason;
     const c = emptyCounts();
     const stripped = withoutProperties(batch, ctx.omitProperties);
-    const sent = await sendBatch(ctx.client, stripped.sent, ctx.send);
+    if (ctx.dryRun) {
+      c.plan = emptyPlan();
+      const planned = await planBatch(ctx.client, stripped.sent, {
+        mode: ctx.mode ?? 'upsert',
+        matchKey: ctx.matchKey ?? 'email',
+        statusProperties: statusPropertiesOf(ctx),
+      });
+      for (const s of planned.skipped) countSkipped(c, s.code);
+      for (const k of Object.keys(planned.plan) as Array<keyof typeof planned.plan>) c.plan[k] += planned.plan[k];
+      await ctx.dryRun.plans.add(ctx.activationId, planned.lines);
+      checkpoint.done[i] = c;
+      ctx.onCheckpoint?.({ ...checkpoint, done: { ...checkpoint.done } });
+      ctx.onProgress?.(soFar());
+      return;
+    }
+    const sent = await deliver(ctx, stripped.sent);
     const back = <T extends { contact: PreparedContact }>(x: T): T => ({ ...x, contact: stripped.original.get(x.contact) ?? x.contact });
-    const outcome = { upserted: sent.upserted.map(back), rejected: sent.rejected.map(back) };
+    const outcome = { upserted: sent.upserted.map(back), rejected: sent.rejected.map(back), skipped: sent.skipped.map(back) };
+    for (const s of outcome.skipped) countSkipped(c, s.reason.code);
     // Remembered only once HubSpot accepted them, and before the batch counts as done (its checkpoint).
     if (memory && outcome.upserted.length) {
       await memory.store.confirm(
@@ -309,9 +374,27 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
     );
     checkpoint.done[i] = c;
     ctx.onCheckpoint?.({ ...checkpoint, done: { ...checkpoint.done } });
+    ctx.onProgress?.(soFar());
   });
 
-  let total = pageCounts;
-  for (const c of Object.values(checkpoint.done)) total = addCounts(total, c);
+  const total = soFar();
+  if (ctx.dryRun) total.plan = { ...(total.plan ?? emptyPlan()), reject: (total.plan?.reject ?? 0) + pre.counts.rejected };
   return total;
+}
+
+/** The audiences' status properties (a dry run counts contacts whose status would become `exited`). */
+function statusPropertiesOf(ctx: PageContext): Set<string> {
+  return new Set(ctx.audiences ? ctx.audiences.map((a) => a.propertyName) : [ctx.audiencePropertyName]);
+}
+
+/** Sends one batch in the run's sync mode. */
+async function deliver(ctx: PageContext, contacts: PreparedContact[]): Promise<ModeOutcome> {
+  const matchKey = ctx.matchKey ?? 'email';
+  if (ctx.mode === 'update') return sendUpdates(ctx.client, contacts, matchKey);
+  if (ctx.mode === 'create') return sendCreates(ctx.client, contacts, matchKey);
+  const outcome: BatchOutcome = await sendBatch(ctx.client, contacts, {
+    ...ctx.send,
+    ...(matchKey !== 'email' ? { idProperty: matchKey } : {}),
+  });
+  return { ...outcome, skipped: [] };
 }

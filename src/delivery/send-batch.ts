@@ -35,6 +35,8 @@ export interface SendOptions {
    * without them a bad record fails its whole batch with 400 and bisection isolates it.
    */
   traceIds?: boolean;
+  /** A unique contact property to match by instead of email (its value is the contact's mapped one). */
+  idProperty?: string;
 }
 
 /** HubSpot's 429 DAILY, surfaced so the caller can wait for the reset instead of burning retries. */
@@ -50,6 +52,7 @@ function retryOf(options: SendOptions): Partial<RetryPolicy> {
 }
 
 interface ResolvedOptions {
+  idProperty?: string;
   traceIds: boolean;
   retry: Partial<RetryPolicy>;
 }
@@ -59,7 +62,7 @@ async function upsert(client: HubSpotClient, contacts: PreparedContact[], o: Res
   try {
     return await client.batchUpsertContacts(
       contacts.map((c, i) => ({ email: c.email, properties: c.properties, ...(o.traceIds ? { traceId: String(i) } : {}) })),
-      { retry: o.retry },
+      { retry: o.retry, ...(o.idProperty ? { idProperty: o.idProperty } : {}) },
     );
   } catch (err) {
     if (err instanceof HubSpotApiError && err.kind === 'rate_limit' && err.info.policy === 'DAILY')
@@ -110,7 +113,11 @@ function suspectsOf(err: HubSpotApiError, contacts: PreparedContact[]): { named:
 }
 
 export async function sendBatch(client: HubSpotClient, contacts: PreparedContact[], options: SendOptions = {}): Promise<BatchOutcome> {
-  const o: ResolvedOptions = { traceIds: options.traceIds ?? true, retry: retryOf(options) };
+  const o: ResolvedOptions = {
+    traceIds: options.traceIds ?? true,
+    retry: retryOf(options),
+    ...(options.idProperty && options.idProperty !== 'email' ? { idProperty: options.idProperty } : {}),
+  };
   const outcome: BatchOutcome = { upserted: [], rejected: [] };
   await sendIsolating(client, contacts, o, outcome, true);
   return outcome;

@@ -15,6 +15,7 @@ import { normalisePath, Router } from './http/router';
 import type { TierLimits } from './limits/tiers';
 import { accountRoutes } from './routes/account';
 import { AdminHttp } from './routes/admin';
+import { batchCreateRoute } from './routes/batch-create';
 import { batchUpsertRoute } from './routes/batch-upsert';
 import { contactRoutes } from './routes/contacts';
 import { listRoutes } from './routes/lists';
@@ -67,6 +68,7 @@ function hubSpotRouter(): Router<HubSpotRoute> {
     for (const objectType of CONTACT_OBJECT_TYPES) {
       const base = objectsBase(version, objectType);
       router.add(batchUpsertRoute(base, version));
+      router.add(batchCreateRoute(base, version));
       router.add(searchRoute(base, version));
       for (const r of contactRoutes(base, version)) router.add(r);
       for (const r of mergeArchiveRoutes(base, version)) router.add(r);

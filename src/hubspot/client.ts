@@ -266,12 +266,17 @@ export class HubSpotClient {
    * matched by `objectWriteTraceId`); a 400 for the whole batch throws a `validation` HubSpotApiError so
    * the caller can isolate the bad record. Retries per BATCH_UPSERT_RETRY unless `retry` says otherwise.
    */
-  async batchUpsertContacts(contacts: ContactUpsert[], options: { retry?: Partial<RetryPolicy> } = {}): Promise<BatchUpsertResult> {
+  async batchUpsertContacts(
+    contacts: ContactUpsert[],
+    options: { retry?: Partial<RetryPolicy>; idProperty?: string } = {},
+  ): Promise<BatchUpsertResult> {
     if (contacts.length > 100) throw new Error('batchUpsertContacts takes at most 100 inputs.');
+    // Keyed by email, or by a custom unique property (`idProperty`): then the id is the contact's value of it.
+    const idProperty = options.idProperty ?? 'email';
     const inputs: ContactUpsertInput[] = contacts.map((c) => ({
-      id: c.email,
-      idProperty: 'email',
-      properties: withoutIdentityEmail(c),
+      id: idProperty === 'email' ? c.email : (c.properties[idProperty] ?? ''),
+      idProperty,
+      properties: idProperty === 'email' ? withoutIdentityEmail(c) : c.properties,
       ...(c.traceId === undefined ? {} : { objectWriteTraceId: c.traceId }),
     }));
     const res = await this.call<{
@@ -323,6 +328,62 @@ export class HubSpotClient {
       body: { idProperty: 'email', inputs: emails.map((id) => ({ id })), properties, propertiesWithHistory: [] },
     });
     return res.data.results ?? [];
+  }
+
+  /**
+   * Batch read (≤ 100) by a unique property (`email`, or a custom `hasUniqueValue` one; `idProperty`
+   * omitted = record ids). Ids HubSpot does not have are simply absent (it answers 207 naming them).
+   */
+  async batchReadContacts(ids: string[], options: { idProperty?: string; properties: string[] }): Promise<ContactRecord[]> {
+    if (ids.length > 100) throw new Error('batchReadContacts takes at most 100 ids.');
+    const res = await this.call<{ results?: ContactRecord[] }>(paths.batchReadContacts(this.apiVersion), {
+      body: {
+        ...(options.idProperty && options.idProperty !== 'hs_object_id' ? { idProperty: options.idProperty } : {}),
+        inputs: ids.map((id) => ({ id })),
+        properties: options.properties,
+        propertiesWithHistory: [],
+      },
+    });
+    return res.data.results ?? [];
+  }
+
+  /**
+   * Batch create (≤ 100): 201, or 207 with per-record errors (trace ids, HubSpot's multi-status) for
+   * records it refused, e.g. an email another contact holds (`category: CONFLICT`). Without multi-status
+   * an existing email fails the whole batch with 409 (`conflict` HubSpotApiError, naming the first one)
+   * and a bad value with 400 (`validation`).
+   */
+  async batchCreateContacts(inputs: Array<{ properties: Record<string, string>; traceId?: string }>): Promise<BatchUpsertResult> {
+    if (inputs.length > 100) throw new Error('batchCreateContacts takes at most 100 inputs.');
+    const res = await this.call<{
+      results?: Array<{ id: string; properties?: Record<string, string | null>; objectWriteTraceId?: string }>;
+      errors?: Array<{ category?: string; message?: string; context?: Record<string, unknown>; errors?: Array<{ code?: string }> }>;
+    }>(paths.batchCreateContacts(this.apiVersion), {
+      body: {
+        inputs: inputs.map((c) => ({
+          properties: c.properties,
+          associations: [],
+          ...(c.traceId === undefined ? {} : { objectWriteTraceId: c.traceId }),
+        })),
+      },
+    });
+    const toStrings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+    return {
+      status: res.status,
+      results: (res.data.results ?? []).map((r) => ({
+        id: r.id,
+        email: r.properties?.email ?? undefined,
+        isNew: true,
+        objectWriteTraceId: r.objectWriteTraceId,
+      })),
+      errors: (res.data.errors ?? []).map((e) => ({
+        category: e.category,
+        code: e.category === 'CONFLICT' ? 'CONFLICT' : (e.errors?.[0]?.code ?? codeFromMessage(e.message)),
+        message: e.message ?? 'HubSpot refused the record.',
+        objectWriteTraceIds: toStrings(e.context?.objectWriteTraceId),
+        ids: toStrings(e.context?.ids),
+      })),
+    };
   }
 
   /**
@@ -420,7 +481,7 @@ export class HubSpotClient {
 /**
  * The upsert's properties without `email` when it is the id: HubSpot creates a new contact with the id as
  * its email anyway, and an email matching an existing contact's additional email must not become that
- * contact's primary email (docs/decisions.md 21).
+ * contact's primary email (docs/decisions.md 22).
  */
 function withoutIdentityEmail(c: ContactUpsert): Record<string, string> {
   if (c.properties.email === undefined || c.properties.email.toLowerCase() !== c.email.toLowerCase()) return c.properties;

@@ -65,6 +65,7 @@ export const hubspotPaths = {
   batchUpsertContacts: (v: ApiVersion = API_VERSION): Endpoint => fixed('POST', crm('objects', v, '/contacts/batch/upsert')),
   batchReadContacts: (v: ApiVersion = API_VERSION): Endpoint => fixed('POST', crm('objects', v, '/contacts/batch/read')),
   batchUpdateContacts: (v: ApiVersion = API_VERSION): Endpoint => fixed('POST', crm('objects', v, '/contacts/batch/update')),
+  batchCreateContacts: (v: ApiVersion = API_VERSION): Endpoint => fixed('POST', crm('objects', v, '/contacts/batch/create')),
   searchContacts: (v: ApiVersion = API_VERSION): Endpoint => fixed('POST', crm('objects', v, '/contacts/search')),
 
   // Lists (MANUAL contact lists of list-encoded audiences; https://developers.hubspot.com/docs/api-reference/latest/crm/lists/guide).

@@ -42,9 +42,10 @@ export interface HubSpotPropertyCreate {
 
 /** One input of `POST /crm/v3/objects/contacts/batch/upsert`. */
 export interface ContactUpsertInput {
-  /** Lowercased, trimmed email (the id when `idProperty` is email). */
+  /** Lowercased, trimmed email (the id when `idProperty` is email), or the value of a unique custom property. */
   id: string;
-  idProperty: 'email';
+  /** `email`, or a custom contact property HubSpot marks `hasUniqueValue`. */
+  idProperty: string;
   properties: Record<string, string>;
   objectWriteTraceId?: string;
 }

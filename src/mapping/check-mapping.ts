@@ -8,7 +8,14 @@ import { isAudienceProperty } from './audience-property';
 import { IDENTITY_SOURCE, IDENTITY_TARGET, type Mapping } from './types';
 
 export type MappingIssueCode =
-  'INVALID_SOURCE' | 'UNKNOWN_TARGET' | 'READ_ONLY_TARGET' | 'DUPLICATE_TARGET' | 'EMAIL_IS_IDENTITY' | 'AUDIENCE_PROPERTY_TARGET';
+  | 'INVALID_SOURCE'
+  | 'UNKNOWN_TARGET'
+  | 'READ_ONLY_TARGET'
+  | 'DUPLICATE_TARGET'
+  | 'EMAIL_IS_IDENTITY'
+  | 'AUDIENCE_PROPERTY_TARGET'
+  | 'MATCH_KEY_NOT_UNIQUE'
+  | 'MATCH_KEY_UNMAPPED';
 
 export interface MappingIssue {
   code: MappingIssueCode;
@@ -86,5 +93,38 @@ export function checkMapping(
       });
     }
   });
+  issues.push(...matchKeyIssues(mapping, byName));
+  return issues;
+}
+
+/**
+ * A match key other than email must be a live property HubSpot keeps unique (`hasUniqueValue`, set when it
+ * is created: "Require unique values") and the target of an attribute, which gives each member its value.
+ */
+function matchKeyIssues(mapping: Mapping, byName: Map<string, HubSpotProperty>): MappingIssue[] {
+  const key = mapping.matchKey;
+  if (key === undefined || key === IDENTITY_TARGET) return [];
+  const property = byName.get(key);
+  if (!property)
+    return [
+      {
+        code: 'UNKNOWN_TARGET',
+        field: key,
+        message: `matchKey: property '${key}' does not exist in this HubSpot account; ${PROPERTIES_HINT}`,
+      },
+    ];
+  const issues: MappingIssue[] = [];
+  if (!property.hasUniqueValue)
+    issues.push({
+      code: 'MATCH_KEY_NOT_UNIQUE',
+      field: key,
+      message: `matchKey: property '${key}' is not unique in HubSpot (hasUniqueValue is false), so HubSpot cannot find a contact by it; match by 'email' or by a property created with unique values required`,
+    });
+  if (!mapping.attributes.some((a) => a.target === key))
+    issues.push({
+      code: 'MATCH_KEY_UNMAPPED',
+      field: key,
+      message: `matchKey: no attribute maps to '${key}'; add {source: <profile path>, target: '${key}'} so each member has its value`,
+    });
   return issues;
 }

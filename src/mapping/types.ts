@@ -9,6 +9,11 @@ export interface AttributeMapping {
 
 export interface Mapping {
   attributes: AttributeMapping[];
+  /**
+   * The contact property contacts are matched by: `email` (default) or a custom property HubSpot marks
+   * `hasUniqueValue`, which must be the target of one of `attributes` (docs/safe-runs.md).
+   */
+  matchKey?: string;
 }
 
 /** Source path of the identity: XDM `identityMap.Email[]` (primary first), or the CSV `email` column. */

@@ -15,7 +15,9 @@ import { ActivationStore } from '../store/activations';
 import { CheckpointStore, type ActivationProgressReader, type RunCheckpoints } from '../store/checkpoints';
 import { createPgPool, openDb, type Db } from '../store/db';
 import { DestinationStore } from '../store/destinations';
+import { SqlPlanStore } from '../store/plans';
 import { SqlRejectionStore } from '../store/rejections';
+import { RunDefaultsStore } from '../store/run-defaults';
 import { migrate } from '../store/schema';
 import { createEmailHasher, type EmailHasher } from '../streaming/email-hash';
 import { startContactMemoryThread } from '../store/contact-memory-thread';
@@ -36,6 +38,10 @@ export interface Services {
   /** Live counts of running activations, for the API (the same rows, read-only). */
   activationProgress: ActivationProgressReader;
   rejections: SqlRejectionStore;
+  /** Dry runs' per-member plan lines (sealed). */
+  plans: SqlPlanStore;
+  /** Per-destination defaults of run options (the rejection guard's bound). */
+  runDefaults: RunDefaultsStore;
   uploads: UploadStore;
   sealer: Sealer;
   governor: RateGovernor;
@@ -95,6 +101,8 @@ export async function createServices(
     checkpoints,
     activationProgress: checkpoints,
     rejections,
+    plans: new SqlPlanStore(db, sealer),
+    runDefaults: new RunDefaultsStore(db),
     uploads,
     sealer,
     governor: new SharedRateGovernor(db, { ...DEFAULT_POLICY, ...options.governorPolicy }),

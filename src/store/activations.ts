@@ -9,7 +9,14 @@ export interface ActivationRecord {
   audience: { id: string; name: string; encoding?: 'property' | 'list' | 'both' };
   /** Every listed audience (`audience` first) of a several-audience run (or of a list-encoded one); absent for one-audience runs. */
   audiences?: Array<{ id: string; name: string; encoding?: 'property' | 'list' | 'both' }>;
-  options?: { fullResync?: boolean; exitMissing?: boolean };
+  options?: {
+    fullResync?: boolean;
+    exitMissing?: boolean;
+    dryRun?: boolean;
+    mode?: 'upsert' | 'update' | 'create';
+    maxRejectedPercent?: number;
+    guardMinRecords?: number;
+  };
   source: SourceRef;
   rerunOf?: string;
   rerunMode?: 'all' | 'rejected';

@@ -2,6 +2,8 @@
 import { contactMemoryDdl } from './contact-memory';
 import { listIntentsDdl } from './list-intents';
 import type { Db } from './db';
+import { planLinesDdl } from './plans';
+import { runDefaultsDdl } from './run-defaults';
 
 export async function migrate(db: Db): Promise<void> {
   const serial = db.dialect === 'pg' ? 'BIGSERIAL PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT';
@@ -107,6 +109,8 @@ export async function migrate(db: Db): Promise<void> {
       updated_at TEXT NOT NULL
     )`,
     ...contactMemoryDdl(db.dialect), // change-driven dataflows: confirmed state per contact (store/contact-memory.ts)
+    ...planLinesDdl(db.dialect), // dry runs: per-member plan lines, sealed (store/plans.ts)
+    ...runDefaultsDdl, // per-destination defaults of run options (store/run-defaults.ts)
   ];
   await db.migrate(statements);
   await addColumn(db, 'destinations', 'api_version', 'TEXT');

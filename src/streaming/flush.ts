@@ -114,7 +114,14 @@ export async function flushUpdates(updates: PendingUpdate[], ctx: FlushContext):
       continue;
     }
     const prepared = prepare(u, activated, ctx);
+    const key = ctx.mapping.matchKey;
     if ('reason' in prepared) rejections.push({ update: u, reason: prepared.reason });
+    else if (key && key !== 'email' && !prepared.contact.properties[key])
+      // Matched by a unique property (docs/safe-runs.md): without its value the contact cannot be found.
+      rejections.push({
+        update: u,
+        reason: { code: 'MATCH_KEY_MISSING', message: `No value for the match key '${key}'`, field: key, origin: 'validation' },
+      });
     else ready.push({ update: u, contact: prepared.contact });
   }
 
@@ -161,10 +168,11 @@ export async function flushUpdates(updates: PendingUpdate[], ctx: FlushContext):
 
   if (changed.length > 0) {
     const byLine = new Map(changed.map((r) => [r.update.seq, r.update]));
+    const matchKey = ctx.mapping.matchKey;
     const outcome = await sendBatch(
       ctx.client,
       changed.map((r) => r.contact),
-      ctx.send,
+      matchKey && matchKey !== 'email' ? { ...ctx.send, idProperty: matchKey } : ctx.send,
     );
     for (const { contact, isNew } of outcome.upserted) {
       counts.sent++;

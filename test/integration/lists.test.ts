@@ -169,7 +169,7 @@ test('merging 50 members’ contacts between two runs leaves every list exact, n
   // Unchanged members were not upserted again: their merged ids were found again by email.
   expect(reResolved).toBeGreaterThanOrEqual(50);
   // A full resync upserts every member again, the merged ones by what is now an additional email: the
-  // merged contacts are updated and keep their primary email (docs/decisions.md 21); the lists stay exact.
+  // merged contacts are updated and keep their primary email (docs/decisions.md 22); the lists stay exact.
   const third = await activate(destinationId, file, both, { fullResync: true });
   expect(third.status).toBe('completed');
   expect(third.summary.rejected).toBe(0);

@@ -4,6 +4,7 @@
  * kill -9 it) and the HubSpot simulator.
  */
 import { Client as PgClient } from 'pg';
+import { readPageSize } from '../../activities/process-pages';
 import { accountingError } from '../../src/delivery/counts';
 import { audiencePropertyName } from '../../src/mapping/audience-property';
 import { getActivation, upsertCalls, waitForEnd } from '../helpers/activation';
@@ -13,7 +14,9 @@ import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-proces
 
 jest.setTimeout(300_000);
 
-const PAGE_SIZE = 1000;
+const ACTIVATION_PAGE_SIZE = 400;
+// Runs that use the change memory read pages CHANGE_PAGE_FACTOR times larger (docs/dataflows.md): 2,000 rows.
+const PAGE_SIZE = readPageSize(ACTIVATION_PAGE_SIZE, false);
 const AUDIENCE = { id: 'sql-vip', name: 'SQL VIP' };
 const QUERY_COLUMNS = `email, first_name AS "person.name.firstName", last_name AS "person.name.lastName", city AS "workAddress.city"`;
 
@@ -29,7 +32,7 @@ beforeAll(async () => {
   await pg.connect();
   stack = await startStack({
     worker: false,
-    env: { ACTIVATION_PAGE_SIZE: String(PAGE_SIZE), ACTIVATION_HEARTBEAT_TIMEOUT_MS: '5000' },
+    env: { ACTIVATION_PAGE_SIZE: String(ACTIVATION_PAGE_SIZE), ACTIVATION_HEARTBEAT_TIMEOUT_MS: '5000' },
   });
   worker = await startWorkerProcess(stack.envVars);
   const res = await createConnection(db.url);

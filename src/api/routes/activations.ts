@@ -23,6 +23,8 @@ import {
   IdParams,
   RejectionsQuery,
   RejectionView,
+  PlanLineView,
+  PlanQuery,
   RerunBody,
   StartActivationBody,
 } from '../schemas';
@@ -153,6 +155,10 @@ export function activationInput(config: Config, record: Omit<ActivationRecord, '
     options: {
       ...(record.options?.fullResync ? { fullResync: true } : {}),
       ...(record.options?.exitMissing ? { exitMissing: true } : {}),
+      ...(record.options?.dryRun ? { dryRun: true } : {}),
+      ...(record.options?.mode ? { mode: record.options.mode } : {}),
+      ...(record.options?.maxRejectedPercent !== undefined ? { maxRejectedPercent: record.options.maxRejectedPercent } : {}),
+      ...(record.options?.guardMinRecords !== undefined ? { guardMinRecords: record.options.guardMinRecords } : {}),
       pageSize: w.pageSize,
       upsertConcurrency: w.upsertConcurrency,
       pagesPerActivity: w.pagesPerActivity,
@@ -325,7 +331,12 @@ export function registerActivationRoutes(app: TypedApp, deps: ApiDeps): void {
       if (!d) throw new AppError('NOT_FOUND', `Destination ${req.params.id} does not exist.`);
       const source = toSourceRef(req.body.source);
       await assertSourceExists(services, source);
-      const { options } = req.body;
+      // The destination's default guard bound applies to runs that do not set one.
+      const defaults = await services.runDefaults.get(d.id);
+      const options =
+        defaults?.maxRejectedPercent !== undefined && req.body.options?.maxRejectedPercent === undefined
+          ? { ...req.body.options, maxRejectedPercent: defaults.maxRejectedPercent }
+          : req.body.options;
       const started = await startActivation(
         deps,
         { destinationId: d.id, ...audiencesOfBody(req.body), source, ...(options && Object.keys(options).length ? { options } : {}) },
@@ -393,6 +404,7 @@ export function registerActivationRoutes(app: TypedApp, deps: ApiDeps): void {
     },
     async (req, reply) => {
       const mode = req.body?.mode ?? 'all';
+      const dryRun = req.body?.dryRun;
       const record = await services.activations.get(req.params.id);
       if (!record) throw new AppError('NOT_FOUND', `Activation ${req.params.id} does not exist.`);
       // The store still has the run, Temporal no longer does: it closed longer ago than the namespace retention.
@@ -415,7 +427,9 @@ export function registerActivationRoutes(app: TypedApp, deps: ApiDeps): void {
           destinationId: d.id,
           audience: record.audience,
           ...(record.audiences ? { audiences: record.audiences } : {}),
-          ...(record.options ? { options: record.options } : {}),
+          ...(record.options || dryRun !== undefined
+            ? { options: { ...record.options, ...(dryRun !== undefined ? { dryRun } : {}) } }
+            : {}),
           source,
           rerunOf: record.id,
           rerunMode: mode,
@@ -463,6 +477,25 @@ export function registerActivationRoutes(app: TypedApp, deps: ApiDeps): void {
         items: rows.map((r) => ({ seq: r.seq, line: r.line, email: r.email, reason: r.reason, createdAt: r.createdAt })),
         ...(rows.length === req.query.limit ? { next: rows[rows.length - 1].seq } : {}),
       };
+    },
+  );
+
+  app.get(
+    '/v1/activations/:id/plan',
+    {
+      schema: {
+        tags,
+        summary: "A dry run's plan, one line per member (would create, update with old → new values, unchanged, skip, reject), in pages",
+        params: IdParams,
+        querystring: PlanQuery,
+        response: { 200: z.object({ items: z.array(PlanLineView), next: z.number().optional() }), 404: ErrorBody },
+      },
+    },
+    async (req) => {
+      const record = await services.activations.get(req.params.id);
+      if (!record) throw new AppError('NOT_FOUND', `Activation ${req.params.id} does not exist.`);
+      const rows = await services.plans.page(req.params.id, req.query.after, req.query.limit);
+      return { items: rows, ...(rows.length === req.query.limit ? { next: rows[rows.length - 1].seq } : {}) };
     },
   );
 }

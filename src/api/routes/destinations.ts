@@ -42,7 +42,8 @@ export function registerDestinationRoutes(app: TypedApp, deps: ApiDeps): void {
     const d = await services.destinations.get(id);
     if (!d) throw new AppError('NOT_FOUND', `Destination ${id} does not exist.`);
     const audiences = (await services.destinations.audiences(id)).map(({ destinationId: _d, ...a }) => a);
-    return { ...toView(d), audiences };
+    const runDefaults = await services.runDefaults.get(id);
+    return { ...toView(d), audiences, ...(runDefaults ? { runDefaults } : {}) };
   }
 
   app.post(
@@ -70,6 +71,7 @@ export function registerDestinationRoutes(app: TypedApp, deps: ApiDeps): void {
         sealedToken: services.sealer.seal(body.hubspot.token, tokenContext(id)),
         mapping: body.mapping,
       });
+      if (body.runDefaults) await services.runDefaults.set(id, body.runDefaults);
       return reply.status(201).send({ id });
     },
   );
@@ -100,6 +102,7 @@ export function registerDestinationRoutes(app: TypedApp, deps: ApiDeps): void {
         sealedToken: body.hubspot?.token ? services.sealer.seal(body.hubspot.token, tokenContext(id)) : undefined,
         mapping: body.mapping,
       });
+      if (body.runDefaults !== undefined) await services.runDefaults.set(id, body.runDefaults);
       return view(id);
     },
   );

@@ -1,9 +1,9 @@
-/** `upload`, `activate`, `status`, `list`, `rerun`, `cancel`, `rejections`. */
+/** `upload`, `activate`, `status`, `list`, `rerun`, `cancel`, `rejections`, `plan`. */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { ApiClient } from '../api-client';
-import { printSummary, watchActivation, type ActivationViewLike } from '../render';
+import { printPlanLines, printSummary, watchActivation, type ActivationViewLike, type PlanLineLike } from '../render';
 
 interface Started {
   activationId: string;
@@ -62,6 +62,22 @@ export function parseAudiencesFile(text: string, file = 'the audiences file'): A
   return out;
 }
 
+/** Prints up to `limit` plan lines of a dry run as a table. */
+async function printPlan(client: ApiClient, id: string, limit: number): Promise<void> {
+  let after = 0;
+  let left = limit;
+  while (left > 0) {
+    const page = await client.get<{ items: PlanLineLike[]; next?: number }>(`/v1/activations/${encodeURIComponent(id)}/plan`, {
+      after,
+      limit: Math.min(left, 1000),
+    });
+    printPlanLines(page.items);
+    left -= page.items.length;
+    if (page.next === undefined) break;
+    after = page.next;
+  }
+}
+
 export function registerActivationCommands(program: Command, api: () => ApiClient): void {
   program
     .command('upload <file>')
@@ -79,6 +95,10 @@ export function registerActivationCommands(program: Command, api: () => ApiClien
     .option('--audiences-file <file>', 'the audiences as a JSON array of {id, name} or lines "id,name" (instead of, or after, the pairs)')
     .option('--full-resync', 'ignore the confirmed-state memory: send every member')
     .option('--exit-missing', 'the members are a complete snapshot: write exited for remembered members not in it')
+    .option('--dry-run', 'read HubSpot and print what the run would do; write nothing')
+    .option('--mode <mode>', 'upsert (default) | update (never create) | create (never change existing contacts)')
+    .option('--max-rejected-percent <n>', 'stop the run once more than this share of the members read is rejected')
+    .option('--guard-min-records <n>', 'members read before the rejection guard judges (default 100)')
     .option('--upload <uploadId>', 'members from an earlier upload')
     .option('--file <file>', 'upload this local file first, then activate it')
     .option('--path <path>', "a file on the worker's host, under an allowed source directory")
@@ -92,6 +112,10 @@ export function registerActivationCommands(program: Command, api: () => ApiClien
           audiencesFile?: string;
           fullResync?: boolean;
           exitMissing?: boolean;
+          dryRun?: boolean;
+          mode?: string;
+          maxRejectedPercent?: string;
+          guardMinRecords?: string;
           upload?: string;
           file?: string;
           path?: string;
@@ -109,14 +133,22 @@ export function registerActivationCommands(program: Command, api: () => ApiClien
         else if (o.upload) source = { uploadId: o.upload };
         else if (o.path) source = { path: o.path };
         else throw new Error('Give the members with --file, --upload or --path.');
+        const options = {
+          ...(o.fullResync ? { fullResync: true } : {}),
+          ...(o.exitMissing ? { exitMissing: true } : {}),
+          ...(o.dryRun ? { dryRun: true } : {}),
+          ...(o.mode ? { mode: o.mode } : {}),
+          ...(o.maxRejectedPercent !== undefined ? { maxRejectedPercent: Number(o.maxRejectedPercent) } : {}),
+          ...(o.guardMinRecords !== undefined ? { guardMinRecords: Number(o.guardMinRecords) } : {}),
+        };
         const started = await client.post<Started>(`/v1/destinations/${encodeURIComponent(destinationId)}/activations`, {
           audiences,
           source,
-          ...(o.fullResync || o.exitMissing
-            ? { options: { ...(o.fullResync ? { fullResync: true } : {}), ...(o.exitMissing ? { exitMissing: true } : {}) } }
-            : {}),
+          ...(Object.keys(options).length ? { options } : {}),
         });
-        await finish(client, started, Boolean(o.wait));
+        // A dry run is only useful once it has ended: wait for it and print its plan.
+        await finish(client, started, Boolean(o.wait || o.dryRun));
+        if (o.dryRun) await printPlan(client, started.activationId, 50);
       },
     );
 
@@ -156,13 +188,24 @@ export function registerActivationCommands(program: Command, api: () => ApiClien
     .command('rerun <activationId>')
     .description('re-run an activation as a new run')
     .option('--rejected', 'only the members rejected last time')
+    .option('--dry-run', 'plan the re-run without writing')
     .option('--wait', 'show live progress and the summary')
-    .action(async (id: string, o: { rejected?: boolean; wait?: boolean }) => {
+    .action(async (id: string, o: { rejected?: boolean; dryRun?: boolean; wait?: boolean }) => {
       const client = api();
       const started = await client.post<Started>(`/v1/activations/${encodeURIComponent(id)}/rerun`, {
         mode: o.rejected ? 'rejected' : 'all',
+        ...(o.dryRun ? { dryRun: true } : {}),
       });
-      await finish(client, started, Boolean(o.wait));
+      await finish(client, started, Boolean(o.wait || o.dryRun));
+      if (o.dryRun) await printPlan(client, started.activationId, 50);
+    });
+
+  program
+    .command('plan <activationId>')
+    .description("a dry run's plan: per member, create / update (old → new) / unchanged / skip / reject")
+    .option('--limit <n>', 'at most this many lines', '100')
+    .action(async (id: string, o: { limit: string }) => {
+      await printPlan(api(), id, Number(o.limit));
     });
 
   program

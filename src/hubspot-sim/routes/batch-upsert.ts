@@ -12,6 +12,7 @@ import { asObject } from '../state/properties';
 import { lifecycleProblem } from '../state/lifecycle';
 import { validateProperties } from '../state/validate';
 import { writeRuleProblems } from '../state/write-rules';
+import { conflictingUnique, findByUnique, isUniqueProperty } from '../state/unique-values';
 import { normaliseEmail } from '../state/values';
 import { MAX_BATCH_INPUTS } from './contacts';
 import type { AuthedContext, AuthedRoute, Reply } from './types';
@@ -20,6 +21,10 @@ import { enforcesWriteRules, type ApiVersion } from './versions';
 
 interface Checked {
   id: string;
+  /** `email`, or a custom property created with `hasUniqueValue` (state/unique-values.ts). */
+  idProperty: string;
+  /** The contact the id resolves to (by a custom unique property; email inputs resolve at write time). */
+  target?: Contact;
   email?: string;
   values: Record<string, string>;
   problems: PropertyProblem[];
@@ -36,7 +41,7 @@ interface UpsertResult {
   objectWriteTraceId?: string;
 }
 
-function parseInputs(body: Record<string, unknown>): Record<string, unknown>[] {
+function parseInputs(ctx: AuthedContext, body: Record<string, unknown>): Record<string, unknown>[] {
   const inputs = body.inputs;
   if (!Array.isArray(inputs)) {
     throw validationError(
@@ -63,9 +68,9 @@ function parseInputs(body: Record<string, unknown>): Record<string, unknown>[] {
         'Invalid input JSON: Cannot build SimplePublicObjectBatchInputUpsert, some of required attributes are not set [properties]',
       );
     }
-    // Only email is a unique contact property here; anything else (hs_object_id included) is refused.
+    // Email and custom properties created with hasUniqueValue key an upsert; anything else (hs_object_id included) is refused.
     const idProperty = input.idProperty ?? 'hs_object_id';
-    if (idProperty !== 'email') throw nonUniqueIdProperty(String(idProperty));
+    if (typeof idProperty !== 'string' || !isUniqueProperty(ctx.portal, idProperty)) throw nonUniqueIdProperty(String(idProperty));
     return input;
   });
 }
@@ -95,7 +100,23 @@ function tracedBatch(inputs: Record<string, unknown>[]): boolean {
   return inputs.length > 0;
 }
 
+/** An upsert keyed by a custom unique property: the id is that property's value; email is an ordinary value. */
+function checkByUnique(ctx: AuthedContext, input: Record<string, unknown>, idProperty: string): Checked {
+  const { values, problems } = validateProperties(ctx.portal.properties, input.properties);
+  const id = input.id as string;
+  const target = findByUnique(ctx.portal, idProperty, id);
+  const clash = conflictingUnique(ctx.portal, { ...values, [idProperty]: id }, target);
+  if (clash) problems.push({ name: idProperty, code: 'CONFLICT', message: `Contact already exists. Existing ID: ${clash.id}` });
+  const backward = lifecycleProblem(ctx.portal.properties, target?.properties, values);
+  if (backward) problems.push(backward);
+  if (enforcesWriteRules(ctx.version)) problems.push(...writeRuleProblems(ctx.portal.behaviour.writeRules, target?.properties, values));
+  const traceId = typeof input.objectWriteTraceId === 'string' ? input.objectWriteTraceId : undefined;
+  return { id, idProperty, target, email: values.email, values, problems, traceId };
+}
+
 function check(ctx: AuthedContext, input: Record<string, unknown>): Checked {
+  const idProperty = input.idProperty as string;
+  if (idProperty !== 'email') return checkByUnique(ctx, input, idProperty);
   const validated = validateProperties(ctx.portal.properties, input.properties);
   const values = validated.values;
   let problems = validated.problems;
@@ -116,13 +137,32 @@ function check(ctx: AuthedContext, input: Record<string, unknown>): Checked {
     const backward = lifecycleProblem(ctx.portal.properties, target?.properties, values);
     if (backward) problems.push(backward);
     if (enforcesWriteRules(ctx.version)) problems.push(...writeRuleProblems(ctx.portal.behaviour.writeRules, target?.properties, values));
+    const { email: _email, ...others } = values;
+    const clash = conflictingUnique(ctx.portal, others, target);
+    if (clash) problems.push({ name: 'email', code: 'CONFLICT', message: `Contact already exists. Existing ID: ${clash.id}` });
   }
   const traceId = typeof input.objectWriteTraceId === 'string' ? input.objectWriteTraceId : undefined;
-  return { id, email, values, problems, traceId };
+  return { id, idProperty, email, values, problems, traceId };
 }
 
 function write(ctx: AuthedContext, rec: Checked): UpsertResult {
   const contacts = ctx.portal.contacts;
+  if (rec.idProperty !== 'email') {
+    // Resolved again: an earlier input of this batch may have created the contact.
+    const found = rec.target ?? findByUnique(ctx.portal, rec.idProperty, rec.id);
+    const c = found ?? contacts.create({ ...rec.values, [rec.idProperty]: rec.id }, ctx.nowIso, ctx.now);
+    if (found) contacts.update(found, rec.values, ctx.nowIso);
+    const result: UpsertResult = {
+      id: String(c.id),
+      properties: { ...c.properties },
+      createdAt: c.createdAt,
+      updatedAt: c.updatedAt,
+      archived: false,
+      new: !found,
+    };
+    if (rec.traceId !== undefined) result.objectWriteTraceId = rec.traceId;
+    return result;
+  }
   const email = rec.email as string;
   let contact: Contact | undefined = contacts.byEmailAddress(email);
   let properties: Record<string, string>;
@@ -165,7 +205,7 @@ function shuffle<T>(a: T[]): T[] {
 
 export function batchUpsert(ctx: AuthedContext): Reply {
   const startedAt = ctx.nowIso;
-  const inputs = parseInputs(asObject(ctx.body));
+  const inputs = parseInputs(ctx, asObject(ctx.body));
   rejectDuplicates(inputs);
   const behaviour = ctx.portal.behaviour;
   // "Partial upserts are not supported when using email as the idProperty" (contacts guide): in

@@ -7,6 +7,7 @@ import type { PropertyProblem } from '../hubspot-errors';
 import { lifecycleProblem } from '../state/lifecycle';
 import { validateProperties } from '../state/validate';
 import { writeRuleProblems } from '../state/write-rules';
+import { conflictingUnique, findByUnique, isUniqueProperty } from '../state/unique-values';
 import { normaliseEmail } from '../state/values';
 import { listPage, MAX_LIST_LIMIT, parseLimit } from './paging';
 import type { AuthedContext, AuthedRoute, Reply } from './types';
@@ -53,6 +54,7 @@ function findContact(portal: Portal, id: string, idProperty: string | null, arch
     return e ? portal.contacts.byEmailAddress(e) : undefined;
   }
   if (!portal.properties.get(idProperty)) throw validationError(`Property "${idProperty}" does not exist`);
+  if (isUniqueProperty(portal, idProperty)) return archived ? undefined : findByUnique(portal, idProperty, id);
   throw nonUniqueIdProperty(idProperty);
 }
 
@@ -177,12 +179,22 @@ function batchUpdate(ctx: AuthedContext): Reply {
   for (const input of inputs) {
     const o = asObject(input);
     if (typeof o.id !== 'string') throw validationError('Invalid input JSON: Cannot build SimplePublicObjectBatchInput [id]');
-    const c = findContact(ctx.portal, o.id, null, false);
+    // By record id, or by a custom unique property (`idProperty`); HubSpot refuses `email` here
+    // ("Unable to perform update/upsert by non-unique 0-1 property", HubSpot/hubspot-api-nodejs#548).
+    const idProperty = typeof o.idProperty === 'string' && o.idProperty !== 'hs_object_id' ? o.idProperty : null;
+    if (idProperty === 'email') throw nonUniqueIdProperty('email');
+    const c = findContact(ctx.portal, o.id, idProperty, false);
     if (!c) {
       missing.push(o.id);
       continue;
     }
     const { values, problems } = validateProperties(ctx.portal.properties, o.properties);
+    // Validated as PATCH is: lifecyclestage forward only, 2026-09 write rules.
+    const backward = lifecycleProblem(ctx.portal.properties, c.properties, values);
+    if (backward) problems.push(backward);
+    problems.push(...ruleProblems(ctx, c.properties, values));
+    const clash = conflictingUnique(ctx.portal, values, c);
+    if (clash) problems.push({ name: 'email', code: 'CONFLICT', message: `Contact already exists. Existing ID: ${clash.id}` });
     if (problems.length) throw propertyValidationError(problems, ctx.portal.portalId);
     found.push({ c, values });
   }
