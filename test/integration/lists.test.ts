@@ -263,3 +263,13 @@ test('an unknown encoding is a 400 naming the field', async () => {
   expect(res.statusCode).toBe(400);
   expect(res.body).toContain('encoding');
 });
+
+test('a dry run of a list-encoded audience creates no list and writes no membership', async () => {
+  const { destinationId, portalId } = await createDestination(stack, { account: { tier: 'pro', scopes: LIST_SCOPES } });
+  const profiles = [...generateProfileObjects({ count: 40, seed: 21 })];
+  const done = await activate(destinationId, writeProfiles('lists-dry', profiles), [audiences[0]], { dryRun: true });
+  expect(done.status).toBe('completed');
+  expect(done.summary.lists).toBeUndefined();
+  expect(stack.sim.admin.lists(portalId)).toEqual([]);
+  expect(stack.sim.admin.contactCount(portalId)).toBe(0);
+});
