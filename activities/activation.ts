@@ -7,6 +7,7 @@ import type { Logger } from '../src/logger';
 import type { SourceReader } from '../src/members/source-reader';
 import type { SourceRef } from '../src/members/types';
 import { checkpointCounts, type RunCheckpoints } from '../src/store/checkpoints';
+import { createAudienceListActivities } from './audience-lists';
 import { classified } from './hubspot-access';
 import { createProcessPages, createWriteExits, type ProcessPagesDeps } from './process-pages';
 
@@ -26,6 +27,9 @@ export function createActivationActivities(deps: ActivationActivityDeps) {
     },
 
     processPages: createProcessPages(deps),
+
+    /** List-encoded audiences: ensure the MANUAL list, and write memberships after the upserts. */
+    ...createAudienceListActivities(deps),
 
     /** `exitMissing` runs, after the last page: `exited` for remembered members the snapshot lacks. */
     writeExits: createWriteExits(deps),

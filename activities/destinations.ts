@@ -87,10 +87,10 @@ export function createDestinationActivities(deps: DestinationActivityDeps) {
     },
 
     /** First step of every activation: the token still works and still has its scopes. */
-    async validateConnection(input: { destinationId: string }): Promise<{ portalId: number }> {
+    async validateConnection(input: { destinationId: string; lists?: boolean }): Promise<{ portalId: number }> {
       return classified(async () => {
         const d = await loadDestination(deps, input.destinationId);
-        const check = await checkToken(clientFor(deps, d));
+        const check = await checkToken(clientFor(deps, d), { lists: input.lists === true });
         const p = check.problems[0];
         if (p) {
           throw ApplicationFailure.create({

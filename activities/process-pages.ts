@@ -15,8 +15,10 @@ import type { SourceCursor, SourceRef } from '../src/members/types';
 import type { ServiceMetrics } from '../src/metrics/service-metrics';
 import type { RunCheckpoint, RunCheckpoints } from '../src/store/checkpoints';
 import type { DestinationRecord } from '../src/store/destinations';
-import { EXIT_MISSING_NEEDS_MEMORY } from '../src/dataflow/change';
+import { EXIT_MISSING_NEEDS_MEMORY, LISTS_NEED_MEMORY } from '../src/dataflow/change';
 import type { ContactMemory } from '../src/store/contact-memory';
+import type { ListIntents } from '../src/store/list-intents';
+import { recordingListIntents } from '../src/delivery/list-intent-recorder';
 import type { RejectionStore } from '../src/store/types';
 import type { EmailHasher } from '../src/streaming/email-hash';
 import { applicationFailure, Failure } from '../src/failures';
@@ -39,6 +41,10 @@ export interface ProcessPagesInput {
   audiences?: Array<{ id: string; propertyName: string }>;
   /** Ignore the confirmed-state memory (send every member; still confirm). */
   fullResync?: boolean;
+  /** Status properties not written: audiences encoded as HubSpot lists only. */
+  listOnlyProperties?: string[];
+  /** Audiences kept as HubSpot lists: each page records their memberships (written after the upserts). */
+  listAudienceIds?: string[];
   /** The source is a complete snapshot: mark its members seen (exits are written after the last page, `writeExits`). */
   exitMissing?: boolean;
   source: SourceRef;
@@ -79,12 +85,19 @@ export interface ProcessPagesDeps extends HubSpotAccessDeps {
   /** CONTACT_MEMORY: off sends every member and remembers nothing. */
   contactMemoryEnabled: boolean;
   emailHasher: EmailHasher;
+  /** Needed by runs with list-encoded audiences (the worker always has it). */
+  listIntents?: ListIntents;
   /** Dry runs' plan lines (needed only by dry runs). */
   plans?: PlanStore;
 }
 
 /** After a cancellation, how long HubSpot requests under way may still finish (then they are aborted). */
 const CANCEL_GRACE_MS = 5000;
+
+function required<T>(value: T | undefined, name: string): T {
+  if (value === undefined) throw new Error(`The worker was built without ${name}.`);
+  return value;
+}
 
 function progressOf(cp: RunCheckpoint | undefined): number {
   return cp ? cp.pagesDone * 1_000_000 + Object.keys(cp.page.done).length : -1;
@@ -108,6 +121,7 @@ export function createProcessPages(deps: ProcessPagesDeps) {
     const started = Date.now();
     const pageSize = readPageSize(input.pageSize ?? deps.defaultPageSize, input.fullResync === true || !deps.contactMemoryEnabled);
     if (input.exitMissing && !deps.contactMemoryEnabled) throw applicationFailure(Failure.BadRequest, EXIT_MISSING_NEEDS_MEMORY);
+    if (input.listAudienceIds?.length && !deps.contactMemoryEnabled) throw applicationFailure(Failure.BadRequest, LISTS_NEED_MEMORY);
     const maxPages = input.maxPages ?? deps.defaultMaxPages;
     const maxMillis = input.maxMillis ?? deps.defaultMaxMillis;
 
@@ -164,6 +178,13 @@ export function createProcessPages(deps: ProcessPagesDeps) {
       }
       client = clientFor(deps, d, { signal: sends.signal });
       const properties = await deps.propertyCache.get(propertyCacheKey(d), client);
+      const listStore = input.listAudienceIds?.length
+        ? recordingListIntents(deps.contactMemory, {
+            intents: required(deps.listIntents, 'listIntents'),
+            activationId: input.activationId,
+            audienceIds: input.listAudienceIds,
+          })
+        : undefined;
       const read = (cursor: SourceCursor) => classified(() => deps.sourceReader.readPage(input.source, cursor, pageSize));
       let next = read(cp.cursor);
       for (;;) {
@@ -193,10 +214,11 @@ export function createProcessPages(deps: ProcessPagesDeps) {
           ...(d.mapping.matchKey && d.mapping.matchKey !== 'email' ? { matchKey: d.mapping.matchKey } : {}),
           ...(input.dryRun ? { dryRun: { plans: deps.plans! } } : {}),
           onProgress: watch,
+          ...(input.listOnlyProperties?.length ? { omitProperties: new Set(input.listOnlyProperties) } : {}),
           ...(deps.contactMemoryEnabled
             ? {
                 memory: {
-                  store: deps.contactMemory,
+                  store: listStore ?? deps.contactMemory,
                   destinationId: d.id,
                   hash: deps.emailHasher,
                   fullResync: input.fullResync === true,

@@ -6,7 +6,7 @@
  */
 import type { ActivationRecord, RunSlotHolder } from '../src/store/activations';
 import { applicationFailure, Failure } from '../src/failures';
-import type { AudienceRef, SourceRef } from '../workflows/types';
+import { usesList, type AudienceRef, type SourceRef } from '../workflows/types';
 
 export interface SyncActivityDeps {
   syncRuns: {
@@ -63,7 +63,7 @@ export function createSyncActivities(deps: SyncActivityDeps) {
         id: activationId,
         destinationId,
         audience: input.audiences[0],
-        ...(input.audiences.length > 1 ? { audiences: input.audiences } : {}),
+        ...(input.audiences.length > 1 || input.audiences.some(usesList) ? { audiences: input.audiences } : {}),
         ...(input.options && Object.keys(input.options).length ? { options: input.options } : {}),
         source: input.source,
         createdAt: new Date().toISOString(),

@@ -10,6 +10,7 @@ import { benchCeiling, benchDurability, benchScale, benchSeveralWorkers } from '
 import { benchBadRecords } from './bad-records';
 import { benchDataflows, benchRefused } from './dataflows';
 import { benchDryRun } from './dry-run';
+import { benchLists } from './lists';
 import { machine } from './lib/harness';
 import { benchSimThroughput } from './sim-throughput';
 import { benchStreamingLatency } from './streaming-latency';
@@ -51,6 +52,17 @@ const BENCHES: Bench[] = [
       `429s ${(r.rate429 * 100).toFixed(2)}% of calls; highest 10-second window ${r.maxRequestsIn10s} (limit ${r.limitPer10s}); nothing lost: ${r.nothingLost}`,
     ],
   })),
+  {
+    id: 'lists',
+    title: 'Audience as a HubSpot list, Professional (190 / 10 s), 100,000 members',
+    goal: 'calls (upserts + memberships) ≤ 1.05 × the fewest the limits allow; ceiling efficiency ≥ 0.95; list exact',
+    run: () => benchLists() as unknown as Promise<Record<string, unknown>>,
+    met: (r) => r.callsRatio <= 1.05 && r.ceilingRatio >= 0.95 && r.nothingLost,
+    figures: (r) => [
+      `calls ${r.upsertCalls} upserts + ${r.membershipCalls} membership = ${r.callsRatio} × the minimum ${r.minimumCalls}`,
+      `ceiling ratio ${r.ceilingRatio} (${r.portalCalls} calls: ${r.idealSeconds} s allowed by the window, ${r.measuredSeconds} s measured; list step ${r.listStepSeconds} s, ${r.tailSeconds} s from the last page to the end); 429s ${(r.rate429 * 100).toFixed(2)}%; list size ${r.listSize}; nothing lost: ${r.nothingLost}`,
+    ],
+  },
   {
     id: 'bad-records',
     title: 'Calls per HubSpot-only bad record, upsertPartial all-or-nothing, batches of 100',

@@ -130,6 +130,14 @@ export const Failure = {
     retryable: false,
     hint: "Rename or fix the HubSpot property the message names (the audience's status property).",
   },
+  /** The MANUAL list of a list-encoded audience cannot be used (a same-named list that is not a MANUAL list, the account's list limit). */
+  HubSpotListConflict: {
+    type: 'HubSpotListConflict',
+    code: 'HUBSPOT_LIST_CONFLICT',
+    status: 422,
+    retryable: false,
+    hint: 'Rename or delete the HubSpot list the message names, or free a list slot in the account, then run again.',
+  },
   /** HubSpot refused a request as malformed, unknown or conflicting (400, 404, 409, other 4xx): a bug or an unsupported account. */
   HubSpotRequestInvalid: {
     type: 'HubSpotRequestInvalid',

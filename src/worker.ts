@@ -68,6 +68,7 @@ export async function createWorker(
     propertyCache: new PropertyCache(),
     streamMemory: services.streamMemory,
     contactMemory: services.contactMemory,
+    listIntents: services.listIntents,
     contactMemoryEnabled: config.worker.contactMemory,
     emailHasher: services.emailHasher,
     streamHolds: services.streamHolds,

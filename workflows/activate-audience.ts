@@ -49,6 +49,8 @@ import {
   type ActivationInput,
   type ActivationSummary,
   type DailyLimitDetails,
+  usesList,
+  usesProperty,
 } from './types';
 
 const retry: RetryPolicy = {
@@ -84,6 +86,8 @@ export async function activateAudience(started: ActivationInput): Promise<Activa
     if (scheduled && input.syncId && run.needsSetup) await beginSyncRun(input, input.syncId);
     if (run.needsSetup) await setUp(run, input);
     await sendAllPages(run, input);
+    // A dry run writes nothing to HubSpot: no lists either.
+    if (audiencesOf(input).some(usesList) && !input.options?.dryRun && patched('audience-lists-v1')) await writeLists(run, input);
     if (input.options?.exitMissing && !input.options.dryRun && patched('exit-missing-v1')) await writeExits(run, input);
     return await finish(run, input);
   } catch (err) {
@@ -184,7 +188,8 @@ async function setUp(run: ActivationState, input: ActivationInput): Promise<void
   showDetails(run);
   const { portalId } = await acts.validateConnection.executeWithOptions(
     { ...setupOptions, summary: 'Check the HubSpot token and its scopes' },
-    [{ destinationId }],
+    // Audiences kept as HubSpot lists need the list scopes too: checked here, before anything is sent.
+    [{ destinationId, ...(audiencesOf(input).some(usesList) ? { lists: true } : {}) }],
   );
   run.phase = 'ensuring-property';
   showDetails(run);
@@ -203,6 +208,15 @@ async function setUp(run: ActivationState, input: ActivationInput): Promise<void
     );
     propertyNames.push(propertyName);
     if (wouldCreate) run.propertiesToCreate.push(propertyName);
+  }
+  // List-encoded audiences: their MANUAL lists exist before anything is sent (a name clash fails here).
+  if (audiencesOf(input).some(usesList) && !input.options?.dryRun && patched('audience-lists-v1')) {
+    for (const audience of audiencesOf(input).filter(usesList)) {
+      await acts.ensureAudienceList.executeWithOptions(
+        { ...setupOptions, summary: `Ensure the HubSpot list of audience "${escapeMarkdown(audience.name)}"` },
+        [{ destinationId, audience }],
+      );
+    }
   }
   const { totalRecords } = await acts.describeSource.executeWithOptions({ ...setupOptions, summary: 'Count the members to send' }, [
     { source },
@@ -240,6 +254,12 @@ async function sendPages(run: ActivationState, input: ActivationInput): Promise<
   const { cursor, propertyName, propertyNames, portalId } = run.nextPages();
   const audiences =
     input.audiences && propertyNames ? input.audiences.map((a, i) => ({ id: a.id, propertyName: propertyNames[i] })) : undefined;
+  const listAudienceIds = audiencesOf(input)
+    .filter(usesList)
+    .map((a) => a.id);
+  const listOnlyProperties = audiencesOf(input)
+    .map((a, i) => (usesProperty(a) ? undefined : (propertyNames?.[i] ?? propertyName)))
+    .filter((n): n is string => n !== undefined);
   try {
     return await acts.processPages.executeWithOptions(
       {
@@ -265,6 +285,8 @@ async function sendPages(run: ActivationState, input: ActivationInput): Promise<
           ...(audiences ? { audiences } : {}),
           ...(opts.fullResync ? { fullResync: true } : {}),
           ...(opts.exitMissing ? { exitMissing: true } : {}),
+          ...(listOnlyProperties.length ? { listOnlyProperties } : {}),
+          ...(listAudienceIds.length && !opts.dryRun ? { listAudienceIds } : {}),
           ...(opts.dryRun ? { dryRun: true } : {}),
           ...(opts.mode && opts.mode !== 'upsert' ? { mode: opts.mode } : {}),
           ...(opts.maxRejectedPercent !== undefined
@@ -312,10 +334,51 @@ async function waitForDailyReset(run: ActivationState, input: ActivationInput, d
   setStatus('Running');
 }
 
+/**
+ * List-encoded audiences, after the upserts (every member has a record id): write the memberships the
+ * pages recorded (adds, removes, and with exitMissing the leavers) to the lists ensured at setup.
+ */
+async function writeLists(run: ActivationState, input: ActivationInput): Promise<void> {
+  const { propertyName, propertyNames, portalId } = run.nextPages();
+  const lists = audiencesOf(input)
+    .filter(usesList)
+    .map((audience) => ({ audience, listOnly: !usesProperty(audience) }));
+  const audiences =
+    input.audiences && propertyNames ? input.audiences.map((a, i) => ({ id: a.id, propertyName: propertyNames[i] })) : undefined;
+  const result = await acts.writeListMemberships.executeWithOptions(
+    {
+      startToCloseTimeout: '1 hour',
+      heartbeatTimeout: input.options?.heartbeatTimeoutMs ?? DEFAULT_ACTIVATION_OPTIONS.heartbeatTimeoutMs,
+      retry,
+      summary: `Write the memberships of ${lists.length === 1 ? `the list of audience "${escapeMarkdown(lists[0].audience.name)}"` : `${lists.length} lists`}`,
+    },
+    [
+      {
+        activationId: input.activationId,
+        destinationId: input.destinationId,
+        ...(portalId !== undefined ? { portalId } : {}),
+        audienceId: input.audience.id,
+        propertyName,
+        ...(audiences ? { audiences } : {}),
+        lists,
+        source: input.source,
+        ...(input.options?.exitMissing ? { exitMissing: true } : {}),
+        ...(input.options?.pageSize ? { pageSize: input.options.pageSize } : {}),
+      },
+    ],
+  );
+  run.lists = result.lists;
+  showDetails(run);
+}
+
 /** `exitMissing`: after the last page, `exited` for remembered members the snapshot no longer holds. */
 async function writeExits(run: ActivationState, input: ActivationInput): Promise<void> {
   const { propertyName, propertyNames, portalId } = run.nextPages();
-  const audiences = audiencesOf(input).map((a, i) => ({ id: a.id, propertyName: propertyNames?.[i] ?? propertyName }));
+  // List-only audiences have no status property to write (their leavers left the list in writeLists).
+  const audiences = audiencesOf(input)
+    .map((a, i) => ({ id: a.id, propertyName: propertyNames?.[i] ?? propertyName, property: usesProperty(a) }))
+    .filter((a) => a.property)
+    .map(({ id, propertyName: name }) => ({ id, propertyName: name }));
   const { exitsWritten } = await acts.writeExits.executeWithOptions(
     {
       startToCloseTimeout: '1 hour',
@@ -333,7 +396,11 @@ async function finish(run: ActivationState, input: ActivationInput): Promise<Act
   run.phase = 'finishing';
   showDetails(run);
   await acts.summarizeActivation.executeWithOptions({ ...setupOptions, summary: 'Cross-check counts with stored rejections' }, [
-    { activationId: input.activationId, counts: run.counts },
+    // Rejections the lists stored are counted there, not in the delivery counts (those members were upserted).
+    {
+      activationId: input.activationId,
+      counts: run.lists ? { ...run.counts, rejected: run.counts.rejected + run.listRejected } : run.counts,
+    },
   ]);
   const status = run.outcome;
   run.phase = 'completed';

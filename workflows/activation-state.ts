@@ -13,6 +13,7 @@ import type {
   ActivationPhase,
   ActivationProgress,
   ActivationSummary,
+  AudienceListSummary,
   DeliveryCounts,
   SourceCursor,
 } from './types';
@@ -38,6 +39,8 @@ export class ActivationState {
   waitReason?: string;
   /** `exitMissing` runs: statuses set to exited for members the snapshot no longer held (per contact × audience). */
   exitsWritten?: number;
+  /** List-encoded audiences: each one's list and membership writes (set after the upserts). */
+  lists?: Record<string, AudienceListSummary>;
   /** Dry runs: the audience status properties a real run would create. */
   propertiesToCreate: string[];
   readonly startedAt: string;
@@ -139,7 +142,12 @@ export class ActivationState {
   }
 
   get outcome(): ActivationSummary['status'] {
-    return this.counts.rejected > 0 ? 'completed_with_rejections' : 'completed';
+    return this.counts.rejected + this.listRejected > 0 ? 'completed_with_rejections' : 'completed';
+  }
+
+  /** Members no list could take (stored rejections besides the upserts' own). */
+  get listRejected(): number {
+    return Object.values(this.lists ?? {}).reduce((n, l) => n + l.rejected, 0);
   }
 
   /** Counts as alerts report them (no skip reasons). */
@@ -194,6 +202,10 @@ export class ActivationState {
       );
     const unchanged = counts.skippedByReason.UNCHANGED;
     if (unchanged) lines.push(`Unchanged (not sent): ${unchanged}`);
+    for (const [id, l] of Object.entries(this.lists ?? {}))
+      lines.push(
+        `List of \`${id}\`: **${escapeMarkdown(l.listName)}** (list id ${l.listId}) · added ${l.added} · removed ${l.removed}${l.reResolved ? ` · found again after merges ${l.reResolved}` : ''}${l.rejected ? ` · rejected ${l.rejected}` : ''}${l.gone ? ` · gone from HubSpot ${l.gone}` : ''}`,
+      );
     if (counts.byAudience)
       lines.push(
         `Members by audience: ${Object.entries(counts.byAudience)
@@ -212,6 +224,7 @@ export class ActivationState {
       audience,
       ...(audiences ? { audiences } : {}),
       ...(this.exitsWritten !== undefined ? { exitsWritten: this.exitsWritten } : {}),
+      ...(this.lists ? { lists: this.lists } : {}),
       status: this.outcome,
       ...this.counts,
       ...(this.input.options?.dryRun

@@ -10,9 +10,33 @@ import type { SupportedApiVersion } from '../src/hubspot-versions';
 
 export type { DeliveryCounts, SourceCursor, SourceRef };
 
+/** How an audience is encoded in HubSpot: its status property (default), a MANUAL contact list, or both. */
+export type AudienceEncoding = 'property' | 'list' | 'both';
+
 export interface AudienceRef {
   id: string;
   name: string;
+  /** Default `property`. */
+  encoding?: AudienceEncoding;
+}
+
+/** Whether the audience keeps a HubSpot list. */
+export const usesList = (a: Pick<AudienceRef, 'encoding'>): boolean => a.encoding === 'list' || a.encoding === 'both';
+/** Whether the audience's status property is written. */
+export const usesProperty = (a: Pick<AudienceRef, 'encoding'>): boolean => a.encoding !== 'list';
+
+/** Per list-encoded audience: its HubSpot list and what the run wrote to it (members written = ids accepted). */
+export interface AudienceListSummary {
+  listId: string;
+  listName: string;
+  added: number;
+  removed: number;
+  /** Members whose remembered record id HubSpot no longer had, found again by email or merged id. */
+  reResolved: number;
+  /** Members that could not be written (no HubSpot record found): stored rejections with the reason. */
+  rejected: number;
+  /** Leavers HubSpot no longer has at all (archived or deleted): nothing left to remove. */
+  gone: number;
 }
 
 /**
@@ -99,6 +123,8 @@ export interface ActivationSummary extends DeliveryCounts {
   audiences?: AudienceRef[];
   /** `exitMissing` runs: exits written (contact × audience). */
   exitsWritten?: number;
+  /** List-encoded audiences: the list and its membership writes, per audience id. */
+  lists?: Record<string, AudienceListSummary>;
   /** A dry run: nothing was written; `plan` says what a real run would do. */
   dryRun?: boolean;
   plan?: NonNullable<DeliveryCounts['plan']> & { propertiesToCreate?: string[] };
@@ -160,6 +186,7 @@ export const NON_RETRYABLE_TYPES = [
   Failure.HubSpotMissingScopes.type,
   Failure.HubSpotMappingInvalid.type,
   Failure.HubSpotPropertyConflict.type,
+  Failure.HubSpotListConflict.type,
   Failure.HubSpotRequestInvalid.type,
   Failure.DestinationNotFound.type,
   Failure.DestinationPortalChanged.type,

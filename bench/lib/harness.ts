@@ -122,7 +122,7 @@ export async function startBenchStack(env: Record<string, string> = {}): Promise
 }
 
 /** A simulator account and a destination on it (mapping: first/last name, city, country). */
-export async function benchDestination(stack: BenchStack, account: { tier?: string; apiAddOn?: boolean } = { tier: 'pro' }) {
+export async function benchDestination(stack: BenchStack, account: { tier?: string; apiAddOn?: boolean; scopes?: string[] } = { tier: 'pro' }) {
   const { portalId, token } = (await stack.sim.admin.post('/accounts', account)).data as { portalId: number; token: string };
   const res = await stack.request('POST', '/v1/destinations', {
     name: 'Benchmark',
@@ -163,7 +163,13 @@ export function membersFile(count: number, seed = 1): string {
 }
 
 /** Starts an activation of a file by path (the worker reads it directly) and waits for its end. */
-export async function runActivation(stack: BenchStack, destinationId: string, file: string, audience = BENCH_AUDIENCE, pollMs = 500) {
+export async function runActivation(
+  stack: BenchStack,
+  destinationId: string,
+  file: string,
+  audience: { id: string; name: string; encoding?: string } = BENCH_AUDIENCE,
+  pollMs = 500,
+) {
   const started = await stack.request('POST', `/v1/destinations/${destinationId}/activations`, { audience, source: { path: file } });
   if (started.status !== 202) throw new Error(`activation: ${started.status} ${JSON.stringify(started.body)}`);
   const activationId = started.body.activationId as string;

@@ -136,7 +136,11 @@ export const AudienceId = z
 
 export const AudienceSchema = z.strictObject({
   id: AudienceId.describe('Audience (segment) id, as in segmentMembership.ups.<id>'),
-  name: z.string().min(1).max(200).describe('Label of the HubSpot status property'),
+  name: z.string().min(1).max(200).describe('Label of the HubSpot status property (and name of its HubSpot list)'),
+  encoding: z
+    .enum(['property', 'list', 'both'])
+    .optional()
+    .describe('How the audience is kept in HubSpot: its status property (default), a MANUAL contact list, or both'),
 });
 
 /** Most audiences one activation may list (workflows/types.ts MAX_AUDIENCES). */

@@ -49,5 +49,9 @@ export function desiredStateOf(properties: Readonly<Record<string, string>>, aud
 }
 
 /** `exitMissing` finds leavers in the memory: with CONTACT_MEMORY=off it is refused, never guessed. */
+/** Lists are written by the record ids the memory holds (docs/dataflows.md, "Audiences as lists"). */
+export const LISTS_NEED_MEMORY =
+  'Audiences encoded as HubSpot lists (encoding "list" or "both") need the confirmed-state memory, which this service runs without (CONTACT_MEMORY=off). Turn it on, or use encoding "property".';
+
 export const EXIT_MISSING_NEEDS_MEMORY =
   'options.exitMissing needs the confirmed-state memory, which this service runs without (CONTACT_MEMORY=off). Turn it on, or run without exitMissing.';

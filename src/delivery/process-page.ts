@@ -59,6 +59,21 @@ export interface PageContext {
   dryRun?: { plans: { add(activationId: string, lines: PlanLine[]): Promise<void> } };
   /** The page's counts so far (after preparing, then after every batch): the rejection guard watches them. */
   onProgress?: (soFar: DeliveryCounts) => void;
+  /** Status properties not written (audiences encoded as HubSpot lists only); their statuses are still remembered. */
+  omitProperties?: ReadonlySet<string>;
+}
+
+/** The contacts as sent, without the omitted properties; `original` maps each sent contact back. */
+function withoutProperties(contacts: PreparedContact[], omit: ReadonlySet<string> | undefined) {
+  const original = new Map<PreparedContact, PreparedContact>();
+  if (!omit?.size) return { sent: contacts, original };
+  const sent = contacts.map((c) => {
+    const properties = Object.fromEntries(Object.entries(c.properties).filter(([name]) => !omit.has(name)));
+    const copy: PreparedContact = { ...c, properties };
+    original.set(copy, c);
+    return copy;
+  });
+  return { sent, original };
 }
 
 export interface PageMemory {
@@ -316,9 +331,10 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
     if (checkpoint.done[i]) return;
     if (ctx.stop?.aborted) throw ctx.stop.reason;
     const c = emptyCounts();
+    const stripped = withoutProperties(batch, ctx.omitProperties);
     if (ctx.dryRun) {
       c.plan = emptyPlan();
-      const planned = await planBatch(ctx.client, batch, {
+      const planned = await planBatch(ctx.client, stripped.sent, {
         mode: ctx.mode ?? 'upsert',
         matchKey: ctx.matchKey ?? 'email',
         statusProperties: statusPropertiesOf(ctx),
@@ -331,7 +347,9 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
       ctx.onProgress?.(soFar());
       return;
     }
-    const outcome = await deliver(ctx, batch);
+    const sent = await deliver(ctx, stripped.sent);
+    const back = <T extends { contact: PreparedContact }>(x: T): T => ({ ...x, contact: stripped.original.get(x.contact) ?? x.contact });
+    const outcome = { upserted: sent.upserted.map(back), rejected: sent.rejected.map(back), skipped: sent.skipped.map(back) };
     for (const s of outcome.skipped) countSkipped(c, s.reason.code);
     // Remembered only once HubSpot accepted them, and before the batch counts as done (its checkpoint).
     if (memory && outcome.upserted.length) {

@@ -18,6 +18,9 @@ export const REQUIRED_SCOPES = [
   'crm.schemas.contacts.write',
 ] as const;
 
+/** Asked for only when a run lists a list-encoded audience (reading and writing its MANUAL list). */
+export const LIST_SCOPES = ['crm.lists.read', 'crm.lists.write'] as const;
+
 export interface Problem {
   code: string;
   message: string;
@@ -39,8 +42,8 @@ function finalProblem(err: unknown): Problem | undefined {
   return { code: err.failure.code, message: err.message, field };
 }
 
-/** Token and scopes only (each activation starts with this). */
-export async function checkToken(client: HubSpotClient): Promise<ConnectionCheck> {
+/** Token and scopes only (each activation starts with this); `lists`: the run keeps HubSpot lists, so the list scopes are needed too. */
+export async function checkToken(client: HubSpotClient, options: { lists?: boolean } = {}): Promise<ConnectionCheck> {
   let info;
   try {
     info = await client.getAccessTokenInfo();
@@ -49,12 +52,13 @@ export async function checkToken(client: HubSpotClient): Promise<ConnectionCheck
     if (!p) throw err;
     return { problems: [p] };
   }
-  const missing = REQUIRED_SCOPES.filter((s) => !info.scopes.includes(s));
+  const required: readonly string[] = options.lists ? [...REQUIRED_SCOPES, ...LIST_SCOPES] : REQUIRED_SCOPES;
+  const missing = required.filter((s) => !info.scopes.includes(s));
   const problems: Problem[] = missing.length
     ? [
         {
           code: Failure.HubSpotMissingScopes.code,
-          message: `The HubSpot token lacks the scopes ${missing.join(', ')}. Add them to the private app (or service key) and set the new token.`,
+          message: `The HubSpot token lacks the scopes ${missing.join(', ')}${missing.some((m) => (LIST_SCOPES as readonly string[]).includes(m)) ? ' (audiences encoded as HubSpot lists need crm.lists.read and crm.lists.write)' : ''}. Add them to the private app (or service key) and set the new token.`,
           field: 'hubspot.token',
         },
       ]

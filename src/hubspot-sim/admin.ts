@@ -143,6 +143,43 @@ export class SimAdmin {
     return this.portal(portalId).contacts.count;
   }
 
+  /** The portal's lists with their live member record ids (ascending), for tests and benchmarks. */
+  lists(portalId: number): Array<{ listId: string; name: string; processingType: string; members: string[] }> {
+    const p = this.portal(portalId);
+    return p.lists.toState().lists.map((l) => ({
+      listId: String(l.listId),
+      name: l.name,
+      processingType: l.processingType,
+      members: l.members
+        .filter((id) => p.contacts.get(id))
+        .sort((a, b) => a - b)
+        .map(String),
+    }));
+  }
+
+  /** Creates a list as a HubSpot user would (e.g. a DYNAMIC list with the name an integration wants). */
+  createList(portalId: number, def: { name: string; processingType: 'MANUAL' | 'SNAPSHOT' | 'DYNAMIC' }): { listId: string } {
+    const p = this.portal(portalId);
+    if (p.lists.nameTaken(def.name)) throw new AdminError(409, `A list named '${def.name}' already exists.`);
+    const l = p.lists.create(
+      { name: def.name, objectTypeId: '0-1', processingType: def.processingType },
+      new Date(this.clock()).toISOString(),
+    );
+    this.hooks.markDirty();
+    return { listId: String(l.listId) };
+  }
+
+  /** HubSpot's contact merge, as a user does it in HubSpot (same semantics as `POST …/contacts/merge`). */
+  mergeContacts(portalId: number, primaryId: string, otherId: string): void {
+    const p = this.portal(portalId);
+    const primary = p.contacts.get(Number(primaryId));
+    const other = p.contacts.get(Number(otherId));
+    if (!primary || !other || primary === other) throw new AdminError(400, 'Merge needs two different live contact ids');
+    p.contacts.merge(primary, other, new Date(this.clock()).toISOString());
+    p.lists.moveMember(other.id, primary.id);
+    this.hooks.markDirty();
+  }
+
   listProperties(portalId: number, options: { archived?: boolean } = {}): PropertyJson[] {
     return this.portal(portalId).properties.list(options.archived ?? false);
   }

@@ -18,6 +18,8 @@ import { AdminHttp } from './routes/admin';
 import { batchCreateRoute } from './routes/batch-create';
 import { batchUpsertRoute } from './routes/batch-upsert';
 import { contactRoutes } from './routes/contacts';
+import { listRoutes } from './routes/lists';
+import { mergeArchiveRoutes } from './routes/merge-archive';
 import { propertyRoutes } from './routes/properties';
 import { searchRoute } from './routes/search';
 import type { HubSpotRoute, SimState } from './routes/types';
@@ -69,8 +71,10 @@ function hubSpotRouter(): Router<HubSpotRoute> {
       router.add(batchCreateRoute(base, version));
       router.add(searchRoute(base, version));
       for (const r of contactRoutes(base, version)) router.add(r);
+      for (const r of mergeArchiveRoutes(base, version)) router.add(r);
     }
     for (const r of propertyRoutes(propertiesBase(version), version)) router.add(r);
+    for (const r of listRoutes(version)) router.add(r);
   }
   for (const r of accountRoutes()) router.add(r);
   return router;

@@ -90,6 +90,25 @@ export interface ContactRecord {
   properties: Record<string, string | null>;
 }
 
+/** A list as the Lists API answers it (the fields the connector reads). */
+export interface HubSpotList {
+  listId: string;
+  name: string;
+  objectTypeId: string;
+  processingType: 'MANUAL' | 'SNAPSHOT' | 'DYNAMIC' | string;
+  size?: number;
+}
+
+/** A membership write's answer: record ids added, removed, and those HubSpot does not have (not written). */
+export interface MembershipChange {
+  added: string[];
+  removed: string[];
+  missing: string[];
+}
+
+/** Record ids one membership call carries at most (docs/hubspot-simulator.md, "Lists"). */
+export const MAX_LIST_MEMBERSHIP_IDS = 100_000;
+
 /** One contact to upsert, keyed by its (lowercased, trimmed) email. */
 export interface ContactUpsert {
   email: string;
@@ -257,7 +276,7 @@ export class HubSpotClient {
     const inputs: ContactUpsertInput[] = contacts.map((c) => ({
       id: idProperty === 'email' ? c.email : (c.properties[idProperty] ?? ''),
       idProperty,
-      properties: c.properties,
+      properties: idProperty === 'email' ? withoutIdentityEmail(c) : c.properties,
       ...(c.traceId === undefined ? {} : { objectWriteTraceId: c.traceId }),
     }));
     const res = await this.call<{
@@ -367,6 +386,88 @@ export class HubSpotClient {
     };
   }
 
+  /**
+   * The contact a merged-away record id now lives in: search on `hs_merged_object_ids` (which lists chained
+   * merges too). Undefined when no contact holds it (the record was archived or deleted).
+   */
+  async searchContactByMergedId(recordId: string, properties: string[]): Promise<ContactRecord | undefined> {
+    const res = await this.call<{ results?: ContactRecord[] }>(paths.searchContacts(this.apiVersion), {
+      cls: 'search',
+      body: {
+        filterGroups: [{ filters: [{ propertyName: 'hs_merged_object_ids', operator: 'CONTAINS_TOKEN', value: recordId }] }],
+        properties: [...new Set(['hs_merged_object_ids', ...properties])],
+        limit: 10,
+      },
+    });
+    // CONTAINS_TOKEN matches tokens; keep only an exact id among the `;`-separated ones.
+    return res.data.results?.find((c) => (c.properties.hs_merged_object_ids ?? '').split(';').includes(recordId));
+  }
+
+  // ---- lists ----
+
+  /** Creates a list (`processingType` MANUAL for the connector's own lists). */
+  async createList(def: { name: string; objectTypeId: string; processingType: 'MANUAL' | 'SNAPSHOT' | 'DYNAMIC' }): Promise<HubSpotList> {
+    const res = await this.call<{ list: HubSpotList }>(paths.createList(this.apiVersion), { body: def });
+    return listOf(res.data.list);
+  }
+
+  /** The list of that name for the object type (names are unique per portal), or undefined. */
+  async getListByName(name: string, objectTypeId = '0-1'): Promise<HubSpotList | undefined> {
+    try {
+      const res = await this.call<{ list: HubSpotList }>(paths.getListByName(objectTypeId, name, this.apiVersion));
+      return listOf(res.data.list);
+    } catch (err) {
+      if (err instanceof HubSpotApiError && err.kind === 'not_found') return undefined;
+      throw err;
+    }
+  }
+
+  /** The list with that id, or undefined (deleted). */
+  async getList(listId: string): Promise<HubSpotList | undefined> {
+    try {
+      const res = await this.call<{ list: HubSpotList }>(paths.getList(listId, this.apiVersion));
+      return listOf(res.data.list);
+    } catch (err) {
+      if (err instanceof HubSpotApiError && err.kind === 'not_found') return undefined;
+      throw err;
+    }
+  }
+
+  /** Adds records by id (≤ MAX_LIST_MEMBERSHIP_IDS); ids HubSpot does not have come back as `missing`. */
+  async addListMembers(listId: string, recordIds: string[]): Promise<MembershipChange> {
+    checkMembershipSize(recordIds.length);
+    const res = await this.call<MembershipAnswer>(paths.addListMembers(listId, this.apiVersion), { body: recordIds });
+    return membershipChange(res.data);
+  }
+
+  /** Removes records by id (≤ MAX_LIST_MEMBERSHIP_IDS). */
+  async removeListMembers(listId: string, recordIds: string[]): Promise<MembershipChange> {
+    checkMembershipSize(recordIds.length);
+    const res = await this.call<MembershipAnswer>(paths.removeListMembers(listId, this.apiVersion), { body: recordIds });
+    return membershipChange(res.data);
+  }
+
+  /** Adds and removes in one call (≤ MAX_LIST_MEMBERSHIP_IDS ids in all). */
+  async addAndRemoveListMembers(listId: string, change: { add: string[]; remove: string[] }): Promise<MembershipChange> {
+    checkMembershipSize(change.add.length + change.remove.length);
+    const res = await this.call<MembershipAnswer>(paths.addAndRemoveListMembers(listId, this.apiVersion), {
+      body: { recordIdsToAdd: change.add, recordIdsToRemove: change.remove },
+    });
+    return membershipChange(res.data);
+  }
+
+  /** One page of a list's member record ids (ascending), and the cursor of the next page. */
+  async listMemberships(
+    listId: string,
+    options: { after?: string; limit?: number } = {},
+  ): Promise<{ recordIds: string[]; after?: string }> {
+    const res = await this.call<{ results?: Array<{ recordId: string | number }>; paging?: { next?: { after?: string } } }>(
+      paths.listMemberships(listId, this.apiVersion),
+      { params: { limit: options.limit ?? 250, ...(options.after ? { after: options.after } : {}) } },
+    );
+    return { recordIds: (res.data.results ?? []).map((r) => String(r.recordId)), after: res.data.paging?.next?.after };
+  }
+
   /** Search by exact email (its own per-second limit at HubSpot, paced separately). */
   async searchContactByEmail(email: string, properties: string[]): Promise<ContactRecord | undefined> {
     const res = await this.call<{ results?: ContactRecord[] }>(paths.searchContacts(this.apiVersion), {
@@ -375,6 +476,38 @@ export class HubSpotClient {
     });
     return res.data.results?.[0];
   }
+}
+
+/**
+ * The upsert's properties without `email` when it is the id: HubSpot creates a new contact with the id as
+ * its email anyway, and an email matching an existing contact's additional email must not become that
+ * contact's primary email (docs/decisions.md 22).
+ */
+function withoutIdentityEmail(c: ContactUpsert): Record<string, string> {
+  if (c.properties.email === undefined || c.properties.email.toLowerCase() !== c.email.toLowerCase()) return c.properties;
+  const { email: _identity, ...rest } = c.properties;
+  return rest;
+}
+
+interface MembershipAnswer {
+  recordIdsMissing?: Array<string | number>;
+  recordIdsRemoved?: Array<string | number>;
+  /** HubSpot's spelling (the spec's MembershipsUpdateResponse); `recordIdsAdded` is accepted too. */
+  recordsIdsAdded?: Array<string | number>;
+  recordIdsAdded?: Array<string | number>;
+}
+
+function membershipChange(a: MembershipAnswer): MembershipChange {
+  const ids = (v: Array<string | number> | undefined) => (v ?? []).map(String);
+  return { added: ids(a.recordsIdsAdded ?? a.recordIdsAdded), removed: ids(a.recordIdsRemoved), missing: ids(a.recordIdsMissing) };
+}
+
+function checkMembershipSize(n: number): void {
+  if (n > MAX_LIST_MEMBERSHIP_IDS) throw new Error(`A membership call takes at most ${MAX_LIST_MEMBERSHIP_IDS} record ids (got ${n}).`);
+}
+
+function listOf(l: HubSpotList): HubSpotList {
+  return { listId: String(l.listId), name: l.name, objectTypeId: l.objectTypeId, processingType: l.processingType, size: l.size };
 }
 
 /**

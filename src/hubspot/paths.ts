@@ -13,7 +13,7 @@ export const API_VERSION: ApiVersion = 'v3';
 
 export { DEFAULT_API_VERSION, SUPPORTED_API_VERSIONS, type SupportedApiVersion } from '../hubspot-versions';
 
-export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 export interface Endpoint {
   method: Method;
@@ -28,6 +28,14 @@ const isDateVersion = (v: ApiVersion): boolean => v !== 'v3';
 /** CRM paths put a date version after the API family: `/crm/v3/objects/…` but `/crm/objects/2026-03/…`. */
 function crm(family: 'objects' | 'properties', version: ApiVersion, rest: string): string {
   return isDateVersion(version) ? `/crm/${family}/${version}${rest}` : `/crm/${version}/${family}${rest}`;
+}
+
+/**
+ * Lists API paths: `/crm/v3/lists…`, or `/crm/lists/<version>…` for a date version (HubSpot's specs publish
+ * the Lists API under v3, 2025-09, 2026-03 and 2026-09: PublicApiSpecs/CRM/Lists/Rollouts/144891/<version>/lists.json).
+ */
+function lists(version: ApiVersion, rest: string): string {
+  return isDateVersion(version) ? `/crm/lists/${version}${rest}` : `/crm/v3/lists${rest}`;
 }
 
 const fixed = (method: Method, path: string): Endpoint => ({ method, route: path, path });
@@ -59,4 +67,24 @@ export const hubspotPaths = {
   batchUpdateContacts: (v: ApiVersion = API_VERSION): Endpoint => fixed('POST', crm('objects', v, '/contacts/batch/update')),
   batchCreateContacts: (v: ApiVersion = API_VERSION): Endpoint => fixed('POST', crm('objects', v, '/contacts/batch/create')),
   searchContacts: (v: ApiVersion = API_VERSION): Endpoint => fixed('POST', crm('objects', v, '/contacts/search')),
+
+  // Lists (MANUAL contact lists of list-encoded audiences; https://developers.hubspot.com/docs/api-reference/latest/crm/lists/guide).
+  createList: (v: ApiVersion = API_VERSION): Endpoint => fixed('POST', lists(v, '')),
+  getListByName: (objectTypeId: string, listName: string, v: ApiVersion = API_VERSION): Endpoint => {
+    const route = lists(v, '/object-type-id/{objectTypeId}/name/{listName}');
+    return {
+      method: 'GET',
+      route,
+      path: route.replace('{objectTypeId}', encodeURIComponent(objectTypeId)).replace('{listName}', encodeURIComponent(listName)),
+    };
+  },
+  getList: (listId: string, v: ApiVersion = API_VERSION): Endpoint => withParam('GET', lists(v, '/{listId}'), 'listId', listId),
+  addListMembers: (listId: string, v: ApiVersion = API_VERSION): Endpoint =>
+    withParam('PUT', lists(v, '/{listId}/memberships/add'), 'listId', listId),
+  removeListMembers: (listId: string, v: ApiVersion = API_VERSION): Endpoint =>
+    withParam('PUT', lists(v, '/{listId}/memberships/remove'), 'listId', listId),
+  addAndRemoveListMembers: (listId: string, v: ApiVersion = API_VERSION): Endpoint =>
+    withParam('PUT', lists(v, '/{listId}/memberships/add-and-remove'), 'listId', listId),
+  listMemberships: (listId: string, v: ApiVersion = API_VERSION): Endpoint =>
+    withParam('GET', lists(v, '/{listId}/memberships'), 'listId', listId),
 };

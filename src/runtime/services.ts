@@ -21,6 +21,7 @@ import { RunDefaultsStore } from '../store/run-defaults';
 import { migrate } from '../store/schema';
 import { createEmailHasher, type EmailHasher } from '../streaming/email-hash';
 import { SqlContactMemory, type ContactMemory } from '../store/contact-memory';
+import { SqlListIntents, type ListIntents } from '../store/list-intents';
 import { StreamHolds } from '../streaming/holds';
 import { StreamMemory } from '../streaming/memory';
 import { ConnectionStore } from '../store/connections';
@@ -50,6 +51,8 @@ export interface Services {
   streamHolds: StreamHolds;
   /** Change-driven dataflows: what HubSpot last confirmed per destination and contact (docs/dataflows.md). */
   contactMemory: ContactMemory;
+  /** List-encoded audiences: memberships a run's pages decided, written after the upserts. */
+  listIntents: ListIntents;
   /** Keyed hashes of emails (the contact memory's and the stream memory's key). */
   emailHasher: EmailHasher;
   /** Source connections of SQL sources (URLs sealed; preconfigured ones from SOURCE_CONNECTIONS). */
@@ -100,6 +103,7 @@ export async function createServices(
     governor: new SharedRateGovernor(db, { ...DEFAULT_POLICY, ...options.governorPolicy }),
     streamMemory: new StreamMemory(db, emailHasher),
     contactMemory: new SqlContactMemory(db),
+    listIntents: new SqlListIntents(db),
     emailHasher,
     streamHolds: new StreamHolds(db),
     connections,

@@ -6,9 +6,9 @@ export interface ActivationRecord {
   id: string;
   destinationId: string;
   /** The first listed audience. */
-  audience: { id: string; name: string };
-  /** Every listed audience (`audience` first) of a several-audience run; absent for one-audience runs. */
-  audiences?: Array<{ id: string; name: string }>;
+  audience: { id: string; name: string; encoding?: 'property' | 'list' | 'both' };
+  /** Every listed audience (`audience` first) of a several-audience run (or of a list-encoded one); absent for one-audience runs. */
+  audiences?: Array<{ id: string; name: string; encoding?: 'property' | 'list' | 'both' }>;
   options?: {
     fullResync?: boolean;
     exitMissing?: boolean;

@@ -69,6 +69,8 @@ export interface ContactMemory {
    * never a missed change (invariant 8). Idempotent.
    */
   confirm(destinationId: string, rows: readonly ConfirmRow[]): Promise<void>;
+  /** Replaces remembered record ids (HubSpot merged a contact: its id changed); other columns are kept. */
+  updateRecordIds(destinationId: string, rows: ReadonlyArray<{ keyHash: string; recordId: string }>): Promise<void>;
   /** Records that run `runId` holds these contacts in its snapshot. Idempotent. */
   markSeen(destinationId: string, runId: string, keyHashes: readonly string[]): Promise<void>;
   /**
@@ -192,6 +194,19 @@ export class SqlContactMemory implements ContactMemory {
          statuses = ${this.merge('contact_memory.statuses', 'excluded.statuses')}`,
       [destinationId, batchOf(batch)],
     );
+  }
+
+  async updateRecordIds(destinationId: string, rows: ReadonlyArray<{ keyHash: string; recordId: string }>): Promise<void> {
+    if (rows.length === 0) return;
+    const byKey = new Map(rows.map((r) => [r.keyHash, r.recordId]));
+    const pairs = [...byKey].map(([k, id]) => [k, id]);
+    const update =
+      this.db.dialect === 'pg'
+        ? `UPDATE contact_memory m SET record_id = r.v ->> 1 FROM ${this.elements('$2', 'r')}
+           WHERE m.destination_id = $1 AND m.key_hash = r.v ->> 0`
+        : `UPDATE contact_memory SET record_id = (SELECT r.v ->> 1 FROM ${this.elements('$2', 'r')} WHERE r.v ->> 0 = contact_memory.key_hash)
+           WHERE destination_id = $1 AND key_hash IN (SELECT value ->> 0 FROM json_each($2))`;
+    await this.db.query(update, [destinationId, batchOf(pairs)]);
   }
 
   async markSeen(destinationId: string, runId: string, keyHashes: readonly string[]): Promise<void> {

@@ -43,6 +43,15 @@ export interface ActivatedAudience {
   activatedAt: string;
 }
 
+/** The HubSpot list kept for a list-encoded audience (created by the service, so it is ours). */
+export interface AudienceList {
+  destinationId: string;
+  audienceId: string;
+  listId: string;
+  listName: string;
+  createdAt: string;
+}
+
 interface Row {
   id: string;
   name: string;
@@ -87,6 +96,9 @@ export interface Destinations {
   update(d: DestinationRecord): Promise<void>;
   audiences(destinationId: string): Promise<ActivatedAudience[]>;
   recordAudience(a: ActivatedAudience): Promise<void>;
+  /** The list kept for a list-encoded audience, if one was created. */
+  audienceList(destinationId: string, audienceId: string): Promise<AudienceList | undefined>;
+  recordAudienceList(l: AudienceList): Promise<void>;
 }
 
 export class DestinationStore implements Destinations {
@@ -184,6 +196,24 @@ export class DestinationStore implements Destinations {
        VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (destination_id, audience_id) DO UPDATE SET audience_name = excluded.audience_name, property_name = excluded.property_name`,
       [a.destinationId, a.audienceId, a.audienceName, a.propertyName, a.activatedAt],
+    );
+  }
+
+  async audienceList(destinationId: string, audienceId: string): Promise<AudienceList | undefined> {
+    const rows = await this.db.query<{ list_id: string; list_name: string; created_at: string }>(
+      'SELECT list_id, list_name, created_at FROM destination_audience_lists WHERE destination_id = $1 AND audience_id = $2',
+      [destinationId, audienceId],
+    );
+    const r = rows[0];
+    return r ? { destinationId, audienceId, listId: r.list_id, listName: r.list_name, createdAt: r.created_at } : undefined;
+  }
+
+  async recordAudienceList(l: AudienceList): Promise<void> {
+    await this.db.query(
+      `INSERT INTO destination_audience_lists (destination_id, audience_id, list_id, list_name, created_at)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (destination_id, audience_id) DO UPDATE SET list_id = excluded.list_id, list_name = excluded.list_name`,
+      [l.destinationId, l.audienceId, l.listId, l.listName, l.createdAt],
     );
   }
 

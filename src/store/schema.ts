@@ -1,5 +1,6 @@
 /** Tables of the shared store, created on first use. Same DDL for SQLite and PostgreSQL apart from the id column. */
 import { contactMemoryDdl } from './contact-memory';
+import { listIntentsDdl } from './list-intents';
 import type { Db } from './db';
 import { planLinesDdl } from './plans';
 import { runDefaultsDdl } from './run-defaults';
@@ -78,6 +79,16 @@ export async function migrate(db: Db): Promise<void> {
       destination_id TEXT PRIMARY KEY,
       hold_until_ms BIGINT NOT NULL
     )`,
+    // List-encoded audiences: the HubSpot list the service keeps per audience (next to destination_audiences).
+    `CREATE TABLE IF NOT EXISTS destination_audience_lists (
+      destination_id TEXT NOT NULL,
+      audience_id TEXT NOT NULL,
+      list_id TEXT NOT NULL,
+      list_name TEXT NOT NULL,
+      created_at TEXT NOT NULL,
+      PRIMARY KEY (destination_id, audience_id)
+    )`,
+    listIntentsDdl(db.dialect), // list-encoded audiences: a run's pending memberships (store/list-intents.ts)
     // Source connections (SQL sources): the URL sealed, its redacted form for views (store/connections.ts).
     `CREATE TABLE IF NOT EXISTS source_connections (
       id TEXT PRIMARY KEY,

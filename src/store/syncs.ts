@@ -12,7 +12,7 @@ export interface SyncRecord {
   id: string;
   name: string;
   destinationId: string;
-  audiences: Array<{ id: string; name: string }>;
+  audiences: Array<{ id: string; name: string; encoding?: 'property' | 'list' | 'both' }>;
   source: SourceRef;
   schedule: SyncSchedule;
   options?: { fullResync?: boolean; exitMissing?: boolean };

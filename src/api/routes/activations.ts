@@ -6,7 +6,7 @@ import { progressQuery } from '../../../workflows/messages';
 import type { ActivationInput, ActivationProgress, ActivationSummary, AudienceRef } from '../../../workflows/types';
 import { addCounts, type DeliveryCounts } from '../../delivery/counts';
 import type { Config } from '../../config';
-import { EXIT_MISSING_NEEDS_MEMORY } from '../../dataflow/change';
+import { EXIT_MISSING_NEEDS_MEMORY, LISTS_NEED_MEMORY } from '../../dataflow/change';
 import { AppError } from '../../errors';
 import { Failure } from '../../failures';
 import type { SourceRef } from '../../members/types';
@@ -64,7 +64,9 @@ export async function startActivation(
 /** `audiences` or `audience` of a request, as the record keeps them: a list only when it holds several. */
 function audiencesOfBody(body: { audience?: AudienceRef; audiences?: AudienceRef[] }): Pick<ActivationRecord, 'audience' | 'audiences'> {
   const list = body.audiences ?? [body.audience!];
-  return list.length > 1 ? { audience: list[0], audiences: list } : { audience: list[0] };
+  // A list-encoded audience is kept in `audiences` even alone: the activations row stores id and name only.
+  const keepList = list.length > 1 || list.some((a) => a.encoding !== undefined && a.encoding !== 'property');
+  return keepList ? { audience: list[0], audiences: list } : { audience: list[0] };
 }
 
 /** How long a claimed slot whose workflow does not exist yet counts as "starting" (then as abandoned). */
@@ -102,6 +104,9 @@ async function startClaimed(
   syncId?: string,
 ): Promise<{ activationId: string; workflowId: string; runId: string; webUiUrl: string }> {
   if (record.options?.exitMissing && !deps.config.worker.contactMemory) throw new AppError('BAD_REQUEST', EXIT_MISSING_NEEDS_MEMORY);
+  const listed = record.audiences ?? [record.audience];
+  if (listed.some((a) => a.encoding === 'list' || a.encoding === 'both') && !deps.config.worker.contactMemory)
+    throw new AppError('BAD_REQUEST', LISTS_NEED_MEMORY);
   await deps.services.activations.insert({ ...record, id: activationId, createdAt: new Date().toISOString() });
   const input: ActivationInput = {
     ...activationInput(deps.config, { ...record, id: activationId }),

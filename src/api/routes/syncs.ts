@@ -19,6 +19,7 @@ import {
 import { z } from 'zod';
 import { activateAudience } from '../../../workflows/activate-audience';
 import { escapeMarkdown } from '../../../workflows/markdown';
+import { usesList } from '../../../workflows/types';
 import { AppError } from '../../errors';
 import type { SourceRef } from '../../members/types';
 import type { SyncRecord, SyncSchedule } from '../../store/syncs';
@@ -47,7 +48,7 @@ function actionOf(deps: ApiDeps, sync: SyncRecord, destinationName: string): Sch
       id: '',
       destinationId: sync.destinationId,
       audience,
-      ...(more.length ? { audiences: sync.audiences } : {}),
+      ...(more.length || sync.audiences.some(usesList) ? { audiences: sync.audiences } : {}),
       source: sync.source,
       ...(sync.options ? { options: sync.options } : {}),
     }),
@@ -299,7 +300,7 @@ export function registerSyncRoutes(app: TypedApp, deps: ApiDeps): void {
         {
           destinationId: sync.destinationId,
           audience,
-          ...(more.length ? { audiences: sync.audiences } : {}),
+          ...(more.length || sync.audiences.some(usesList) ? { audiences: sync.audiences } : {}),
           source: sync.source,
           ...(sync.options ? { options: sync.options } : {}),
         },

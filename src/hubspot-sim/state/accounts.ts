@@ -11,6 +11,7 @@ import type { AccountBehaviour, AccountInfo, CreateAccountOptions, CreatedAccoun
 import { DEFAULT_SCOPES } from '../types';
 import { DEFAULT_BEHAVIOUR, mergeBehaviour } from './behaviour';
 import { ContactStore, type ContactStoreState } from './contacts';
+import { ListStore, type ListStoreState } from './lists';
 import { PropertyStore, type PropertyStoreState } from './properties';
 
 export interface TokenRecord {
@@ -30,6 +31,8 @@ export interface Portal extends PortalIdentity {
   tokens: TokenRecord[];
   properties: PropertyStore;
   contacts: ContactStore;
+  /** Lists (Lists API v3, state/lists.ts). */
+  lists: ListStore;
   limiter: PortalRateLimiter;
   behaviour: AccountBehaviour;
 }
@@ -63,6 +66,8 @@ export interface PortalState extends PortalIdentity {
   limits: { tenSecondly: number; daily: number; searchPerSecond: number; dailyUsed: number; dailyResetsAt: number };
   properties: PropertyStoreState;
   contacts: ContactStoreState;
+  /** Absent in snapshots written before lists existed. */
+  lists?: ListStoreState;
   /** Absent in snapshots written before the switches existed: defaults apply. */
   behaviour?: AccountBehaviour;
 }
@@ -130,6 +135,7 @@ export class AccountStore {
       tokens: [],
       properties: new PropertyStore(),
       contacts: new ContactStore(),
+      lists: new ListStore(),
       limiter: new PortalRateLimiter({ ...limits, searchPerSecond: this.options.searchPerSecond, timeZone, now: this.options.clock() }),
       behaviour,
     };
@@ -243,6 +249,7 @@ export class AccountStore {
         },
         properties: p.properties.toState(),
         contacts: p.contacts.toState(),
+        lists: p.lists.toState(),
         behaviour: p.behaviour,
       })),
     };
@@ -264,6 +271,7 @@ export class AccountStore {
         tokens: [],
         properties: new PropertyStore(s.properties),
         contacts: new ContactStore(s.contacts),
+        lists: new ListStore(s.lists),
         limiter: new PortalRateLimiter({ ...s.limits, timeZone: s.timeZone, now: this.options.clock() }),
         behaviour: mergeBehaviour(this.behaviourDefaults, s.behaviour),
       };

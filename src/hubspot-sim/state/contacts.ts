@@ -107,6 +107,43 @@ export class ContactStore {
     this.live--;
   }
 
+  /**
+   * HubSpot's contact merge: `primary` keeps its id; `secondary` disappears (its id stops answering, it is
+   * not archived). The primary gains the secondary's id (and the ids merged into it) in
+   * `hs_merged_object_ids`, its emails in `hs_additional_emails`, and the values it lacks itself.
+   */
+  merge(primary: Contact, secondary: Contact, nowIso: string): void {
+    const split = (v: string | undefined) => (v ? v.split(';').filter(Boolean) : []);
+    const mergedIds = [
+      ...new Set([
+        ...split(primary.properties.hs_merged_object_ids),
+        String(secondary.id),
+        ...split(secondary.properties.hs_merged_object_ids),
+      ]),
+    ];
+    const emails = [
+      ...split(primary.properties.hs_additional_emails),
+      ...(secondary.properties.email ? [secondary.properties.email] : []),
+      ...split(secondary.properties.hs_additional_emails),
+    ];
+    const fill: Record<string, string> = {};
+    for (const [k, v] of Object.entries(secondary.properties))
+      if (!(k in primary.properties) && !SYSTEM_PROPERTIES.includes(k as (typeof SYSTEM_PROPERTIES)[number])) fill[k] = v;
+    const primaryEmail = primary.properties.email ?? fill.email;
+    const additional = [...new Set(emails)].filter((e) => e !== primaryEmail);
+    // Free the secondary's addresses first, so the primary can index them as its own aliases.
+    this.unindex(secondary);
+    this.byId.delete(secondary.id);
+    const at = this.order.indexOf(secondary);
+    if (at >= 0) this.order.splice(at, 1);
+    if (!secondary.archived) this.live--;
+    this.update(
+      primary,
+      { ...fill, hs_merged_object_ids: mergedIds.join(';'), ...(additional.length ? { hs_additional_emails: additional.join(';') } : {}) },
+      nowIso,
+    );
+  }
+
   /** Contacts with id >= `fromId`, in id order, up to `limit`; `next` is the id to continue from. */
   page(fromId: number, limit: number, archived: boolean): { contacts: Contact[]; next?: number } {
     let lo = 0;

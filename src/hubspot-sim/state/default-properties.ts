@@ -168,6 +168,15 @@ export const DEFAULT_PROPERTIES: SeedProperty[] = [
   },
   // Read-only values HubSpot maintains itself.
   { name: 'hs_object_id', label: 'Record ID', type: 'number', fieldType: 'number', groupName: 'contactinformation', readOnly: true },
+  // Record ids merged into this contact (`;`-separated, chained merges included); set by merges only.
+  {
+    name: 'hs_merged_object_ids',
+    label: 'Merged record IDs',
+    type: 'enumeration',
+    fieldType: 'checkbox',
+    groupName: 'contactinformation',
+    readOnly: true,
+  },
   { name: 'createdate', label: 'Create Date', type: 'datetime', fieldType: 'date', groupName: 'contactinformation', readOnly: true },
   {
     name: 'lastmodifieddate',

@@ -15,6 +15,7 @@ test('createActivities registers the activities the workflows call, by their rec
       'configureDestination',
       'deliverAlert',
       'describeSource',
+      'ensureAudienceList',
       'ensureAudienceProperty',
       'flushStreamBatch',
       'holdStreamSignals',
@@ -25,6 +26,7 @@ test('createActivities registers the activities the workflows call, by their rec
       'summarizeActivation',
       'validateConnection',
       'writeExits',
+      'writeListMemberships',
     ].sort(),
   );
 });

@@ -92,12 +92,12 @@ describe('requests', () => {
     await expect(c.createPropertyGroup({ name: 'g', label: 'G' })).resolves.toBeUndefined();
   });
 
-  test('batch upsert: inputs keyed by email, with trace ids only when given', async () => {
+  test('batch upsert: inputs keyed by email (not repeated as a property), with trace ids only when given', async () => {
     hubspot()
       .post('/crm/v3/objects/contacts/batch/upsert', {
         inputs: [
-          { id: 'a@example.com', idProperty: 'email', properties: { email: 'a@example.com', firstname: 'A' }, objectWriteTraceId: '0' },
-          { id: 'b@example.com', idProperty: 'email', properties: { email: 'b@example.com' } },
+          { id: 'a@example.com', idProperty: 'email', properties: { firstname: 'A' }, objectWriteTraceId: '0' },
+          { id: 'b@example.com', idProperty: 'email', properties: {} },
         ],
       })
       .reply(200, {
