@@ -178,13 +178,14 @@ export function createProcessPages(deps: ProcessPagesDeps) {
       }
       client = clientFor(deps, d, { signal: sends.signal });
       const properties = await deps.propertyCache.get(propertyCacheKey(d), client);
-      const listStore = input.listAudienceIds?.length
-        ? recordingListIntents(deps.contactMemory, {
-            intents: required(deps.listIntents, 'listIntents'),
-            activationId: input.activationId,
-            audienceIds: input.listAudienceIds,
-          })
-        : undefined;
+      const listStore =
+        input.listAudienceIds?.length && !input.dryRun
+          ? recordingListIntents(deps.contactMemory, {
+              intents: required(deps.listIntents, 'listIntents'),
+              activationId: input.activationId,
+              audienceIds: input.listAudienceIds,
+            })
+          : undefined;
       const read = (cursor: SourceCursor) => classified(() => deps.sourceReader.readPage(input.source, cursor, pageSize));
       let next = read(cp.cursor);
       for (;;) {
@@ -212,7 +213,7 @@ export function createProcessPages(deps: ProcessPagesDeps) {
           stop,
           ...(input.mode && input.mode !== 'upsert' ? { mode: input.mode } : {}),
           ...(d.mapping.matchKey && d.mapping.matchKey !== 'email' ? { matchKey: d.mapping.matchKey } : {}),
-          ...(input.dryRun ? { dryRun: { plans: deps.plans! } } : {}),
+          ...(input.dryRun ? { dryRun: { plans: deps.plans!, listAudienceIds: input.listAudienceIds ?? [] } } : {}),
           onProgress: watch,
           ...(input.listOnlyProperties?.length ? { omitProperties: new Set(input.listOnlyProperties) } : {}),
           ...(deps.contactMemoryEnabled

@@ -286,7 +286,8 @@ async function sendPages(run: ActivationState, input: ActivationInput): Promise<
           ...(opts.fullResync ? { fullResync: true } : {}),
           ...(opts.exitMissing ? { exitMissing: true } : {}),
           ...(listOnlyProperties.length ? { listOnlyProperties } : {}),
-          ...(listAudienceIds.length && !opts.dryRun ? { listAudienceIds } : {}),
+          // A dry run counts the list adds and removes it would write (the page records none).
+          ...(listAudienceIds.length ? { listAudienceIds } : {}),
           ...(opts.dryRun ? { dryRun: true } : {}),
           ...(opts.mode && opts.mode !== 'upsert' ? { mode: opts.mode } : {}),
           ...(opts.maxRejectedPercent !== undefined

@@ -231,7 +231,7 @@ export class ActivationState {
         ? {
             dryRun: true,
             plan: {
-              ...(this.counts.plan ?? { create: 0, update: 0, unchanged: 0, exit: 0, reject: 0 }),
+              ...(this.counts.plan ?? { create: 0, update: 0, unchanged: 0, exit: 0, reject: 0, listAdd: 0, listRemove: 0 }),
               reject: this.counts.rejected,
               propertiesToCreate: this.propertiesToCreate,
             },

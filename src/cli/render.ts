@@ -18,7 +18,16 @@ export interface ActivationViewLike {
     pages: number;
     exitsWritten?: number;
     dryRun?: boolean;
-    plan?: { create: number; update: number; unchanged: number; exit: number; reject: number; propertiesToCreate?: string[] };
+    plan?: {
+      create: number;
+      update: number;
+      unchanged: number;
+      exit: number;
+      reject: number;
+      listAdd?: number;
+      listRemove?: number;
+      propertiesToCreate?: string[];
+    };
   };
   failure?: { type?: string; message: string };
   webUiUrl: string;
@@ -62,6 +71,9 @@ export function printSummary(a: ActivationViewLike, out: (s: string) => void = c
         ['  unchanged', plan.unchanged],
         ['  would exit', plan.exit],
         ['  would reject', plan.reject],
+        ...(plan.listAdd || plan.listRemove
+          ? [['  list adds / removes', `${plan.listAdd ?? 0} / ${plan.listRemove ?? 0}`] as [string, string]]
+          : []),
         ['  properties to create', plan.propertiesToCreate?.length ? plan.propertiesToCreate.join(', ') : 'none'],
       );
     }

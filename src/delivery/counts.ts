@@ -28,10 +28,13 @@ export interface PlanCounts {
   unchanged: number;
   exit: number;
   reject: number;
+  /** List-encoded audiences: memberships the run would add (realized/existing) and remove (exited). */
+  listAdd: number;
+  listRemove: number;
 }
 
 export function emptyPlan(): PlanCounts {
-  return { create: 0, update: 0, unchanged: 0, exit: 0, reject: 0 };
+  return { create: 0, update: 0, unchanged: 0, exit: 0, reject: 0, listAdd: 0, listRemove: 0 };
 }
 
 function addPlans(a: PlanCounts | undefined, b: PlanCounts | undefined): PlanCounts | undefined {
@@ -42,6 +45,9 @@ function addPlans(a: PlanCounts | undefined, b: PlanCounts | undefined): PlanCou
     unchanged: a.unchanged + b.unchanged,
     exit: a.exit + b.exit,
     reject: a.reject + b.reject,
+    // Plans carried by a run of an earlier version lack the list counts.
+    listAdd: (a.listAdd ?? 0) + (b.listAdd ?? 0),
+    listRemove: (a.listRemove ?? 0) + (b.listRemove ?? 0),
   };
 }
 

@@ -56,7 +56,11 @@ export interface PageContext {
   /** The unique contact property contacts are matched by (default `email`); its value is the mapped one. */
   matchKey?: string;
   /** Dry run: read HubSpot and store the plan lines; nothing is written to HubSpot or the memory. */
-  dryRun?: { plans: { add(activationId: string, lines: PlanLine[]): Promise<void> } };
+  dryRun?: {
+    plans: { add(activationId: string, lines: PlanLine[]): Promise<void> };
+    /** List-encoded audiences: the plan counts the memberships the run would add and remove. */
+    listAudienceIds?: readonly string[];
+  };
   /** The page's counts so far (after preparing, then after every batch): the rejection guard watches them. */
   onProgress?: (soFar: DeliveryCounts) => void;
   /** Status properties not written (audiences encoded as HubSpot lists only); their statuses are still remembered. */
@@ -249,10 +253,15 @@ async function changedContacts(
   ctx: PageContext,
   checkpoint: PageCheckpoint,
   counts: DeliveryCounts,
-): Promise<{ toSend: PreparedContact[]; desired: Map<PreparedContact, DesiredState & { keyHash: string }> }> {
+): Promise<{
+  toSend: PreparedContact[];
+  /** Every ready contact as the run would write it (exits added). */
+  all: PreparedContact[];
+  desired: Map<PreparedContact, DesiredState & { keyHash: string }>;
+}> {
   const desired = new Map<PreparedContact, DesiredState & { keyHash: string }>();
   const memory = ctx.memory;
-  if (!memory) return { toSend: ready, desired };
+  if (!memory) return { toSend: ready, all: ready, desired };
   for (const contact of ready)
     desired.set(contact, { ...desiredState(contact, ctx), keyHash: memory.hash(memory.destinationId, contact.email) });
   const keys = ready.map((x) => desired.get(x)!.keyHash);
@@ -263,7 +272,7 @@ async function changedContacts(
     for (const [k, row] of await memory.store.lookup(memory.destinationId, part)) remembered.set(k, row);
   }
   const withLeft = memory.exitMissing ? ready.map((x) => withExits(x, remembered.get(desired.get(x)!.keyHash), desired, ctx)) : ready;
-  if (memory.fullResync) return { toSend: withLeft, desired };
+  if (memory.fullResync) return { toSend: withLeft, all: withLeft, desired };
   // A checkpoint written without a mask (by an earlier version) cut its batches from every contact.
   const resumedWithoutMask = checkpoint.send === undefined && Object.keys(checkpoint.done).length > 0;
   const send =
@@ -273,7 +282,24 @@ async function changedContacts(
   checkpoint.send = encodeMask(send);
   const toSend = withLeft.filter((_, i) => send[i]);
   if (toSend.length < withLeft.length) countSkipped(counts, UNCHANGED, withLeft.length - toSend.length);
-  return { toSend, desired };
+  return { toSend, all: withLeft, desired };
+}
+
+/** Memberships of list-encoded audiences a run would write for these contacts: add when realized/existing, remove when exited. */
+function listOps(
+  contacts: readonly PreparedContact[],
+  desired: Map<PreparedContact, DesiredState>,
+  listAudienceIds: readonly string[] = [],
+): { listAdd: number; listRemove: number } {
+  let listAdd = 0;
+  let listRemove = 0;
+  for (const c of contacts)
+    for (const id of listAudienceIds) {
+      const status = desired.get(c)?.statuses[id];
+      if (status === 'exited') listRemove++;
+      else if (status) listAdd++;
+    }
+  return { listAdd, listRemove };
 }
 
 function encodeMask(bits: boolean[]): string {
@@ -316,9 +342,11 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
 
   const pageCounts = { ...pre.counts };
   const checkpoint: PageCheckpoint = { done: { ...(ctx.checkpoint?.done ?? {}) } };
-  const { toSend, desired } = await changedContacts(pre.ready, ctx, checkpoint, pageCounts);
-  // Remembered unchanged contacts: a dry run reports them as a real run would skip them.
-  if (ctx.dryRun) pageCounts.plan = { ...emptyPlan(), unchanged: pre.ready.length - toSend.length };
+  const { toSend, all, desired } = await changedContacts(pre.ready, ctx, checkpoint, pageCounts);
+  // Remembered unchanged contacts: a dry run reports them as a real run would skip them, and the list
+  // memberships every member gets (unchanged ones too), as the run's list step would write them.
+  if (ctx.dryRun)
+    pageCounts.plan = { ...emptyPlan(), unchanged: pre.ready.length - toSend.length, ...listOps(all, desired, ctx.dryRun.listAudienceIds) };
   const batches = splitBatches(toSend);
   const memory = ctx.memory;
   const soFar = (): DeliveryCounts => {

@@ -58,7 +58,16 @@ test('5,000 members, half already in HubSpot: exact plan, zero writes', async ()
   expect(writeCalls(stack) - writesBefore).toBe(0);
   expect(end.status).toBe('completed_with_rejections');
   expect(end.summary.dryRun).toBe(true);
-  expect(end.summary.plan).toEqual({ create: 2490, update: 1100, unchanged: 1400, exit: 100, reject: 10, propertiesToCreate: [] });
+  expect(end.summary.plan).toEqual({
+    create: 2490,
+    update: 1100,
+    unchanged: 1400,
+    exit: 100,
+    reject: 10,
+    listAdd: 0,
+    listRemove: 0,
+    propertiesToCreate: [],
+  });
   expect(end.summary).toMatchObject({ received: 5000, upserted: 0, rejected: 10, skipped: 4990 });
   expect(end.summary.skippedByReason).toEqual({ WOULD_CREATE: 2490, WOULD_UPDATE: 1100, UNCHANGED: 1400 });
   // One batch read per 100 valid members.

@@ -264,12 +264,18 @@ test('an unknown encoding is a 400 naming the field', async () => {
   expect(res.body).toContain('encoding');
 });
 
-test('a dry run of a list-encoded audience creates no list and writes no membership', async () => {
+test('a dry run of a list-encoded audience creates no list and writes no membership, and counts the adds and removes', async () => {
   const { destinationId, portalId } = await createDestination(stack, { account: { tier: 'pro', scopes: LIST_SCOPES } });
   const profiles = [...generateProfileObjects({ count: 40, seed: 21 })];
   const done = await activate(destinationId, writeProfiles('lists-dry', profiles), [audiences[0]], { dryRun: true });
   expect(done.status).toBe('completed');
   expect(done.summary.lists).toBeUndefined();
+  const statuses = profiles.map((p) => p.segmentMembership.ups[audiences[0].id]?.status).filter((s) => s !== undefined);
+  expect(done.summary.plan).toMatchObject({
+    listAdd: statuses.filter((s) => s !== 'exited').length,
+    listRemove: statuses.filter((s) => s === 'exited').length,
+  });
+  expect(statuses.length).toBeGreaterThan(0);
   expect(stack.sim.admin.lists(portalId)).toEqual([]);
   expect(stack.sim.admin.contactCount(portalId)).toBe(0);
 });

@@ -24,7 +24,7 @@ test('a dry run summary says nothing was written and lists the plan', () => {
         status: 'completed',
         pages: 1,
         dryRun: true,
-        plan: { create: 1, update: 1, unchanged: 1, exit: 0, reject: 0, propertiesToCreate: ['hs_aud_a'] },
+        plan: { create: 1, update: 1, unchanged: 1, exit: 0, reject: 0, listAdd: 0, listRemove: 0, propertiesToCreate: ['hs_aud_a'] },
       },
     },
     (s) => out.push(s),
