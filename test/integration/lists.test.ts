@@ -9,7 +9,8 @@ import { accountingError } from '../../src/delivery/counts';
 import { audiencePropertyName } from '../../src/mapping/audience-property';
 import { generateProfileObjects, SAMPLE_AUDIENCES, type SampleProfile } from '../../src/members/sample-profiles';
 import { DEFAULT_SCOPES } from '../../src/hubspot-sim/types';
-import { createDestination, startStack, waitFor, type TestStack } from '../helpers/stack';
+import { buildProgram } from '../../src/cli/main';
+import { createDestination, startStack, TEST_API_KEY, waitFor, type TestStack } from '../helpers/stack';
 import { upsertCalls } from '../helpers/activation';
 
 jest.setTimeout(600_000);
@@ -278,4 +279,41 @@ test('a dry run of a list-encoded audience creates no list and writes no members
   expect(statuses.length).toBeGreaterThan(0);
   expect(stack.sim.admin.lists(portalId)).toEqual([]);
   expect(stack.sim.admin.contactCount(portalId)).toBe(0);
+});
+
+test('CLI: activate --encoding list keeps the audience as a HubSpot list', async () => {
+  const { destinationId, portalId } = await createDestination(stack, { account: { tier: 'pro', scopes: LIST_SCOPES } });
+  const profiles = [...generateProfileObjects({ count: 60, seed: 61 })];
+  const file = writeProfiles('lists-cli', profiles);
+  const url = await stack.api.listen({ host: '127.0.0.1', port: 0 });
+  const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  try {
+    const a = audiences[1];
+    await buildProgram()
+      .exitOverride()
+      .parseAsync([
+        'node',
+        'hubspot-destination',
+        '--api-url',
+        url,
+        '--api-key',
+        TEST_API_KEY,
+        'activate',
+        destinationId,
+        '--audience-id',
+        a.id,
+        '--audience-name',
+        a.name,
+        '--encoding',
+        'list',
+        '--path',
+        file,
+        '--wait',
+      ]);
+    const lists = stack.sim.admin.lists(portalId);
+    expect(lists).toHaveLength(1);
+    expect([...lists[0].members].sort((x, y) => Number(x) - Number(y))).toEqual(expectedMembers(portalId, profiles, a.id));
+  } finally {
+    log.mockRestore();
+  }
 });

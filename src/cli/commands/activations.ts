@@ -44,13 +44,24 @@ export function audiencePairs(ids: string[], names: string[]): Array<{ id: strin
  * A file of audiences for `activate --audiences-file`: a JSON array of `{id, name}`, or CSV/text lines
  * `id,name` (a header line `id,name` is skipped; the name may contain commas).
  */
-export function parseAudiencesFile(text: string, file = 'the audiences file'): Array<{ id: string; name: string }> {
+export type AudienceArg = { id: string; name: string; encoding?: 'property' | 'list' | 'both' };
+const ENCODINGS = ['property', 'list', 'both'];
+
+export function parseAudiencesFile(text: string, file = 'the audiences file'): AudienceArg[] {
   const trimmed = text.trim();
   if (trimmed.startsWith('[')) {
     const list = JSON.parse(trimmed) as unknown;
-    if (!Array.isArray(list) || !list.every((a) => a && typeof a === 'object' && typeof a.id === 'string' && typeof a.name === 'string'))
-      throw new Error(`${file}: a JSON file of audiences is an array of {"id": "...", "name": "..."}.`);
-    return list.map((a: { id: string; name: string }) => ({ id: a.id, name: a.name }));
+    const ok = (a: unknown): a is AudienceArg =>
+      typeof a === 'object' &&
+      a !== null &&
+      typeof (a as AudienceArg).id === 'string' &&
+      typeof (a as AudienceArg).name === 'string' &&
+      ((a as AudienceArg).encoding === undefined || ENCODINGS.includes((a as AudienceArg).encoding!));
+    if (!Array.isArray(list) || !list.every(ok))
+      throw new Error(
+        `${file}: a JSON file of audiences is an array of {"id": "...", "name": "...", "encoding"?: "property" | "list" | "both"}.`,
+      );
+    return list.map((a) => ({ id: a.id, name: a.name, ...(a.encoding ? { encoding: a.encoding } : {}) }));
   }
   const out: Array<{ id: string; name: string }> = [];
   trimmed.split(/\r?\n/).forEach((line, i) => {
@@ -92,7 +103,11 @@ export function registerActivationCommands(program: Command, api: () => ApiClien
     .description('activate one or several audiences on a destination (one pass over the members)')
     .option('--audience-id <id>', 'audience id (segmentMembership.ups.<id>); repeat for several audiences', collect, [])
     .option('--audience-name <name>', 'audience name (label of the HubSpot property); one per --audience-id, in order', collect, [])
-    .option('--audiences-file <file>', 'the audiences as a JSON array of {id, name} or lines "id,name" (instead of, or after, the pairs)')
+    .option(
+      '--audiences-file <file>',
+      'the audiences as a JSON array of {id, name, encoding?} or lines "id,name" (instead of, or after, the pairs)',
+    )
+    .option('--encoding <encoding>', 'how audiences reach HubSpot: property (default), list (a HubSpot list) or both')
     .option('--full-resync', 'ignore the confirmed-state memory: send every member')
     .option('--exit-missing', 'the members are a complete snapshot: write exited for remembered members not in it')
     .option('--dry-run', 'read HubSpot and print what the run would do; write nothing')
@@ -110,6 +125,7 @@ export function registerActivationCommands(program: Command, api: () => ApiClien
           audienceId: string[];
           audienceName: string[];
           audiencesFile?: string;
+          encoding?: string;
           fullResync?: boolean;
           exitMissing?: boolean;
           dryRun?: boolean;
@@ -127,6 +143,12 @@ export function registerActivationCommands(program: Command, api: () => ApiClien
           ...(o.audiencesFile ? parseAudiencesFile(fs.readFileSync(o.audiencesFile, 'utf8'), o.audiencesFile) : []),
         ];
         if (audiences.length === 0) throw new Error('Give the audiences with --audience-id/--audience-name pairs or --audiences-file.');
+        if (o.encoding !== undefined && !ENCODINGS.includes(o.encoding))
+          throw new Error(`--encoding is one of ${ENCODINGS.join(', ')} (got '${o.encoding}').`);
+        // --encoding sets audiences that do not say their own (a JSON audiences file may).
+        const withEncoding = o.encoding
+          ? audiences.map((a: AudienceArg) => ({ ...a, encoding: a.encoding ?? (o.encoding as AudienceArg['encoding']) }))
+          : audiences;
         const client = api();
         let source: { uploadId: string } | { path: string };
         if (o.file) source = { uploadId: (await uploadFile(client, o.file)).uploadId };
@@ -142,7 +164,7 @@ export function registerActivationCommands(program: Command, api: () => ApiClien
           ...(o.guardMinRecords !== undefined ? { guardMinRecords: Number(o.guardMinRecords) } : {}),
         };
         const started = await client.post<Started>(`/v1/destinations/${encodeURIComponent(destinationId)}/activations`, {
-          audiences,
+          audiences: withEncoding,
           source,
           ...(Object.keys(options).length ? { options } : {}),
         });
