@@ -11,6 +11,7 @@ import { accountingError } from '../../src/delivery/counts';
 import { audiencePropertyName } from '../../src/mapping/audience-property';
 import { generateProfileObjects, SAMPLE_AUDIENCES, type SampleProfile } from '../../src/members/sample-profiles';
 import { createDestination, startStack, waitFor, type TestStack } from '../helpers/stack';
+import { startAudiences, waitForEnd } from '../helpers/activation';
 import { startWorkerProcess } from '../helpers/worker-process';
 
 jest.setTimeout(300_000);
@@ -46,25 +47,10 @@ function upsertCalls(): number {
   return n;
 }
 
-async function start(destinationId: string, file: string, options: Record<string, boolean>): Promise<string> {
-  const res = await stack.request({
-    method: 'POST',
-    url: `/v1/destinations/${destinationId}/activations`,
-    payload: { audiences, source: { path: file }, options },
-  });
-  expect(res.statusCode).toBe(202);
-  return res.json().activationId;
-}
+const start = (destinationId: string, file: string, options: Record<string, boolean>) =>
+  startAudiences(stack, destinationId, file, audiences, options);
 
-async function end(activationId: string) {
-  return waitFor(
-    async () => {
-      const body = (await stack.request({ method: 'GET', url: `/v1/activations/${activationId}` })).json();
-      return ['completed', 'completed_with_rejections', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
-    },
-    { timeoutMs: 240_000, intervalMs: 500, what: `activation ${activationId}` },
-  );
-}
+const end = (activationId: string) => waitForEnd(stack, activationId, 240_000);
 
 /** HubSpot holds each member with its city and, per listed audience, `expected(p, audienceId)`. */
 function expectHubSpot(

@@ -28,6 +28,35 @@ export async function startActivation(
   return res.json<{ activationId: string }>().activationId;
 }
 
+/** Starts a several-audience activation of a file on the worker's disk; answers its id. */
+export async function startAudiences(
+  stack: TestStack,
+  destinationId: string,
+  file: string,
+  audiences: unknown[],
+  options?: Record<string, unknown>,
+): Promise<string> {
+  const res = await stack.request({
+    method: 'POST',
+    url: `/v1/destinations/${destinationId}/activations`,
+    payload: { audiences, source: { path: file }, ...(options ? { options } : {}) },
+  });
+  if (res.statusCode !== 202) throw new Error(`activation start: ${res.statusCode} ${res.body}`);
+  return res.json<{ activationId: string }>().activationId;
+}
+
+/** Starts a several-audience activation and waits for its end (its view). */
+export async function runAudiences(
+  stack: TestStack,
+  destinationId: string,
+  file: string,
+  audiences: unknown[],
+  options?: Record<string, unknown>,
+  timeoutMs = 300_000,
+) {
+  return waitForEnd(stack, await startAudiences(stack, destinationId, file, audiences, options), timeoutMs);
+}
+
 export async function getActivation(stack: TestStack, activationId: string) {
   return (await stack.request({ method: 'GET', url: `/v1/activations/${activationId}` })).json();
 }

@@ -9,7 +9,8 @@ import { accountingError } from '../../src/delivery/counts';
 import { audiencePropertyName } from '../../src/mapping/audience-property';
 import { generateProfileObjects, SAMPLE_AUDIENCES, type SampleProfile } from '../../src/members/sample-profiles';
 import { buildProgram } from '../../src/cli/main';
-import { createDestination, startStack, TEST_API_KEY, waitFor, type TestStack } from '../helpers/stack';
+import { runAudiences } from '../helpers/activation';
+import { createDestination, startStack, TEST_API_KEY, type TestStack } from '../helpers/stack';
 
 jest.setTimeout(300_000);
 
@@ -40,23 +41,8 @@ function upsertCalls(): number {
   return n;
 }
 
-async function activate(destinationId: string, file: string, options?: Record<string, boolean>) {
-  const started = await stack.request({
-    method: 'POST',
-    url: `/v1/destinations/${destinationId}/activations`,
-    payload: { audiences, source: { path: file }, ...(options ? { options } : {}) },
-  });
-  expect(started.statusCode).toBe(202);
-  const { activationId } = started.json();
-  return waitFor(
-    async () => {
-      const res = await stack.request({ method: 'GET', url: `/v1/activations/${activationId}` });
-      const body = res.json();
-      return ['completed', 'completed_with_rejections', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
-    },
-    { timeoutMs: 240_000, intervalMs: 500, what: `activation ${activationId}` },
-  );
-}
+const activate = (destinationId: string, file: string, options?: Record<string, boolean>) =>
+  runAudiences(stack, destinationId, file, audiences, options, 240_000);
 
 test('a 3-audience run writes every listed status in one upsert per contact', async () => {
   const profiles = [...generateProfileObjects({ count: 600, seed: 12 })];

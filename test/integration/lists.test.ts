@@ -10,8 +10,8 @@ import { audiencePropertyName } from '../../src/mapping/audience-property';
 import { generateProfileObjects, SAMPLE_AUDIENCES, type SampleProfile } from '../../src/members/sample-profiles';
 import { DEFAULT_SCOPES } from '../../src/hubspot-sim/types';
 import { buildProgram } from '../../src/cli/main';
-import { createDestination, startStack, TEST_API_KEY, waitFor, type TestStack } from '../helpers/stack';
-import { upsertCalls } from '../helpers/activation';
+import { createDestination, startStack, TEST_API_KEY, type TestStack } from '../helpers/stack';
+import { runAudiences, upsertCalls } from '../helpers/activation';
 
 jest.setTimeout(600_000);
 
@@ -37,23 +37,8 @@ const emailOf = (p: SampleProfile) => (p.identityMap.Email.find((e) => e.primary
 const inList = (p: SampleProfile, audienceId: string) =>
   ['realized', 'existing'].includes(p.segmentMembership.ups[audienceId]?.status ?? '');
 
-async function activate(destinationId: string, file: string, auds: unknown[], options?: Record<string, boolean>) {
-  const started = await stack.request({
-    method: 'POST',
-    url: `/v1/destinations/${destinationId}/activations`,
-    payload: { audiences: auds, source: { path: file }, ...(options ? { options } : {}) },
-  });
-  expect(started.statusCode).toBe(202);
-  const { activationId } = started.json();
-  return waitFor(
-    async () => {
-      const res = await stack.request({ method: 'GET', url: `/v1/activations/${activationId}` });
-      const body = res.json();
-      return ['completed', 'completed_with_rejections', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
-    },
-    { timeoutMs: 300_000, intervalMs: 500, what: `activation ${activationId}` },
-  );
-}
+const activate = (destinationId: string, file: string, auds: unknown[], options?: Record<string, boolean>) =>
+  runAudiences(stack, destinationId, file, auds, options);
 
 /** The list the service keeps for `audienceId`, as the run's summary names it, with its members in the simulator. */
 function listOf(portalId: number, summary: { lists: Record<string, { listId: string }> }, audienceId: string) {
