@@ -21,6 +21,7 @@ import { createEmailHasher, type EmailHasher } from '../streaming/email-hash';
 import { startContactMemoryThread } from '../store/contact-memory-thread';
 import { SqlContactMemory, type ContactMemory } from '../store/contact-memory';
 import { StreamHolds } from '../streaming/holds';
+import { SqlIngestLog } from '../streaming/ingest-log';
 import { StreamMemory } from '../streaming/memory';
 import { ConnectionStore } from '../store/connections';
 import { SyncStore } from '../store/syncs';
@@ -43,6 +44,8 @@ export interface Services {
   streamMemory: StreamMemory;
   /** Streaming: signal holds during a stream's continue-as-new. */
   streamHolds: StreamHolds;
+  /** Streaming: the durable ingest log of updates (sealed), read by flushes by reference. */
+  ingestLog: SqlIngestLog;
   /** Change-driven dataflows: what HubSpot last confirmed per destination and contact (docs/dataflows.md). */
   contactMemory: ContactMemory;
   /** Keyed hashes of emails (the contact memory's and the stream memory's key). */
@@ -99,6 +102,7 @@ export async function createServices(
     contactMemory: memoryThread ?? new SqlContactMemory(db),
     emailHasher,
     streamHolds: new StreamHolds(db),
+    ingestLog: new SqlIngestLog(db, sealer),
     connections,
     syncs: new SyncStore(db),
     sqlSources,

@@ -14,20 +14,25 @@ import { wireChars } from './wire';
 export type AddOutcome = 'added' | 'merged' | 'stale';
 
 export function bufferKey(u: PendingUpdate): string {
+  // By reference: the keyed email hash (never the email), in a key space of its own.
+  if (u.refs !== undefined) return u.emailProblem || u.key === undefined ? `#L${u.seq}` : `~${u.key}`;
   return u.emailProblem || u.email === undefined ? `#${u.seq}` : u.email;
 }
 
-/** `newer` wins value by value; the deadline runs from the earliest receipt. */
+/** `newer` wins value by value; the deadline runs from the earliest receipt. By reference: the log rows to fold, in order. */
 export function mergeUpdates(older: PendingUpdate, newer: PendingUpdate): PendingUpdate {
   return {
     ...newer,
     statuses: { ...older.statuses, ...newer.statuses },
     values: { ...older.values, ...newer.values },
     receivedAt: Math.min(older.receivedAt, newer.receivedAt),
+    ...(older.refs || newer.refs ? { refs: [...(older.refs ?? []), ...(newer.refs ?? [])] } : {}),
   };
 }
 
 export class StreamBuffer {
+  /** Ingest-log rows of updates dropped as stale (by reference): to delete with the next flush. */
+  readonly dropped: number[] = [];
   private readonly entries = new Map<string, PendingUpdate>();
   private readonly sizes = new Map<string, number>();
   private readonly busy = new Set<string>();
@@ -76,6 +81,7 @@ export class StreamBuffer {
     }
     if (u.updatedAt < current.updatedAt) {
       // Late and older: the newer one stays; keep the earlier deadline all the same.
+      if (u.refs) this.dropped.push(...u.refs);
       if (u.receivedAt < current.receivedAt) this.put(key, { ...current, receivedAt: u.receivedAt });
       return 'stale';
     }
@@ -148,6 +154,7 @@ export class StreamBuffer {
         merged++;
       } else {
         // The update that arrived meanwhile is older than this one: it is the late one.
+        if (later.refs) this.dropped.push(...later.refs);
         this.put(key, { ...u, receivedAt: Math.min(u.receivedAt, later.receivedAt) });
         stale++;
       }

@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { configureStreamSignal, pauseStreamSignal, resumeStreamSignal } from '../../../workflows/messages';
 import { AppError } from '../../errors';
 import { reduceProfile } from '../../streaming/reduce';
-import { StreamSignalSender, type StreamTarget } from '../../streaming/signal-sender';
+import { refKey } from '../../streaming/ingest-log';
+import { StreamSignalSender, type LoggedUpdate, type StreamTarget } from '../../streaming/signal-sender';
 import { BacklogGauge, readStreamStats, type Backlog } from '../../streaming/stream-stats';
 import { emptyStreamCounters, MAX_UPDATE_CHARS, streamRejectionsId, streamWorkflowId, type StreamUpdate } from '../../streaming/types';
 import { ErrorBody, IdParams, RejectionsQuery, RejectionView } from '../schemas';
@@ -107,6 +108,7 @@ export function registerStreamRoutes(app: TypedApp, deps: ApiDeps): void {
       }
       const receivedAt = Date.now();
       const updates: StreamUpdate[] = [];
+      const hash = services.emailHasher;
       for (let i = 0; i < profiles.length; i++) {
         const u = reduceProfile(profiles[i], t.mapping, receivedAt);
         const size = StreamSignalSender.sizeOf(u);
@@ -119,7 +121,15 @@ export function registerStreamRoutes(app: TypedApp, deps: ApiDeps): void {
         updates.push(u);
       }
       try {
-        await sender.send(t, updates, receivedAt);
+        // Durable first (sealed, in the store); the stream is told only the references.
+        const seqs = await services.ingestLog.append(t.destinationId, updates);
+        const logged: LoggedUpdate[] = updates.map((u, i) => ({
+          seq: seqs[i],
+          key: u.x || u.e === undefined ? '' : refKey(hash, t.destinationId, u.e),
+          t: u.t,
+          ...(u.x ? { problem: u.x } : {}),
+        }));
+        await sender.send(t, logged, receivedAt);
       } catch (err) {
         req.log.warn(
           { err: { name: (err as Error)?.name, message: (err as Error)?.message }, destinationId: t.destinationId },
