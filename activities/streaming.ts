@@ -17,7 +17,13 @@ import { activatedAudiencesOf, flushUpdates, storeStreamRejections } from '../sr
 import type { StreamHolds } from '../src/streaming/holds';
 import { loadReferenced, type IngestLog } from '../src/streaming/ingest-log';
 import type { UpdateOrderMemory } from '../src/streaming/memory';
-import { emptyFlushCounts, type FlushCounts, type FlushStreamInput, type PendingUpdate, type RejectStreamInput } from '../src/streaming/types';
+import {
+  emptyFlushCounts,
+  type FlushCounts,
+  type FlushStreamInput,
+  type PendingUpdate,
+  type RejectStreamInput,
+} from '../src/streaming/types';
 import type { AudienceRef } from '../workflows/types';
 import { isDailyLimit, markDailyLimit } from './daily-limit';
 import { keepHeartbeating } from './heartbeat';

@@ -63,7 +63,8 @@ export function readWireRefs(signal: { n?: unknown; refs?: unknown; at: number }
     if (!Array.isArray(r) || typeof r[0] !== 'number' || typeof r[1] !== 'string' || typeof r[2] !== 'number') return undefined;
     const seq = base + r[0];
     if (!Number.isSafeInteger(seq)) return undefined;
-    const problem = r[3] === 'MISSING_EMAIL' || r[3] === 'INVALID_EMAIL' ? (r[3] as EmailProblem) : r[1] === '' ? 'MISSING_EMAIL' : undefined;
+    const problem =
+      r[3] === 'MISSING_EMAIL' || r[3] === 'INVALID_EMAIL' ? (r[3] as EmailProblem) : r[1] === '' ? 'MISSING_EMAIL' : undefined;
     return {
       ...(r[1] !== '' ? { key: r[1] } : {}),
       updatedAt: signal.at + r[2],

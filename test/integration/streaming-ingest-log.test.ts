@@ -63,9 +63,10 @@ test('history guard: ≤ 100 bytes per update, no page over 1 MB; the log is sea
   expect(h.bytes / 2000).toBeLessThanOrEqual(STREAMING_GOALS.historyBytesPerUpdate);
 
   // Sealed at rest: no email or value in plaintext.
-  const rows = await stack.services.db.query<{ sealed_update: string }>('SELECT sealed_update FROM stream_ingest WHERE destination_id = $1', [
-    destinationId,
-  ]);
+  const rows = await stack.services.db.query<{ sealed_update: string }>(
+    'SELECT sealed_update FROM stream_ingest WHERE destination_id = $1',
+    [destinationId],
+  );
   for (const r of rows) expect(r.sealed_update).not.toMatch(/@example\.com|City/);
   // Accounted rows are deleted by the next flush: after one more update, only its own row is left.
   await sendProfiles(stack, destinationId, [{ email: 'last@example.com', statuses: realized }]);
@@ -83,8 +84,7 @@ test('fairness: destinations streaming at once progress together', async () => {
   );
   // Interleaved: each round sends 100 updates to every destination.
   const sending = (async () => {
-    for (let round = 0; round < 8; round++)
-      await Promise.all(targets.map((t, d) => burst(t.destinationId, `fair${d}-${round}-`, 2, 50)));
+    for (let round = 0; round < 8; round++) await Promise.all(targets.map((t, d) => burst(t.destinationId, `fair${d}-${round}-`, 2, 50)));
   })();
   // When the first destination has everything, every other one has at least half.
   const counts = await waitFor(
