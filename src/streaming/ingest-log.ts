@@ -37,30 +37,81 @@ export interface IngestLog {
   remove(destinationId: string, seqs: number[]): Promise<void>;
 }
 
+interface PendingAppend {
+  destinationId: string;
+  sealed: string[];
+  resolve(seqs: number[]): void;
+  reject(err: unknown): void;
+}
+
 export class SqlIngestLog implements IngestLog {
+  /** Appends waiting for the write under way: they are written together (one statement per ≤ CHUNK rows). */
+  private readonly queue: PendingAppend[] = [];
+  private writing = false;
+
   constructor(
     private readonly db: Db,
     private readonly sealer: Sealer,
   ) {}
 
-  async append(destinationId: string, updates: StreamUpdate[]): Promise<number[]> {
-    const seqs: number[] = [];
-    const now = Date.now();
-    for (let i = 0; i < updates.length; i += CHUNK) {
-      const chunk = updates.slice(i, i + CHUNK);
-      const params: unknown[] = [destinationId, now];
-      const values = chunk.map((u) => {
-        params.push(this.sealer.seal(JSON.stringify(u), context(destinationId)));
-        return `($1, $2, $${params.length})`;
+  /**
+   * Group commit: requests arriving while a write is under way share the next one, so thousands of
+   * single-profile requests per second cost tens of store transactions, not thousands (the store's single
+   * SQLite writer is shared with the workers).
+   */
+  append(destinationId: string, updates: StreamUpdate[]): Promise<number[]> {
+    if (updates.length === 0) return Promise.resolve([]);
+    const sealed = updates.map((u) => this.sealer.seal(JSON.stringify(u), context(destinationId)));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ destinationId, sealed, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.writing || this.queue.length === 0) return;
+    this.writing = true;
+    // One turn of the event loop lets concurrent requests join this write.
+    setImmediate(() => {
+      const group = this.queue.splice(0, this.queue.length);
+      void this.write(group).finally(() => {
+        this.writing = false;
+        this.pump();
       });
-      // One statement: its rows get increasing numbers in VALUES order on both back ends.
-      const rows = await this.db.query<{ seq: number | string }>(
-        `INSERT INTO stream_ingest (destination_id, created_ms, sealed_update) VALUES ${values.join(', ')} RETURNING seq`,
-        params,
-      );
-      seqs.push(...rows.map((r) => Number(r.seq)).sort((a, b) => a - b));
+    });
+  }
+
+  private async write(group: PendingAppend[]): Promise<void> {
+    const rows = group.flatMap((a, i) => a.sealed.map((sealed) => ({ owner: i, destinationId: a.destinationId, sealed })));
+    const seqs: number[][] = group.map(() => []);
+    const failed = new Set<number>();
+    const now = Date.now();
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const chunk = rows.slice(i, i + CHUNK);
+      const params: unknown[] = [now];
+      const values = chunk.map((r) => {
+        params.push(r.destinationId, r.sealed);
+        return `($${params.length - 1}, $1, $${params.length})`;
+      });
+      try {
+        // One statement: its rows get increasing numbers in VALUES order on both back ends.
+        const inserted = await this.db.query<{ seq: number | string }>(
+          `INSERT INTO stream_ingest (destination_id, created_ms, sealed_update) VALUES ${values.join(', ')} RETURNING seq`,
+          params,
+        );
+        const numbers = inserted.map((r) => Number(r.seq)).sort((a, b) => a - b);
+        chunk.forEach((r, j) => seqs[r.owner].push(numbers[j]));
+      } catch (err) {
+        for (const r of chunk)
+          if (!failed.has(r.owner)) {
+            failed.add(r.owner);
+            group[r.owner].reject(err);
+          }
+      }
     }
-    return seqs;
+    group.forEach((a, i) => {
+      if (!failed.has(i)) a.resolve(seqs[i]);
+    });
   }
 
   async read(destinationId: string, seqs: number[]): Promise<Map<number, StreamUpdate>> {

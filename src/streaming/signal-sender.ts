@@ -17,7 +17,6 @@ import { escapeMarkdown } from '../../workflows/markdown';
 import { DestinationIdKey } from '../temporal/search-attributes';
 import type { StreamHolds } from './holds';
 import {
-  MAX_PAYLOAD_CHARS,
   streamWorkflowId,
   type EmailProblem,
   type ProfilesSignal,
@@ -34,6 +33,12 @@ export function refsSignal(at: number, updates: LoggedUpdate[]): ProfilesSignal 
   const refs = updates.map((u): UpdateRef => (u.problem ? [u.seq - n, u.key, u.t - at, u.problem] : [u.seq - n, u.key, u.t - at]));
   return { at, n, refs };
 }
+
+/**
+ * Budget of one signal of references (≈ 60 updates): small events keep every history page far under 1 MB
+ * (a page holds up to 1,000 events) whatever the load; under load more signals are sent, each still cheap.
+ */
+export const MAX_REFS_SIGNAL_CHARS = 1500;
 
 export interface StreamTarget {
   destinationId: string;
@@ -79,7 +84,7 @@ export class StreamSignalSender {
   private readonly maxChars: number;
 
   constructor(private readonly o: StreamSignalSenderOptions) {
-    this.maxChars = o.maxChars ?? MAX_PAYLOAD_CHARS;
+    this.maxChars = o.maxChars ?? MAX_REFS_SIGNAL_CHARS;
   }
 
   /** Size of one update as it travels (callers refuse updates that could never fit a signal). */
@@ -89,7 +94,7 @@ export class StreamSignalSender {
 
   /** Upper bound of the size of one reference in a signal. */
   private static refSize(u: LoggedUpdate): number {
-    return u.key.length + 48 + (u.problem?.length ?? 0);
+    return u.key.length + 28 + (u.problem?.length ?? 0);
   }
 
   /**

@@ -120,9 +120,17 @@ export function registerStreamRoutes(app: TypedApp, deps: ApiDeps): void {
         }
         updates.push(u);
       }
+      // Durable first (sealed, in the store); the stream is told only the references.
+      let seqs: number[];
       try {
-        // Durable first (sealed, in the store); the stream is told only the references.
-        const seqs = await services.ingestLog.append(t.destinationId, updates);
+        seqs = await services.ingestLog.append(t.destinationId, updates);
+      } catch (err) {
+        req.log.warn({ err: { name: (err as Error)?.name }, destinationId: t.destinationId }, 'stream ingest log write failed');
+        throw new AppError('STORE_UNAVAILABLE', 'The updates could not be stored durably, so none of them were taken; retry the request.', {
+          retryable: true,
+        });
+      }
+      try {
         const logged: LoggedUpdate[] = updates.map((u, i) => ({
           seq: seqs[i],
           key: u.x || u.e === undefined ? '' : refKey(hash, t.destinationId, u.e),
