@@ -16,8 +16,12 @@ import { mergeUpdates } from './buffer';
 import type { PendingUpdate, StreamUpdate } from './types';
 import { fromWire } from './wire';
 
-/** Characters of the keyed email hash the workflow sees (96 bits: collisions are not a practical concern). */
-export const REF_KEY_CHARS = 16;
+/**
+ * Characters of the keyed email hash the workflow sees (72 bits). A collision (two emails of one
+ * destination buffered under one key) is harmless: the flush folds rows per email, so it only makes the
+ * two wait for each other.
+ */
+export const REF_KEY_CHARS = 12;
 
 /** The buffer key of an update in the workflow: a short keyed hash of the email, never the email. */
 export function refKey(hash: EmailHasher, destinationId: string, email: string): string {
@@ -160,14 +164,17 @@ export async function loadReferenced(
   const updates: PendingUpdate[] = [];
   let missing = 0;
   for (const seqs of refs) {
-    let folded: PendingUpdate | undefined;
+    // Per email (a hash collision must never mix two contacts), in the workflow's merge order.
+    const folded = new Map<string, PendingUpdate>();
     for (const seq of seqs) {
       const row = rows.get(seq);
       if (!row) continue;
       const u: PendingUpdate = { ...fromWire({ ...row, n: seq, r: 0 }), refs: seqs };
-      folded = folded ? { ...mergeUpdates(folded, u), refs: seqs } : u;
+      const email = row.x || row.e === undefined ? `#${seq}` : row.e;
+      const before = folded.get(email);
+      folded.set(email, before ? { ...mergeUpdates(before, u), refs: seqs } : u);
     }
-    if (folded) updates.push(folded);
+    if (folded.size) updates.push(...folded.values());
     else missing++;
   }
   return { updates, missing };

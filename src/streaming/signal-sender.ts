@@ -35,10 +35,10 @@ export function refsSignal(at: number, updates: LoggedUpdate[]): ProfilesSignal 
 }
 
 /**
- * Budget of one signal of references (≈ 60 updates): small events keep every history page far under 1 MB
- * (a page holds up to 1,000 events) whatever the load; under load more signals are sent, each still cheap.
+ * Budget of one signal of references (≈ 30 updates): a signal event stays under 1 KB, so a history page
+ * (up to 1,000 events) stays under 1 MB even when signals pile up back to back under load.
  */
-export const MAX_REFS_SIGNAL_CHARS = 1500;
+export const MAX_REFS_SIGNAL_CHARS = 800;
 
 export interface StreamTarget {
   destinationId: string;
@@ -94,7 +94,7 @@ export class StreamSignalSender {
 
   /** Upper bound of the size of one reference in a signal. */
   private static refSize(u: LoggedUpdate): number {
-    return u.key.length + 28 + (u.problem?.length ?? 0);
+    return u.key.length + 12 + (u.problem?.length ?? 0);
   }
 
   /**
