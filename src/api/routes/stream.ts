@@ -99,7 +99,8 @@ export function registerStreamRoutes(app: TypedApp, deps: ApiDeps): void {
       const t = await target(req.params.id);
       const problem = backlogProblem(backlog.backlog(t.destinationId), config.stream);
       if (problem) {
-        reply.header('retry-after', '5');
+        // A full backlog (4,000 updates) drains in under 2 s at HubSpot's highest ceiling: retry soon.
+        reply.header('retry-after', '1');
         throw new AppError(
           'STREAM_BACKLOG_FULL',
           `The stream of destination ${t.destinationId} ${problem}; nothing from this request was taken.`,
