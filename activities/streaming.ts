@@ -62,6 +62,13 @@ export function createStreamActivities(deps: StreamActivityDeps) {
     return { updates: [...byValue, ...byRef.updates], missing: byRef.missing };
   }
 
+  /** Deletes ingest-log rows the workflow has accounted (idempotent). */
+  async function removeDone(input: FlushStreamInput): Promise<void> {
+    const seqs = [...(input.done ?? [])];
+    for (const [first, last] of input.doneRanges ?? []) for (let s = first; s <= last && seqs.length < 100_000; s++) seqs.push(s);
+    if (seqs.length) await deps.ingestLog.remove(input.destinationId, seqs);
+  }
+
   return {
     /** Flushes ≤ 100 buffered updates; heartbeats so a dead worker's batch is retried elsewhere soon. */
     async flushStreamBatch(input: FlushStreamInput): Promise<FlushCounts> {
@@ -71,7 +78,7 @@ export function createStreamActivities(deps: StreamActivityDeps) {
       let timeZone = 'UTC';
       let portalId: number | undefined;
       try {
-        if (input.done?.length) await deps.ingestLog.remove(input.destinationId, input.done);
+        await removeDone(input);
         // The compact wire form ends here: inside, updates have named fields (by reference: read from the log).
         const { updates, missing } = await updatesOf(input);
         const d = await loadDestination(deps, input.destinationId);
@@ -148,7 +155,7 @@ export function createStreamActivities(deps: StreamActivityDeps) {
     /** A flush failed for good (not a configuration problem): every update in it becomes a stored rejection. */
     async rejectStreamBatch(input: RejectStreamInput): Promise<FlushCounts> {
       const counts = emptyFlushCounts();
-      if (input.done?.length) await deps.ingestLog.remove(input.destinationId, input.done);
+      await removeDone(input);
       const { updates, missing } = await updatesOf(input);
       await storeStreamRejections(
         { destinationId: input.destinationId, keyPrefix: input.keyPrefix, rejections: deps.rejections },

@@ -219,6 +219,18 @@ class Flushes {
   }
 }
 
+/** Sorted inclusive ranges of the numbers (accounted log rows are mostly consecutive). */
+function toRanges(seqs: number[]): Array<[number, number]> {
+  const sorted = [...seqs].sort((a, b) => a - b);
+  const out: Array<[number, number]> = [];
+  for (const s of sorted) {
+    const last = out[out.length - 1];
+    if (last && s <= last[1] + 1) last[1] = Math.max(last[1], s);
+    else out.push([s, s]);
+  }
+  return out;
+}
+
 /**
  * Sends one batch. Transient errors are retried by Temporal; a configuration error pauses the stream
  * (updates kept); any other final error stores the batch as rejections.
@@ -231,7 +243,7 @@ async function flush(state: StreamState, batch: PendingUpdate[], done: number[],
     keyPrefix,
     updates: batch.filter((u) => !u.refs).map(toWire),
     ...(byRef.length ? { refs: byRef.map((u) => u.refs!) } : {}),
-    ...(done.length ? { done } : {}),
+    ...(done.length ? { doneRanges: toRanges(done) } : {}),
   };
   const giveBack = () => {
     state.giveBack(batch);

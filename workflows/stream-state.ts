@@ -98,7 +98,8 @@ export class StreamState {
   receive(signal: Partial<ProfilesSignal> | null | undefined, now: number): void {
     const updates: unknown[] = Array.isArray(signal?.updates) ? signal.updates : [];
     const receivedAt = Math.min(typeof signal?.at === 'number' ? signal.at : now, now);
-    if (signal && Array.isArray(signal.refs)) this.receiveRefs(readWireRefs({ ...signal, at: signal.at ?? NaN }, receivedAt));
+    if (signal && (typeof signal.refs === 'string' || Array.isArray(signal.refs)))
+      this.receiveRefs(readWireRefs({ ...signal, at: signal.at ?? NaN }, receivedAt));
     for (const item of updates) {
       this.counters.received++;
       const update = readWireUpdate(item);

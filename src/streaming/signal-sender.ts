@@ -13,6 +13,7 @@ import type { SignalDefinition, WithWorkflowArgs } from '@temporalio/common';
 import { destinationStream } from '../../workflows/destination-stream';
 import { profilesSignal } from '../../workflows/messages';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { packRefs } from './wire';
 import { escapeMarkdown } from '../../workflows/markdown';
 import { DestinationIdKey } from '../temporal/search-attributes';
 import type { StreamHolds } from './holds';
@@ -31,14 +32,14 @@ export function refsSignal(at: number, updates: LoggedUpdate[]): ProfilesSignal 
   let n = Infinity;
   for (const u of updates) if (u.seq < n) n = u.seq;
   const refs = updates.map((u): UpdateRef => (u.problem ? [u.seq - n, u.key, u.t - at, u.problem] : [u.seq - n, u.key, u.t - at]));
-  return { at, n, refs };
+  return { at, n, refs: packRefs(refs) };
 }
 
 /**
  * Budget of one signal of references (≈ 30 updates): a signal event stays under 1 KB, so a history page
  * (up to 1,000 events) stays under 1 MB even when signals pile up back to back under load.
  */
-export const MAX_REFS_SIGNAL_CHARS = 800;
+export const MAX_REFS_SIGNAL_CHARS = 650;
 
 export interface StreamTarget {
   destinationId: string;
@@ -94,7 +95,7 @@ export class StreamSignalSender {
 
   /** Upper bound of the size of one reference in a signal. */
   private static refSize(u: LoggedUpdate): number {
-    return u.key.length + 12 + (u.problem?.length ?? 0);
+    return u.key.length + 7 + (u.problem ? 2 : 0);
   }
 
   /**

@@ -70,9 +70,9 @@ export interface PendingUpdate extends ProfileUpdate {
 }
 
 /**
- * A reference to an update in the ingest log, as the `profiles` signal carries it (compact: thousands per
- * signal): [ingest-log number − `n`, keyed email hash ('' when the email is missing or invalid), update
- * time − `at`, email problem?].
+ * A reference to an update in the ingest log: [ingest-log number − `n`, keyed email hash ('' when the
+ * email is missing or invalid), update time − `at`, email problem?]. The `profiles` signal packs them in
+ * one string (`src/streaming/wire.ts`: `dn:key:dt[:M|I]`, comma-separated), the most compact JSON form.
  */
 export type UpdateRef = [number, string, number] | [number, string, number, EmailProblem];
 
@@ -84,8 +84,8 @@ export interface ProfilesSignal {
   updates?: StreamUpdate[];
   /** Base of the ingest-log numbers of `refs`. */
   n?: number;
-  /** Updates by reference (the ingest log holds them). */
-  refs?: UpdateRef[];
+  /** Updates by reference (the ingest log holds them): packed string (or, decoded the same, an array of refs). */
+  refs?: string | UpdateRef[];
 }
 
 /** Per-destination stream tuning; defaults come from the API's config when it starts the stream. */
@@ -202,6 +202,8 @@ export interface FlushStreamInput {
   refs?: number[][];
   /** Ingest-log rows already accounted (earlier flushes, stale updates): deleted by this flush. */
   done?: number[];
+  /** The same as inclusive ranges [first, last] (what the workflow sends: accounted rows are mostly consecutive). */
+  doneRanges?: Array<[number, number]>;
 }
 
 export interface RejectStreamInput extends FlushStreamInput {

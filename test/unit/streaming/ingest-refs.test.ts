@@ -23,18 +23,13 @@ describe('references in the profiles signal and the buffer', () => {
       { seq: 102, key: 'kA', t: 4990 },
       { seq: 101, key: '', t: 5000, problem: 'MISSING_EMAIL' },
     ]);
-    expect(signal).toEqual({
-      at: 5000,
-      n: 101,
-      refs: [
-        [1, 'kA', -10],
-        [0, '', 0, 'MISSING_EMAIL'],
-      ],
-    });
+    // Packed: number − n : key : time − at [: M | I], comma-separated.
+    expect(signal).toEqual({ at: 5000, n: 101, refs: '1:kA:-10,0::0:M' });
     const [a, b] = readWireRefs(signal, 4000);
     expect(a).toMatchObject({ key: 'kA', updatedAt: 4990, seq: 102, refs: [102], receivedAt: 4000 });
     expect(b).toMatchObject({ emailProblem: 'MISSING_EMAIL', seq: 101, refs: [101] });
     expect(readWireRefs({ at: 1, n: 1, refs: [['x'], null] }, 1)).toEqual([undefined, undefined]);
+    expect(readWireRefs({ at: 1, n: 1, refs: 'x:k:1,1:k,2:k:y' }, 1)).toEqual([undefined, undefined, undefined]);
   });
 
   test('same key: newer merges (rows folded in order), late older is stale and its row is to be deleted; carry keeps them', () => {
