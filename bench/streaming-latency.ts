@@ -71,6 +71,8 @@ export interface HistoryFigures {
   largestEventBytes: number;
   signals: number;
   failedWorkflowTasks: number;
+  /** Per event type: count, total and largest bytes (where history bytes go). */
+  byType: Record<string, { count: number; bytes: number; max: number }>;
 }
 
 export interface StreamingLatencyResult {
@@ -126,7 +128,16 @@ export async function analyseStreamHistory(
   workflowId: string,
 ): Promise<HistoryFigures & { flush: number[]; task: number[] }> {
   const connection = await Connection.connect({ address, channelArgs: { 'grpc.max_receive_message_length': MAX_RECEIVE_BYTES } });
-  const out = { runs: 0, events: 0, bytes: 0, largestPageBytes: 0, largestEventBytes: 0, signals: 0, failedWorkflowTasks: 0 };
+  const out = {
+    runs: 0,
+    events: 0,
+    bytes: 0,
+    largestPageBytes: 0,
+    largestEventBytes: 0,
+    signals: 0,
+    failedWorkflowTasks: 0,
+    byType: {} as HistoryFigures['byType'],
+  };
   const flush: number[] = [];
   const task: number[] = [];
   try {
@@ -151,6 +162,11 @@ export async function analyseStreamHistory(
           out.events++;
           out.bytes += size;
           out.largestEventBytes = Math.max(out.largestEventBytes, size);
+          const type = proto.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType);
+          const t = (out.byType[type] ??= { count: 0, bytes: 0, max: 0 });
+          t.count++;
+          t.bytes += size;
+          t.max = Math.max(t.max, size);
           byId.set(Number(e.eventId), e);
           if (e.workflowExecutionSignaledEventAttributes) out.signals++;
           if (e.workflowTaskFailedEventAttributes) out.failedWorkflowTasks++;
@@ -278,7 +294,16 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
     const totalContacts = targets.reduce((n, t) => n + stack.sim.admin.contactCount(t.portalId), 0);
 
     const counters = { sent: 0, merged: 0, rejected: 0, flushes: 0, runs: 0 };
-    const history = { runs: 0, events: 0, bytes: 0, largestPageBytes: 0, largestEventBytes: 0, signals: 0, failedWorkflowTasks: 0 };
+    const history: HistoryFigures = {
+      runs: 0,
+      events: 0,
+      bytes: 0,
+      largestPageBytes: 0,
+      largestEventBytes: 0,
+      signals: 0,
+      failedWorkflowTasks: 0,
+      byType: {},
+    };
     const flush: number[] = [];
     const task: number[] = [];
     let received = 0;
@@ -296,6 +321,12 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
       for (const k of ['runs', 'events', 'bytes', 'signals', 'failedWorkflowTasks'] as const) history[k] += h[k];
       history.largestPageBytes = Math.max(history.largestPageBytes, h.largestPageBytes);
       history.largestEventBytes = Math.max(history.largestEventBytes, h.largestEventBytes);
+      for (const [type, v] of Object.entries(h.byType)) {
+        const t = (history.byType[type] ??= { count: 0, bytes: 0, max: 0 });
+        t.count += v.count;
+        t.bytes += v.bytes;
+        t.max = Math.max(t.max, v.max);
+      }
       flush.push(...h.flush);
       task.push(...h.task);
     }
