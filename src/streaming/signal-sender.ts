@@ -39,7 +39,7 @@ export function refsSignal(at: number, updates: LoggedUpdate[]): ProfilesSignal 
  * Budget of one signal of references (≈ 30 updates): a signal event stays under 1 KB, so a history page
  * (up to 1,000 events) stays under 1 MB even when signals pile up back to back under load.
  */
-export const MAX_REFS_SIGNAL_CHARS = 650;
+export const MAX_REFS_SIGNAL_CHARS = 550;
 
 export interface StreamTarget {
   destinationId: string;
