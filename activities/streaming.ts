@@ -12,7 +12,7 @@ import { UNCHANGED } from '../src/delivery/process-page';
 import type { ContactMemory } from '../src/store/contact-memory';
 import type { RejectionStore } from '../src/store/types';
 import type { EmailHasher } from '../src/streaming/email-hash';
-import { fromWire } from '../src/streaming/wire';
+import { fromWire, unpackSeqLists } from '../src/streaming/wire';
 import { activatedAudiencesOf, flushUpdates, storeStreamRejections } from '../src/streaming/flush';
 import type { StreamHolds } from '../src/streaming/holds';
 import { loadReferenced, type IngestLog } from '../src/streaming/ingest-log';
@@ -57,8 +57,9 @@ export const MISSING_FROM_INGEST_LOG = 'MISSING_FROM_INGEST_LOG';
 export function createStreamActivities(deps: StreamActivityDeps) {
   async function updatesOf(input: FlushStreamInput): Promise<{ updates: PendingUpdate[]; missing: number }> {
     const byValue = input.updates.map(fromWire);
-    if (!input.refs?.length) return { updates: byValue, missing: 0 };
-    const byRef = await loadReferenced(deps.ingestLog, input.destinationId, input.refs);
+    const refs = [...(input.refs ?? []), ...(input.refsPacked ? unpackSeqLists(input.refsFrom ?? 0, input.refsPacked) : [])];
+    if (!refs.length) return { updates: byValue, missing: 0 };
+    const byRef = await loadReferenced(deps.ingestLog, input.destinationId, refs);
     return { updates: [...byValue, ...byRef.updates], missing: byRef.missing };
   }
 

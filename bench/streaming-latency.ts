@@ -68,6 +68,8 @@ export interface HistoryFigures {
   events: number;
   bytes: number;
   largestPageBytes: number;
+  /** Events in the largest page (the server's default page size). */
+  largestPageEvents: number;
   largestEventBytes: number;
   signals: number;
   failedWorkflowTasks: number;
@@ -133,6 +135,7 @@ export async function analyseStreamHistory(
     events: 0,
     bytes: 0,
     largestPageBytes: 0,
+    largestPageEvents: 0,
     largestEventBytes: 0,
     signals: 0,
     failedWorkflowTasks: 0,
@@ -156,7 +159,10 @@ export async function analyseStreamHistory(
       do {
         const page = await svc.getWorkflowExecutionHistory({ namespace, execution: { workflowId, runId }, nextPageToken: token });
         const pageBytes = proto.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse.encode(page).finish().length;
-        out.largestPageBytes = Math.max(out.largestPageBytes, pageBytes);
+        if (pageBytes > out.largestPageBytes) {
+          out.largestPageBytes = pageBytes;
+          out.largestPageEvents = page.history?.events?.length ?? 0;
+        }
         for (const e of page.history?.events ?? []) {
           const size = proto.api.history.v1.HistoryEvent.encode(e).finish().length;
           out.events++;
@@ -299,6 +305,7 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
       events: 0,
       bytes: 0,
       largestPageBytes: 0,
+      largestPageEvents: 0,
       largestEventBytes: 0,
       signals: 0,
       failedWorkflowTasks: 0,
@@ -319,7 +326,10 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
       }
       const h = await analyseStreamHistory(stack.env.address, stack.config.temporal.namespace, streamWorkflowId(t.destinationId));
       for (const k of ['runs', 'events', 'bytes', 'signals', 'failedWorkflowTasks'] as const) history[k] += h[k];
-      history.largestPageBytes = Math.max(history.largestPageBytes, h.largestPageBytes);
+      if (h.largestPageBytes > history.largestPageBytes) {
+        history.largestPageBytes = h.largestPageBytes;
+        history.largestPageEvents = h.largestPageEvents;
+      }
       history.largestEventBytes = Math.max(history.largestEventBytes, h.largestEventBytes);
       for (const [type, v] of Object.entries(h.byType)) {
         const t = (history.byType[type] ??= { count: 0, bytes: 0, max: 0 });

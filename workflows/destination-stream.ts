@@ -28,7 +28,7 @@ import {
 import type { RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { BufferedUpdate, FlushStreamInput, PendingUpdate, StreamInput } from '../src/streaming/types';
-import { toWire } from '../src/streaming/wire';
+import { packSeqLists, toWire } from '../src/streaming/wire';
 import { emitAlert } from './alerts';
 import { configureStreamSignal, pauseStreamSignal, profilesSignal, resumeStreamSignal, streamStatsQuery } from './messages';
 import { StreamState } from './stream-state';
@@ -219,6 +219,11 @@ class Flushes {
   }
 }
 
+function packedRefs(lists: number[][]): { refsFrom: number; refsPacked: string } {
+  const { from, packed } = packSeqLists(lists);
+  return { refsFrom: from, refsPacked: packed };
+}
+
 /** Sorted inclusive ranges of the numbers (accounted log rows are mostly consecutive). */
 function toRanges(seqs: number[]): Array<[number, number]> {
   const sorted = [...seqs].sort((a, b) => a - b);
@@ -242,7 +247,7 @@ async function flush(state: StreamState, batch: PendingUpdate[], done: number[],
     destinationId: state.destinationId,
     keyPrefix,
     updates: batch.filter((u) => !u.refs).map(toWire),
-    ...(byRef.length ? { refs: byRef.map((u) => u.refs!) } : {}),
+    ...(byRef.length ? packedRefs(byRef.map((u) => u.refs!)) : {}),
     ...(done.length ? { doneRanges: toRanges(done) } : {}),
   };
   const giveBack = () => {

@@ -200,6 +200,9 @@ export interface FlushStreamInput {
   updates: BufferedUpdate[];
   /** Updates by reference: per buffered entry, its ingest-log numbers in merge order. */
   refs?: number[][];
+  /** The same, packed (what the workflow sends): entries comma-separated, numbers − `refsFrom` joined by `+`. */
+  refsPacked?: string;
+  refsFrom?: number;
   /** Ingest-log rows already accounted (earlier flushes, stale updates): deleted by this flush. */
   done?: number[];
   /** The same as inclusive ranges [first, last] (what the workflow sends: accounted rows are mostly consecutive). */

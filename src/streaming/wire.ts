@@ -52,6 +52,19 @@ export function fromWire(u: BufferedUpdate): PendingUpdate {
   };
 }
 
+/** Packs per-entry lists of ingest-log numbers for a flush input: `{from, packed}` (entries `,`, numbers − from `+`). */
+export function packSeqLists(lists: number[][]): { from: number; packed: string } {
+  let from = Infinity;
+  for (const l of lists) for (const s of l) if (s < from) from = s;
+  if (from === Infinity) from = 0;
+  return { from, packed: lists.map((l) => l.map((s) => s - from).join('+')).join(',') };
+}
+
+export function unpackSeqLists(from: number, packed: string): number[][] {
+  if (packed === '') return [];
+  return packed.split(',').map((entry) => entry.split('+').map((d) => from + Number(d)));
+}
+
 const PROBLEM_CODES: Record<string, EmailProblem> = { M: 'MISSING_EMAIL', I: 'INVALID_EMAIL' };
 
 /** Packs references for the `profiles` signal: `dn:key:dt[:M|I]`, comma-separated (keys are base64url). */

@@ -11,7 +11,7 @@ import { StreamBuffer } from '../../../src/streaming/buffer';
 import { loadReferenced, SqlIngestLog } from '../../../src/streaming/ingest-log';
 import { refsSignal } from '../../../src/streaming/signal-sender';
 import type { StreamUpdate } from '../../../src/streaming/types';
-import { fromWire, readWireRefs, toWire } from '../../../src/streaming/wire';
+import { fromWire, packSeqLists, readWireRefs, toWire, unpackSeqLists } from '../../../src/streaming/wire';
 import { StreamState } from '../../../workflows/stream-state';
 import { createTempDatabase } from '../../helpers/postgres';
 
@@ -30,6 +30,9 @@ describe('references in the profiles signal and the buffer', () => {
     expect(b).toMatchObject({ emailProblem: 'MISSING_EMAIL', seq: 101, refs: [101] });
     expect(readWireRefs({ at: 1, n: 1, refs: [['x'], null] }, 1)).toEqual([undefined, undefined]);
     expect(readWireRefs({ at: 1, n: 1, refs: 'x:k:1,1:k,2:k:y' }, 1)).toEqual([undefined, undefined, undefined]);
+    const lists = [[105, 107], [104], [110]];
+    expect(packSeqLists(lists)).toEqual({ from: 104, packed: '1+3,0,6' });
+    expect(unpackSeqLists(104, '1+3,0,6')).toEqual(lists);
   });
 
   test('same key: newer merges (rows folded in order), late older is stale and its row is to be deleted; carry keeps them', () => {
