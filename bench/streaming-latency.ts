@@ -100,6 +100,8 @@ export interface StreamingLatencyResult {
   /** Fan-out: end-to-end p99 per destination, worst ÷ best. */
   fairness?: { p99ByDestination: number[]; worstOverBest: number };
   stream: { sent: number; merged: number; rejected: number; flushes: number; avgBatch: number; runs: number };
+  /** Destinations whose accepted updates were not all visible when the wait ended: their stream's state. */
+  undelivered?: Array<Record<string, unknown>>;
   history: HistoryFigures & { bytesPerUpdate: number; eventsPer10kUpdates: number };
   /** From the stream's histories: flush activity run time and workflow task run time. */
   temporal: { flushActivityMs: Percentiles; workflowTaskMs: Percentiles };
@@ -314,8 +316,21 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
     const flush: number[] = [];
     const task: number[] = [];
     let received = 0;
-    for (const t of targets) {
-      const s = await streamStats(stack, t.destinationId).catch(() => undefined);
+    const undelivered: Array<Record<string, unknown>> = [];
+    for (const [d, t] of targets.entries()) {
+      const s = await streamStats(stack, t.destinationId).catch((err: Error) => ({ error: err.message }) as const);
+      const visible = stack.sim.admin.contactCount(t.portalId);
+      const sentTo = rows.filter((r) => r[0] === d && r[5] === 202).reduce((n, r) => n + r[2], 0);
+      if (visible < sentTo)
+        undelivered.push({
+          destination: d,
+          visible,
+          accepted: sentTo,
+          ...('error' in s
+            ? { statsError: s.error }
+            : { state: s.state, pausedReason: s.pausedReason, received: s.received, buffered: s.buffered, inFlight: s.inFlight }),
+        });
+      if ('error' in s) continue;
       if (s) {
         counters.sent += s.sent;
         counters.merged += s.merged;
@@ -383,6 +398,7 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
             },
           }
         : {}),
+      ...(undelivered.length ? { undelivered } : {}),
       stream: { ...counters, avgBatch: Math.round((counters.sent / Math.max(1, counters.flushes)) * 10) / 10 },
       history: {
         ...history,

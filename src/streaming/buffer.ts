@@ -38,6 +38,13 @@ export class StreamBuffer {
   private readonly busy = new Set<string>();
   private busyBuffered = 0;
   private chars = 0;
+  /**
+   * Cached oldest receipt times (undefined: recompute). The workflow's wake-up conditions read them after
+   * every signal, so they must not scan thousands of entries each time: adding or merging can only lower
+   * them (kept incrementally); taking, releasing and removing invalidate them.
+   */
+  private oldestReadyCache: number | undefined | null = null;
+  private oldestCache: number | undefined | null = null;
 
   constructor(carried: PendingUpdate[] = []) {
     for (const u of carried) this.add(u);
@@ -54,6 +61,16 @@ export class StreamBuffer {
   }
 
   private put(key: string, u: PendingUpdate): void {
+    const previous = this.entries.get(key);
+    if (previous && u.receivedAt > previous.receivedAt) {
+      this.oldestCache = null;
+      this.oldestReadyCache = null;
+    } else {
+      if (this.oldestCache !== null)
+        this.oldestCache = this.oldestCache === undefined ? u.receivedAt : Math.min(this.oldestCache, u.receivedAt);
+      if (this.oldestReadyCache !== null && !this.busy.has(key))
+        this.oldestReadyCache = this.oldestReadyCache === undefined ? u.receivedAt : Math.min(this.oldestReadyCache, u.receivedAt);
+    }
     const size = wireChars(u);
     this.chars += size - (this.sizes.get(key) ?? 0);
     this.sizes.set(key, size);
@@ -61,6 +78,8 @@ export class StreamBuffer {
   }
 
   private remove(key: string): void {
+    this.oldestCache = null;
+    this.oldestReadyCache = null;
     this.chars -= this.sizes.get(key) ?? 0;
     this.sizes.delete(key);
     this.entries.delete(key);
@@ -91,18 +110,22 @@ export class StreamBuffer {
 
   /** Receipt time of the oldest ready update. */
   oldestReadyAt(): number | undefined {
+    if (this.oldestReadyCache !== null) return this.oldestReadyCache;
     let oldest: number | undefined;
     for (const [key, u] of this.entries) {
       if (this.busy.has(key)) continue;
       if (oldest === undefined || u.receivedAt < oldest) oldest = u.receivedAt;
     }
+    this.oldestReadyCache = oldest;
     return oldest;
   }
 
   /** Receipt time of the oldest waiting update (busy or not), for the lag. */
   oldestAt(): number | undefined {
+    if (this.oldestCache !== null) return this.oldestCache;
     let oldest: number | undefined;
     for (const u of this.entries.values()) if (oldest === undefined || u.receivedAt < oldest) oldest = u.receivedAt;
+    this.oldestCache = oldest;
     return oldest;
   }
 
@@ -129,6 +152,7 @@ export class StreamBuffer {
 
   /** A flush ended: its emails may be flushed again. */
   release(batch: PendingUpdate[]): void {
+    this.oldestReadyCache = null;
     for (const u of batch) {
       const key = bufferKey(u);
       if (!this.busy.delete(key)) continue;

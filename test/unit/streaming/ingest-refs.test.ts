@@ -10,7 +10,7 @@ import { migrate } from '../../../src/store/schema';
 import { StreamBuffer } from '../../../src/streaming/buffer';
 import { loadReferenced, SqlIngestLog } from '../../../src/streaming/ingest-log';
 import { refsSignal } from '../../../src/streaming/signal-sender';
-import type { StreamUpdate } from '../../../src/streaming/types';
+import type { PendingUpdate, StreamUpdate } from '../../../src/streaming/types';
 import { fromWire, packSeqLists, readWireRefs, toWire, unpackSeqLists } from '../../../src/streaming/wire';
 import { StreamState } from '../../../workflows/stream-state';
 import { createTempDatabase } from '../../helpers/postgres';
@@ -133,5 +133,34 @@ describe.each(['sqlite', 'pg'] as const)('SqlIngestLog (%s)', (kind) => {
 
     await log.remove('d1', [seqs[0], seqs[1]]);
     expect(await log.count('d1')).toBe(1);
+  });
+});
+
+describe('StreamBuffer oldest-time caches', () => {
+  test('match a full scan after every add, merge, stale, take, release and restore', () => {
+    const b = new StreamBuffer();
+    const scan = () => {
+      const all = b.snapshot().map((u) => u.receivedAt);
+      return all.length ? Math.min(...all) : undefined;
+    };
+    let seq = 0;
+    const ref = (key: string, t: number, receivedAt: number): PendingUpdate => {
+      seq++;
+      return { key, updatedAt: t, statuses: {}, values: {}, seq, receivedAt, refs: [seq] };
+    };
+    const taken: Array<ReturnType<StreamBuffer['take']>> = [];
+    for (let i = 0; i < 200; i++) {
+      const op = (i * 7919) % 5;
+      if (op < 3) b.add({ ...ref(`k${(i * 31) % 17}`, (i * 13) % 29, 1000 - ((i * 17) % 50)) });
+      else if (op === 3) taken.push(b.take(3));
+      else if (taken.length) {
+        const batch = taken.shift()!;
+        b.release(batch);
+        if (i % 2) b.restore(batch);
+      }
+      expect(b.oldestAt()).toBe(scan());
+      const ready = b.snapshot().filter((u) => !taken.flat().some((t) => `~${t.key}` === `~${u.key}`));
+      expect(b.oldestReadyAt()).toBe(ready.length ? Math.min(...ready.map((u) => u.receivedAt)) : undefined);
+    }
   });
 });
