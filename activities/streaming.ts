@@ -12,11 +12,18 @@ import { UNCHANGED } from '../src/delivery/process-page';
 import type { ContactMemory } from '../src/store/contact-memory';
 import type { RejectionStore } from '../src/store/types';
 import type { EmailHasher } from '../src/streaming/email-hash';
-import { fromWire } from '../src/streaming/wire';
+import { fromWire, unpackSeqLists } from '../src/streaming/wire';
 import { activatedAudiencesOf, flushUpdates, storeStreamRejections } from '../src/streaming/flush';
 import type { StreamHolds } from '../src/streaming/holds';
+import { loadReferenced, type IngestLog } from '../src/streaming/ingest-log';
 import type { UpdateOrderMemory } from '../src/streaming/memory';
-import { emptyFlushCounts, type FlushCounts, type FlushStreamInput, type RejectStreamInput } from '../src/streaming/types';
+import {
+  emptyFlushCounts,
+  type FlushCounts,
+  type FlushStreamInput,
+  type PendingUpdate,
+  type RejectStreamInput,
+} from '../src/streaming/types';
 import type { AudienceRef } from '../workflows/types';
 import { isDailyLimit, markDailyLimit } from './daily-limit';
 import { keepHeartbeating } from './heartbeat';
@@ -34,6 +41,8 @@ export interface StreamActivityDeps extends HubSpotAccessDeps {
   /** CONTACT_MEMORY: off sends every update. */
   contactMemoryEnabled: boolean;
   emailHasher: EmailHasher;
+  /** The durable ingest log: updates given by reference are read from it; accounted rows are deleted. */
+  ingestLog: IngestLog;
   /** Signal holds around a stream's continue-as-new. */
   streamHolds: Pick<StreamHolds, 'hold' | 'release'>;
   propertyCache: PropertyCache;
@@ -42,18 +51,37 @@ export interface StreamActivityDeps extends HubSpotAccessDeps {
   ensureAudienceProperty(input: { destinationId: string; audience: AudienceRef }): Promise<{ propertyName: string }>;
 }
 
+/** An update given by reference whose log rows are gone (counted, never silently dropped). */
+export const MISSING_FROM_INGEST_LOG = 'MISSING_FROM_INGEST_LOG';
+
 export function createStreamActivities(deps: StreamActivityDeps) {
+  async function updatesOf(input: FlushStreamInput): Promise<{ updates: PendingUpdate[]; missing: number }> {
+    const byValue = input.updates.map(fromWire);
+    const refs = [...(input.refs ?? []), ...(input.refsPacked ? unpackSeqLists(input.refsFrom ?? 0, input.refsPacked) : [])];
+    if (!refs.length) return { updates: byValue, missing: 0 };
+    const byRef = await loadReferenced(deps.ingestLog, input.destinationId, refs);
+    return { updates: [...byValue, ...byRef.updates], missing: byRef.missing };
+  }
+
+  /** Deletes ingest-log rows the workflow has accounted (idempotent). */
+  async function removeDone(input: FlushStreamInput): Promise<void> {
+    const seqs = [...(input.done ?? [])];
+    for (const [first, last] of input.doneRanges ?? []) for (let s = first; s <= last && seqs.length < 100_000; s++) seqs.push(s);
+    if (seqs.length) await deps.ingestLog.remove(input.destinationId, seqs);
+  }
+
   return {
     /** Flushes ≤ 100 buffered updates; heartbeats so a dead worker's batch is retried elsewhere soon. */
     async flushStreamBatch(input: FlushStreamInput): Promise<FlushCounts> {
       const ctx = Context.current();
-      // The compact wire form ends here: inside, updates have named fields.
-      const updates = input.updates.map(fromWire);
       const stopHeartbeat = keepHeartbeating(ctx, { floorMs: 300 });
       let client: HubSpotClient | undefined;
       let timeZone = 'UTC';
       let portalId: number | undefined;
       try {
+        await removeDone(input);
+        // The compact wire form ends here: inside, updates have named fields (by reference: read from the log).
+        const { updates, missing } = await updatesOf(input);
         const d = await loadDestination(deps, input.destinationId);
         timeZone = d.timeZone;
         portalId = d.portalId;
@@ -80,6 +108,10 @@ export function createStreamActivities(deps: StreamActivityDeps) {
           ...(deps.contactMemoryEnabled ? { changes: { store: deps.contactMemory, hash: deps.emailHasher } } : {}),
           send: { signal: ctx.cancellationSignal },
         });
+        if (missing) {
+          counts.ignored += missing;
+          counts.ignoredByReason[MISSING_FROM_INGEST_LOG] = (counts.ignoredByReason[MISSING_FROM_INGEST_LOG] ?? 0) + missing;
+        }
         deps.metrics.recordContacts('stream', {
           upserted: counts.sent,
           rejected: counts.rejected,
@@ -124,15 +156,21 @@ export function createStreamActivities(deps: StreamActivityDeps) {
     /** A flush failed for good (not a configuration problem): every update in it becomes a stored rejection. */
     async rejectStreamBatch(input: RejectStreamInput): Promise<FlushCounts> {
       const counts = emptyFlushCounts();
+      await removeDone(input);
+      const { updates, missing } = await updatesOf(input);
       await storeStreamRejections(
         { destinationId: input.destinationId, keyPrefix: input.keyPrefix, rejections: deps.rejections },
-        input.updates.map((update) => ({
-          update: fromWire(update),
+        updates.map((update) => ({
+          update,
           reason: { code: input.reason.code, message: input.reason.message, origin: 'hubspot' as const },
         })),
       );
-      counts.rejected = input.updates.length;
-      counts.rejectedByReason[input.reason.code] = input.updates.length;
+      counts.rejected = updates.length;
+      counts.rejectedByReason[input.reason.code] = updates.length;
+      if (missing) {
+        counts.ignored += missing;
+        counts.ignoredByReason[MISSING_FROM_INGEST_LOG] = missing;
+      }
       deps.metrics.recordContacts('stream', { rejected: counts.rejected, rejectedByReason: counts.rejectedByReason });
       return counts;
     },

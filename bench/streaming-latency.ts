@@ -1,64 +1,113 @@
 /**
- * Streaming latency: a sustained stream of profile updates through the real API over HTTP (one profile
- * per request, open loop: requests leave on schedule whatever the answers, from a load generator in its
- * own process), against the in-process stack of `npm start` (Temporal dev server with a SQLite file, API,
- * worker and HubSpot simulator in one process).
+ * Streaming latency, throughput and history cost: profile updates through the real API over HTTP, from a
+ * load generator in its own process, against the in-process stack of `npm start` (Temporal dev server with
+ * a SQLite file, API, worker and HubSpot simulator; Professional accounts with the API add-on: 250 calls
+ * per 10 s = 2,500 contacts/s).
  *
- * Latency of an update = time from the API sending its 202 (an `onResponse` hook) to the contact being
- * written in the simulator (the contact's `updatedAt`, read after the run, so measuring adds no load).
- * Every update has its own email, so each contact is written exactly once. Also reported: history
- * events per 10,000 updates, summed over every run of the stream workflow. Goal: p99 < 1.5 s.
+ * Latency of an update (primary) = time from the client *sending* it to the contact being written in the
+ * simulator (the contact's `updatedAt`, read after the run, so measuring adds no load); secondary: from
+ * the API's 202 (an `onResponse` hook). Every update has its own email, so each contact is written once.
+ * History: the size of every event of every run of each stream workflow (fetched page by page with a
+ * large gRPC receive limit, so reading never fails), ÷ updates, and the largest page a client receives.
  *
- *   npx tsx bench/streaming-latency.ts [--rate 200] [--duration 60]      # prints JSON
- *   STREAM_SIGNALS_IN_FLIGHT=1 npx tsx bench/streaming-latency.ts        # STREAM_* env tunes the stack
+ * Cases (`--case`): `rate` (default; `--rate 200 --duration 60`), `burst` (`--total 100000`: posted as
+ * fast as the client can in requests of `--batch 1000`, 429s retried after Retry-After; drain rate ÷ the
+ * account's ceiling), `fanout` (`--destinations 20 --rate 200 --duration 30`: fairness = worst p99 ÷ best).
+ *
+ *   npx tsx bench/streaming-latency.ts [--case rate] [--rate 200] [--duration 60]     # prints JSON
+ *   STREAM_SIGNALS_IN_FLIGHT=1 npx tsx bench/streaming-latency.ts                      # STREAM_* env tunes the stack
  */
 import { spawn } from 'node:child_process';
 import os from 'node:os';
-import type { Client } from '@temporalio/client';
 import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { temporal as proto } from '@temporalio/proto';
 import { audiencePropertyName } from '../src/mapping/audience-property';
-import { createDestination, startStack, startTemporal, tempDir, TEST_API_KEY, waitFor } from '../test/helpers/stack';
+import { streamWorkflowId } from '../src/streaming/types';
+import { createDestination, startStack, startTemporal, tempDir, TEST_API_KEY, type TestStack } from '../test/helpers/stack';
 import { activateAudience, AUD_A, streamStats } from '../test/helpers/streaming';
+import { loadEmail, type LoadRow } from './streaming-load-generator';
 
-export const STREAMING_P99_GOAL_MS = 1500;
+/** Issue 15's goals. */
+export const STREAMING_GOALS = {
+  p99At1000Ms: 1500,
+  p99At2000Ms: 2000,
+  apiAnswerP99Ms: 100,
+  idleP50Ms: 300,
+  historyBytesPerUpdate: 100,
+  historyPageBytes: 1024 * 1024,
+  burstCeilingRatio: 0.95,
+  fairness: 2,
+};
+export const STREAMING_P99_GOAL_MS = STREAMING_GOALS.p99At1000Ms;
+/** Professional with the API add-on: 250 calls per 10 s of 100 contacts. */
+export const ACCOUNT_CEILING_CONTACTS_PER_SECOND = 2500;
 
 export interface StreamingLatencyOptions {
+  /** `rate`: open loop at `ratePerSecond` per destination; `burst`: `total` updates as fast as the client can. */
+  mode?: 'rate' | 'burst';
   ratePerSecond?: number;
   durationSeconds?: number;
+  /** Burst: updates per destination, and profiles per request. */
+  total?: number;
+  batch?: number;
+  destinations?: number;
   /** Extra environment for the stack's config (e.g. STREAM_SIGNALS_IN_FLIGHT), for experiments. */
   env?: Record<string, string>;
 }
 
-export interface StreamingLatencyResult {
-  ratePerSecond: number;
-  durationSeconds: number;
-  updatesSent: number;
-  accepted: number;
-  refused: number;
-  /** 202 → visible in the simulator. */
-  latencyMs: Percentiles;
-  /** Request sent → visible (adds the API's own answer time). */
-  endToEndMs: Percentiles;
-  /** Request sent → 202 (reduce + signal accepted by Temporal). */
-  apiAnswerMs: Percentiles;
-  goalP99Ms: number;
-  metGoal: boolean;
-  contactsExact: boolean;
-  stream: { sent: number; merged: number; rejected: number; flushes: number; avgBatch: number; runs: number };
-  historyEvents: number;
-  historyEventsPer10kUpdates: number;
-  signals: number;
-  /** From the stream's histories: flush activity run time and workflow task run time. */
-  temporal: { flushActivityMs: Percentiles; workflowTaskMs: Percentiles; failedWorkflowTasks: number };
-  machine: { cpus: number; cpuModel: string; node: string };
-  command: string;
-}
-
-interface Percentiles {
+export interface Percentiles {
   p50: number;
   p90: number;
   p99: number;
   max: number;
+}
+
+export interface HistoryFigures {
+  runs: number;
+  events: number;
+  bytes: number;
+  largestPageBytes: number;
+  /** Events in the largest page (the server's default page size). */
+  largestPageEvents: number;
+  largestEventBytes: number;
+  signals: number;
+  failedWorkflowTasks: number;
+  /** Per event type: count, total and largest bytes (where history bytes go). */
+  byType: Record<string, { count: number; bytes: number; max: number }>;
+}
+
+export interface StreamingLatencyResult {
+  case: string;
+  mode: 'rate' | 'burst';
+  destinations: number;
+  ratePerSecond?: number;
+  durationSeconds?: number;
+  updatesSent: number;
+  accepted: number;
+  refused: number;
+  /** Accepted updates whose contact was written (with the values sent) before the wait ended. */
+  delivered: number;
+  contactsExact: boolean;
+  /** Primary: client send → visible in the simulator. */
+  endToEndMs: Percentiles;
+  /** Secondary: the API's 202 → visible. */
+  latencyMs: Percentiles;
+  /** Client send → answer received by the client. */
+  apiAnswerMs: Percentiles;
+  /** Burst: first send → last contact visible, and the drain rate ÷ the account's ceiling. */
+  drain?: { seconds: number; contactsPerSecond: number; ceilingContactsPerSecond: number; ceilingRatio: number; retries429: number };
+  /** Fan-out: end-to-end p99 per destination, worst ÷ best. */
+  fairness?: { p99ByDestination: number[]; worstOverBest: number };
+  stream: { sent: number; merged: number; rejected: number; flushes: number; avgBatch: number; runs: number };
+  /** Destinations whose accepted updates were not all visible when the wait ended: their stream's state. */
+  undelivered?: Array<Record<string, unknown>>;
+  history: HistoryFigures & { bytesPerUpdate: number; eventsPer10kUpdates: number };
+  /** From the stream's histories: flush activity run time and workflow task run time. */
+  temporal: { flushActivityMs: Percentiles; workflowTaskMs: Percentiles };
+  loadAverage: { before: number[]; after: number[] };
+  machine: { cpus: number; cpuModel: string; node: string };
+  command: string;
 }
 
 function percentiles(values: number[]): Percentiles {
@@ -67,167 +116,299 @@ function percentiles(values: number[]): Percentiles {
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: v[v.length - 1] ?? NaN };
 }
 
-const eventMs = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) =>
+const eventMs = (e: proto.api.history.v1.IHistoryEvent) =>
   Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
 
-/** Sums every run of the stream (closed ones and the open one) and times its activities and workflow tasks. */
-async function analyseHistory(client: Client, workflowId: string) {
-  let events = 0;
-  let signals = 0;
-  let failedWorkflowTasks = 0;
+/** 256 MB: the benchmark must be able to read any page the server sends, however large. */
+const MAX_RECEIVE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Every run of the stream (closed ones and the open one), page by page as any client receives them (the
+ * server's default page size): event and page sizes in bytes (protobuf), and activity / task timings.
+ */
+export async function analyseStreamHistory(
+  address: string,
+  namespace: string,
+  workflowId: string,
+): Promise<HistoryFigures & { flush: number[]; task: number[] }> {
+  const connection = await Connection.connect({ address, channelArgs: { 'grpc.max_receive_message_length': MAX_RECEIVE_BYTES } });
+  const out = {
+    runs: 0,
+    events: 0,
+    bytes: 0,
+    largestPageBytes: 0,
+    largestPageEvents: 0,
+    largestEventBytes: 0,
+    signals: 0,
+    failedWorkflowTasks: 0,
+    byType: {} as HistoryFigures['byType'],
+  };
   const flush: number[] = [];
   const task: number[] = [];
-  const runs: Array<{ runId: string; start: number; close: number | null; events: number }> = [];
-  for await (const wf of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
-    const history = (await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events ?? [];
-    const byId = new Map(history.map((e) => [Number(e.eventId), e]));
-    events += history.length;
-    for (const e of history) {
-      if (e.workflowExecutionSignaledEventAttributes) signals++;
-      if (e.workflowTaskFailedEventAttributes) failedWorkflowTasks++;
-      const done = e.activityTaskCompletedEventAttributes;
-      const scheduled = done ? byId.get(Number(done.scheduledEventId))?.activityTaskScheduledEventAttributes : undefined;
-      if (done && scheduled?.activityType?.name === 'flushStreamBatch')
-        flush.push(eventMs(e) - eventMs(byId.get(Number(done.startedEventId))!));
-      const wc = e.workflowTaskCompletedEventAttributes;
-      if (wc) task.push(eventMs(e) - eventMs(byId.get(Number(wc.startedEventId))!));
+  try {
+    const svc = connection.workflowService;
+    const runIds: string[] = [];
+    let pageToken: Uint8Array | undefined;
+    do {
+      const page = await svc.listWorkflowExecutions({ namespace, query: `WorkflowId = '${workflowId}'`, nextPageToken: pageToken });
+      for (const e of page.executions ?? []) runIds.push(e.execution!.runId!);
+      pageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+    } while (pageToken);
+    for (const runId of runIds) {
+      out.runs++;
+      const byId = new Map<number, proto.api.history.v1.IHistoryEvent>();
+      let token: Uint8Array | undefined;
+      do {
+        const page = await svc.getWorkflowExecutionHistory({ namespace, execution: { workflowId, runId }, nextPageToken: token });
+        const pageBytes = proto.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse.encode(page).finish().length;
+        if (pageBytes > out.largestPageBytes) {
+          out.largestPageBytes = pageBytes;
+          out.largestPageEvents = page.history?.events?.length ?? 0;
+        }
+        for (const e of page.history?.events ?? []) {
+          const size = proto.api.history.v1.HistoryEvent.encode(e).finish().length;
+          out.events++;
+          out.bytes += size;
+          out.largestEventBytes = Math.max(out.largestEventBytes, size);
+          const type = proto.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType);
+          const t = (out.byType[type] ??= { count: 0, bytes: 0, max: 0 });
+          t.count++;
+          t.bytes += size;
+          t.max = Math.max(t.max, size);
+          byId.set(Number(e.eventId), e);
+          if (e.workflowExecutionSignaledEventAttributes) out.signals++;
+          if (e.workflowTaskFailedEventAttributes) out.failedWorkflowTasks++;
+          const done = e.activityTaskCompletedEventAttributes;
+          const scheduled = done ? byId.get(Number(done.scheduledEventId))?.activityTaskScheduledEventAttributes : undefined;
+          if (done && scheduled?.activityType?.name === 'flushStreamBatch')
+            flush.push(eventMs(e) - eventMs(byId.get(Number(done.startedEventId))!));
+          const wc = e.workflowTaskCompletedEventAttributes;
+          if (wc) task.push(eventMs(e) - eventMs(byId.get(Number(wc.startedEventId))!));
+        }
+        token = page.nextPageToken?.length ? page.nextPageToken : undefined;
+      } while (token);
     }
-    runs.push({ runId: wf.runId, start: wf.startTime.getTime(), close: wf.closeTime?.getTime() ?? null, events: history.length });
+  } finally {
+    await connection.close();
   }
-  return {
-    events,
-    signals,
-    runs,
-    timings: { flushActivityMs: percentiles(flush), workflowTaskMs: percentiles(task), failedWorkflowTasks },
-  };
+  return { ...out, flush, task };
 }
 
-/** Runs the load in a child process (its CPU is not the stack's); returns [email, sentAtMs, status] per request. */
-function runLoadGenerator(o: { url: string; rate: number; total: number; audienceId: string }): Promise<Array<[string, number, number]>> {
+/** Runs the load in a child process (its CPU is not the stack's). */
+function runLoadGenerator(env: Record<string, string>): Promise<LoadRow[]> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'streaming-load-generator.ts')], {
-      env: {
-        ...process.env,
-        LOAD_URL: o.url,
-        LOAD_API_KEY: TEST_API_KEY,
-        LOAD_RATE: String(o.rate),
-        LOAD_TOTAL: String(o.total),
-        LOAD_AUDIENCE_ID: o.audienceId,
-      },
+      env: { ...process.env, LOAD_API_KEY: TEST_API_KEY, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => chunks.push(d));
     child.once('error', reject);
     child.once('exit', (code) => {
       if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
-      resolve((JSON.parse(out) as { sent: Array<[string, number, number]> }).sent);
+      resolve((JSON.parse(Buffer.concat(chunks).toString()) as { requests: LoadRow[] }).requests);
     });
   });
 }
 
+/** Waits until every accepted contact is visible, or nothing new appeared for `quietMs` (then reports what arrived). */
+async function waitDelivered(stack: TestStack, portals: number[], expected: number, quietMs: number): Promise<void> {
+  let last = -1;
+  let lastChange = Date.now();
+  for (;;) {
+    const n = portals.reduce((sum, p) => sum + stack.sim.admin.contactCount(p), 0);
+    if (n >= expected) return;
+    if (n !== last) {
+      last = n;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > quietMs) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}): Promise<StreamingLatencyResult> {
+  const mode = opts.mode ?? 'rate';
   const rate = opts.ratePerSecond ?? 200;
   const duration = opts.durationSeconds ?? 60;
-  const total = Math.round(rate * duration);
+  const destinations = opts.destinations ?? 1;
+  const perDestination = mode === 'burst' ? (opts.total ?? 100_000) : Math.round(rate * duration);
+  const batch = mode === 'burst' ? (opts.batch ?? 1000) : 1;
+  const loadBefore = os.loadavg();
   const temporal = await startTemporal({ dbFilename: path.join(tempDir('hsd-bench-temporal-'), 'temporal.db') });
   const stack = await startStack({ temporal, env: opts.env });
   const answeredAt = new Map<string, number>();
   stack.api.addHook('onResponse', async (req, reply) => {
     if (reply.statusCode !== 202 || !req.url.endsWith('/profiles')) return;
-    const email = (req.body as { identityMap: { Email: Array<{ id: string }> } }).identityMap.Email[0].id;
-    answeredAt.set(email, Date.now());
+    const now = Date.now();
+    const body = req.body as Array<{ identityMap: { Email: Array<{ id: string }> } }> | { identityMap: { Email: Array<{ id: string }> } };
+    for (const p of Array.isArray(body) ? body : [body]) answeredAt.set(p.identityMap.Email[0].id, now);
   });
   try {
-    const { destinationId, portalId } = await createDestination(stack);
-    await activateAudience(stack, destinationId, AUD_A);
+    const targets: Array<{ destinationId: string; portalId: number }> = [];
+    for (let d = 0; d < destinations; d++) {
+      const created = await createDestination(stack, { account: { tier: 'pro', apiAddOn: true } });
+      await activateAudience(stack, created.destinationId, AUD_A);
+      targets.push(created);
+    }
     const address = await stack.api.listen({ host: '127.0.0.1', port: 0 });
-    const url = new URL(`/v1/destinations/${destinationId}/profiles`, address);
+    const urls = targets.map((t) => new URL(`/v1/destinations/${t.destinationId}/profiles`, address).toString());
 
-    const load = await runLoadGenerator({ url: url.toString(), rate, total, audienceId: AUD_A.id });
-    const sentAt = new Map(load.map(([email, at]) => [email, at]));
-    const accepted = load.filter(([, , status]) => status === 202).length;
-    const refused = load.length - accepted;
-    const started = load[0]?.[1] ?? Date.now();
-
-    const prop = audiencePropertyName(AUD_A.id);
-    await waitFor(() => stack.sim.admin.contactCount(portalId) >= accepted, {
-      timeoutMs: 120_000,
-      intervalMs: 250,
-      what: 'every streamed contact in the simulator',
+    const rows = await runLoadGenerator({
+      LOAD_URLS: urls.join(','),
+      LOAD_MODE: mode,
+      LOAD_RATE: String(rate),
+      LOAD_TOTAL: String(perDestination),
+      LOAD_BATCH: String(batch),
+      LOAD_CONCURRENCY: '4',
+      LOAD_AUDIENCE_ID: AUD_A.id,
     });
-    const stats = await waitFor(
-      async () => {
-        const s = await streamStats(stack, destinationId);
-        return s.received >= accepted && s.buffered === 0 && s.inFlight === 0 ? s : undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 250, what: 'the stream to be idle' },
+    const accepted = rows.filter((r) => r[5] === 202).reduce((n, r) => n + r[2], 0);
+    const refused = rows.filter((r) => r[5] !== 202).reduce((n, r) => n + r[2], 0);
+    const firstSent = Math.min(...rows.map((r) => r[3]));
+
+    await waitDelivered(
+      stack,
+      targets.map((t) => t.portalId),
+      accepted,
+      120_000,
     );
 
+    const prop = audiencePropertyName(AUD_A.id);
+    const endToEndByDest: number[][] = targets.map(() => []);
     const latency: number[] = [];
-    const endToEnd: number[] = [];
     const apiAnswer: number[] = [];
+    let delivered = 0;
     let exact = true;
-    for (const [email, sent] of sentAt) {
-      const answered = answeredAt.get(email);
-      if (answered === undefined) continue;
-      const c = stack.sim.admin.getContact(portalId, email);
-      if (!c || c.properties[prop] !== 'realized' || c.properties.city !== 'Lisbon') {
-        exact = false;
-        continue;
-      }
-      const visible = Date.parse(c.updatedAt);
-      latency.push(Math.max(0, visible - answered));
-      endToEnd.push(Math.max(0, visible - sent));
+    let lastVisible = 0;
+    for (const [d, first, count, sent, answered, status] of rows) {
       apiAnswer.push(answered - sent);
+      if (status !== 202) continue;
+      for (let i = first; i < first + count; i++) {
+        const email = loadEmail(d, i);
+        const c = stack.sim.admin.getContact(targets[d].portalId, email);
+        if (!c) continue;
+        if (c.properties[prop] !== 'realized' || c.properties.city !== 'Lisbon') {
+          exact = false;
+          continue;
+        }
+        delivered++;
+        const visible = Date.parse(c.updatedAt);
+        lastVisible = Math.max(lastVisible, visible);
+        endToEndByDest[d].push(Math.max(0, visible - sent));
+        const ok = answeredAt.get(email);
+        if (ok !== undefined) latency.push(Math.max(0, visible - ok));
+      }
     }
+    const totalContacts = targets.reduce((n, t) => n + stack.sim.admin.contactCount(t.portalId), 0);
 
-    const history = await analyseHistory(stack.client, stats.workflowId);
-    if (process.env.BENCH_DIAGNOSE) {
-      const slow = [...sentAt]
-        .map(([email, sent]) => ({
-          at: sent - started,
-          api: (answeredAt.get(email) ?? NaN) - sent,
-          visible: Date.parse(stack.sim.admin.getContact(portalId, email)?.updatedAt ?? '') - sent,
-        }))
-        .sort((a, b) => b.visible - a.visible)
-        .slice(0, 15);
-      console.error(
-        JSON.stringify({
-          slow,
-          runs: history.runs.map((r) => ({ ...r, start: r.start - started, close: r.close ? r.close - started : null })),
-        }),
-      );
+    const counters = { sent: 0, merged: 0, rejected: 0, flushes: 0, runs: 0 };
+    const history: HistoryFigures = {
+      runs: 0,
+      events: 0,
+      bytes: 0,
+      largestPageBytes: 0,
+      largestPageEvents: 0,
+      largestEventBytes: 0,
+      signals: 0,
+      failedWorkflowTasks: 0,
+      byType: {},
+    };
+    const flush: number[] = [];
+    const task: number[] = [];
+    let received = 0;
+    const undelivered: Array<Record<string, unknown>> = [];
+    for (const [d, t] of targets.entries()) {
+      const s = await streamStats(stack, t.destinationId).catch((err: Error) => ({ error: err.message }) as const);
+      const visible = stack.sim.admin.contactCount(t.portalId);
+      const sentTo = rows.filter((r) => r[0] === d && r[5] === 202).reduce((n, r) => n + r[2], 0);
+      if (visible < sentTo)
+        undelivered.push({
+          destination: d,
+          visible,
+          accepted: sentTo,
+          ...('error' in s
+            ? { statsError: s.error }
+            : { state: s.state, pausedReason: s.pausedReason, received: s.received, buffered: s.buffered, inFlight: s.inFlight }),
+        });
+      if ('error' in s) continue;
+      if (s) {
+        counters.sent += s.sent;
+        counters.merged += s.merged;
+        counters.rejected += s.rejected;
+        counters.flushes += s.flushes;
+        counters.runs += s.runs;
+        received += s.received;
+      }
+      const h = await analyseStreamHistory(stack.env.address, stack.config.temporal.namespace, streamWorkflowId(t.destinationId));
+      for (const k of ['runs', 'events', 'bytes', 'signals', 'failedWorkflowTasks'] as const) history[k] += h[k];
+      if (h.largestPageBytes > history.largestPageBytes) {
+        history.largestPageBytes = h.largestPageBytes;
+        history.largestPageEvents = h.largestPageEvents;
+      }
+      history.largestEventBytes = Math.max(history.largestEventBytes, h.largestEventBytes);
+      for (const [type, v] of Object.entries(h.byType)) {
+        const t = (history.byType[type] ??= { count: 0, bytes: 0, max: 0 });
+        t.count += v.count;
+        t.bytes += v.bytes;
+        t.max = Math.max(t.max, v.max);
+      }
+      flush.push(...h.flush);
+      task.push(...h.task);
     }
-    const lat = percentiles(latency);
+    const updates = Math.max(1, received || accepted);
+
+    const endToEnd = endToEndByDest.flat();
+    const byDestP99 = endToEndByDest.map((v) => percentiles(v).p99);
+    const drainSeconds = (lastVisible - firstSent) / 1000;
+    const drainRate = delivered / Math.max(0.001, drainSeconds);
+    const caseName = mode === 'burst' ? 'burst' : destinations > 1 ? 'fanout' : 'rate';
+    const command =
+      mode === 'burst'
+        ? `npx tsx bench/streaming-latency.ts --case burst --total ${perDestination} --batch ${batch}`
+        : `npx tsx bench/streaming-latency.ts --case ${caseName} --rate ${rate} --duration ${duration}${destinations > 1 ? ` --destinations ${destinations}` : ''}`;
     return {
-      ratePerSecond: rate,
-      durationSeconds: duration,
-      updatesSent: total,
+      case: caseName,
+      mode,
+      destinations,
+      ...(mode === 'rate' ? { ratePerSecond: rate, durationSeconds: duration } : {}),
+      updatesSent: perDestination * destinations,
       accepted,
       refused,
-      latencyMs: lat,
+      delivered,
+      contactsExact: exact && delivered === accepted && totalContacts === accepted,
       endToEndMs: percentiles(endToEnd),
+      latencyMs: percentiles(latency),
       apiAnswerMs: percentiles(apiAnswer),
-      goalP99Ms: STREAMING_P99_GOAL_MS,
-      metGoal: lat.p99 < STREAMING_P99_GOAL_MS && refused === 0 && exact,
-      contactsExact: exact && stack.sim.admin.contactCount(portalId) === accepted,
-      stream: {
-        sent: stats.sent,
-        merged: stats.merged,
-        rejected: stats.rejected,
-        flushes: stats.flushes,
-        avgBatch: Math.round((stats.sent / Math.max(1, stats.flushes)) * 10) / 10,
-        runs: stats.runs,
+      ...(mode === 'burst'
+        ? {
+            drain: {
+              seconds: Math.round(drainSeconds * 10) / 10,
+              contactsPerSecond: Math.round(drainRate),
+              ceilingContactsPerSecond: ACCOUNT_CEILING_CONTACTS_PER_SECOND * destinations,
+              ceilingRatio: Math.round((drainRate / (ACCOUNT_CEILING_CONTACTS_PER_SECOND * destinations)) * 1000) / 1000,
+              retries429: rows.reduce((n, r) => n + r[6] - 1, 0),
+            },
+          }
+        : {}),
+      ...(destinations > 1
+        ? {
+            fairness: {
+              p99ByDestination: byDestP99,
+              worstOverBest: Math.round((Math.max(...byDestP99) / Math.max(1, Math.min(...byDestP99))) * 100) / 100,
+            },
+          }
+        : {}),
+      ...(undelivered.length ? { undelivered } : {}),
+      stream: { ...counters, avgBatch: Math.round((counters.sent / Math.max(1, counters.flushes)) * 10) / 10 },
+      history: {
+        ...history,
+        bytesPerUpdate: Math.round(history.bytes / updates),
+        eventsPer10kUpdates: Math.round((history.events / updates) * 10_000),
       },
-      historyEvents: history.events,
-      historyEventsPer10kUpdates: Math.round((history.events / Math.max(1, stats.received)) * 10_000),
-      signals: history.signals,
-      temporal: history.timings,
+      temporal: { flushActivityMs: percentiles(flush), workflowTaskMs: percentiles(task) },
+      loadAverage: { before: loadBefore.map((l) => Math.round(l * 100) / 100), after: os.loadavg().map((l) => Math.round(l * 100) / 100) },
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version },
-      command: `npx tsx bench/streaming-latency.ts --rate ${rate} --duration ${duration}`,
+      command,
     };
   } finally {
     await stack.close();
@@ -245,7 +426,17 @@ if (require.main === module) {
   const env = Object.fromEntries(
     Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('STREAM_') && e[1] !== undefined),
   );
-  benchStreamingLatency({ ratePerSecond: arg('rate'), durationSeconds: arg('duration'), env })
+  const i = process.argv.indexOf('--case');
+  const c = i > 0 ? process.argv[i + 1] : 'rate';
+  benchStreamingLatency({
+    mode: c === 'burst' ? 'burst' : 'rate',
+    ratePerSecond: arg('rate'),
+    durationSeconds: arg('duration'),
+    total: arg('total'),
+    batch: arg('batch'),
+    destinations: arg('destinations') ?? (c === 'fanout' ? 20 : 1),
+    env,
+  })
     .then((r) => {
       console.log(JSON.stringify(r, null, 2));
       process.exit(0);

@@ -99,6 +99,13 @@ export const Failure = {
     retryable: true,
     hint: 'Check that Temporal and a worker are running, then retry.',
   },
+  StoreUnavailable: {
+    type: 'STORE_UNAVAILABLE',
+    code: 'STORE_UNAVAILABLE',
+    status: 503,
+    retryable: true,
+    hint: 'Check the store (DATA_DIR disk space, or the PostgreSQL server of DATABASE_URL), then retry.',
+  },
   Internal: { type: 'INTERNAL', code: 'INTERNAL', status: 500, retryable: false, hint: 'See the logs.' },
 
   // ---- HubSpot: the destination needs fixing (final) ----

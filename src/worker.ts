@@ -72,6 +72,7 @@ export async function createWorker(
     contactMemoryEnabled: config.worker.contactMemory,
     emailHasher: services.emailHasher,
     streamHolds: services.streamHolds,
+    ingestLog: services.ingestLog,
     logger,
     metrics,
     onCall: metrics.onHubSpotCall,

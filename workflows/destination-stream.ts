@@ -17,6 +17,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -26,8 +27,8 @@ import {
 } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
-import type { BufferedUpdate, PendingUpdate, StreamInput } from '../src/streaming/types';
-import { toWire } from '../src/streaming/wire';
+import type { BufferedUpdate, FlushStreamInput, PendingUpdate, StreamInput } from '../src/streaming/types';
+import { packSeqLists, toWire } from '../src/streaming/wire';
 import { emitAlert } from './alerts';
 import { configureStreamSignal, pauseStreamSignal, profilesSignal, resumeStreamSignal, streamStatsQuery } from './messages';
 import { StreamState } from './stream-state';
@@ -85,7 +86,11 @@ export async function destinationStream(input: StreamInput, ...carried: Buffered
   await CancellationScope.nonCancellable(() => runStream(state, input));
 }
 
+/** Patch: a flush starts at once when none is in flight (older histories waited for the latency bound). */
+export const FLUSH_WHEN_IDLE_PATCH = 'stream-flush-when-idle';
+
 async function runStream(state: StreamState, input: StreamInput): Promise<void> {
+  state.flushWhenIdle = patched(FLUSH_WHEN_IDLE_PATCH);
   const released = input.carry?.held ? releaseHeldSignals(state.destinationId) : Promise.resolve();
   handleMessages(state);
   const alerts = new AlertsInFlight();
@@ -192,11 +197,11 @@ class Flushes {
   ) {}
 
   start(): void {
-    const { id, batch } = this.state.startFlush();
+    const { id, batch, done } = this.state.startFlush();
     const scope = new CancellationScope();
     this.scopes.set(id, scope);
     void scope
-      .run(() => flush(this.state, batch, this.keyPrefix))
+      .run(() => flush(this.state, batch, done, this.keyPrefix))
       .finally(() => {
         this.scopes.delete(id);
         this.state.endFlush(id);
@@ -214,12 +219,41 @@ class Flushes {
   }
 }
 
+function packedRefs(lists: number[][]): { refsFrom: number; refsPacked: string } {
+  const { from, packed } = packSeqLists(lists);
+  return { refsFrom: from, refsPacked: packed };
+}
+
+/** Sorted inclusive ranges of the numbers (accounted log rows are mostly consecutive). */
+function toRanges(seqs: number[]): Array<[number, number]> {
+  const sorted = [...seqs].sort((a, b) => a - b);
+  const out: Array<[number, number]> = [];
+  for (const s of sorted) {
+    const last = out[out.length - 1];
+    if (last && s <= last[1] + 1) last[1] = Math.max(last[1], s);
+    else out.push([s, s]);
+  }
+  return out;
+}
+
 /**
  * Sends one batch. Transient errors are retried by Temporal; a configuration error pauses the stream
  * (updates kept); any other final error stores the batch as rejections.
  */
-async function flush(state: StreamState, batch: PendingUpdate[], keyPrefix: string): Promise<void> {
-  const input = { destinationId: state.destinationId, keyPrefix, updates: batch.map(toWire) };
+async function flush(state: StreamState, batch: PendingUpdate[], done: number[], keyPrefix: string): Promise<void> {
+  // Updates by reference travel as their ingest-log numbers only; by value (older streams) as before.
+  const byRef = batch.filter((u) => u.refs);
+  const input: FlushStreamInput = {
+    destinationId: state.destinationId,
+    keyPrefix,
+    updates: batch.filter((u) => !u.refs).map(toWire),
+    ...(byRef.length ? packedRefs(byRef.map((u) => u.refs!)) : {}),
+    ...(done.length ? { doneRanges: toRanges(done) } : {}),
+  };
+  const giveBack = () => {
+    state.giveBack(batch);
+    state.notDeleted(done);
+  };
   try {
     const counts = await acts.flushStreamBatch.executeWithOptions(
       {
@@ -233,10 +267,10 @@ async function flush(state: StreamState, batch: PendingUpdate[], keyPrefix: stri
     state.settle(batch, counts, Date.now());
     return;
   } catch (err) {
-    if (isCancellation(err)) return state.giveBack(batch);
+    if (isCancellation(err)) return giveBack();
     const failure = failureOf(err);
     if (!failure || PAUSE_ON.has(failure.type)) {
-      state.giveBack(batch);
+      giveBack();
       return state.pauseOnError(failure ? `${failure.type}: ${failure.message}` : 'A flush failed unexpectedly; see the Web UI');
     }
     try {
@@ -246,7 +280,7 @@ async function flush(state: StreamState, batch: PendingUpdate[], keyPrefix: stri
       );
       state.settle(batch, counts, Date.now());
     } catch (err2) {
-      state.giveBack(batch);
+      giveBack();
       if (!isCancellation(err2)) state.pauseOnError('Storing rejected updates failed; see the Web UI');
     }
   }

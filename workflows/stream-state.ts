@@ -20,7 +20,10 @@ import {
   type StreamOptions,
   type StreamStats,
 } from '../src/streaming/types';
-import { fromWire, readWireUpdate, toWire } from '../src/streaming/wire';
+import { fromWire, readWireRefs, readWireUpdate, toWire } from '../src/streaming/wire';
+
+/** Ingest-log rows one flush deletes at most (the rest wait for the next one). */
+const MAX_DONE_PER_FLUSH = 5000;
 
 /** A flush activity under way: its batch size and the receipt time of its oldest update (for the lag). */
 interface Flight {
@@ -52,6 +55,11 @@ export class StreamState {
   cancelRequested = false;
   /** Set once the run hands over to the next one: no new flushes. */
   draining = false;
+  /**
+   * Start a flush at once, whatever is ready, when no flush is in flight (a lone update does not wait for
+   * the latency bound); set by the workflow behind a patch, so older histories replay unchanged.
+   */
+  flushWhenIdle = false;
   /** Bumped by every event the main loop must react to (pause, resume, options, a flush ending). */
   wakeups = 0;
   readonly startedAt: string;
@@ -64,6 +72,8 @@ export class StreamState {
   private lastFlushAt?: string;
   private lagAlerts: number;
   private lagAlerted: boolean;
+  /** Ingest-log rows whose updates are accounted (sent, rejected, ignored, stale): the next flush deletes them. */
+  private readonly accounted: number[];
 
   constructor(input: StreamInput, carried: BufferedUpdate[][], now: number) {
     const { carry } = input;
@@ -81,12 +91,15 @@ export class StreamState {
     this.startedAt = carry?.startedAt ?? new Date(now).toISOString();
     this.runs = (carry?.runsSoFar ?? 0) + 1;
     this.buffer = new StreamBuffer(carried.flat().map(fromWire));
+    this.accounted = [...(carry?.remove ?? [])];
   }
 
   /** The `profiles` signal: decode, number and buffer each update; malformed ones are counted, not kept. */
   receive(signal: Partial<ProfilesSignal> | null | undefined, now: number): void {
     const updates: unknown[] = Array.isArray(signal?.updates) ? signal.updates : [];
     const receivedAt = Math.min(typeof signal?.at === 'number' ? signal.at : now, now);
+    if (signal && (typeof signal.refs === 'string' || Array.isArray(signal.refs)))
+      this.receiveRefs(readWireRefs({ ...signal, at: signal.at ?? NaN }, receivedAt));
     for (const item of updates) {
       this.counters.received++;
       const update = readWireUpdate(item);
@@ -97,6 +110,22 @@ export class StreamState {
         continue;
       }
       const outcome = this.buffer.add({ ...update, seq: this.nextSeq++, receivedAt });
+      if (outcome === 'merged') this.counters.merged++;
+      else if (outcome === 'stale') this.counters.stale++;
+    }
+  }
+
+  /** Updates by reference (the ingest log holds their data): the same rules, keyed by the email's hash. */
+  private receiveRefs(refs: Array<PendingUpdate | undefined>): void {
+    for (const update of refs) {
+      this.counters.received++;
+      if (!update || !Number.isFinite(update.updatedAt)) {
+        const reasons = this.counters.ignoredByReason;
+        this.counters.ignored++;
+        this.counters.ignoredByReason = { ...reasons, MALFORMED_UPDATE: (reasons.MALFORMED_UPDATE ?? 0) + 1 };
+        continue;
+      }
+      const outcome = this.buffer.add(update);
       if (outcome === 'merged') this.counters.merged++;
       else if (outcome === 'stale') this.counters.stale++;
     }
@@ -167,17 +196,21 @@ export class StreamState {
       !this.draining &&
       this.flights.size < this.options.maxConcurrentFlushes &&
       ready > 0 &&
-      (ready >= this.options.batchSize || this.dueAt() <= now)
+      (ready >= this.options.batchSize || this.dueAt() <= now || (this.flushWhenIdle && this.flights.size === 0))
     );
   }
 
-  /** Takes the next batch out of the buffer and counts it in flight until `endFlush`. */
-  startFlush(): { id: number; batch: PendingUpdate[] } {
+  /**
+   * Takes the next batch out of the buffer and counts it in flight until `endFlush`; with it, ingest-log
+   * rows already accounted, for the flush to delete (`done`).
+   */
+  startFlush(): { id: number; batch: PendingUpdate[]; done: number[] } {
     const batch = this.buffer.take(this.options.batchSize, MAX_PAYLOAD_CHARS);
     const id = ++this.flightSeq;
     this.flights.set(id, { size: batch.length, oldest: Math.min(...batch.map((u) => u.receivedAt)) });
     this.inFlight += batch.length;
-    return { id, batch };
+    this.accounted.push(...this.buffer.dropped.splice(0));
+    return { id, batch, done: this.accounted.splice(0, MAX_DONE_PER_FLUSH) };
   }
 
   endFlush(id: number): void {
@@ -192,6 +225,12 @@ export class StreamState {
     this.counters = addFlushCounts(this.counters, counts);
     this.counters.flushes++;
     this.lastFlushAt = new Date(now).toISOString();
+    for (const u of batch) if (u.refs) this.accounted.push(...u.refs);
+  }
+
+  /** Rows a flush was to delete and did not (cancelled, or paused): the next flush deletes them. */
+  notDeleted(done: number[]): void {
+    this.accounted.push(...done);
   }
 
   /** A batch that was not sent goes back to the buffer, under the same merge rules. */
@@ -294,6 +333,7 @@ export class StreamState {
         startedAt: this.startedAt,
         lastFlushAt: this.lastFlushAt,
         held: true,
+        ...(this.accounted.length || this.buffer.dropped.length ? { remove: [...this.accounted, ...this.buffer.dropped] } : {}),
       },
     };
     return [next, ...chunkForCarry(this.buffer.snapshot().map(toWire), MAX_PAYLOAD_CHARS)];

@@ -23,6 +23,7 @@ import { createEmailHasher, type EmailHasher } from '../streaming/email-hash';
 import { SqlContactMemory, type ContactMemory } from '../store/contact-memory';
 import { SqlListIntents, type ListIntents } from '../store/list-intents';
 import { StreamHolds } from '../streaming/holds';
+import { SqlIngestLog } from '../streaming/ingest-log';
 import { StreamMemory } from '../streaming/memory';
 import { ConnectionStore } from '../store/connections';
 import { SyncStore } from '../store/syncs';
@@ -49,6 +50,8 @@ export interface Services {
   streamMemory: StreamMemory;
   /** Streaming: signal holds during a stream's continue-as-new. */
   streamHolds: StreamHolds;
+  /** Streaming: the durable ingest log of updates (sealed), read by flushes by reference. */
+  ingestLog: SqlIngestLog;
   /** Change-driven dataflows: what HubSpot last confirmed per destination and contact (docs/dataflows.md). */
   contactMemory: ContactMemory;
   /** List-encoded audiences: memberships a run's pages decided, written after the upserts. */
@@ -106,6 +109,7 @@ export async function createServices(
     listIntents: new SqlListIntents(db),
     emailHasher,
     streamHolds: new StreamHolds(db),
+    ingestLog: new SqlIngestLog(db, sealer),
     connections,
     syncs: new SyncStore(db),
     sqlSources,

@@ -89,6 +89,14 @@ export async function migrate(db: Db): Promise<void> {
       PRIMARY KEY (destination_id, audience_id)
     )`,
     listIntentsDdl(db.dialect), // list-encoded audiences: a run's pending memberships (store/list-intents.ts)
+    // Streaming: the durable ingest log (sealed reduced updates; the workflow holds only their numbers).
+    `CREATE TABLE IF NOT EXISTS stream_ingest (
+      seq ${serial},
+      destination_id TEXT NOT NULL,
+      created_ms BIGINT NOT NULL,
+      sealed_update TEXT NOT NULL
+    )`,
+    `CREATE INDEX IF NOT EXISTS stream_ingest_by_destination ON stream_ingest (destination_id, seq)`,
     // Source connections (SQL sources): the URL sealed, its redacted form for views (store/connections.ts).
     `CREATE TABLE IF NOT EXISTS source_connections (
       id TEXT PRIMARY KEY,

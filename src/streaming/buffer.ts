@@ -14,25 +14,37 @@ import { wireChars } from './wire';
 export type AddOutcome = 'added' | 'merged' | 'stale';
 
 export function bufferKey(u: PendingUpdate): string {
+  // By reference: the keyed email hash (never the email), in a key space of its own.
+  if (u.refs !== undefined) return u.emailProblem || u.key === undefined ? `#L${u.seq}` : `~${u.key}`;
   return u.emailProblem || u.email === undefined ? `#${u.seq}` : u.email;
 }
 
-/** `newer` wins value by value; the deadline runs from the earliest receipt. */
+/** `newer` wins value by value; the deadline runs from the earliest receipt. By reference: the log rows to fold, in order. */
 export function mergeUpdates(older: PendingUpdate, newer: PendingUpdate): PendingUpdate {
   return {
     ...newer,
     statuses: { ...older.statuses, ...newer.statuses },
     values: { ...older.values, ...newer.values },
     receivedAt: Math.min(older.receivedAt, newer.receivedAt),
+    ...(older.refs || newer.refs ? { refs: [...(older.refs ?? []), ...(newer.refs ?? [])] } : {}),
   };
 }
 
 export class StreamBuffer {
+  /** Ingest-log rows of updates dropped as stale (by reference): to delete with the next flush. */
+  readonly dropped: number[] = [];
   private readonly entries = new Map<string, PendingUpdate>();
   private readonly sizes = new Map<string, number>();
   private readonly busy = new Set<string>();
   private busyBuffered = 0;
   private chars = 0;
+  /**
+   * Cached oldest receipt times (undefined: recompute). The workflow's wake-up conditions read them after
+   * every signal, so they must not scan thousands of entries each time: adding or merging can only lower
+   * them (kept incrementally); taking, releasing and removing invalidate them.
+   */
+  private oldestReadyCache: number | undefined | null = null;
+  private oldestCache: number | undefined | null = null;
 
   constructor(carried: PendingUpdate[] = []) {
     for (const u of carried) this.add(u);
@@ -49,6 +61,16 @@ export class StreamBuffer {
   }
 
   private put(key: string, u: PendingUpdate): void {
+    const previous = this.entries.get(key);
+    if (previous && u.receivedAt > previous.receivedAt) {
+      this.oldestCache = null;
+      this.oldestReadyCache = null;
+    } else {
+      if (this.oldestCache !== null)
+        this.oldestCache = this.oldestCache === undefined ? u.receivedAt : Math.min(this.oldestCache, u.receivedAt);
+      if (this.oldestReadyCache !== null && !this.busy.has(key))
+        this.oldestReadyCache = this.oldestReadyCache === undefined ? u.receivedAt : Math.min(this.oldestReadyCache, u.receivedAt);
+    }
     const size = wireChars(u);
     this.chars += size - (this.sizes.get(key) ?? 0);
     this.sizes.set(key, size);
@@ -56,6 +78,8 @@ export class StreamBuffer {
   }
 
   private remove(key: string): void {
+    this.oldestCache = null;
+    this.oldestReadyCache = null;
     this.chars -= this.sizes.get(key) ?? 0;
     this.sizes.delete(key);
     this.entries.delete(key);
@@ -76,6 +100,7 @@ export class StreamBuffer {
     }
     if (u.updatedAt < current.updatedAt) {
       // Late and older: the newer one stays; keep the earlier deadline all the same.
+      if (u.refs) this.dropped.push(...u.refs);
       if (u.receivedAt < current.receivedAt) this.put(key, { ...current, receivedAt: u.receivedAt });
       return 'stale';
     }
@@ -85,18 +110,22 @@ export class StreamBuffer {
 
   /** Receipt time of the oldest ready update. */
   oldestReadyAt(): number | undefined {
+    if (this.oldestReadyCache !== null) return this.oldestReadyCache;
     let oldest: number | undefined;
     for (const [key, u] of this.entries) {
       if (this.busy.has(key)) continue;
       if (oldest === undefined || u.receivedAt < oldest) oldest = u.receivedAt;
     }
+    this.oldestReadyCache = oldest;
     return oldest;
   }
 
   /** Receipt time of the oldest waiting update (busy or not), for the lag. */
   oldestAt(): number | undefined {
+    if (this.oldestCache !== null) return this.oldestCache;
     let oldest: number | undefined;
     for (const u of this.entries.values()) if (oldest === undefined || u.receivedAt < oldest) oldest = u.receivedAt;
+    this.oldestCache = oldest;
     return oldest;
   }
 
@@ -123,6 +152,7 @@ export class StreamBuffer {
 
   /** A flush ended: its emails may be flushed again. */
   release(batch: PendingUpdate[]): void {
+    this.oldestReadyCache = null;
     for (const u of batch) {
       const key = bufferKey(u);
       if (!this.busy.delete(key)) continue;
@@ -148,6 +178,7 @@ export class StreamBuffer {
         merged++;
       } else {
         // The update that arrived meanwhile is older than this one: it is the late one.
+        if (later.refs) this.dropped.push(...later.refs);
         this.put(key, { ...u, receivedAt: Math.min(u.receivedAt, later.receivedAt) });
         stale++;
       }

@@ -92,7 +92,8 @@ export async function storeStreamRejections(
   await ctx.rejections.add(
     streamRejectionsId(ctx.destinationId),
     rejections.map(({ update, reason }) => ({
-      key: `${ctx.keyPrefix}:${update.seq}`,
+      // By reference the number is the ingest log's (its own key space, so never a by-value update's).
+      key: update.refs ? `${ctx.keyPrefix}:log${update.seq}` : `${ctx.keyPrefix}:${update.seq}`,
       line: update.seq,
       email: update.email,
       reason,

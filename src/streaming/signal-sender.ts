@@ -13,18 +13,50 @@ import type { SignalDefinition, WithWorkflowArgs } from '@temporalio/common';
 import { destinationStream } from '../../workflows/destination-stream';
 import { profilesSignal } from '../../workflows/messages';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { packRefs } from './wire';
 import { escapeMarkdown } from '../../workflows/markdown';
 import { DestinationIdKey } from '../temporal/search-attributes';
 import type { StreamHolds } from './holds';
-import { MAX_PAYLOAD_CHARS, streamWorkflowId, type ProfilesSignal, type StreamInput, type StreamOptions, type StreamUpdate } from './types';
+import {
+  streamWorkflowId,
+  type EmailProblem,
+  type ProfilesSignal,
+  type StreamInput,
+  type StreamOptions,
+  type StreamUpdate,
+  type UpdateRef,
+} from './types';
+
+/** The compact `profiles` signal of logged updates: numbers relative to the smallest, times to `at`. */
+export function refsSignal(at: number, updates: LoggedUpdate[]): ProfilesSignal {
+  let n = Infinity;
+  for (const u of updates) if (u.seq < n) n = u.seq;
+  const refs = updates.map((u): UpdateRef => (u.problem ? [u.seq - n, u.key, u.t - at, u.problem] : [u.seq - n, u.key, u.t - at]));
+  return { at, n, refs: packRefs(refs) };
+}
+
+/**
+ * Budget of one signal of references (≈ 30 updates): a signal event stays under 1 KB, so a history page
+ * (up to 1,000 events) stays under 1 MB even when signals pile up back to back under load.
+ */
+export const MAX_REFS_SIGNAL_CHARS = 550;
 
 export interface StreamTarget {
   destinationId: string;
   destinationName: string;
 }
 
+/** An update written to the ingest log, as the stream workflow will see it (no contact data). */
+export interface LoggedUpdate {
+  seq: number;
+  /** Keyed email hash ('' when the email is missing or invalid). */
+  key: string;
+  t: number;
+  problem?: EmailProblem;
+}
+
 interface Parcel {
-  updates: StreamUpdate[];
+  updates: LoggedUpdate[];
   chars: number;
   at: number;
   resolve(): void;
@@ -53,7 +85,7 @@ export class StreamSignalSender {
   private readonly maxChars: number;
 
   constructor(private readonly o: StreamSignalSenderOptions) {
-    this.maxChars = o.maxChars ?? MAX_PAYLOAD_CHARS;
+    this.maxChars = o.maxChars ?? MAX_REFS_SIGNAL_CHARS;
   }
 
   /** Size of one update as it travels (callers refuse updates that could never fit a signal). */
@@ -61,10 +93,18 @@ export class StreamSignalSender {
     return JSON.stringify(u).length + 1;
   }
 
-  /** Resolves when every update is in a signal Temporal accepted; rejects if any signal failed. */
-  send(target: StreamTarget, updates: StreamUpdate[], receivedAt: number): Promise<void> {
+  /** Upper bound of the size of one reference in a signal. */
+  private static refSize(u: LoggedUpdate): number {
+    return u.key.length + 7 + (u.problem ? 2 : 0);
+  }
+
+  /**
+   * Resolves when every reference is in a signal Temporal accepted; rejects if any signal failed. The
+   * updates themselves are already in the ingest log.
+   */
+  send(target: StreamTarget, updates: LoggedUpdate[], receivedAt: number): Promise<void> {
     const parcels: Array<Promise<void>> = [];
-    let current: StreamUpdate[] = [];
+    let current: LoggedUpdate[] = [];
     let chars = 0;
     const flush = () => {
       if (current.length === 0) return;
@@ -79,7 +119,7 @@ export class StreamSignalSender {
       chars = 0;
     };
     for (const u of updates) {
-      const n = StreamSignalSender.sizeOf(u);
+      const n = StreamSignalSender.refSize(u);
       if (chars + n > this.maxChars) flush();
       current.push(u);
       chars += n;
@@ -159,7 +199,10 @@ export class StreamSignalSender {
         group.push(q.pending.shift()!);
       }
       q.sending++;
-      const payload: ProfilesSignal = { at: Math.min(...group.map((p) => p.at)), updates: group.flatMap((p) => p.updates) };
+      const payload = refsSignal(
+        Math.min(...group.map((p) => p.at)),
+        group.flatMap((p) => p.updates),
+      );
       this.o.client.workflow
         .signalWithStart(destinationStream, { ...this.startOptions(q.target), signal: profilesSignal, signalArgs: [payload] })
         .then(

@@ -39,6 +39,10 @@ export interface BufferedUpdate extends StreamUpdate {
   n: number;
   /** Receipt time (epoch ms) of the earliest update merged into this one: the flush deadline runs from it. */
   r: number;
+  /** By reference (ingest log): the keyed email hash (the buffer key) — `e`, `s`, `v` are then empty. */
+  k?: string;
+  /** By reference: the ingest-log numbers merged into this entry, oldest first (the flush folds them in this order). */
+  q?: number[];
 }
 
 /** A profile update with named fields: what the stream workflow works with. */
@@ -51,6 +55,10 @@ export interface ProfileUpdate {
   /** Mapped source values by path. */
   values: Record<string, unknown>;
   emailProblem?: EmailProblem;
+  /** By reference (src/streaming/ingest-log.ts): the keyed email hash; email, statuses and values stay in the log. */
+  key?: string;
+  /** By reference: the ingest-log numbers merged into this entry, in merge order. */
+  refs?: number[];
 }
 
 /** A profile update waiting in the stream's buffer (or in a flush). */
@@ -61,11 +69,23 @@ export interface PendingUpdate extends ProfileUpdate {
   receivedAt: number;
 }
 
+/**
+ * A reference to an update in the ingest log: [ingest-log number − `n`, keyed email hash ('' when the
+ * email is missing or invalid), update time − `at`, email problem?]. The `profiles` signal packs them in
+ * one string (`src/streaming/wire.ts`: `dn:key:dt[:M|I]`, comma-separated), the most compact JSON form.
+ */
+export type UpdateRef = [number, string, number] | [number, string, number, EmailProblem];
+
 /** Payload of the `profiles` signal. */
 export interface ProfilesSignal {
   /** When the API received the oldest update in this signal (epoch ms). */
   at: number;
-  updates: StreamUpdate[];
+  /** Updates by value (streams before the ingest log; still accepted). */
+  updates?: StreamUpdate[];
+  /** Base of the ingest-log numbers of `refs`. */
+  n?: number;
+  /** Updates by reference (the ingest log holds them): packed string (or, decoded the same, an array of refs). */
+  refs?: string | UpdateRef[];
 }
 
 /** Per-destination stream tuning; defaults come from the API's config when it starts the stream. */
@@ -139,6 +159,8 @@ export interface StreamCarry {
   lastFlushAt?: string;
   /** The previous run held the API's signals for the handoff; this run lifts the hold. */
   held?: boolean;
+  /** Ingest-log rows accounted but not yet deleted (the next flush deletes them). */
+  remove?: number[];
 }
 
 export interface StreamInput {
@@ -174,7 +196,17 @@ export interface FlushStreamInput {
   destinationId: string;
   /** Prefix of rejection keys, unique per stream chain. */
   keyPrefix: string;
+  /** Updates by value (streams before the ingest log). */
   updates: BufferedUpdate[];
+  /** Updates by reference: per buffered entry, its ingest-log numbers in merge order. */
+  refs?: number[][];
+  /** The same, packed (what the workflow sends): entries comma-separated, numbers − `refsFrom` joined by `+`. */
+  refsPacked?: string;
+  refsFrom?: number;
+  /** Ingest-log rows already accounted (earlier flushes, stale updates): deleted by this flush. */
+  done?: number[];
+  /** The same as inclusive ranges [first, last] (what the workflow sends: accounted rows are mostly consecutive). */
+  doneRanges?: Array<[number, number]>;
 }
 
 export interface RejectStreamInput extends FlushStreamInput {

@@ -3,7 +3,7 @@
  * Pure and deterministic: it runs inside the stream workflow, at its boundaries (the `profiles` signal,
  * flush activity inputs, continue-as-new carry), so the payloads in history keep their compact shape.
  */
-import type { BufferedUpdate, PendingUpdate, ProfileUpdate, StreamUpdate } from './types';
+import type { BufferedUpdate, EmailProblem, PendingUpdate, ProfileUpdate, StreamUpdate, UpdateRef } from './types';
 
 /**
  * Decodes one signalled update; `undefined` when it is malformed. Anyone with access can signal the
@@ -32,6 +32,8 @@ export function toWire(u: PendingUpdate): BufferedUpdate {
     ...(u.emailProblem !== undefined ? { x: u.emailProblem } : {}),
     n: u.seq,
     r: u.receivedAt,
+    ...(u.key !== undefined ? { k: u.key } : {}),
+    ...(u.refs !== undefined ? { q: u.refs } : {}),
   };
 }
 
@@ -45,7 +47,69 @@ export function fromWire(u: BufferedUpdate): PendingUpdate {
     ...(u.x !== undefined ? { emailProblem: u.x } : {}),
     seq: u.n,
     receivedAt: u.r,
+    ...(u.k !== undefined ? { key: u.k } : {}),
+    ...(Array.isArray(u.q) ? { refs: u.q } : {}),
   };
+}
+
+/** Packs per-entry lists of ingest-log numbers for a flush input: `{from, packed}` (entries `,`, numbers − from `+`). */
+export function packSeqLists(lists: number[][]): { from: number; packed: string } {
+  let from = Infinity;
+  for (const l of lists) for (const s of l) if (s < from) from = s;
+  if (from === Infinity) from = 0;
+  return { from, packed: lists.map((l) => l.map((s) => s - from).join('+')).join(',') };
+}
+
+export function unpackSeqLists(from: number, packed: string): number[][] {
+  if (packed === '') return [];
+  return packed.split(',').map((entry) => entry.split('+').map((d) => from + Number(d)));
+}
+
+const PROBLEM_CODES: Record<string, EmailProblem> = { M: 'MISSING_EMAIL', I: 'INVALID_EMAIL' };
+
+/** Packs references for the `profiles` signal: `dn:key:dt[:M|I]`, comma-separated (keys are base64url). */
+export function packRefs(refs: UpdateRef[]): string {
+  return refs
+    .map(([dn, key, dt, problem]) => `${dn}:${key}:${dt}${problem ? `:${problem === 'MISSING_EMAIL' ? 'M' : 'I'}` : ''}`)
+    .join(',');
+}
+
+/** The inverse of `packRefs`; a malformed item decodes to something `readWireRefs` rejects. */
+export function unpackRefs(packed: string): unknown[] {
+  if (packed === '') return [];
+  return packed.split(',').map((item) => {
+    const [dn, key, dt, problem] = item.split(':');
+    const n = Number(dn);
+    const t = Number(dt);
+    if (dn === '' || dt === undefined || dt === '' || !Number.isInteger(n) || !Number.isFinite(t) || key === undefined) return undefined;
+    return problem === undefined ? [n, key, t] : [n, key, t, PROBLEM_CODES[problem] ?? problem];
+  });
+}
+
+/**
+ * Decodes the references of a `profiles` signal into pending updates (email, statuses and values stay in
+ * the ingest log); `undefined` entries are malformed.
+ */
+export function readWireRefs(signal: { n?: unknown; refs?: unknown; at: number }, receivedAt: number): Array<PendingUpdate | undefined> {
+  const base = typeof signal.n === 'number' ? signal.n : NaN;
+  const refs: unknown[] = typeof signal.refs === 'string' ? unpackRefs(signal.refs) : Array.isArray(signal.refs) ? signal.refs : [];
+  return refs.map((r) => {
+    if (!Array.isArray(r) || typeof r[0] !== 'number' || typeof r[1] !== 'string' || typeof r[2] !== 'number') return undefined;
+    const seq = base + r[0];
+    if (!Number.isSafeInteger(seq)) return undefined;
+    const problem =
+      r[3] === 'MISSING_EMAIL' || r[3] === 'INVALID_EMAIL' ? (r[3] as EmailProblem) : r[1] === '' ? 'MISSING_EMAIL' : undefined;
+    return {
+      ...(r[1] !== '' ? { key: r[1] } : {}),
+      updatedAt: signal.at + r[2],
+      statuses: {},
+      values: {},
+      ...(problem ? { emailProblem: problem } : {}),
+      seq,
+      receivedAt,
+      refs: [seq],
+    };
+  });
 }
 
 /** Size of an update as it travels in payloads (JSON characters of its wire form). */

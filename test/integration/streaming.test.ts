@@ -122,7 +122,7 @@ test('batches of at most 100 per HubSpot call; a full buffer flushes before the 
   expect(Date.now() - started).toBeLessThan(3000);
   expect(stack.sim.admin.contactCount(d.portalId)).toBe(200);
   const s = await waitIdle(stack, d.destinationId, 250);
-  expect(Date.now() - started).toBeGreaterThanOrEqual(3500);
+  // The last 50 go as soon as no flush is in flight (issue 15: a flush starts at once when the stream is idle).
   expect(s.sent).toBe(250);
   expect(s.flushes).toBe(3);
   expect(stack.sim.admin.contactCount(d.portalId)).toBe(250);

@@ -2,7 +2,9 @@
  * Records stream histories for the replay test (run when the stream workflow changes *on purpose*, e.g.
  * after adding a patch): `npx tsx test/replay/record-stream-history.ts`. Streams merged, stale, rejected
  * and ignored updates with a pause, across continue-as-new, and writes the first run's history and the
- * open run's history as JSON next to the activation histories.
+ * open run's history as JSON next to the activation histories. `--name <prefix>` writes
+ * `<prefix>-first-run.json` / `<prefix>-open-run.json` instead (to keep older recordings replaying beside
+ * new ones: `destination-stream-refs` holds streams by reference, issue 15).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +13,9 @@ import { createDestination, startStack } from '../helpers/stack';
 import { StreamLoad } from '../helpers/stream-load';
 import { activateAudience, AUD_A, AUD_OFF, sendProfiles, streamStats, waitIdle } from '../helpers/streaming';
 import { FIXTURE_CODEC_KEYS, FIXTURE_DIR } from './replay-fixture';
+
+const nameArg = process.argv.indexOf('--name');
+const NAME = nameArg > 0 ? process.argv[nameArg + 1] : 'destination-stream';
 
 async function main(): Promise<void> {
   const stack = await startStack({ env: { CODEC_KEYS: FIXTURE_CODEC_KEYS, STREAM_MAX_HISTORY_EVENTS: '100' } });
@@ -34,8 +39,8 @@ async function main(): Promise<void> {
     const firstRunId = (await last.describe()).raw.workflowExecutionInfo?.firstRunId ?? undefined;
     const first = stack.client.workflow.getHandle(s.workflowId, firstRunId ?? undefined);
     fs.mkdirSync(FIXTURE_DIR, { recursive: true });
-    fs.writeFileSync(path.join(FIXTURE_DIR, 'destination-stream-first-run.json'), historyToJSON(await first.fetchHistory()));
-    fs.writeFileSync(path.join(FIXTURE_DIR, 'destination-stream-open-run.json'), historyToJSON(await last.fetchHistory()));
+    fs.writeFileSync(path.join(FIXTURE_DIR, `${NAME}-first-run.json`), historyToJSON(await first.fetchHistory()));
+    fs.writeFileSync(path.join(FIXTURE_DIR, `${NAME}-open-run.json`), historyToJSON(await last.fetchHistory()));
     console.log(`recorded ${s.workflowId} (${(await streamStats(stack, destinationId)).runs} runs) into ${FIXTURE_DIR}`);
   } finally {
     await stack.close();

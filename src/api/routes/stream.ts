@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { configureStreamSignal, pauseStreamSignal, resumeStreamSignal } from '../../../workflows/messages';
 import { AppError } from '../../errors';
 import { reduceProfile } from '../../streaming/reduce';
-import { StreamSignalSender, type StreamTarget } from '../../streaming/signal-sender';
+import { refKey } from '../../streaming/ingest-log';
+import { StreamSignalSender, type LoggedUpdate, type StreamTarget } from '../../streaming/signal-sender';
 import { BacklogGauge, readStreamStats, type Backlog } from '../../streaming/stream-stats';
 import { emptyStreamCounters, MAX_UPDATE_CHARS, streamRejectionsId, streamWorkflowId, type StreamUpdate } from '../../streaming/types';
 import { ErrorBody, IdParams, RejectionsQuery, RejectionView } from '../schemas';
@@ -98,7 +99,8 @@ export function registerStreamRoutes(app: TypedApp, deps: ApiDeps): void {
       const t = await target(req.params.id);
       const problem = backlogProblem(backlog.backlog(t.destinationId), config.stream);
       if (problem) {
-        reply.header('retry-after', '5');
+        // A full backlog (4,000 updates) drains in under 2 s at HubSpot's highest ceiling: retry soon.
+        reply.header('retry-after', '1');
         throw new AppError(
           'STREAM_BACKLOG_FULL',
           `The stream of destination ${t.destinationId} ${problem}; nothing from this request was taken.`,
@@ -107,6 +109,7 @@ export function registerStreamRoutes(app: TypedApp, deps: ApiDeps): void {
       }
       const receivedAt = Date.now();
       const updates: StreamUpdate[] = [];
+      const hash = services.emailHasher;
       for (let i = 0; i < profiles.length; i++) {
         const u = reduceProfile(profiles[i], t.mapping, receivedAt);
         const size = StreamSignalSender.sizeOf(u);
@@ -118,8 +121,24 @@ export function registerStreamRoutes(app: TypedApp, deps: ApiDeps): void {
         }
         updates.push(u);
       }
+      // Durable first (sealed, in the store); the stream is told only the references.
+      let seqs: number[];
       try {
-        await sender.send(t, updates, receivedAt);
+        seqs = await services.ingestLog.append(t.destinationId, updates);
+      } catch (err) {
+        req.log.warn({ err: { name: (err as Error)?.name }, destinationId: t.destinationId }, 'stream ingest log write failed');
+        throw new AppError('STORE_UNAVAILABLE', 'The updates could not be stored durably, so none of them were taken; retry the request.', {
+          retryable: true,
+        });
+      }
+      try {
+        const logged: LoggedUpdate[] = updates.map((u, i) => ({
+          seq: seqs[i],
+          key: u.x || u.e === undefined ? '' : refKey(hash, t.destinationId, u.e),
+          t: u.t,
+          ...(u.x ? { problem: u.x } : {}),
+        }));
+        await sender.send(t, logged, receivedAt);
       } catch (err) {
         req.log.warn(
           { err: { name: (err as Error)?.name, message: (err as Error)?.message }, destinationId: t.destinationId },
