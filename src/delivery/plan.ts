@@ -45,7 +45,11 @@ export async function planBatch(
   contacts: PreparedContact[],
   options: { mode: SyncMode; matchKey: string; statusProperties: ReadonlySet<string> },
 ): Promise<BatchPlan> {
-  const out: BatchPlan = { lines: [], plan: { create: 0, update: 0, unchanged: 0, exit: 0, reject: 0, listAdd: 0, listRemove: 0 }, skipped: [] };
+  const out: BatchPlan = {
+    lines: [],
+    plan: { create: 0, update: 0, unchanged: 0, exit: 0, reject: 0, listAdd: 0, listRemove: 0 },
+    skipped: [],
+  };
   const names = [...new Set(contacts.flatMap((c) => Object.keys(c.properties)))];
   const existing = await readExisting(client, contacts, options.matchKey, names);
   const exits = (changes: PropertyChange[]) => changes.some((ch) => options.statusProperties.has(ch.property) && ch.new === 'exited');
