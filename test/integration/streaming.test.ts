@@ -120,14 +120,16 @@ test('batches of at most 100 per HubSpot call; a full buffer flushes before the 
   );
   await waitFor(() => stack.sim.admin.contactCount(d.portalId) >= 200, { intervalMs: 20, what: 'two full batches' });
   expect(Date.now() - started).toBeLessThan(3000);
-  expect(stack.sim.admin.contactCount(d.portalId)).toBe(200);
   const s = await waitIdle(stack, d.destinationId, 250);
-  // The last 50 go as soon as no flush is in flight (issue 15: a flush starts at once when the stream is idle).
+  // The API signals in small references, and a flush starts at once when none is in flight (issue 15), so
+  // how the 250 are cut depends on timing: what holds is that every call carries at most 100 (the
+  // simulator refuses more) and that all are sent.
   expect(s.sent).toBe(250);
-  expect(s.flushes).toBe(3);
   expect(stack.sim.admin.contactCount(d.portalId)).toBe(250);
-  // Three upsert calls for 250 contacts (the simulator refuses more than 100 per call, so 100 + 100 + 50).
-  expect(stack.sim.admin.stats().byRoute[UPSERT_ROUTE]).toEqual({ '200': 3 });
+  const calls = stack.sim.admin.stats().byRoute[UPSERT_ROUTE];
+  expect(Object.keys(calls)).toEqual(['200']);
+  expect(calls['200']).toBeGreaterThanOrEqual(3);
+  expect(s.flushes).toBe(calls['200']);
 });
 
 test('an audience not activated on the destination is ignored and counted; a newly activated one is written', async () => {
