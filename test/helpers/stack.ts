@@ -150,27 +150,35 @@ export async function startStack(
 }
 
 /** Creates a destination through the API on a fresh simulator account; returns ids and the token. */
+export interface DestinationOptions {
+  mapping?: Array<{ source: string; target: string }>;
+  /** The destination's `hubspot.apiVersion` (absent = the deployment's HUBSPOT_API_VERSION). */
+  apiVersion?: string;
+}
+
+/** A destination on a new simulator account. */
 export async function createDestination(
   stack: TestStack,
-  options: {
-    mapping?: Array<{ source: string; target: string }>;
-    account?: Parameters<RunningSimulator['admin']['createAccount']>[0];
-    /** The destination's `hubspot.apiVersion` (absent = the deployment's HUBSPOT_API_VERSION). */
-    apiVersion?: string;
-  } = {},
+  options: DestinationOptions & { account?: Parameters<RunningSimulator['admin']['createAccount']>[0] } = {},
 ) {
   const account = stack.sim.admin.createAccount(options.account ?? { tier: 'pro' });
+  const destinationId = await destinationWithToken(stack, account.token, options);
+  return { destinationId, portalId: account.portalId, token: account.token };
+}
+
+/** A destination on an existing simulator account (several destinations may share one); answers its id. */
+export async function destinationWithToken(stack: TestStack, token: string, options: DestinationOptions = {}): Promise<string> {
   const res = await stack.request({
     method: 'POST',
     url: '/v1/destinations',
     payload: {
       name: 'Test destination',
-      hubspot: { token: account.token, baseUrl: stack.sim.url, ...(options.apiVersion ? { apiVersion: options.apiVersion } : {}) },
+      hubspot: { token, baseUrl: stack.sim.url, ...(options.apiVersion ? { apiVersion: options.apiVersion } : {}) },
       mapping: { attributes: options.mapping ?? DEFAULT_MAPPING },
     },
   });
   if (res.statusCode !== 201) throw new Error(`create destination: ${res.statusCode} ${res.body}`);
-  return { destinationId: res.json<{ id: string }>().id, portalId: account.portalId, token: account.token };
+  return res.json<{ id: string }>().id;
 }
 
 export const DEFAULT_MAPPING = [

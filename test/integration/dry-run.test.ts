@@ -6,7 +6,7 @@
 import { audiencePropertyName } from '../../src/mapping/audience-property';
 import { AUDIENCE, waitForEnd } from '../helpers/activation';
 import { activateWith, callsTo, members, planOf, writeCalls, writeProfiles, type Member } from '../helpers/safe-runs';
-import { DEFAULT_MAPPING, startStack, type TestStack } from '../helpers/stack';
+import { DEFAULT_MAPPING, destinationWithToken, startStack, type TestStack } from '../helpers/stack';
 
 jest.setTimeout(300_000);
 
@@ -18,15 +18,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function destinationOn(token: string): Promise<string> {
-  const res = await stack.request({
-    method: 'POST',
-    url: '/v1/destinations',
-    payload: { name: 'Dry', hubspot: { token, baseUrl: stack.sim.url }, mapping: { attributes: DEFAULT_MAPPING } },
-  });
-  expect(res.statusCode).toBe(201);
-  return res.json<{ id: string }>().id;
-}
+const destinationOn = (token: string) => destinationWithToken(stack, token);
 
 test('5,000 members, half already in HubSpot: exact plan, zero writes', async () => {
   const account = stack.sim.admin.createAccount({ tier: 'pro' });

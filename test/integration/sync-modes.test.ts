@@ -7,7 +7,7 @@
 import { accountingError } from '../../src/delivery/counts';
 import { waitForEnd } from '../helpers/activation';
 import { activateWith, callsTo, members, writeProfiles, type Member } from '../helpers/safe-runs';
-import { DEFAULT_MAPPING, startStack, type TestStack } from '../helpers/stack';
+import { destinationWithToken, startStack, type TestStack } from '../helpers/stack';
 
 jest.setTimeout(300_000);
 
@@ -19,15 +19,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function destinationOn(token: string): Promise<string> {
-  const res = await stack.request({
-    method: 'POST',
-    url: '/v1/destinations',
-    payload: { name: 'Modes', hubspot: { token, baseUrl: stack.sim.url }, mapping: { attributes: DEFAULT_MAPPING } },
-  });
-  expect(res.statusCode).toBe(201);
-  return res.json<{ id: string }>().id;
-}
+const destinationOn = (token: string) => destinationWithToken(stack, token);
 
 /** An account holding members 0–149 of 300 (written by a first destination); the members of the next run with new cities. */
 async function mixedAccount(prefix: string) {
