@@ -77,6 +77,20 @@ export interface HistoryFigures {
   byType: Record<string, { count: number; bytes: number; max: number }>;
 }
 
+function emptyHistoryFigures(): HistoryFigures {
+  return {
+    runs: 0,
+    events: 0,
+    bytes: 0,
+    largestPageBytes: 0,
+    largestPageEvents: 0,
+    largestEventBytes: 0,
+    signals: 0,
+    failedWorkflowTasks: 0,
+    byType: {},
+  };
+}
+
 export interface StreamingLatencyResult {
   case: string;
   mode: 'rate' | 'burst';
@@ -132,17 +146,7 @@ export async function analyseStreamHistory(
   workflowId: string,
 ): Promise<HistoryFigures & { flush: number[]; task: number[] }> {
   const connection = await Connection.connect({ address, channelArgs: { 'grpc.max_receive_message_length': MAX_RECEIVE_BYTES } });
-  const out = {
-    runs: 0,
-    events: 0,
-    bytes: 0,
-    largestPageBytes: 0,
-    largestPageEvents: 0,
-    largestEventBytes: 0,
-    signals: 0,
-    failedWorkflowTasks: 0,
-    byType: {} as HistoryFigures['byType'],
-  };
+  const out = emptyHistoryFigures();
   const flush: number[] = [];
   const task: number[] = [];
   try {
@@ -302,17 +306,7 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
     const totalContacts = targets.reduce((n, t) => n + stack.sim.admin.contactCount(t.portalId), 0);
 
     const counters = { sent: 0, merged: 0, rejected: 0, flushes: 0, runs: 0 };
-    const history: HistoryFigures = {
-      runs: 0,
-      events: 0,
-      bytes: 0,
-      largestPageBytes: 0,
-      largestPageEvents: 0,
-      largestEventBytes: 0,
-      signals: 0,
-      failedWorkflowTasks: 0,
-      byType: {},
-    };
+    const history = emptyHistoryFigures();
     const flush: number[] = [];
     const task: number[] = [];
     let received = 0;
