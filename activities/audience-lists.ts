@@ -128,7 +128,8 @@ export function createAudienceListActivities(deps: ProcessPagesDeps) {
         mapping: d.mapping,
         properties,
       });
-      for (const c of pre.ready) out.set(deps.emailHasher(d.id, c.email), { email: c.email, line: c.line, record: byLine.get(c.line)! });
+      for (const c of pre.ready)
+        out.set(deps.contactMemory.keyOf(d.id, c.email), { email: c.email, line: c.line, record: byLine.get(c.line)! });
       if (page.done) return out;
       cursor = page.next;
     }

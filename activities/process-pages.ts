@@ -20,7 +20,6 @@ import type { ContactMemory } from '../src/store/contact-memory';
 import type { ListIntents } from '../src/store/list-intents';
 import { recordingListIntents } from '../src/delivery/list-intent-recorder';
 import type { RejectionStore } from '../src/store/types';
-import type { EmailHasher } from '../src/streaming/email-hash';
 import { applicationFailure, Failure } from '../src/failures';
 import type { SyncMode } from '../src/delivery/sync-modes';
 import { guardCounts, guardVerdict } from '../src/delivery/rejection-guard';
@@ -84,7 +83,6 @@ export interface ProcessPagesDeps extends HubSpotAccessDeps {
   contactMemory: ContactMemory;
   /** CONTACT_MEMORY: off sends every member and remembers nothing. */
   contactMemoryEnabled: boolean;
-  emailHasher: EmailHasher;
   /** Needed by runs with list-encoded audiences (the worker always has it). */
   listIntents?: ListIntents;
   /** Dry runs' plan lines (needed only by dry runs). */
@@ -221,7 +219,6 @@ export function createProcessPages(deps: ProcessPagesDeps) {
                 memory: {
                   store: listStore ?? deps.contactMemory,
                   destinationId: d.id,
-                  hash: deps.emailHasher,
                   fullResync: input.fullResync === true,
                   ...(input.exitMissing ? { exitMissing: { runId: input.activationId } } : {}),
                 },

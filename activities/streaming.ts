@@ -11,7 +11,6 @@ import type { ServiceMetrics } from '../src/metrics/service-metrics';
 import { UNCHANGED } from '../src/delivery/process-page';
 import type { ContactMemory } from '../src/store/contact-memory';
 import type { RejectionStore } from '../src/store/types';
-import type { EmailHasher } from '../src/streaming/email-hash';
 import { fromWire, unpackSeqLists } from '../src/streaming/wire';
 import { activatedAudiencesOf, flushUpdates, storeStreamRejections } from '../src/streaming/flush';
 import type { StreamHolds } from '../src/streaming/holds';
@@ -40,7 +39,6 @@ export interface StreamActivityDeps extends HubSpotAccessDeps {
   contactMemory: ContactMemory;
   /** CONTACT_MEMORY: off sends every update. */
   contactMemoryEnabled: boolean;
-  emailHasher: EmailHasher;
   /** The durable ingest log: updates given by reference are read from it; accounted rows are deleted. */
   ingestLog: IngestLog;
   /** Signal holds around a stream's continue-as-new. */
@@ -105,7 +103,7 @@ export function createStreamActivities(deps: StreamActivityDeps) {
           client,
           rejections: deps.rejections,
           memory: deps.streamMemory,
-          ...(deps.contactMemoryEnabled ? { changes: { store: deps.contactMemory, hash: deps.emailHasher } } : {}),
+          ...(deps.contactMemoryEnabled ? { changes: { store: deps.contactMemory } } : {}),
           send: { signal: ctx.cancellationSignal },
         });
         if (missing) {

@@ -16,7 +16,7 @@ import { SAMPLE_AUDIENCES } from '../src/members/sample-profiles';
 import { SqlContactMemory, type ConfirmRow } from '../src/store/contact-memory';
 import { openDb, type Db } from '../src/store/db';
 import { migrate } from '../src/store/schema';
-import { createEmailHasher } from '../src/streaming/email-hash';
+import { createMemoryKeyHasher } from '../src/streaming/email-hash';
 import { createTempDatabase } from '../test/helpers/postgres';
 
 const BATCH = 100;
@@ -50,8 +50,8 @@ async function storedBytes(db: Db): Promise<{ memory: number; seen: number }> {
 
 async function bench(db: Db, rows: number): Promise<Record<string, unknown>> {
   await migrate(db);
-  const memory = new SqlContactMemory(db);
-  const hash = createEmailHasher({ primaryId: 'k', keys: new Map([['k', crypto.randomBytes(32)]]) });
+  const hash = createMemoryKeyHasher({ primaryId: 'k', keys: new Map([['k', crypto.randomBytes(32)]]) });
+  const memory = new SqlContactMemory(db, hash);
   const keys = Array.from({ length: rows }, (_, i) => hash(DEST, `person${i}@example.com`));
   const confirmRow = (i: number, city: string): ConfirmRow => ({
     keyHash: keys[i],

@@ -128,6 +128,9 @@ export const EnvSchema = z.object({
   // The confirmed-state memory (docs/dataflows.md): off sends every member every time and remembers
   // nothing (then `exitMissing` is refused: it needs the memory).
   CONTACT_MEMORY: z.enum(['on', 'off']).default('on'),
+  // Where the memory's hashing, fingerprints and database work run: a worker thread of their own (on),
+  // off the event loop that drives HubSpot calls, or that event loop itself (off; docs/dataflows.md, "Cost").
+  CONTACT_MEMORY_THREAD: z.enum(['on', 'off']).default('on'),
   METRICS_PORT: port.optional(),
   /** Where the worker's metrics server listens (0.0.0.0 in containers; docs/operations.md). */
   METRICS_HOST: z.string().default('127.0.0.1'),
@@ -212,6 +215,8 @@ function toConfig(e: Env) {
     storage: {
       databaseUrl: e.DATABASE_URL,
       sqlitePath: path.join(dataDir, 'destination.db'),
+      // The contact memory's own file: its writes never wait for the store's write lock (docs/dataflows.md).
+      memorySqlitePath: path.join(dataDir, 'contact-memory.db'),
       uploadsDir: path.join(dataDir, 'uploads'),
       sourceDirs: [path.join(dataDir, 'sources'), path.join(dataDir, 'samples'), ...e.SOURCE_DIRS.map((d) => path.resolve(d))],
     },
@@ -235,6 +240,7 @@ function toConfig(e: Env) {
       heartbeatTimeoutMs: e.ACTIVATION_HEARTBEAT_TIMEOUT_MS,
       maxHistoryEvents: e.ACTIVATION_MAX_HISTORY_EVENTS,
       contactMemory: e.CONTACT_MEMORY === 'on',
+      contactMemoryThread: e.CONTACT_MEMORY_THREAD === 'on',
       metricsPort: e.METRICS_PORT,
       metricsHost: e.METRICS_HOST,
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,

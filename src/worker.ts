@@ -70,7 +70,6 @@ export async function createWorker(
     contactMemory: services.contactMemory,
     listIntents: services.listIntents,
     contactMemoryEnabled: config.worker.contactMemory,
-    emailHasher: services.emailHasher,
     streamHolds: services.streamHolds,
     ingestLog: services.ingestLog,
     logger,

@@ -4,7 +4,7 @@
  * destination's audiences, and statuses of audiences it does not list must not make a contact differ.
  */
 import type { MemberStatus } from '../members/types';
-import type { MemoryRow } from '../store/contact-memory';
+import type { ContactMemory, MemoryRow, ResolveOptions } from '../store/contact-memory';
 import { fingerprint } from './fingerprint';
 
 export interface DesiredState {
@@ -37,6 +37,12 @@ export interface AudienceProperty {
  * Batch runs and stream flushes both use it, so the two paths remember and compare alike.
  */
 export function desiredStateOf(properties: Readonly<Record<string, string>>, audiences: readonly AudienceProperty[]): DesiredState {
+  const { attributes, statuses } = splitProperties(properties, audiences);
+  return { fingerprint: fingerprint(attributes), statuses };
+}
+
+/** A contact's outgoing properties split into attributes (fingerprinted) and per-audience statuses. */
+function splitProperties(properties: Readonly<Record<string, string>>, audiences: readonly AudienceProperty[]) {
   const statusOf = new Map(audiences.map((a) => [a.propertyName, a.id]));
   const attributes: Record<string, string> = {};
   const statuses: Record<string, MemberStatus> = {};
@@ -45,7 +51,36 @@ export function desiredStateOf(properties: Readonly<Record<string, string>>, aud
     if (audienceId === undefined) attributes[name] = value;
     else statuses[audienceId] = value as MemberStatus;
   }
-  return { fingerprint: fingerprint(attributes), statuses };
+  return { attributes, statuses };
+}
+
+export interface ResolvedState {
+  desired: DesiredState & { keyHash: string };
+  remembered?: MemoryRow;
+}
+
+/**
+ * The desired states of contacts (in order) with what the memory holds for each, in one memory call:
+ * keys and fingerprints are computed where the memory runs (its own thread by default), not here.
+ */
+export async function resolveDesired(
+  store: Pick<ContactMemory, 'resolve'>,
+  destinationId: string,
+  contacts: ReadonlyArray<{ email: string; properties: Readonly<Record<string, string>> }>,
+  audiences: readonly AudienceProperty[],
+  options: ResolveOptions,
+): Promise<ResolvedState[]> {
+  if (contacts.length === 0) return [];
+  const split = contacts.map((c) => splitProperties(c.properties, audiences));
+  const resolved = await store.resolve(
+    destinationId,
+    contacts.map((c, i) => ({ email: c.email, attributes: split[i].attributes })),
+    options,
+  );
+  return resolved.map((r, i) => ({
+    desired: { fingerprint: r.fingerprint, statuses: split[i].statuses, keyHash: r.keyHash },
+    ...(r.remembered ? { remembered: r.remembered } : {}),
+  }));
 }
 
 /** `exitMissing` finds leavers in the memory: with CONTACT_MEMORY=off it is refused, never guessed. */

@@ -10,7 +10,7 @@ import type { MemberStatus } from '../members/types';
 import type { ContactMemory } from '../store/contact-memory';
 import type { ListIntent, ListIntents } from '../store/list-intents';
 
-type PageStore = Pick<ContactMemory, 'lookup' | 'confirm' | 'markSeen'>;
+type PageStore = Pick<ContactMemory, 'keyOf' | 'resolve' | 'confirm' | 'markSeen'>;
 
 function opOf(status: MemberStatus | undefined): ListIntent['op'] | undefined {
   if (status === 'realized' || status === 'existing') return 'add';
@@ -33,16 +33,18 @@ export function recordingListIntents(
     return out;
   };
   return {
+    keyOf: (destinationId, email) => store.keyOf(destinationId, email),
     markSeen: (destinationId, runId, keyHashes) => store.markSeen(destinationId, runId, keyHashes),
-    async lookup(destinationId, keyHashes) {
-      const rows = await store.lookup(destinationId, keyHashes);
+    async resolve(destinationId, contacts, resolveOptions) {
+      const resolved = await store.resolve(destinationId, contacts, resolveOptions);
       const intents: ListIntent[] = [];
-      for (const row of rows.values()) {
+      for (const { remembered: row } of resolved) {
+        if (!row) continue;
         if (row.recordId) idOf.set(row.keyHash, row.recordId);
         intents.push(...intentsOf(row.keyHash, row.recordId ?? undefined, row.statuses));
       }
       if (intents.length) await options.intents.record(options.activationId, intents);
-      return rows;
+      return resolved;
     },
     async confirm(destinationId, rows) {
       await store.confirm(destinationId, rows);

@@ -14,11 +14,10 @@ import { DUPLICATE_MERGED, mergeByEmail } from '../mapping/merge';
 import { mappingSourcePaths, prepareRecord } from '../mapping/prepare';
 import type { Mapping, PreparedContact, RejectionReason } from '../mapping/types';
 import type { SourceRecord } from '../members/types';
-import { changeOf, desiredStateOf, type DesiredState } from '../dataflow/change';
+import { changeOf, resolveDesired, type DesiredState } from '../dataflow/change';
 import type { MemberStatus } from '../members/types';
 import type { ContactMemory, MemoryRow } from '../store/contact-memory';
 import type { RejectionStore } from '../store/types';
-import type { EmailHasher } from '../streaming/email-hash';
 import { addCounts, countMember, countRejected, countSkipped, emptyCounts, emptyPlan, type DeliveryCounts } from './counts';
 import { planBatch, type PlanLine } from './plan';
 import { sendBatch, type BatchOutcome, type SendOptions } from './send-batch';
@@ -81,9 +80,8 @@ function withoutProperties(contacts: PreparedContact[], omit: ReadonlySet<string
 }
 
 export interface PageMemory {
-  store: Pick<ContactMemory, 'lookup' | 'confirm' | 'markSeen'>;
+  store: Pick<ContactMemory, 'keyOf' | 'resolve' | 'confirm' | 'markSeen'>;
   destinationId: string;
-  hash: EmailHasher;
   /** Send everything whatever is remembered (still confirm). */
   fullResync: boolean;
   /** The source is a complete snapshot (`exitMissing`): mark its members seen under `runId`, write exits for audiences they left. */
@@ -103,7 +101,7 @@ function withExits(
   ctx: PageContext,
 ): PreparedContact {
   const want = desired.get(c)!;
-  const left = (ctx.audiences ?? [{ id: ctx.audienceId, propertyName: ctx.audiencePropertyName }]).filter(
+  const left = audiencesOf(ctx).filter(
     (a) => !(a.id in want.statuses) && (row?.statuses[a.id] === 'realized' || row?.statuses[a.id] === 'existing'),
   );
   if (left.length === 0) return c;
@@ -118,9 +116,9 @@ function withExits(
   return next;
 }
 
-/** What a contact's upsert writes, as the memory compares it: attribute fingerprint and status per audience. */
-function desiredState(c: PreparedContact, ctx: PageContext): DesiredState {
-  return desiredStateOf(c.properties, ctx.audiences ?? [{ id: ctx.audienceId, propertyName: ctx.audiencePropertyName }]);
+/** The audiences of the run with their status properties. */
+function audiencesOf(ctx: PageContext) {
+  return ctx.audiences ?? [{ id: ctx.audienceId, propertyName: ctx.audiencePropertyName }];
 }
 
 interface Rejection {
@@ -262,15 +260,15 @@ async function changedContacts(
   const desired = new Map<PreparedContact, DesiredState & { keyHash: string }>();
   const memory = ctx.memory;
   if (!memory) return { toSend: ready, all: ready, desired };
-  for (const contact of ready)
-    desired.set(contact, { ...desiredState(contact, ctx), keyHash: memory.hash(memory.destinationId, contact.email) });
-  const keys = ready.map((x) => desired.get(x)!.keyHash);
+  const states = await resolveDesired(memory.store, memory.destinationId, ready, audiencesOf(ctx), {
+    lookup: !(memory.fullResync && !memory.exitMissing),
+    ...(memory.exitMissing && !ctx.dryRun ? { seenRunId: memory.exitMissing.runId } : {}),
+  });
   const remembered = new Map<string, MemoryRow>();
-  for (const part of splitBatches(keys, 1000)) {
-    if (memory.exitMissing && !ctx.dryRun) await memory.store.markSeen(memory.destinationId, memory.exitMissing.runId, part);
-    if (memory.fullResync && !memory.exitMissing) continue;
-    for (const [k, row] of await memory.store.lookup(memory.destinationId, part)) remembered.set(k, row);
-  }
+  ready.forEach((contact, i) => {
+    desired.set(contact, states[i].desired);
+    if (states[i].remembered) remembered.set(states[i].desired.keyHash, states[i].remembered);
+  });
   const withLeft = memory.exitMissing ? ready.map((x) => withExits(x, remembered.get(desired.get(x)!.keyHash), desired, ctx)) : ready;
   if (memory.fullResync) return { toSend: withLeft, all: withLeft, desired };
   // A checkpoint written without a mask (by an earlier version) cut its batches from every contact.
@@ -336,7 +334,7 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
     await m.store.markSeen(
       m.destinationId,
       m.exitMissing!.runId,
-      part.map((r) => m.hash(m.destinationId, r.email!)),
+      part.map((r) => m.store.keyOf(m.destinationId, r.email!)),
     );
   }
 

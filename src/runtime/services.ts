@@ -8,7 +8,7 @@ import { SharedRateGovernor, type RateGovernor } from '../governor/governor';
 import { DEFAULT_POLICY, type GovernorPolicy } from '../governor/policy';
 import { createSourceReader, type SourceReader } from '../members/source-reader';
 import { FileUploadStore, PgUploadStore, type UploadStore } from '../members/upload-store';
-import { loadKeyring } from '../secrets/keyring';
+import { loadKeyring, type Keyring } from '../secrets/keyring';
 import { createSealer, type Sealer } from '../secrets/sealer';
 import { loadCodecKeyring } from '../temporal/data-converter';
 import { ActivationStore } from '../store/activations';
@@ -19,8 +19,9 @@ import { SqlPlanStore } from '../store/plans';
 import { SqlRejectionStore } from '../store/rejections';
 import { RunDefaultsStore } from '../store/run-defaults';
 import { migrate } from '../store/schema';
-import { createEmailHasher, type EmailHasher } from '../streaming/email-hash';
+import { createEmailHasher, createMemoryKeyHasher, emailHashKey, type EmailHasher } from '../streaming/email-hash';
 import { SqlContactMemory, type ContactMemory } from '../store/contact-memory';
+import { ThreadedContactMemory } from '../store/contact-memory-thread';
 import { SqlListIntents, type ListIntents } from '../store/list-intents';
 import { StreamHolds } from '../streaming/holds';
 import { SqlIngestLog } from '../streaming/ingest-log';
@@ -87,6 +88,7 @@ export async function createServices(
   const rejections = new SqlRejectionStore(db, sealer);
   const checkpoints = new CheckpointStore(db);
   const emailHasher = createEmailHasher(secretsRing);
+  const contactMemory = openContactMemory(config, db, secretsRing);
   const connections = new ConnectionStore(db, sealer, config.sources.connections);
   const sqlSources = createSqlSourceReader({
     resolve: (id) => connections.resolve(id),
@@ -105,7 +107,7 @@ export async function createServices(
     sealer,
     governor: new SharedRateGovernor(db, { ...DEFAULT_POLICY, ...options.governorPolicy }),
     streamMemory: new StreamMemory(db, emailHasher),
-    contactMemory: new SqlContactMemory(db),
+    contactMemory,
     listIntents: new SqlListIntents(db),
     emailHasher,
     streamHolds: new StreamHolds(db),
@@ -121,9 +123,27 @@ export async function createServices(
       maxLineBytes: config.api.maxLineBytes,
     }),
     async close() {
+      await contactMemory.close?.();
       await sqlSources.close();
       await db.close();
       await uploadPool?.end();
     },
   };
+}
+
+/**
+ * The contact memory: on SQLite in a file of its own (its writes never wait for the store's lock), on
+ * PostgreSQL in the shared database; behind a worker thread unless CONTACT_MEMORY_THREAD=off. Either way
+ * an earlier version's memory in the store is moved in on first use.
+ */
+function openContactMemory(config: Config, store: Db, ring: Keyring): ContactMemory {
+  const { databaseUrl, sqlitePath, memorySqlitePath } = config.storage;
+  if (config.worker.contactMemoryThread)
+    return new ThreadedContactMemory(
+      { databaseUrl, sqlitePath: memorySqlitePath, ...(databaseUrl ? {} : { legacySqlitePath: sqlitePath }), hashKey: emailHashKey(ring) },
+      createMemoryKeyHasher(ring),
+    );
+  const own = databaseUrl ? store : openDb({ sqlitePath: memorySqlitePath });
+  const memory = new SqlContactMemory(own, createMemoryKeyHasher(ring), { legacyFrom: store });
+  return Object.assign(memory, { close: async () => (own === store ? undefined : own.close()) });
 }

@@ -1,5 +1,4 @@
 /** Tables of the shared store, created on first use. Same DDL for SQLite and PostgreSQL apart from the id column. */
-import { contactMemoryDdl } from './contact-memory';
 import { listIntentsDdl } from './list-intents';
 import type { Db } from './db';
 import { planLinesDdl } from './plans';
@@ -116,7 +115,6 @@ export async function migrate(db: Db): Promise<void> {
       created_at TEXT NOT NULL,
       updated_at TEXT NOT NULL
     )`,
-    ...contactMemoryDdl(db.dialect), // change-driven dataflows: confirmed state per contact (store/contact-memory.ts)
     ...planLinesDdl(db.dialect), // dry runs: per-member plan lines, sealed (store/plans.ts)
     ...runDefaultsDdl, // per-destination defaults of run options (store/run-defaults.ts)
   ];

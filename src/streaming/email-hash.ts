@@ -11,9 +11,28 @@ import type { Keyring } from '../secrets/keyring';
 
 export type EmailHasher = (destinationId: string, email: string) => string;
 
-export function createEmailHasher(ring: Keyring): EmailHasher {
+/** The HMAC key derived from the keyring's oldest key (raw bytes, so a worker thread can hash with it too). */
+export function emailHashKey(ring: Keyring): Buffer {
   const ids = [...ring.keys.keys()].sort();
   const ikm = ring.keys.get(ids[0])!;
-  const key = Buffer.from(crypto.hkdfSync('sha256', ikm, Buffer.alloc(0), 'hubspot-destination/stream-email-hmac/v1', 32));
-  return (destinationId, email) => crypto.createHmac('sha256', key).update(`${destinationId}\u0000${email}`).digest('base64url');
+  return Buffer.from(crypto.hkdfSync('sha256', ikm, Buffer.alloc(0), 'hubspot-destination/stream-email-hmac/v1', 32));
+}
+
+export function createEmailHasher(ring: Keyring): EmailHasher {
+  return hasherWithKey(emailHashKey(ring), 32);
+}
+
+/**
+ * The confirmed-state memory's keys (src/store/contact-memory.ts): the same HMAC, truncated to its first
+ * 16 bytes (22 characters). 128 bits keep collisions out of reach at any contact count, at half the bytes.
+ */
+export function createMemoryKeyHasher(ring: Keyring): EmailHasher {
+  return hasherWithKey(emailHashKey(ring), 16);
+}
+
+export function hasherWithKey(key: Buffer, bytes: 16 | 32): EmailHasher {
+  return (destinationId, email) => {
+    const mac = crypto.createHmac('sha256', key).update(`${destinationId}\u0000${email}`).digest();
+    return (bytes === 32 ? mac : mac.subarray(0, bytes)).toString('base64url');
+  };
 }

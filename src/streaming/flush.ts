@@ -10,15 +10,14 @@
  * Idempotent: a retried flush re-checks the memory (an update equal to the last written time is sent
  * again, harmless), and rejections are stored once per update key.
  */
-import { changeOf, desiredStateOf, type DesiredState } from '../dataflow/change';
+import { changeOf, resolveDesired, type DesiredState } from '../dataflow/change';
 import { sendBatch, type SendOptions } from '../delivery/send-batch';
 import type { HubSpotClient } from '../hubspot/client';
 import type { HubSpotProperty } from '../hubspot/types';
 import { normalizeStatus, prepareContact } from '../mapping/prepare';
 import type { Mapping, PreparedContact, RejectionReason } from '../mapping/types';
-import type { ContactMemory } from '../store/contact-memory';
+import type { ContactMemory, MemoryRow } from '../store/contact-memory';
 import type { RejectionStore } from '../store/types';
-import type { EmailHasher } from './email-hash';
 import type { UpdateOrderMemory } from './memory';
 import { toXdmProfile } from './reduce';
 import { emptyFlushCounts, streamRejectionsId, type FlushCounts, type PendingUpdate } from './types';
@@ -37,7 +36,7 @@ export interface FlushContext {
   rejections: RejectionStore;
   memory: UpdateOrderMemory;
   /** The confirmed-state memory of the destination, shared with batch runs (absent: CONTACT_MEMORY=off). */
-  changes?: { store: Pick<ContactMemory, 'lookup' | 'confirm'>; hash: EmailHasher };
+  changes?: { store: Pick<ContactMemory, 'resolve' | 'confirm'> };
   send?: SendOptions;
 }
 
@@ -144,19 +143,20 @@ export async function flushUpdates(updates: PendingUpdate[], ctx: FlushContext):
   const audienceProperties = [...ctx.audiences].map(([id, propertyName]) => ({ id, propertyName }));
   const desired = new Map<PreparedContact, DesiredState & { keyHash: string }>();
   const changes = ctx.changes;
-  if (changes)
-    for (const { contact } of toSend)
-      desired.set(contact, {
-        ...desiredStateOf(contact.properties, audienceProperties),
-        keyHash: changes.hash(ctx.destinationId, contact.email),
-      });
-  const remembered =
-    changes && toSend.length
-      ? await changes.store.lookup(
-          ctx.destinationId,
-          toSend.map((r) => desired.get(r.contact)!.keyHash),
-        )
-      : new Map();
+  const remembered = new Map<string, MemoryRow>();
+  if (changes) {
+    const states = await resolveDesired(
+      changes.store,
+      ctx.destinationId,
+      toSend.map((r) => r.contact),
+      audienceProperties,
+      { lookup: true },
+    );
+    toSend.forEach((r, i) => {
+      desired.set(r.contact, states[i].desired);
+      if (states[i].remembered) remembered.set(states[i].desired.keyHash, states[i].remembered);
+    });
+  }
   // An unchanged update still counts as written at its time: an older update arriving later is stale.
   const applied: Array<{ email: string; t: number }> = [];
   const changed = toSend.filter((r) => {

@@ -74,7 +74,7 @@ async function expectMemory(
   expected: (p: SampleProfile, audienceId: string) => string | undefined,
 ) {
   expect(await stack.services.contactMemory.count(destinationId)).toBe(profiles.length);
-  const hash = (p: SampleProfile) => stack.services.emailHasher(destinationId, emailOf(p));
+  const hash = (p: SampleProfile) => stack.services.contactMemory.keyOf(destinationId, emailOf(p));
   for (let i = 0; i < profiles.length; i += 1000) {
     const part = profiles.slice(i, i + 1000);
     const rows = await stack.services.contactMemory.lookup(destinationId, part.map(hash));

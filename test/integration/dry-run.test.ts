@@ -87,7 +87,7 @@ test('5,000 members, half already in HubSpot: exact plan, zero writes', async ()
   // Nothing was remembered for the dry run's destination.
   const remembered = await stack.services.contactMemory.lookup(
     second,
-    all.slice(0, 100).map((m) => stack.services.emailHasher(second, m.email)),
+    all.slice(0, 100).map((m) => stack.services.contactMemory.keyOf(second, m.email)),
   );
   expect(remembered.size).toBe(0);
 });

@@ -112,7 +112,6 @@ describe('1. a destination belongs to one HubSpot portal', () => {
       metrics: new ServiceMetrics(),
       contactMemory: s.contactMemory,
       contactMemoryEnabled: true,
-      emailHasher: s.emailHasher,
     });
     const { file } = writeMembers(stack, 'portal-activity', 10, 82);
     const before = stack.sim.admin.stats().totalRequests;

@@ -2,7 +2,8 @@
 import { processPage, type PageCheckpoint } from '../../../src/delivery/process-page';
 import type { BatchUpsertResult, ContactUpsert, HubSpotClient } from '../../../src/hubspot/client';
 import type { SourceRecord } from '../../../src/members/types';
-import type { ConfirmRow, MemoryRow } from '../../../src/store/contact-memory';
+import { fingerprint } from '../../../src/dataflow/fingerprint';
+import type { ConfirmRow, MemoryRow, PageContact, ResolveOptions, ResolvedContact } from '../../../src/store/contact-memory';
 
 const record = (line: number, email: string, city: string): SourceRecord => ({
   line,
@@ -14,10 +15,16 @@ const record = (line: number, email: string, city: string): SourceRecord => ({
 function setup() {
   const log: string[] = [];
   const rows = new Map<string, MemoryRow>();
+  const keyOf = (_d: string, e: string) => `h:${e}`;
   const memory = {
-    async lookup(_d: string, keys: readonly string[]) {
-      log.push('lookup');
-      return new Map(keys.filter((k) => rows.has(k)).map((k) => [k, rows.get(k)!]));
+    keyOf,
+    async resolve(d: string, contacts: readonly PageContact[], options: ResolveOptions): Promise<ResolvedContact[]> {
+      log.push(options.lookup ? 'lookup' : 'resolve');
+      return contacts.map((c) => {
+        const keyHash = keyOf(d, c.email);
+        const row = options.lookup ? rows.get(keyHash) : undefined;
+        return { keyHash, fingerprint: fingerprint(c.attributes), ...(row ? { remembered: row } : {}) };
+      });
     },
     async markSeen() {
       log.push('markSeen');
@@ -52,7 +59,7 @@ function setup() {
     rejections: { add: async () => undefined } as never,
     concurrency: 1,
     onCheckpoint: (_cp: PageCheckpoint) => void log.push('checkpoint'),
-    memory: { store: memory, destinationId: 'd', hash: (_d: string, e: string) => `h:${e}`, fullResync },
+    memory: { store: memory, destinationId: 'd', fullResync },
   });
   return { log, rows, sent, ctx };
 }

@@ -17,10 +17,11 @@ import { SqlContactMemory } from '../../../src/store/contact-memory';
 import { openDb, type Db } from '../../../src/store/db';
 import { SqlRejectionStore } from '../../../src/store/rejections';
 import { migrate } from '../../../src/store/schema';
-import { createEmailHasher } from '../../../src/streaming/email-hash';
+import { fingerprint } from '../../../src/dataflow/fingerprint';
+import { createMemoryKeyHasher } from '../../../src/streaming/email-hash';
 
 const ring = { primaryId: 'k1', keys: new Map([['k1', crypto.randomBytes(32)]]) };
-const hash = createEmailHasher(ring);
+const hash = createMemoryKeyHasher(ring);
 const DEST = 'dst_lists';
 const ACT = 'act_lists';
 
@@ -34,7 +35,7 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'list-writer-'));
   db = openDb({ sqlitePath: path.join(dir, 'store.db') });
   await migrate(db);
-  memory = new SqlContactMemory(db);
+  memory = new SqlContactMemory(db, hash);
   rejections = new SqlRejectionStore(db, createSealer(ring));
 });
 afterAll(async () => {
@@ -69,7 +70,7 @@ async function setUp(n: number) {
   members.sort((a, b) => a.line! - b.line!);
   await memory.confirm(
     DEST,
-    members.map((m) => ({ keyHash: m.keyHash, fingerprint: 'f', recordId: m.recordId })),
+    members.map((m) => ({ keyHash: m.keyHash, fingerprint: fingerprint({ n: m.keyHash }), recordId: m.recordId })),
   );
   const list = await client.createList({ name: `L${account.portalId}`, objectTypeId: '0-1', processingType: 'MANUAL' });
   const writer = (maxIds: number, onLeaversSettled?: (k: string[]) => Promise<void>) =>

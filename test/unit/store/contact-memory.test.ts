@@ -4,13 +4,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fingerprint } from '../../../src/dataflow/fingerprint';
-import { SqlContactMemory, type ConfirmRow } from '../../../src/store/contact-memory';
+import { SqlContactMemory, type ConfirmRow, type ContactMemory } from '../../../src/store/contact-memory';
 import { openDb, type Db } from '../../../src/store/db';
-import { migrate } from '../../../src/store/schema';
-import { createEmailHasher } from '../../../src/streaming/email-hash';
+import { createMemoryKeyHasher, emailHashKey } from '../../../src/streaming/email-hash';
+import { ThreadedContactMemory } from '../../../src/store/contact-memory-thread';
 import { createTempDatabase } from '../../helpers/postgres';
 
-const hasher = createEmailHasher({ primaryId: 'k1', keys: new Map([['k1', crypto.randomBytes(32)]]) });
+const ring = { primaryId: 'k1', keys: new Map([['k1', crypto.randomBytes(32)]]) };
+const hasher = createMemoryKeyHasher(ring);
 const DEST = 'dst_memory';
 const emailOf = (i: number): string => `person${i}@example.com`;
 const keyOf = (i: number, dest = DEST): string => hasher(dest, emailOf(i));
@@ -18,41 +19,65 @@ const fpOf = (i: number, v = 'a'): string => fingerprint({ firstname: `First${i}
 
 interface Backend {
   name: string;
-  open(): Promise<{ db: Db; cleanup(): Promise<void> }>;
+  /** The memory under test and a connection to its database, for looking at what it stores. */
+  open(): Promise<{ db: Db; memory: ContactMemory; cleanup(): Promise<void> }>;
+}
+
+async function sqlite(threaded: boolean) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'contact-memory-'));
+  const file = path.join(dir, 'memory.db');
+  const db = openDb({ sqlitePath: file });
+  const memory: ContactMemory = threaded
+    ? new ThreadedContactMemory({ sqlitePath: file, hashKey: emailHashKey(ring) }, hasher)
+    : new SqlContactMemory(db, hasher);
+  return {
+    db,
+    memory,
+    cleanup: async () => {
+      await memory.close?.();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function postgres(threaded: boolean) {
+  const temp = await createTempDatabase();
+  const db = openDb({ databaseUrl: temp.url, sqlitePath: '' });
+  const memory: ContactMemory = threaded
+    ? new ThreadedContactMemory({ databaseUrl: temp.url, sqlitePath: '', hashKey: emailHashKey(ring) }, hasher)
+    : new SqlContactMemory(db, hasher);
+  return {
+    db,
+    memory,
+    cleanup: async () => {
+      await memory.close?.();
+      await db.close();
+      await temp.drop();
+    },
+  };
 }
 
 const backends: Backend[] = [
-  {
-    name: 'SQLite',
-    async open() {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'contact-memory-'));
-      const db = openDb({ sqlitePath: path.join(dir, 'store.db') });
-      return { db, cleanup: async () => fs.rmSync(dir, { recursive: true, force: true }) };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    async open() {
-      const temp = await createTempDatabase();
-      const db = openDb({ databaseUrl: temp.url, sqlitePath: '' });
-      return { db, cleanup: () => temp.drop() };
-    },
-  },
+  { name: 'SQLite', open: () => sqlite(false) },
+  { name: 'PostgreSQL', open: () => postgres(false) },
+  { name: 'SQLite, in its worker thread', open: () => sqlite(true) },
+  { name: 'PostgreSQL, in its worker thread', open: () => postgres(true) },
 ];
+
+/** Bytes compare as the memory orders its keys (keyset paging is by the raw key). */
+const keyAfter = (a: string, b: string) => b === '' || Buffer.compare(Buffer.from(a, 'base64url'), Buffer.from(b, 'base64url')) > 0;
 
 describe.each(backends)('contact memory on $name', (backend) => {
   let db: Db;
   let cleanup: () => Promise<void>;
-  let memory: SqlContactMemory;
+  let memory: ContactMemory;
 
   beforeAll(async () => {
-    ({ db, cleanup } = await backend.open());
-    await migrate(db);
-    memory = new SqlContactMemory(db);
+    ({ db, memory, cleanup } = await backend.open());
   });
   afterAll(async () => {
-    await db.close();
     await cleanup();
+    if (db.dialect === 'sqlite') await db.close();
   });
   beforeEach(async () => {
     await memory.forget(DEST);
@@ -70,7 +95,7 @@ describe.each(backends)('contact memory on $name', (backend) => {
       pages++;
       expect(page.length).toBeLessThanOrEqual(limit);
       for (const r of page) {
-        expect(r.keyHash > after).toBe(true);
+        expect(keyAfter(r.keyHash, after)).toBe(true);
         after = r.keyHash;
         keys.push(r.keyHash);
       }
@@ -202,9 +227,10 @@ describe.each(backends)('contact memory on $name', (backend) => {
     expect(await memory.count(DEST)).toBe(0);
     expect((await memory.lookup(DEST, [keyOf(1)])).size).toBe(0);
     expect(await memory.count('dst_other')).toBe(1);
-    const seenLeft = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM contact_memory_seen WHERE destination_id = $1', [
-      DEST,
-    ]);
+    const seenLeft = await db.query<{ n: number | string }>(
+      "SELECT COUNT(*) AS n FROM memory_seen s JOIN memory_ids d ON d.n = s.dest AND d.kind = 'destination' WHERE d.name = $1",
+      [DEST],
+    );
     expect(Number(seenLeft[0].n)).toBe(0);
   });
 
@@ -234,7 +260,10 @@ describe.each(backends)('contact memory on $name', (backend) => {
     again.delete(keyOf(5));
     snapshot.delete(keyOf(5));
     expect(again).toEqual(snapshot);
-    const seenRows = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM contact_memory_seen WHERE run_id = $1', ['run-c']);
+    const seenRows = await db.query<{ n: number | string }>(
+      "SELECT COUNT(*) AS n FROM memory_seen s JOIN memory_ids r ON r.n = s.run AND r.kind = 'run' WHERE r.name = $1",
+      ['run-c'],
+    );
     expect(Number(seenRows[0].n)).toBe(1000);
 
     const absent = await allAbsent('A', 'run-c', 128);
@@ -249,22 +278,31 @@ describe.each(backends)('contact memory on $name', (backend) => {
   it('stores no email: only keyed hashes, fingerprints, record ids and status codes', async () => {
     await memory.confirm(DEST, [{ keyHash: keyOf(42), fingerprint: fpOf(42), recordId: '42', statuses: { A: 'realized' } }]);
     await memory.markSeen(DEST, 'run-e', [keyOf(42)]);
-    const dump = JSON.stringify([
-      await db.query('SELECT * FROM contact_memory WHERE destination_id = $1', [DEST]),
-      await db.query('SELECT * FROM contact_memory_seen WHERE destination_id = $1', [DEST]),
-    ]);
-    expect(dump).toContain(keyOf(42));
+    const hex = (v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v);
+    const dump = JSON.stringify(
+      [
+        ...(await db.query('SELECT * FROM memory_contacts')),
+        ...(await db.query('SELECT * FROM memory_seen')),
+        ...(await db.query('SELECT * FROM memory_ids')),
+      ].map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, hex(v)]))),
+    );
+    expect(dump).toContain(Buffer.from(keyOf(42), 'base64url').toString('hex'));
     expect(dump).not.toContain('person42');
     expect(dump).not.toContain('example.com');
   });
 
-  it('creates its tables through the schema (on SQLite without rowid: the keys are stored once)', async () => {
+  it('creates its own tables (on SQLite without rowid: the keys are stored once)', async () => {
     if (db.dialect === 'sqlite') {
-      const rows = await db.query<{ sql: string }>("SELECT sql FROM sqlite_master WHERE name LIKE 'contact_memory%' AND type = 'table'");
-      expect(rows.map((r) => r.sql.endsWith('WITHOUT ROWID'))).toEqual([true, true]);
+      const rows = await db.query<{ name: string; sql: string }>(
+        "SELECT name, sql FROM sqlite_master WHERE name IN ('memory_contacts', 'memory_seen') AND type = 'table' ORDER BY name",
+      );
+      expect(rows.map((r) => [r.name, r.sql.endsWith('WITHOUT ROWID')])).toEqual([
+        ['memory_contacts', true],
+        ['memory_seen', true],
+      ]);
     } else {
-      const rows = await db.query<{ n: string }>("SELECT COUNT(*) AS n FROM pg_tables WHERE tablename LIKE 'contact_memory%'");
-      expect(Number(rows[0].n)).toBe(2);
+      const rows = await db.query<{ n: string }>("SELECT COUNT(*) AS n FROM pg_tables WHERE tablename LIKE 'memory_%'");
+      expect(Number(rows[0].n)).toBe(3);
     }
   });
 
