@@ -7,7 +7,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { accountingError, addCounts, emptyCounts, type DeliveryCounts } from '../src/delivery/counts';
-import { processPage as deliverPage } from '../src/delivery/process-page';
+import { beginPage, processPage as deliverPage, type PageCheckpoint, type PageContext, type PageStart } from '../src/delivery/process-page';
 import { propertyCacheKey, type PropertyCache } from '../src/destinations/property-cache';
 import type { HubSpotClient } from '../src/hubspot/client';
 import type { SourceReader } from '../src/members/source-reader';
@@ -184,47 +184,64 @@ export function createProcessPages(deps: ProcessPagesDeps) {
               audienceIds: input.listAudienceIds,
             })
           : undefined;
+      const destination = d;
+      const hubspot = client;
+      /** A page's context; `pageStart` is its source cursor, for its checkpoints. */
+      const contextFor = (pageStart: SourceCursor, checkpoint?: PageCheckpoint): PageContext => ({
+        activationId: input.activationId,
+        audienceId: input.audience.id,
+        audiencePropertyName: input.propertyName,
+        ...(input.audiences ? { audiences: input.audiences } : {}),
+        mapping: destination.mapping,
+        properties,
+        client: hubspot,
+        rejections: deps.rejections,
+        concurrency: input.concurrency ?? deps.defaultConcurrency,
+        checkpoint,
+        onCheckpoint: (page) => void save({ ...cp, cursor: pageStart, page }),
+        send: { signal: sends.signal },
+        stop,
+        ...(input.mode && input.mode !== 'upsert' ? { mode: input.mode } : {}),
+        ...(destination.mapping.matchKey && destination.mapping.matchKey !== 'email' ? { matchKey: destination.mapping.matchKey } : {}),
+        ...(input.dryRun ? { dryRun: { plans: deps.plans!, listAudienceIds: input.listAudienceIds ?? [] } } : {}),
+        onProgress: watch,
+        ...(input.listOnlyProperties?.length ? { omitProperties: new Set(input.listOnlyProperties) } : {}),
+        ...(deps.contactMemoryEnabled
+          ? {
+              memory: {
+                store: listStore ?? deps.contactMemory,
+                destinationId: destination.id,
+                fullResync: input.fullResync === true,
+                ...(input.exitMissing ? { exitMissing: { runId: input.activationId } } : {}),
+              },
+            }
+          : {}),
+      });
       const read = (cursor: SourceCursor) => classified(() => deps.sourceReader.readPage(input.source, cursor, pageSize));
-      let next = read(cp.cursor);
+      // The next page is read, prepared and its memory read while this one is sent (src/delivery/process-page.ts).
+      const readAhead = (cursor: SourceCursor) =>
+        read(cursor).then((page) => ({ page, start: beginPage(page.records, contextFor(cursor)) }));
+      let next = read(cp.cursor).then((page) => ({ page, start: undefined as PageStart | undefined }));
+      let previous: PageStart | undefined;
       for (;;) {
         if (stop.aborted) throw stop.reason;
-        const page = await next;
+        const { page, start: ahead } = await next;
         const last = page.done || cp.pagesDone + 1 >= maxPages || Date.now() - started >= maxMillis;
         if (!last) {
-          next = read(page.next); // read ahead while this page is sent
+          next = readAhead(page.next);
           next.catch(() => undefined); // a read error surfaces when the page is awaited, not as unhandled
         }
         const pageStart = cp.cursor;
-        const pageCounts = await deliverPage(page.records, {
-          activationId: input.activationId,
-          audienceId: input.audience.id,
-          audiencePropertyName: input.propertyName,
-          ...(input.audiences ? { audiences: input.audiences } : {}),
-          mapping: d.mapping,
-          properties,
-          client,
-          rejections: deps.rejections,
-          concurrency: input.concurrency ?? deps.defaultConcurrency,
-          checkpoint: cp.page,
-          onCheckpoint: (page) => void save({ ...cp, cursor: pageStart, page }),
-          send: { signal: sends.signal },
-          stop,
-          ...(input.mode && input.mode !== 'upsert' ? { mode: input.mode } : {}),
-          ...(d.mapping.matchKey && d.mapping.matchKey !== 'email' ? { matchKey: d.mapping.matchKey } : {}),
-          ...(input.dryRun ? { dryRun: { plans: deps.plans!, listAudienceIds: input.listAudienceIds ?? [] } } : {}),
-          onProgress: watch,
-          ...(input.listOnlyProperties?.length ? { omitProperties: new Set(input.listOnlyProperties) } : {}),
-          ...(deps.contactMemoryEnabled
-            ? {
-                memory: {
-                  store: listStore ?? deps.contactMemory,
-                  destinationId: d.id,
-                  fullResync: input.fullResync === true,
-                  ...(input.exitMissing ? { exitMissing: { runId: input.activationId } } : {}),
-                },
-              }
-            : {}),
-        });
+        const ctxPage = contextFor(pageStart, cp.page);
+        const start = ahead ?? beginPage(page.records, ctxPage);
+        // Read ahead, this page's memory may predate the previous page's confirms: those contacts are read again.
+        const previousPageKeys = ahead && previous ? await previous.keys() : undefined;
+        const pageCounts = await deliverPage(
+          page.records,
+          previousPageKeys && ctxPage.memory ? { ...ctxPage, memory: { ...ctxPage.memory, previousPageKeys } } : ctxPage,
+          start,
+        );
+        previous = start;
         const broken = accountingError(pageCounts);
         if (broken) throw applicationFailure(Failure.AccountingError, `Page at line ${pageStart.line} does not balance: ${broken}.`);
         deps.metrics.recordContacts('batch', pageCounts);

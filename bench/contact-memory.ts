@@ -38,14 +38,14 @@ async function timed(rows: number, fn: () => Promise<void>): Promise<{ seconds: 
 async function storedBytes(db: Db): Promise<{ memory: number; seen: number }> {
   if (db.dialect === 'pg') {
     const r = await db.query<{ m: string; s: string }>(
-      "SELECT pg_total_relation_size('contact_memory') AS m, pg_total_relation_size('contact_memory_seen') AS s",
+      "SELECT pg_total_relation_size('memory_contacts') AS m, pg_total_relation_size('memory_seen') AS s",
     );
     return { memory: Number(r[0].m), seen: Number(r[0].s) };
   }
   const r = await db.query<{ name: string; bytes: number }>('SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name');
   const sum = (prefix: string): number =>
     r.filter((x) => x.name.replace('sqlite_autoindex_', '').replace(/_\d+$/, '') === prefix).reduce((n, x) => n + x.bytes, 0);
-  return { memory: sum('contact_memory'), seen: sum('contact_memory_seen') };
+  return { memory: sum('memory_contacts'), seen: sum('memory_seen') };
 }
 
 async function bench(db: Db, rows: number): Promise<Record<string, unknown>> {

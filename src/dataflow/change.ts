@@ -37,13 +37,17 @@ export interface AudienceProperty {
  * Batch runs and stream flushes both use it, so the two paths remember and compare alike.
  */
 export function desiredStateOf(properties: Readonly<Record<string, string>>, audiences: readonly AudienceProperty[]): DesiredState {
-  const { attributes, statuses } = splitProperties(properties, audiences);
+  const { attributes, statuses } = splitProperties(properties, statusPropertyMap(audiences));
   return { fingerprint: fingerprint(attributes), statuses };
 }
 
+/** Status property name → audience id. */
+function statusPropertyMap(audiences: readonly AudienceProperty[]): ReadonlyMap<string, string> {
+  return new Map(audiences.map((a) => [a.propertyName, a.id]));
+}
+
 /** A contact's outgoing properties split into attributes (fingerprinted) and per-audience statuses. */
-function splitProperties(properties: Readonly<Record<string, string>>, audiences: readonly AudienceProperty[]) {
-  const statusOf = new Map(audiences.map((a) => [a.propertyName, a.id]));
+function splitProperties(properties: Readonly<Record<string, string>>, statusOf: ReadonlyMap<string, string>) {
   const attributes: Record<string, string> = {};
   const statuses: Record<string, MemberStatus> = {};
   for (const [name, value] of Object.entries(properties)) {
@@ -71,7 +75,8 @@ export async function resolveDesired(
   options: ResolveOptions,
 ): Promise<ResolvedState[]> {
   if (contacts.length === 0) return [];
-  const split = contacts.map((c) => splitProperties(c.properties, audiences));
+  const statusOf = statusPropertyMap(audiences);
+  const split = contacts.map((c) => splitProperties(c.properties, statusOf));
   const resolved = await store.resolve(
     destinationId,
     contacts.map((c, i) => ({ email: c.email, attributes: split[i].attributes })),

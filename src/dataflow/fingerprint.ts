@@ -24,5 +24,6 @@ export function fingerprint(properties: PropertyValues): string {
     // Length-prefixed name and value: no separator inside a value can make two maps encode alike.
     text += `\n${Buffer.byteLength(name)}:${name}=${Buffer.byteLength(value)}:${value}`;
   }
-  return crypto.createHash('sha256').update(text).digest().subarray(0, BYTES).toString('base64url');
+  // One-shot hash: a fraction of createHash's cost per call, the same digest.
+  return crypto.hash('sha256', text, 'buffer').subarray(0, BYTES).toString('base64url');
 }

@@ -10,7 +10,7 @@ import type { MemberStatus } from '../members/types';
 import type { ContactMemory } from '../store/contact-memory';
 import type { ListIntent, ListIntents } from '../store/list-intents';
 
-type PageStore = Pick<ContactMemory, 'keyOf' | 'resolve' | 'confirm' | 'markSeen'>;
+type PageStore = Pick<ContactMemory, 'keyOf' | 'resolve' | 'lookup' | 'confirm' | 'markSeen'>;
 
 function opOf(status: MemberStatus | undefined): ListIntent['op'] | undefined {
   if (status === 'realized' || status === 'existing') return 'add';
@@ -34,6 +34,8 @@ export function recordingListIntents(
   };
   return {
     keyOf: (destinationId, email) => store.keyOf(destinationId, email),
+    // A second read of contacts the previous page held: their intents came with that page's confirms.
+    lookup: (destinationId, keyHashes) => store.lookup(destinationId, keyHashes),
     markSeen: (destinationId, runId, keyHashes) => store.markSeen(destinationId, runId, keyHashes),
     async resolve(destinationId, contacts, resolveOptions) {
       const resolved = await store.resolve(destinationId, contacts, resolveOptions);

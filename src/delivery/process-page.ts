@@ -14,7 +14,7 @@ import { DUPLICATE_MERGED, mergeByEmail } from '../mapping/merge';
 import { mappingSourcePaths, prepareRecord } from '../mapping/prepare';
 import type { Mapping, PreparedContact, RejectionReason } from '../mapping/types';
 import type { SourceRecord } from '../members/types';
-import { changeOf, resolveDesired, type DesiredState } from '../dataflow/change';
+import { changeOf, resolveDesired, type DesiredState, type ResolvedState } from '../dataflow/change';
 import type { MemberStatus } from '../members/types';
 import type { ContactMemory, MemoryRow } from '../store/contact-memory';
 import type { RejectionStore } from '../store/types';
@@ -80,8 +80,13 @@ function withoutProperties(contacts: PreparedContact[], omit: ReadonlySet<string
 }
 
 export interface PageMemory {
-  store: Pick<ContactMemory, 'keyOf' | 'resolve' | 'confirm' | 'markSeen'>;
+  store: Pick<ContactMemory, 'keyOf' | 'resolve' | 'lookup' | 'confirm' | 'markSeen'>;
   destinationId: string;
+  /**
+   * Keys of the page delivered just before this one, when this page's memory was read ahead while that page
+   * was still being sent (`beginPage`): what the memory holds for them is read again before deciding.
+   */
+  previousPageKeys?: ReadonlySet<string>;
   /** Send everything whatever is remembered (still confirm). */
   fullResync: boolean;
   /** The source is a complete snapshot (`exitMissing`): mark its members seen under `runId`, write exits for audiences they left. */
@@ -251,6 +256,7 @@ async function changedContacts(
   ctx: PageContext,
   checkpoint: PageCheckpoint,
   counts: DeliveryCounts,
+  resolving: Promise<ResolvedState[]> | undefined,
 ): Promise<{
   toSend: PreparedContact[];
   /** Every ready contact as the run would write it (exits added). */
@@ -259,16 +265,24 @@ async function changedContacts(
 }> {
   const desired = new Map<PreparedContact, DesiredState & { keyHash: string }>();
   const memory = ctx.memory;
-  if (!memory) return { toSend: ready, all: ready, desired };
-  const states = await resolveDesired(memory.store, memory.destinationId, ready, audiencesOf(ctx), {
-    lookup: !(memory.fullResync && !memory.exitMissing),
-    ...(memory.exitMissing && !ctx.dryRun ? { seenRunId: memory.exitMissing.runId } : {}),
-  });
+  if (!memory || !resolving) return { toSend: ready, all: ready, desired };
+  const states = await resolving;
   const remembered = new Map<string, MemoryRow>();
   ready.forEach((contact, i) => {
     desired.set(contact, states[i].desired);
     if (states[i].remembered) remembered.set(states[i].desired.keyHash, states[i].remembered);
   });
+  // Read ahead while the previous page was sent: contacts it also held may have been confirmed since.
+  const previous = memory.previousPageKeys;
+  const stale = previous && lookupWanted(memory) ? states.map((x) => x.desired.keyHash).filter((k) => previous.has(k)) : [];
+  for (const part of splitBatches(stale, 1000)) {
+    const fresh = await memory.store.lookup(memory.destinationId, part);
+    for (const k of part) {
+      const row = fresh.get(k);
+      if (row) remembered.set(k, row);
+      else remembered.delete(k);
+    }
+  }
   const withLeft = memory.exitMissing ? ready.map((x) => withExits(x, remembered.get(desired.get(x)!.keyHash), desired, ctx)) : ready;
   if (memory.fullResync) return { toSend: withLeft, all: withLeft, desired };
   // A checkpoint written without a mask (by an earlier version) cut its batches from every contact.
@@ -281,6 +295,40 @@ async function changedContacts(
   const toSend = withLeft.filter((_, i) => send[i]);
   if (toSend.length < withLeft.length) countSkipped(counts, UNCHANGED, withLeft.length - toSend.length);
   return { toSend, all: withLeft, desired };
+}
+
+function lookupWanted(memory: PageMemory): boolean {
+  return !(memory.fullResync && !memory.exitMissing);
+}
+
+/** A page prepared and, with the memory, its memory read started: `processPage` finishes it. */
+export interface PageStart {
+  pre: PreparedPage;
+  /** The memory's view of the ready contacts (with a memory). */
+  resolving?: Promise<ResolvedState[]>;
+  /** The keys of the page's ready contacts, for the next page's `previousPageKeys`. */
+  keys(): Promise<Set<string>>;
+}
+
+/**
+ * Prepares a page and starts reading what the memory holds for it. Called for the next page while the
+ * current one is still being sent, it keeps the memory's read off the run's critical path.
+ */
+export function beginPage(records: SourceRecord[], ctx: PageContext): PageStart {
+  const pre = requireMatchValue(preparePage(records, ctx), ctx.matchKey);
+  const memory = ctx.memory;
+  const resolving = memory
+    ? resolveDesired(memory.store, memory.destinationId, pre.ready, audiencesOf(ctx), {
+        lookup: lookupWanted(memory),
+        ...(memory.exitMissing && !ctx.dryRun ? { seenRunId: memory.exitMissing.runId } : {}),
+      })
+    : undefined;
+  resolving?.catch(() => undefined); // surfaced by processPage, which awaits it
+  return {
+    pre,
+    resolving,
+    keys: async () => new Set((resolving ? await resolving : []).map((x) => x.desired.keyHash)),
+  };
 }
 
 /** Memberships of list-encoded audiences a run would write for these contacts: add when realized/existing, remove when exited. */
@@ -313,9 +361,9 @@ function decodeMask(mask: string, length: number): boolean[] {
   return Array.from({ length }, (_, i) => ((bytes[i >> 3] ?? 0) & (1 << (i & 7))) !== 0);
 }
 
-export async function processPage(records: SourceRecord[], ctx: PageContext): Promise<DeliveryCounts> {
+export async function processPage(records: SourceRecord[], ctx: PageContext, start = beginPage(records, ctx)): Promise<DeliveryCounts> {
   const byLine = new Map(records.map((r) => [r.line, r]));
-  const pre = requireMatchValue(preparePage(records, ctx), ctx.matchKey);
+  const pre = start.pre;
   await storeRejections(ctx, byLine, pre.rejections);
   if (ctx.dryRun && pre.rejections.length)
     await ctx.dryRun.plans.add(
@@ -340,7 +388,7 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
 
   const pageCounts = { ...pre.counts };
   const checkpoint: PageCheckpoint = { done: { ...(ctx.checkpoint?.done ?? {}) } };
-  const { toSend, all, desired } = await changedContacts(pre.ready, ctx, checkpoint, pageCounts);
+  const { toSend, all, desired } = await changedContacts(pre.ready, ctx, checkpoint, pageCounts, start.resolving);
   // Remembered unchanged contacts: a dry run reports them as a real run would skip them, and the list
   // memberships every member gets (unchanged ones too), as the run's list step would write them.
   if (ctx.dryRun)
@@ -353,6 +401,7 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
     return t;
   };
   ctx.onProgress?.(soFar());
+  const confirming: Array<Promise<void>> = [];
   await forEachConcurrent(batches, ctx.concurrency, async (batch, i) => {
     if (checkpoint.done[i]) return;
     if (ctx.stop?.aborted) throw ctx.stop.reason;
@@ -377,16 +426,18 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
     const back = <T extends { contact: PreparedContact }>(x: T): T => ({ ...x, contact: stripped.original.get(x.contact) ?? x.contact });
     const outcome = { upserted: sent.upserted.map(back), rejected: sent.rejected.map(back), skipped: sent.skipped.map(back) };
     for (const s of outcome.skipped) countSkipped(c, s.reason.code);
-    // Remembered only once HubSpot accepted them, and before the batch counts as done (its checkpoint).
-    if (memory && outcome.upserted.length) {
-      await memory.store.confirm(
-        memory.destinationId,
-        outcome.upserted.map((u) => {
-          const want = desired.get(u.contact)!;
-          return { keyHash: want.keyHash, fingerprint: want.fingerprint, ...(u.id ? { recordId: u.id } : {}), statuses: want.statuses };
-        }),
-      );
-    }
+    // Remembered only once HubSpot accepted them, and before the batch counts as done (its checkpoint);
+    // the lane does not wait for it before its next batch.
+    const confirmed =
+      memory && outcome.upserted.length
+        ? memory.store.confirm(
+            memory.destinationId,
+            outcome.upserted.map((u) => {
+              const want = desired.get(u.contact)!;
+              return { keyHash: want.keyHash, fingerprint: want.fingerprint, ...(u.id ? { recordId: u.id } : {}), statuses: want.statuses };
+            }),
+          )
+        : undefined;
     for (const u of outcome.upserted) {
       c.upserted++;
       if (u.isNew) c.created++;
@@ -398,10 +449,18 @@ export async function processPage(records: SourceRecord[], ctx: PageContext): Pr
       byLine,
       outcome.rejected.map((r) => ({ line: r.contact.line, email: r.contact.email, reason: r.reason })),
     );
-    checkpoint.done[i] = c;
-    ctx.onCheckpoint?.({ ...checkpoint, done: { ...checkpoint.done } });
-    ctx.onProgress?.(soFar());
-  });
+    const done = () => {
+      checkpoint.done[i] = c;
+      ctx.onCheckpoint?.({ ...checkpoint, done: { ...checkpoint.done } });
+      ctx.onProgress?.(soFar());
+    };
+    if (!confirmed) return done();
+    const settled = confirmed.then(done);
+    settled.catch(() => undefined); // surfaced below, once every lane has stopped
+    confirming.push(settled);
+  }).finally(() => Promise.allSettled(confirming));
+  // A failed confirm fails the page: its batch is not done, so a retry sends it again.
+  for (const r of await Promise.allSettled(confirming)) if (r.status === 'rejected') throw r.reason;
 
   const total = soFar();
   if (ctx.dryRun) total.plan = { ...(total.plan ?? emptyPlan()), reject: (total.plan?.reject ?? 0) + pre.counts.rejected };

@@ -273,11 +273,19 @@ export class SqlContactMemory implements ContactMemory {
     return (await this.idOf('audience', checkAudienceId(audienceId), true))!;
   }
 
-  /** Status codes keyed by audience integer, as stored. */
-  private async encodeStatuses(statuses: Readonly<Record<string, MemberStatus>> | undefined): Promise<string> {
-    const codes: Record<string, string> = {};
-    for (const [audienceId, status] of Object.entries(statuses ?? {})) codes[String(await this.audience(audienceId))] = CODE[status];
-    return JSON.stringify(codes);
+  /** Status codes keyed by audience integer, as stored; `ids` holds the integer of every audience named. */
+  private encodeStatuses(statuses: Readonly<Record<string, MemberStatus>> | undefined, ids: ReadonlyMap<string, number>): string {
+    let text = '';
+    for (const [audienceId, status] of Object.entries(statuses ?? {}))
+      text += `${text ? ',' : ''}"${ids.get(audienceId)!}":"${CODE[status]}"`;
+    return `{${text}}`;
+  }
+
+  /** The integers of the audiences these status maps name (checked plain ids), created as needed. */
+  private async audienceIds(maps: Iterable<Readonly<Record<string, MemberStatus>> | undefined>): Promise<Map<string, number>> {
+    const ids = new Map<string, number>();
+    for (const m of maps) for (const a of Object.keys(m ?? {})) if (!ids.has(a)) ids.set(a, await this.audience(a));
+    return ids;
   }
 
   private async toMemoryRows(rows: Row[]): Promise<MemoryRow[]> {
@@ -356,13 +364,14 @@ export class SqlContactMemory implements ContactMemory {
     }
     if (byKey.size === 0) return;
     const dest = await this.destination(destinationId, true);
+    const ids = await this.audienceIds([...byKey.values()].map((r) => r.statuses));
     const batch: Array<Array<string | null>> = [];
     for (const r of byKey.values())
       batch.push([
         keyHex(r.keyHash),
         r.fingerprint === null ? null : hexOf(r.fingerprint, 'fingerprint'),
         recordIdValue(r.recordId),
-        await this.encodeStatuses(r.statuses),
+        this.encodeStatuses(r.statuses, ids),
       ]);
     const recordId = this.db.dialect === 'pg' ? '(r.v ->> 2)::bigint' : 'r.v ->> 2';
     // `WHERE true`: SQLite's parser needs it between INSERT ... SELECT and ON CONFLICT.
@@ -443,7 +452,8 @@ export class SqlContactMemory implements ContactMemory {
     const bySet = new Map<string, string[]>();
     for (const e of exits) {
       if (e.audienceIds.length === 0) continue;
-      const patch = await this.encodeStatuses(Object.fromEntries([...e.audienceIds].sort().map((a) => [a, 'exited' as const])));
+      const exited = Object.fromEntries([...e.audienceIds].sort().map((a) => [a, 'exited' as const]));
+      const patch = this.encodeStatuses(exited, await this.audienceIds([exited]));
       bySet.set(patch, [...(bySet.get(patch) ?? []), keyHex(e.keyHash)]);
     }
     const dest = bySet.size ? await this.destination(destinationId) : undefined;

@@ -1,5 +1,5 @@
 /** The page delivery and the confirmed-state memory (issue 12): unchanged members are skipped, only accepted ones are confirmed, before the checkpoint. */
-import { processPage, type PageCheckpoint } from '../../../src/delivery/process-page';
+import { beginPage, processPage, type PageCheckpoint } from '../../../src/delivery/process-page';
 import type { BatchUpsertResult, ContactUpsert, HubSpotClient } from '../../../src/hubspot/client';
 import type { SourceRecord } from '../../../src/members/types';
 import { fingerprint } from '../../../src/dataflow/fingerprint';
@@ -18,6 +18,10 @@ function setup() {
   const keyOf = (_d: string, e: string) => `h:${e}`;
   const memory = {
     keyOf,
+    async lookup(_d: string, keys: readonly string[]) {
+      log.push('lookup again');
+      return new Map(keys.filter((k) => rows.has(k)).map((k) => [k, rows.get(k)!]));
+    },
     async resolve(d: string, contacts: readonly PageContact[], options: ResolveOptions): Promise<ResolvedContact[]> {
       log.push(options.lookup ? 'lookup' : 'resolve');
       return contacts.map((c) => {
@@ -82,4 +86,22 @@ test('unchanged members are skipped UNCHANGED; accepted ones are confirmed befor
   const full = await processPage(page, t.ctx(true));
   expect(full).toMatchObject({ upserted: 2, skipped: 0 });
   expect(t.sent[2]).toHaveLength(3);
+});
+
+test('a page whose memory was read ahead reads again the contacts the page before it held, so a change it made is not missed', async () => {
+  const t = setup();
+  await processPage([record(2, 'ana@example.com', 'Paris')], t.ctx());
+  // Page 2 is prepared and its memory read while page 1 (which moves ana to Berlin) is still being sent.
+  const page2 = [record(3, 'ana@example.com', 'Paris'), record(4, 'bo@example.com', 'Lima')];
+  const start2 = beginPage(page2, t.ctx());
+  const page1 = [record(2, 'ana@example.com', 'Berlin')];
+  const start1 = beginPage(page1, t.ctx());
+  await processPage(page1, t.ctx(), start1);
+  t.log.length = 0;
+  const ctx2 = t.ctx();
+  const second = await processPage(page2, { ...ctx2, memory: { ...ctx2.memory, previousPageKeys: await start1.keys() } }, start2);
+  // Read ahead, ana looked unchanged (Paris); read again, HubSpot now holds Berlin: Paris is sent.
+  expect(t.log[0]).toBe('lookup again');
+  expect(second).toMatchObject({ upserted: 2, skipped: 0 });
+  expect(t.sent.at(-1)).toEqual(['ana@example.com', 'bo@example.com']);
 });
