@@ -27,7 +27,7 @@ import {
 } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
-import type { BufferedUpdate, FlushStreamInput, PendingUpdate, StreamInput } from '../src/streaming/types';
+import type { BufferedUpdate, FlushStreamInput, OrphanSweep, PendingUpdate, StreamInput } from '../src/streaming/types';
 import { packSeqLists, toWire } from '../src/streaming/wire';
 import { emitAlert } from './alerts';
 import { configureStreamSignal, pauseStreamSignal, profilesSignal, resumeStreamSignal, streamStatsQuery } from './messages';
@@ -197,11 +197,11 @@ class Flushes {
   ) {}
 
   start(): void {
-    const { id, batch, done } = this.state.startFlush();
+    const { id, batch, done, sweep } = this.state.startFlush(Date.now());
     const scope = new CancellationScope();
     this.scopes.set(id, scope);
     void scope
-      .run(() => flush(this.state, batch, done, this.keyPrefix))
+      .run(() => flush(this.state, batch, done, this.keyPrefix, sweep))
       .finally(() => {
         this.scopes.delete(id);
         this.state.endFlush(id);
@@ -240,7 +240,7 @@ function toRanges(seqs: number[]): Array<[number, number]> {
  * Sends one batch. Transient errors are retried by Temporal; a configuration error pauses the stream
  * (updates kept); any other final error stores the batch as rejections.
  */
-async function flush(state: StreamState, batch: PendingUpdate[], done: number[], keyPrefix: string): Promise<void> {
+async function flush(state: StreamState, batch: PendingUpdate[], done: number[], keyPrefix: string, sweep?: OrphanSweep): Promise<void> {
   // Updates by reference travel as their ingest-log numbers only; by value (older streams) as before.
   const byRef = batch.filter((u) => u.refs);
   const input: FlushStreamInput = {
@@ -249,6 +249,7 @@ async function flush(state: StreamState, batch: PendingUpdate[], done: number[],
     updates: batch.filter((u) => !u.refs).map(toWire),
     ...(byRef.length ? packedRefs(byRef.map((u) => u.refs!)) : {}),
     ...(done.length ? { doneRanges: toRanges(done) } : {}),
+    ...(sweep ? { sweep } : {}),
   };
   const giveBack = () => {
     state.giveBack(batch);

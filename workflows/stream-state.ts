@@ -19,16 +19,19 @@ import {
   type StreamInput,
   type StreamOptions,
   type StreamStats,
+  type OrphanSweep,
 } from '../src/streaming/types';
+import { ORPHAN_AGE_MS, ORPHAN_SWEEP_EVERY_MS } from '../src/streaming/orphans';
 import { fromWire, readWireRefs, readWireUpdate, toWire } from '../src/streaming/wire';
 
 /** Ingest-log rows one flush deletes at most (the rest wait for the next one). */
 const MAX_DONE_PER_FLUSH = 5000;
 
-/** A flush activity under way: its batch size and the receipt time of its oldest update (for the lag). */
+/** A flush activity under way: its batch size, the receipt time of its oldest update (for the lag), its smallest log number. */
 interface Flight {
   size: number;
   oldest: number;
+  minRef?: number;
 }
 
 /** A lag alert that is due: what `stream.lag_above_threshold` reports. */
@@ -74,6 +77,8 @@ export class StreamState {
   private lagAlerted: boolean;
   /** Ingest-log rows whose updates are accounted (sent, rejected, ignored, stale): the next flush deletes them. */
   private readonly accounted: number[];
+  /** When a flush last carried an orphan sweep (docs/streaming.md, "Orphan rows"); the first flush of a run does. */
+  private lastSweepAt = -Infinity;
 
   constructor(input: StreamInput, carried: BufferedUpdate[][], now: number) {
     const { carry } = input;
@@ -204,13 +209,36 @@ export class StreamState {
    * Takes the next batch out of the buffer and counts it in flight until `endFlush`; with it, ingest-log
    * rows already accounted, for the flush to delete (`done`).
    */
-  startFlush(): { id: number; batch: PendingUpdate[]; done: number[] } {
+  startFlush(now = Date.now()): { id: number; batch: PendingUpdate[]; done: number[]; sweep?: OrphanSweep } {
     const batch = this.buffer.take(this.options.batchSize, MAX_PAYLOAD_CHARS);
     const id = ++this.flightSeq;
-    this.flights.set(id, { size: batch.length, oldest: Math.min(...batch.map((u) => u.receivedAt)) });
+    let minRef: number | undefined;
+    for (const u of batch) for (const r of u.refs ?? []) if (minRef === undefined || r < minRef) minRef = r;
+    this.flights.set(id, {
+      size: batch.length,
+      oldest: Math.min(...batch.map((u) => u.receivedAt)),
+      ...(minRef !== undefined ? { minRef } : {}),
+    });
     this.inFlight += batch.length;
     this.accounted.push(...this.buffer.dropped.splice(0));
-    return { id, batch, done: this.accounted.splice(0, MAX_DONE_PER_FLUSH) };
+    const sweep = this.orphanSweep(now);
+    return { id, batch, done: this.accounted.splice(0, MAX_DONE_PER_FLUSH), ...(sweep ? { sweep } : {}) };
+  }
+
+  /**
+   * At most once per ORPHAN_SWEEP_EVERY_MS: which rows the flush may delete as orphans — below the smallest
+   * log number this stream still refers to (buffered, in flight, accounted but not deleted) and written
+   * more than ORPHAN_AGE_MS before now. Rows are numbered in write order and reach the stream within
+   * MAX_SIGNAL_DELAY_MS of their write (or their request got no 202), so such a row is one nothing will
+   * ever refer to. Call after the batch is counted in flight and `accounted` holds what it deletes.
+   */
+  private orphanSweep(now: number): OrphanSweep | undefined {
+    if (now - this.lastSweepAt < ORPHAN_SWEEP_EVERY_MS) return undefined;
+    this.lastSweepAt = now;
+    let below = this.buffer.minRef() ?? Number.MAX_SAFE_INTEGER;
+    for (const f of this.flights.values()) if (f.minRef !== undefined && f.minRef < below) below = f.minRef;
+    for (const r of this.accounted) if (r < below) below = r;
+    return { below, before: now - ORPHAN_AGE_MS };
   }
 
   endFlush(id: number): void {
