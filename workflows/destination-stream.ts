@@ -77,7 +77,7 @@ function failureOf(err: unknown): { type: string; message: string } | undefined 
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-export async function destinationStream(input: StreamInput, ...carried: BufferedUpdate[][]): Promise<void> {
+export async function destinationStream(input: StreamInput, ...carried: Array<BufferedUpdate[] | string>): Promise<void> {
   const state = new StreamState(input, carried, Date.now());
   // A cancel request (from anywhere) cancels only the root scope: the stream runs in a non-cancellable
   // one and pauses (updates kept) instead. Temporal records one cancel request per run: a later cancel
@@ -89,8 +89,21 @@ export async function destinationStream(input: StreamInput, ...carried: Buffered
 /** Patch: a flush starts at once when none is in flight (older histories waited for the latency bound). */
 export const FLUSH_WHEN_IDLE_PATCH = 'stream-flush-when-idle';
 
+/**
+ * Patch: the run also continues as new when its history reaches MAX_RUN_HISTORY_BYTES, so that no history
+ * page (a page holds up to a few thousand events, here a whole run) exceeds 1 MB. Decision 26.
+ */
+export const HISTORY_BYTES_PATCH = 'stream-history-bytes';
+/**
+ * What a run's history may reach before it hands over: the handoff itself (draining flushes, signals
+ * already on the wire, the continue-as-new event carrying the buffer, ≤ about 130 KB packed) must still fit
+ * in 1 MB.
+ */
+export const MAX_RUN_HISTORY_BYTES = 640_000;
+
 async function runStream(state: StreamState, input: StreamInput): Promise<void> {
   state.flushWhenIdle = patched(FLUSH_WHEN_IDLE_PATCH);
+  state.boundedHistoryBytes = patched(HISTORY_BYTES_PATCH);
   const released = input.carry?.held ? releaseHeldSignals(state.destinationId) : Promise.resolve();
   handleMessages(state);
   const alerts = new AlertsInFlight();
@@ -125,7 +138,11 @@ const showDetails = (state: StreamState) => setCurrentDetails(state.details(work
 
 const shouldContinueAsNew = (state: StreamState) => {
   const info = workflowInfo();
-  return info.continueAsNewSuggested || info.historyLength >= state.options.maxHistoryEvents;
+  return (
+    info.continueAsNewSuggested ||
+    info.historyLength >= state.options.maxHistoryEvents ||
+    (state.boundedHistoryBytes && info.historySize >= MAX_RUN_HISTORY_BYTES)
+  );
 };
 
 /** Alert emissions started and not finished (awaited before continue-as-new). */

@@ -22,7 +22,7 @@ import {
   type OrphanSweep,
 } from '../src/streaming/types';
 import { ORPHAN_AGE_MS, ORPHAN_SWEEP_EVERY_MS } from '../src/streaming/orphans';
-import { fromWire, readWireRefs, readWireUpdate, toWire } from '../src/streaming/wire';
+import { fromWire, packCarry, readWireRefs, readWireUpdate, toWire, unpackCarry } from '../src/streaming/wire';
 
 /** Ingest-log rows one flush deletes at most (the rest wait for the next one). */
 const MAX_DONE_PER_FLUSH = 5000;
@@ -63,6 +63,8 @@ export class StreamState {
    * the latency bound); set by the workflow behind a patch, so older histories replay unchanged.
    */
   flushWhenIdle = false;
+  /** Continue as new also at MAX_RUN_HISTORY_BYTES of history (set by the workflow behind a patch). */
+  boundedHistoryBytes = false;
   /** Bumped by every event the main loop must react to (pause, resume, options, a flush ending). */
   wakeups = 0;
   readonly startedAt: string;
@@ -80,7 +82,7 @@ export class StreamState {
   /** When a flush last carried an orphan sweep (docs/streaming.md, "Orphan rows"); the first flush of a run does. */
   private lastSweepAt = -Infinity;
 
-  constructor(input: StreamInput, carried: BufferedUpdate[][], now: number) {
+  constructor(input: StreamInput, carried: Array<BufferedUpdate[] | string>, now: number) {
     const { carry } = input;
     this.destinationId = input.destinationId;
     this.options = resolveStreamOptions(DEFAULT_STREAM_OPTIONS, input.options);
@@ -95,7 +97,7 @@ export class StreamState {
     this.lastFlushAt = carry?.lastFlushAt;
     this.startedAt = carry?.startedAt ?? new Date(now).toISOString();
     this.runs = (carry?.runsSoFar ?? 0) + 1;
-    this.buffer = new StreamBuffer(carried.flat().map(fromWire));
+    this.buffer = new StreamBuffer(carried.flatMap((c) => (typeof c === 'string' ? unpackCarry(c) : c.map(fromWire))));
     this.accounted = [...(carry?.remove ?? [])];
   }
 
@@ -345,7 +347,7 @@ export class StreamState {
   }
 
   /** Arguments of the next run: its input (counters, pause, sequence) and the buffer in payload-sized chunks. */
-  nextRun(): [StreamInput, ...BufferedUpdate[][]] {
+  nextRun(): [StreamInput, ...Array<BufferedUpdate[] | string>] {
     const next: StreamInput = {
       destinationId: this.destinationId,
       options: this.options,
@@ -364,6 +366,12 @@ export class StreamState {
         ...(this.accounted.length || this.buffer.dropped.length ? { remove: [...this.accounted, ...this.buffer.dropped] } : {}),
       },
     };
-    return [next, ...chunkForCarry(this.buffer.snapshot().map(toWire), MAX_PAYLOAD_CHARS)];
+    // By reference: packed (≈ 30 characters each); by value (streams before the ingest log): as before.
+    const all = this.buffer.snapshot();
+    const packable = (u: PendingUpdate) =>
+      !!u.refs && u.email === undefined && !Object.keys(u.statuses).length && !Object.keys(u.values).length;
+    const byRef = all.filter(packable);
+    const byValue = all.filter((u) => !packable(u));
+    return [next, ...chunkForCarry(byValue.map(toWire), MAX_PAYLOAD_CHARS), ...packCarry(byRef, MAX_PAYLOAD_CHARS)];
   }
 }

@@ -11,7 +11,7 @@
 import { analyseStreamHistory, STREAMING_GOALS } from '../../bench/streaming-latency';
 import { streamWorkflowId } from '../../src/streaming/types';
 import { createDestination, startStack, waitFor, type TestStack } from '../helpers/stack';
-import { activateAudience, AUD_A, expectBalanced, sendProfiles, waitIdle } from '../helpers/streaming';
+import { activateAudience, AUD_A, expectBalanced, sendProfiles, streamStats, waitIdle } from '../helpers/streaming';
 import { startWorkerProcess } from '../helpers/worker-process';
 import { ORPHAN_AGE_MS } from '../../src/streaming/orphans';
 
@@ -141,4 +141,26 @@ test('orphan rows (written, never signalled) are swept by a flush; rows the stre
   expect(stack.sim.admin.getContact(portalId, 'kept@example.com')?.properties.city).toBe('Kept');
   expect(stack.sim.admin.getContact(portalId, 'orphan@example.com')).toBeUndefined();
   expect(await present()).toEqual([young, Number(kept)]); // kept: deleted by the next flush, as ever
+});
+
+test('history page guard under volume: a run hands over before its history reaches 1 MB (20,000 updates)', async () => {
+  if (!stack.worker) await stack.startWorker(); // when run alone (-t)
+  const { destinationId, portalId } = await createDestination(stack);
+  await activateAudience(stack, destinationId, AUD_A);
+  // 40 requests of 500, four at a time: signals of many references, the buffer filling while flushes run.
+  // Paced under the back-pressure bound (4,000 unsent), as a client honouring 429s would be.
+  for (let round = 0; round < 10; round++) {
+    await waitFor(async () => {
+      const now = await streamStats(stack, destinationId).catch(() => undefined);
+      return !now || now.buffered + now.inFlight <= 1500;
+    });
+    await burst(destinationId, `volume${round}-`, 4, 500);
+  }
+  const s = await waitIdle(stack, destinationId, 20_000, 180_000);
+  expect(s).toMatchObject({ received: 20_000, sent: 20_000 });
+  expect(stack.sim.admin.contactCount(portalId)).toBe(20_000);
+  const h = await analyseStreamHistory(stack.env.address, stack.config.temporal.namespace, streamWorkflowId(destinationId));
+  expect(h.runs).toBeGreaterThanOrEqual(2); // more than one run's worth of history
+  expect(h.largestPageBytes).toBeLessThanOrEqual(STREAMING_GOALS.historyPageBytes);
+  expect(h.bytes / 20_000).toBeLessThanOrEqual(STREAMING_GOALS.historyBytesPerUpdate);
 });

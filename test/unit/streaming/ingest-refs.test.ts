@@ -13,7 +13,7 @@ import { refsSignal } from '../../../src/streaming/signal-sender';
 import { emptyFlushCounts } from '../../../src/streaming/types';
 import { ORPHAN_AGE_MS, ORPHAN_SWEEP_EVERY_MS } from '../../../src/streaming/orphans';
 import type { PendingUpdate, StreamUpdate } from '../../../src/streaming/types';
-import { fromWire, packSeqLists, readWireRefs, toWire, unpackSeqLists } from '../../../src/streaming/wire';
+import { fromWire, packSeqLists, readWireRefs, toWire, unpackCarry, unpackSeqLists } from '../../../src/streaming/wire';
 import { StreamState } from '../../../workflows/stream-state';
 import { createTempDatabase } from '../../helpers/postgres';
 
@@ -202,5 +202,39 @@ describe('StreamBuffer oldest-time caches', () => {
   test('orphan sweep with nothing referred to: every row old enough', () => {
     const state = new StreamState({ destinationId: 'd1' }, [], 0);
     expect(state.startFlush(5 * ORPHAN_AGE_MS).sweep).toEqual({ below: Number.MAX_SAFE_INTEGER, before: 4 * ORPHAN_AGE_MS });
+  });
+
+  test('continue-as-new carries updates by reference packed (≈ 30 characters each), and back whole', () => {
+    const state = new StreamState({ destinationId: 'd1' }, [], 0);
+    const refs = Array.from({ length: 4000 }, (_, i) => ({
+      seq: 1_000_000 + i,
+      key: `k${String(i).padStart(11, '0')}`,
+      t: 1_700_000_000_000 + i,
+    }));
+    for (let i = 0; i < refs.length; i += 100) state.receive(refsSignal(1_700_000_000_000, refs.slice(i, i + 100)), 1_700_000_000_500);
+    state.receive(
+      refsSignal(1_700_000_000_000, [
+        { seq: 1_000_000, key: 'k00000000000', t: 1_700_000_000_001 },
+        { seq: 2_000_000, key: '', t: 5, problem: 'INVALID_EMAIL' },
+      ]),
+      1_700_000_000_600,
+    );
+    const [input, ...carried] = state.nextRun();
+    expect(carried.every((c) => typeof c === 'string')).toBe(true);
+    expect(carried.join('').length / 4001).toBeLessThan(35);
+    const next = new StreamState(input, carried, 1_700_000_001_000);
+    expect(next.stats(0).buffered).toBe(4001);
+    const [, ...again] = next.nextRun();
+    expect(again).toEqual(carried);
+    expect(unpackCarry(carried[0] as string)[0]).toMatchObject({
+      key: 'k00000000000',
+      refs: [1_000_000, 1_000_000],
+      updatedAt: 1_700_000_000_001,
+    });
+    expect(unpackCarry(carried[carried.length - 1] as string).pop()).toMatchObject({
+      emailProblem: 'INVALID_EMAIL',
+      refs: [2_000_000],
+      seq: 2_000_000,
+    });
   });
 });
