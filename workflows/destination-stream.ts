@@ -100,10 +100,17 @@ export const HISTORY_BYTES_PATCH = 'stream-history-bytes';
  * in 1 MB.
  */
 export const MAX_RUN_HISTORY_BYTES = 640_000;
+/**
+ * A run always gets this much history of its own before the byte bound applies: a carried buffer larger
+ * than the bound (STREAM_MAX_BUFFERED raised far above its default) must not make every run hand over at
+ * once, without a flush (pages are then larger than 1 MB, the stream still progresses).
+ */
+export const MIN_RUN_PROGRESS_BYTES = 200_000;
 
 async function runStream(state: StreamState, input: StreamInput): Promise<void> {
   state.flushWhenIdle = patched(FLUSH_WHEN_IDLE_PATCH);
-  state.boundedHistoryBytes = patched(HISTORY_BYTES_PATCH);
+  if (patched(HISTORY_BYTES_PATCH))
+    state.maxRunHistoryBytes = Math.max(MAX_RUN_HISTORY_BYTES, workflowInfo().historySize + MIN_RUN_PROGRESS_BYTES);
   const released = input.carry?.held ? releaseHeldSignals(state.destinationId) : Promise.resolve();
   handleMessages(state);
   const alerts = new AlertsInFlight();
@@ -139,9 +146,7 @@ const showDetails = (state: StreamState) => setCurrentDetails(state.details(work
 const shouldContinueAsNew = (state: StreamState) => {
   const info = workflowInfo();
   return (
-    info.continueAsNewSuggested ||
-    info.historyLength >= state.options.maxHistoryEvents ||
-    (state.boundedHistoryBytes && info.historySize >= MAX_RUN_HISTORY_BYTES)
+    info.continueAsNewSuggested || info.historyLength >= state.options.maxHistoryEvents || info.historySize >= state.maxRunHistoryBytes
   );
 };
 

@@ -63,8 +63,8 @@ export class StreamState {
    * the latency bound); set by the workflow behind a patch, so older histories replay unchanged.
    */
   flushWhenIdle = false;
-  /** Continue as new also at MAX_RUN_HISTORY_BYTES of history (set by the workflow behind a patch). */
-  boundedHistoryBytes = false;
+  /** Continue as new also at this many bytes of history (set by the workflow behind a patch; Infinity: not). */
+  maxRunHistoryBytes = Infinity;
   /** Bumped by every event the main loop must react to (pause, resume, options, a flush ending). */
   wakeups = 0;
   readonly startedAt: string;

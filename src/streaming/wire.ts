@@ -120,7 +120,7 @@ export function wireChars(u: PendingUpdate): number {
 /**
  * Updates by reference carried across continue-as-new, packed (issue 15: a full buffer of 4,000 took
  * 460 KB of JSON in the next run's first event, half of a 1 MB history page): `B/T/` then entries
- * `key:seq:time:received:refs[:M|I]`, comma-separated, numbers relative to B (log numbers) and T (times),
+ * `key:seq:time:received:refs[:M|I]` (seq empty when it is the last ref's), comma-separated, numbers relative to B (log numbers) and T (times),
  * refs joined by `+`. About 30 characters per entry. Strings of at most `maxChars` each (one payload each).
  */
 export function packCarry(updates: PendingUpdate[], maxChars = 200_000): string[] {
@@ -135,7 +135,10 @@ export function packCarry(updates: PendingUpdate[], maxChars = 200_000): string[
     for (; i < updates.length; i++) {
       const u = updates[i];
       const problem = u.emailProblem ? `:${u.emailProblem === 'MISSING_EMAIL' ? 'M' : 'I'}` : '';
-      const entry = `${u.key ?? ''}:${u.seq - B}:${u.updatedAt - T}:${u.receivedAt - T}:${(u.refs ?? []).map((r) => r - B).join('+')}${problem}`;
+      const refs = u.refs ?? [];
+      // The number is almost always the last ref's: then left empty.
+      const seq = refs.length && refs[refs.length - 1] === u.seq ? '' : String(u.seq - B);
+      const entry = `${u.key ?? ''}:${seq}:${u.updatedAt - T}:${u.receivedAt - T}:${refs.map((r) => r - B).join('+')}${problem}`;
       if (parts.length > 0 && chars + entry.length + 1 > maxChars) break;
       parts.push(entry);
       chars += entry.length + 1;
@@ -154,7 +157,8 @@ export function unpackCarry(packed: string): PendingUpdate[] {
   const out: PendingUpdate[] = [];
   for (const entry of body.split(',')) {
     const [key, ds, dt, dr, refs, problem] = entry.split(':');
-    const seq = B + Number(ds);
+    const refList = refs ? refs.split('+').map((r) => B + Number(r)) : [];
+    const seq = ds === '' ? (refList[refList.length - 1] ?? NaN) : B + Number(ds);
     const updatedAt = T + Number(dt);
     const receivedAt = T + Number(dr);
     if (![seq, updatedAt, receivedAt].every(Number.isFinite)) continue;
@@ -166,7 +170,7 @@ export function unpackCarry(packed: string): PendingUpdate[] {
       ...(problem ? { emailProblem: PROBLEM_CODES[problem] ?? 'INVALID_EMAIL' } : {}),
       seq,
       receivedAt,
-      refs: refs ? refs.split('+').map((r) => B + Number(r)) : [],
+      refs: refList,
     });
   }
   return out;

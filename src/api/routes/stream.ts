@@ -113,6 +113,7 @@ export function registerStreamRoutes(app: TypedApp, deps: ApiDeps): void {
           { retryable: true },
         );
       }
+      backlog.admit(t.destinationId, profiles.length);
       const receivedAt = Date.now();
       const updates: StreamUpdate[] = [];
       const hash = services.emailHasher;
