@@ -95,16 +95,11 @@ export const FLUSH_WHEN_IDLE_PATCH = 'stream-flush-when-idle';
  */
 export const HISTORY_BYTES_PATCH = 'stream-history-bytes';
 /**
- * What a run's history may reach before it hands over: the handoff itself (draining flushes, signals
- * already on the wire, the continue-as-new event carrying the buffer, ≤ about 130 KB packed) must still fit
- * in 1 MB.
+ * What a run's history, plus the continue-as-new event it would write now (its carried buffer, estimated
+ * by `StreamState.carryBytes`), may reach before it hands over; the handoff's own events (draining
+ * flushes, signals still landing) must fit in the rest of 1 MB.
  */
-export const MAX_RUN_HISTORY_BYTES = 640_000;
-/**
- * A run always gets this much history of its own before the byte bound applies: a carried buffer larger
- * than the bound (STREAM_MAX_BUFFERED raised far above its default) must not make every run hand over at
- * once, without a flush (pages are then larger than 1 MB, the stream still progresses).
- */
+export const MAX_RUN_HISTORY_BYTES = 800_000;
 export const MIN_RUN_PROGRESS_BYTES = 200_000;
 
 async function runStream(state: StreamState, input: StreamInput): Promise<void> {

@@ -327,6 +327,15 @@ export class StreamState {
     };
   }
 
+  /**
+   * About what the continue-as-new event would weigh now (bytes): ~35 per buffered update by reference
+   * (packed) and ~9 per log number to delete (updates by value of streams of an earlier version are
+   * larger: underestimated). Cheap: it is read on every wake-up of the main loop.
+   */
+  carryBytes(): number {
+    return 2000 + this.buffer.size * 35 + (this.accounted.length + this.buffer.dropped.length) * 9;
+  }
+
   /** The Web UI's "current details" of the run (Markdown). */
   details(historyLength: number): string {
     const s = this.stats(historyLength);
