@@ -66,6 +66,10 @@ export function createStreamActivities(deps: StreamActivityDeps) {
     const seqs = [...(input.done ?? [])];
     for (const [first, last] of input.doneRanges ?? []) for (let s = first; s <= last && seqs.length < 100_000; s++) seqs.push(s);
     if (seqs.length) await deps.ingestLog.remove(input.destinationId, seqs);
+    if (input.sweep) {
+      const orphans = await deps.ingestLog.sweep(input.destinationId, input.sweep.below, input.sweep.before);
+      if (orphans) Context.current().log.info('Deleted orphan ingest-log rows', { destinationId: input.destinationId, orphans });
+    }
   }
 
   return {

@@ -27,6 +27,7 @@ import { streamWorkflowId } from '../src/streaming/types';
 import { createDestination, startStack, startTemporal, tempDir, TEST_API_KEY, type TestStack } from '../test/helpers/stack';
 import { activateAudience, AUD_A, streamStats } from '../test/helpers/streaming';
 import { loadEmail, type LoadRow } from './streaming-load-generator';
+import { startWorkerProcess } from '../test/helpers/worker-process';
 
 /** Issue 15's goals. */
 export const STREAMING_GOALS = {
@@ -54,6 +55,12 @@ export interface StreamingLatencyOptions {
   destinations?: number;
   /** Extra environment for the stack's config (e.g. STREAM_SIGNALS_IN_FLIGHT), for experiments. */
   env?: Record<string, string>;
+  /**
+   * `one` (default): API, worker and simulator in this process, like `npm start`; `split`: the worker in
+   * its own process (`npm run worker` beside `npm run api`, a production layout: the two share no event
+   * loop), the API and the simulator here.
+   */
+  layout?: 'one' | 'split';
 }
 
 export interface Percentiles {
@@ -122,6 +129,7 @@ export interface StreamingLatencyResult {
   loadAverage: { before: number[]; after: number[] };
   machine: { cpus: number; cpuModel: string; node: string };
   command: string;
+  layout: 'one' | 'split';
 }
 
 function percentiles(values: number[]): Percentiles {
@@ -239,7 +247,9 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
   const batch = mode === 'burst' ? (opts.batch ?? 1000) : 1;
   const loadBefore = os.loadavg();
   const temporal = await startTemporal({ dbFilename: path.join(tempDir('hsd-bench-temporal-'), 'temporal.db') });
-  const stack = await startStack({ temporal, env: opts.env });
+  const layout = opts.layout ?? 'one';
+  const stack = await startStack({ temporal, env: opts.env, worker: layout === 'one' });
+  const workerProcess = layout === 'split' ? await startWorkerProcess(stack.envVars) : undefined;
   const answeredAt = new Map<string, number>();
   stack.api.addHook('onResponse', async (req, reply) => {
     if (reply.statusCode !== 202 || !req.url.endsWith('/profiles')) return;
@@ -360,6 +370,7 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
       mode === 'burst'
         ? `npx tsx bench/streaming-latency.ts --case burst --total ${perDestination} --batch ${batch}`
         : `npx tsx bench/streaming-latency.ts --case ${caseName} --rate ${rate} --duration ${duration}${destinations > 1 ? ` --destinations ${destinations}` : ''}`;
+    const commandLine = layout === 'split' ? `${command} --layout split` : command;
     return {
       case: caseName,
       mode,
@@ -402,9 +413,11 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
       temporal: { flushActivityMs: percentiles(flush), workflowTaskMs: percentiles(task) },
       loadAverage: { before: loadBefore.map((l) => Math.round(l * 100) / 100), after: os.loadavg().map((l) => Math.round(l * 100) / 100) },
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version },
-      command,
+      layout,
+      command: commandLine,
     };
   } finally {
+    await workerProcess?.kill('SIGTERM');
     await stack.close();
     await temporal.teardown();
   }
@@ -429,6 +442,7 @@ if (require.main === module) {
     total: arg('total'),
     batch: arg('batch'),
     destinations: arg('destinations') ?? (c === 'fanout' ? 20 : 1),
+    layout: process.argv.includes('split') ? 'split' : 'one',
     env,
   })
     .then((r) => {

@@ -27,7 +27,7 @@ import {
 } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { Activities } from '../activities';
-import type { BufferedUpdate, FlushStreamInput, PendingUpdate, StreamInput } from '../src/streaming/types';
+import type { BufferedUpdate, FlushStreamInput, OrphanSweep, PendingUpdate, StreamInput } from '../src/streaming/types';
 import { packSeqLists, toWire } from '../src/streaming/wire';
 import { emitAlert } from './alerts';
 import { configureStreamSignal, pauseStreamSignal, profilesSignal, resumeStreamSignal, streamStatsQuery } from './messages';
@@ -77,7 +77,7 @@ function failureOf(err: unknown): { type: string; message: string } | undefined 
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-export async function destinationStream(input: StreamInput, ...carried: BufferedUpdate[][]): Promise<void> {
+export async function destinationStream(input: StreamInput, ...carried: Array<BufferedUpdate[] | string>): Promise<void> {
   const state = new StreamState(input, carried, Date.now());
   // A cancel request (from anywhere) cancels only the root scope: the stream runs in a non-cancellable
   // one and pauses (updates kept) instead. Temporal records one cancel request per run: a later cancel
@@ -89,8 +89,23 @@ export async function destinationStream(input: StreamInput, ...carried: Buffered
 /** Patch: a flush starts at once when none is in flight (older histories waited for the latency bound). */
 export const FLUSH_WHEN_IDLE_PATCH = 'stream-flush-when-idle';
 
+/**
+ * Patch: the run also continues as new when its history reaches MAX_RUN_HISTORY_BYTES, so that no history
+ * page (a page holds up to a few thousand events, here a whole run) exceeds 1 MB. Decision 26.
+ */
+export const HISTORY_BYTES_PATCH = 'stream-history-bytes';
+/**
+ * What a run's history, plus the continue-as-new event it would write now (its carried buffer, estimated
+ * by `StreamState.carryBytes`), may reach before it hands over; the handoff's own events (draining
+ * flushes, signals still landing) must fit in the rest of 1 MB.
+ */
+export const MAX_RUN_HISTORY_BYTES = 800_000;
+export const MIN_RUN_PROGRESS_BYTES = 200_000;
+
 async function runStream(state: StreamState, input: StreamInput): Promise<void> {
   state.flushWhenIdle = patched(FLUSH_WHEN_IDLE_PATCH);
+  if (patched(HISTORY_BYTES_PATCH))
+    state.maxRunHistoryBytes = Math.max(MAX_RUN_HISTORY_BYTES, workflowInfo().historySize + MIN_RUN_PROGRESS_BYTES);
   const released = input.carry?.held ? releaseHeldSignals(state.destinationId) : Promise.resolve();
   handleMessages(state);
   const alerts = new AlertsInFlight();
@@ -125,7 +140,9 @@ const showDetails = (state: StreamState) => setCurrentDetails(state.details(work
 
 const shouldContinueAsNew = (state: StreamState) => {
   const info = workflowInfo();
-  return info.continueAsNewSuggested || info.historyLength >= state.options.maxHistoryEvents;
+  return (
+    info.continueAsNewSuggested || info.historyLength >= state.options.maxHistoryEvents || info.historySize >= state.maxRunHistoryBytes
+  );
 };
 
 /** Alert emissions started and not finished (awaited before continue-as-new). */
@@ -197,11 +214,11 @@ class Flushes {
   ) {}
 
   start(): void {
-    const { id, batch, done } = this.state.startFlush();
+    const { id, batch, done, sweep } = this.state.startFlush(Date.now());
     const scope = new CancellationScope();
     this.scopes.set(id, scope);
     void scope
-      .run(() => flush(this.state, batch, done, this.keyPrefix))
+      .run(() => flush(this.state, batch, done, this.keyPrefix, sweep))
       .finally(() => {
         this.scopes.delete(id);
         this.state.endFlush(id);
@@ -240,7 +257,7 @@ function toRanges(seqs: number[]): Array<[number, number]> {
  * Sends one batch. Transient errors are retried by Temporal; a configuration error pauses the stream
  * (updates kept); any other final error stores the batch as rejections.
  */
-async function flush(state: StreamState, batch: PendingUpdate[], done: number[], keyPrefix: string): Promise<void> {
+async function flush(state: StreamState, batch: PendingUpdate[], done: number[], keyPrefix: string, sweep?: OrphanSweep): Promise<void> {
   // Updates by reference travel as their ingest-log numbers only; by value (older streams) as before.
   const byRef = batch.filter((u) => u.refs);
   const input: FlushStreamInput = {
@@ -249,6 +266,7 @@ async function flush(state: StreamState, batch: PendingUpdate[], done: number[],
     updates: batch.filter((u) => !u.refs).map(toWire),
     ...(byRef.length ? packedRefs(byRef.map((u) => u.refs!)) : {}),
     ...(done.length ? { doneRanges: toRanges(done) } : {}),
+    ...(sweep ? { sweep } : {}),
   };
   const giveBack = () => {
     state.giveBack(batch);

@@ -19,16 +19,19 @@ import {
   type StreamInput,
   type StreamOptions,
   type StreamStats,
+  type OrphanSweep,
 } from '../src/streaming/types';
-import { fromWire, readWireRefs, readWireUpdate, toWire } from '../src/streaming/wire';
+import { ORPHAN_AGE_MS, ORPHAN_SWEEP_EVERY_MS } from '../src/streaming/orphans';
+import { fromWire, packCarry, readWireRefs, readWireUpdate, toWire, unpackCarry } from '../src/streaming/wire';
 
 /** Ingest-log rows one flush deletes at most (the rest wait for the next one). */
 const MAX_DONE_PER_FLUSH = 5000;
 
-/** A flush activity under way: its batch size and the receipt time of its oldest update (for the lag). */
+/** A flush activity under way: its batch size, the receipt time of its oldest update (for the lag), its smallest log number. */
 interface Flight {
   size: number;
   oldest: number;
+  minRef?: number;
 }
 
 /** A lag alert that is due: what `stream.lag_above_threshold` reports. */
@@ -60,6 +63,8 @@ export class StreamState {
    * the latency bound); set by the workflow behind a patch, so older histories replay unchanged.
    */
   flushWhenIdle = false;
+  /** Continue as new also at this many bytes of history (set by the workflow behind a patch; Infinity: not). */
+  maxRunHistoryBytes = Infinity;
   /** Bumped by every event the main loop must react to (pause, resume, options, a flush ending). */
   wakeups = 0;
   readonly startedAt: string;
@@ -74,8 +79,10 @@ export class StreamState {
   private lagAlerted: boolean;
   /** Ingest-log rows whose updates are accounted (sent, rejected, ignored, stale): the next flush deletes them. */
   private readonly accounted: number[];
+  /** When a flush last carried an orphan sweep (docs/streaming.md, "Orphan rows"); the first flush of a run does. */
+  private lastSweepAt = -Infinity;
 
-  constructor(input: StreamInput, carried: BufferedUpdate[][], now: number) {
+  constructor(input: StreamInput, carried: Array<BufferedUpdate[] | string>, now: number) {
     const { carry } = input;
     this.destinationId = input.destinationId;
     this.options = resolveStreamOptions(DEFAULT_STREAM_OPTIONS, input.options);
@@ -90,7 +97,7 @@ export class StreamState {
     this.lastFlushAt = carry?.lastFlushAt;
     this.startedAt = carry?.startedAt ?? new Date(now).toISOString();
     this.runs = (carry?.runsSoFar ?? 0) + 1;
-    this.buffer = new StreamBuffer(carried.flat().map(fromWire));
+    this.buffer = new StreamBuffer(carried.flatMap((c) => (typeof c === 'string' ? unpackCarry(c) : c.map(fromWire))));
     this.accounted = [...(carry?.remove ?? [])];
   }
 
@@ -204,13 +211,36 @@ export class StreamState {
    * Takes the next batch out of the buffer and counts it in flight until `endFlush`; with it, ingest-log
    * rows already accounted, for the flush to delete (`done`).
    */
-  startFlush(): { id: number; batch: PendingUpdate[]; done: number[] } {
+  startFlush(now = Date.now()): { id: number; batch: PendingUpdate[]; done: number[]; sweep?: OrphanSweep } {
     const batch = this.buffer.take(this.options.batchSize, MAX_PAYLOAD_CHARS);
     const id = ++this.flightSeq;
-    this.flights.set(id, { size: batch.length, oldest: Math.min(...batch.map((u) => u.receivedAt)) });
+    let minRef: number | undefined;
+    for (const u of batch) for (const r of u.refs ?? []) if (minRef === undefined || r < minRef) minRef = r;
+    this.flights.set(id, {
+      size: batch.length,
+      oldest: Math.min(...batch.map((u) => u.receivedAt)),
+      ...(minRef !== undefined ? { minRef } : {}),
+    });
     this.inFlight += batch.length;
     this.accounted.push(...this.buffer.dropped.splice(0));
-    return { id, batch, done: this.accounted.splice(0, MAX_DONE_PER_FLUSH) };
+    const sweep = this.orphanSweep(now);
+    return { id, batch, done: this.accounted.splice(0, MAX_DONE_PER_FLUSH), ...(sweep ? { sweep } : {}) };
+  }
+
+  /**
+   * At most once per ORPHAN_SWEEP_EVERY_MS: which rows the flush may delete as orphans — below the smallest
+   * log number this stream still refers to (buffered, in flight, accounted but not deleted) and written
+   * more than ORPHAN_AGE_MS before now. Rows are numbered in write order and reach the stream within
+   * MAX_SIGNAL_DELAY_MS of their write (or their request got no 202), so such a row is one nothing will
+   * ever refer to. Call after the batch is counted in flight and `accounted` holds what it deletes.
+   */
+  private orphanSweep(now: number): OrphanSweep | undefined {
+    if (now - this.lastSweepAt < ORPHAN_SWEEP_EVERY_MS) return undefined;
+    this.lastSweepAt = now;
+    let below = this.buffer.minRef() ?? Number.MAX_SAFE_INTEGER;
+    for (const f of this.flights.values()) if (f.minRef !== undefined && f.minRef < below) below = f.minRef;
+    for (const r of this.accounted) if (r < below) below = r;
+    return { below, before: now - ORPHAN_AGE_MS };
   }
 
   endFlush(id: number): void {
@@ -297,6 +327,15 @@ export class StreamState {
     };
   }
 
+  /**
+   * About what the continue-as-new event would weigh now (bytes): ~35 per buffered update by reference
+   * (packed) and ~9 per log number to delete (updates by value of streams of an earlier version are
+   * larger: underestimated). Cheap: it is read on every wake-up of the main loop.
+   */
+  carryBytes(): number {
+    return 2000 + this.buffer.size * 35 + (this.accounted.length + this.buffer.dropped.length) * 9;
+  }
+
   /** The Web UI's "current details" of the run (Markdown). */
   details(historyLength: number): string {
     const s = this.stats(historyLength);
@@ -317,7 +356,7 @@ export class StreamState {
   }
 
   /** Arguments of the next run: its input (counters, pause, sequence) and the buffer in payload-sized chunks. */
-  nextRun(): [StreamInput, ...BufferedUpdate[][]] {
+  nextRun(): [StreamInput, ...Array<BufferedUpdate[] | string>] {
     const next: StreamInput = {
       destinationId: this.destinationId,
       options: this.options,
@@ -336,6 +375,12 @@ export class StreamState {
         ...(this.accounted.length || this.buffer.dropped.length ? { remove: [...this.accounted, ...this.buffer.dropped] } : {}),
       },
     };
-    return [next, ...chunkForCarry(this.buffer.snapshot().map(toWire), MAX_PAYLOAD_CHARS)];
+    // By reference: packed (≈ 30 characters each); by value (streams before the ingest log): as before.
+    const all = this.buffer.snapshot();
+    const packable = (u: PendingUpdate) =>
+      !!u.refs && u.email === undefined && !Object.keys(u.statuses).length && !Object.keys(u.values).length;
+    const byRef = all.filter(packable);
+    const byValue = all.filter((u) => !packable(u));
+    return [next, ...chunkForCarry(byValue.map(toWire), MAX_PAYLOAD_CHARS), ...packCarry(byRef, MAX_PAYLOAD_CHARS)];
   }
 }

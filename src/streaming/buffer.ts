@@ -186,6 +186,14 @@ export class StreamBuffer {
     return { merged, stale };
   }
 
+  /** The smallest ingest-log number any waiting update (or a stale one not yet deleted) refers to. */
+  minRef(): number | undefined {
+    let min: number | undefined;
+    for (const u of this.entries.values()) for (const r of u.refs ?? []) if (min === undefined || r < min) min = r;
+    for (const r of this.dropped) if (min === undefined || r < min) min = r;
+    return min;
+  }
+
   /** Everything waiting, in insertion order (carried across continue-as-new). */
   snapshot(): PendingUpdate[] {
     return [...this.entries.values()];

@@ -39,6 +39,8 @@ export interface IngestLog {
   read(destinationId: string, seqs: number[]): Promise<Map<number, StreamUpdate>>;
   /** Deletes rows whose flush is accounted (idempotent). */
   remove(destinationId: string, seqs: number[]): Promise<void>;
+  /** Deletes orphan rows: numbered below `below` and written before `before` (src/streaming/orphans.ts); answers how many. */
+  sweep(destinationId: string, below: number, before: number): Promise<number>;
 }
 
 interface PendingAppend {
@@ -139,6 +141,14 @@ export class SqlIngestLog implements IngestLog {
         [destinationId, ...chunk],
       );
     }
+  }
+
+  async sweep(destinationId: string, below: number, before: number): Promise<number> {
+    const rows = await this.db.query<{ seq: number | string }>(
+      'DELETE FROM stream_ingest WHERE destination_id = $1 AND seq < $2 AND created_ms < $3 RETURNING seq',
+      [destinationId, below, before],
+    );
+    return rows.length;
   }
 
   /** Rows not yet deleted for a destination (tests, stats). */

@@ -36,10 +36,12 @@ export function refsSignal(at: number, updates: LoggedUpdate[]): ProfilesSignal 
 }
 
 /**
- * Budget of one signal of references (≈ 30 updates): a signal event stays under 1 KB, so a history page
- * (up to 1,000 events) stays under 1 MB even when signals pile up back to back under load.
+ * Budget of one signal of references (≈ 100 updates, an event of ≈ 2.5 KB). Under load a signal event's
+ * fixed part (≈ 300 bytes) was most of a 550-character signal's cost, and a history page holds a whole
+ * run (up to a few thousand events) whatever the events' sizes: pages are bounded by the run's history
+ * bytes (MAX_RUN_HISTORY_BYTES), so fewer, fuller signals cost less history and fewer RPCs.
  */
-export const MAX_REFS_SIGNAL_CHARS = 550;
+export const MAX_REFS_SIGNAL_CHARS = 2_200;
 
 export interface StreamTarget {
   destinationId: string;

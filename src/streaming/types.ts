@@ -207,6 +207,17 @@ export interface FlushStreamInput {
   done?: number[];
   /** The same as inclusive ranges [first, last] (what the workflow sends: accounted rows are mostly consecutive). */
   doneRanges?: Array<[number, number]>;
+  /** Orphan rows to delete (a request that crashed between its log write and its signal): see OrphanSweep. */
+  sweep?: OrphanSweep;
+}
+
+/**
+ * Rows of the destination numbered below `below` (the smallest log number the stream still refers to)
+ * and written before `before` (ms): nothing refers to them and nothing will (src/streaming/orphans.ts).
+ */
+export interface OrphanSweep {
+  below: number;
+  before: number;
 }
 
 export interface RejectStreamInput extends FlushStreamInput {

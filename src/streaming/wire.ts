@@ -116,3 +116,62 @@ export function readWireRefs(signal: { n?: unknown; refs?: unknown; at: number }
 export function wireChars(u: PendingUpdate): number {
   return JSON.stringify(toWire(u)).length + 1;
 }
+
+/**
+ * Updates by reference carried across continue-as-new, packed (issue 15: a full buffer of 4,000 took
+ * 460 KB of JSON in the next run's first event, half of a 1 MB history page): `B/T/` then entries
+ * `key:seq:time:received:refs[:M|I]` (seq empty when it is the last ref's), comma-separated, numbers relative to B (log numbers) and T (times),
+ * refs joined by `+`. About 30 characters per entry. Strings of at most `maxChars` each (one payload each).
+ */
+export function packCarry(updates: PendingUpdate[], maxChars = 200_000): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < updates.length) {
+    const first = updates[i];
+    const B = first.seq;
+    const T = first.receivedAt;
+    const parts: string[] = [];
+    let chars = 0;
+    for (; i < updates.length; i++) {
+      const u = updates[i];
+      const problem = u.emailProblem ? `:${u.emailProblem === 'MISSING_EMAIL' ? 'M' : 'I'}` : '';
+      const refs = u.refs ?? [];
+      // The number is almost always the last ref's: then left empty.
+      const seq = refs.length && refs[refs.length - 1] === u.seq ? '' : String(u.seq - B);
+      const entry = `${u.key ?? ''}:${seq}:${u.updatedAt - T}:${u.receivedAt - T}:${refs.map((r) => r - B).join('+')}${problem}`;
+      if (parts.length > 0 && chars + entry.length + 1 > maxChars) break;
+      parts.push(entry);
+      chars += entry.length + 1;
+    }
+    out.push(`${B}/${T}/${parts.join(',')}`);
+  }
+  return out;
+}
+
+/** The inverse of `packCarry` (a malformed entry is skipped: only the workflow itself writes these). */
+export function unpackCarry(packed: string): PendingUpdate[] {
+  const [b, t, body] = packed.split('/');
+  const B = Number(b);
+  const T = Number(t);
+  if (!body || !Number.isFinite(B) || !Number.isFinite(T)) return [];
+  const out: PendingUpdate[] = [];
+  for (const entry of body.split(',')) {
+    const [key, ds, dt, dr, refs, problem] = entry.split(':');
+    const refList = refs ? refs.split('+').map((r) => B + Number(r)) : [];
+    const seq = ds === '' ? (refList[refList.length - 1] ?? NaN) : B + Number(ds);
+    const updatedAt = T + Number(dt);
+    const receivedAt = T + Number(dr);
+    if (![seq, updatedAt, receivedAt].every(Number.isFinite)) continue;
+    out.push({
+      ...(key ? { key } : {}),
+      updatedAt,
+      statuses: {},
+      values: {},
+      ...(problem ? { emailProblem: PROBLEM_CODES[problem] ?? 'INVALID_EMAIL' } : {}),
+      seq,
+      receivedAt,
+      refs: refList,
+    });
+  }
+  return out;
+}

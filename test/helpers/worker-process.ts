@@ -14,7 +14,7 @@ export interface WorkerProcess {
 }
 
 /** Writes the test workflow bundle once per data dir and returns its path. */
-async function bundleFile(dir: string): Promise<string> {
+export async function bundleFile(dir: string): Promise<string> {
   const file = path.join(dir, 'workflow-bundle.js');
   if (!fs.existsSync(file)) fs.writeFileSync(file, (await workflowBundle()).code);
   return file;

@@ -4,13 +4,16 @@
  *  - history guard: bytes of history per update and the largest history page stay under their bounds;
  *  - at rest: the log holds no plaintext, and rows are deleted once their flush is accounted;
  *  - durability: kill -9 of the worker right after a burst of 202s loses nothing;
- *  - fairness: several destinations streaming at once progress together.
+ *  - fairness: several destinations streaming at once progress together;
+ *  - orphan rows (a request that crashed between its log write and its signal) are swept, and nothing
+ *    the stream still refers to is, however old.
  */
 import { analyseStreamHistory, STREAMING_GOALS } from '../../bench/streaming-latency';
 import { streamWorkflowId } from '../../src/streaming/types';
 import { createDestination, startStack, waitFor, type TestStack } from '../helpers/stack';
-import { activateAudience, AUD_A, expectBalanced, sendProfiles, waitIdle } from '../helpers/streaming';
+import { activateAudience, AUD_A, expectBalanced, postProfiles, sendProfiles, waitIdle, xdm } from '../helpers/streaming';
 import { startWorkerProcess } from '../helpers/worker-process';
+import { ORPHAN_AGE_MS } from '../../src/streaming/orphans';
 
 jest.setTimeout(240_000);
 
@@ -97,4 +100,69 @@ test('fairness: destinations streaming at once progress together', async () => {
   expect(Math.min(...counts)).toBeGreaterThanOrEqual(400);
   await sending;
   for (const t of targets) await waitIdle(stack, t.destinationId, 800, 120_000);
+});
+
+test('orphan rows (written, never signalled) are swept by a flush; rows the stream refers to are kept, however old', async () => {
+  if (!stack.worker) await stack.startWorker(); // when run alone (-t)
+  const { destinationId, portalId } = await createDestination(stack);
+  await activateAudience(stack, destinationId, AUD_A);
+  // Paused before its first update: what it receives waits in the buffer.
+  const paused = await stack.request({ method: 'POST', url: `/v1/destinations/${destinationId}/stream/pause` });
+  expect(paused.statusCode).toBe(202);
+  // Two requests that crashed after writing the log, long ago, and one that may still be signalling.
+  const orphan = { e: 'orphan@example.com', t: 1, s: { [AUD_A.id]: 'realized' }, v: { city: 'Never' } };
+  const [old1, old2] = await stack.services.ingestLog.append(destinationId, [orphan, orphan]);
+  const [young] = await stack.services.ingestLog.append(destinationId, [orphan]);
+  const age = (seqs: number[], ms: number) =>
+    stack.services.db.query(`UPDATE stream_ingest SET created_ms = $1 WHERE seq IN (${seqs.map((_, i) => `$${i + 2}`).join(', ')})`, [
+      Date.now() - ms,
+      ...seqs,
+    ]);
+  await age([old1, old2], ORPHAN_AGE_MS + 60_000);
+  // An accepted update held by the paused stream longer than the orphan age: referred to, so kept.
+  await sendProfiles(stack, destinationId, [{ email: 'kept@example.com', statuses: realized, city: 'Kept' }]);
+  const [{ seq: kept }] = await stack.services.db.query<{ seq: number }>(
+    'SELECT MAX(seq) AS seq FROM stream_ingest WHERE destination_id = $1',
+    [destinationId],
+  );
+  await age([kept], 2 * ORPHAN_AGE_MS);
+  const present = async () =>
+    (
+      await stack.services.db.query<{ seq: number }>('SELECT seq FROM stream_ingest WHERE destination_id = $1 ORDER BY seq', [
+        destinationId,
+      ])
+    ).map((r) => Number(r.seq));
+  expect(await present()).toEqual([old1, old2, young, Number(kept)]);
+
+  // Resumed: its first flush sweeps the old orphans, sends the kept update; the young orphan stays.
+  await stack.request({ method: 'POST', url: `/v1/destinations/${destinationId}/stream/resume` });
+  const s = await waitIdle(stack, destinationId, 1);
+  expect(s).toMatchObject({ received: 1, sent: 1, ignored: 0 });
+  expect(stack.sim.admin.getContact(portalId, 'kept@example.com')?.properties.city).toBe('Kept');
+  expect(stack.sim.admin.getContact(portalId, 'orphan@example.com')).toBeUndefined();
+  expect(await present()).toEqual([young, Number(kept)]); // kept: deleted by the next flush, as ever
+});
+
+test('history page guard under volume: a run hands over before its history reaches 1 MB (20,000 updates)', async () => {
+  if (!stack.worker) await stack.startWorker(); // when run alone (-t)
+  const { destinationId, portalId } = await createDestination(stack);
+  await activateAudience(stack, destinationId, AUD_A);
+  // 40 requests of 500, four at a time; a 429 (back-pressure) is retried after its Retry-After, as a client should.
+  const send = async (prefix: string) => {
+    const profiles = Array.from({ length: 500 }, (_, i) => xdm({ email: `${prefix}${i}@example.com`, statuses: realized }));
+    for (;;) {
+      const res = await postProfiles(stack, destinationId, profiles);
+      if (res.status === 202) return;
+      if (res.status !== 429) throw new Error(`profiles: ${res.status} ${JSON.stringify(res.body)}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  };
+  for (let round = 0; round < 10; round++) await Promise.all([0, 1, 2, 3].map((k) => send(`volume${round}-${k}-`)));
+  const s = await waitIdle(stack, destinationId, 20_000, 180_000);
+  expect(s).toMatchObject({ received: 20_000, sent: 20_000 });
+  expect(stack.sim.admin.contactCount(portalId)).toBe(20_000);
+  const h = await analyseStreamHistory(stack.env.address, stack.config.temporal.namespace, streamWorkflowId(destinationId));
+  expect(h.runs).toBeGreaterThanOrEqual(2); // more than one run's worth of history
+  expect(h.largestPageBytes).toBeLessThanOrEqual(STREAMING_GOALS.historyPageBytes);
+  expect(h.bytes / 20_000).toBeLessThanOrEqual(STREAMING_GOALS.historyBytesPerUpdate);
 });

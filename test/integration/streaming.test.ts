@@ -325,6 +325,9 @@ test('back-pressure: a paused stream holding too many updates answers 429; nothi
       d.destinationId,
       Array.from({ length: 1000 }, (_, i) => xdm({ email: `bp${r}-${i}@example.com`, statuses: { [AUD_A.id]: 'realized' } })),
     );
+    // The API counts what it admitted since its last backlog read: the bound (4,000) binds within a
+    // request or two, not only once a read catches up.
+    if (res.status === 429 && accepted > 0) break;
     expect(res.status).toBe(202);
     accepted += 1000;
   }

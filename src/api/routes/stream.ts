@@ -7,6 +7,7 @@ import { configureStreamSignal, pauseStreamSignal, resumeStreamSignal } from '..
 import { AppError } from '../../errors';
 import { reduceProfile } from '../../streaming/reduce';
 import { refKey } from '../../streaming/ingest-log';
+import { MAX_SIGNAL_DELAY_MS } from '../../streaming/orphans';
 import { StreamSignalSender, type LoggedUpdate, type StreamTarget } from '../../streaming/signal-sender';
 import { BacklogGauge, readStreamStats, type Backlog } from '../../streaming/stream-stats';
 import { emptyStreamCounters, MAX_UPDATE_CHARS, streamRejectionsId, streamWorkflowId, type StreamUpdate } from '../../streaming/types';
@@ -41,6 +42,11 @@ function backlogProblem(b: Backlog | undefined, limits: { maxBuffered: number; m
     return `holds ${b.updates} unsent updates (${b.bytes} bytes; limits ${limits.maxBuffered} updates, ${limits.maxBufferedBytes} bytes): it is paused or HubSpot is not keeping up. Retry later`;
   }
   return undefined;
+}
+
+/** The signal returned after MAX_SIGNAL_DELAY_MS (src/streaming/orphans.ts): answered like a refused one. */
+class SignalTooSlow extends Error {
+  override name = 'SignalTooSlow';
 }
 
 function temporalRefused(err: unknown): AppError {
@@ -107,6 +113,7 @@ export function registerStreamRoutes(app: TypedApp, deps: ApiDeps): void {
           { retryable: true },
         );
       }
+      backlog.admit(t.destinationId, profiles.length);
       const receivedAt = Date.now();
       const updates: StreamUpdate[] = [];
       const hash = services.emailHasher;
@@ -145,6 +152,11 @@ export function registerStreamRoutes(app: TypedApp, deps: ApiDeps): void {
           'stream signal refused',
         );
         throw temporalRefused(err);
+      }
+      if (Date.now() - receivedAt > MAX_SIGNAL_DELAY_MS) {
+        // Too late to promise anything: its rows may be swept as orphans before a stream reads them.
+        req.log.warn({ destinationId: t.destinationId, ms: Date.now() - receivedAt }, 'stream signal too slow');
+        throw temporalRefused(new SignalTooSlow());
       }
       return reply
         .status(202)

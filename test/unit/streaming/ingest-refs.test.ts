@@ -10,8 +10,10 @@ import { migrate } from '../../../src/store/schema';
 import { StreamBuffer } from '../../../src/streaming/buffer';
 import { loadReferenced, SqlIngestLog } from '../../../src/streaming/ingest-log';
 import { refsSignal } from '../../../src/streaming/signal-sender';
+import { emptyFlushCounts } from '../../../src/streaming/types';
+import { ORPHAN_AGE_MS, ORPHAN_SWEEP_EVERY_MS } from '../../../src/streaming/orphans';
 import type { PendingUpdate, StreamUpdate } from '../../../src/streaming/types';
-import { fromWire, packSeqLists, readWireRefs, toWire, unpackSeqLists } from '../../../src/streaming/wire';
+import { fromWire, packSeqLists, readWireRefs, toWire, unpackCarry, unpackSeqLists } from '../../../src/streaming/wire';
 import { StreamState } from '../../../workflows/stream-state';
 import { createTempDatabase } from '../../helpers/postgres';
 
@@ -134,6 +136,19 @@ describe.each(['sqlite', 'pg'] as const)('SqlIngestLog (%s)', (kind) => {
     await log.remove('d1', [seqs[0], seqs[1]]);
     expect(await log.count('d1')).toBe(1);
   });
+
+  test('sweep deletes only rows of the destination below the number and older than the time', async () => {
+    const log = new SqlIngestLog(db, sealer);
+    const u: StreamUpdate = { e: 'bo@example.com', t: 1, s: {}, v: {} };
+    const [a, b, c] = await log.append('s1', [u, u, u]);
+    const [other] = await log.append('s2', [u]);
+    await db.query('UPDATE stream_ingest SET created_ms = 1000 WHERE seq IN ($1, $2, $3)', [a, b, other]);
+    expect(await log.sweep('s1', c + 1, 2000)).toBe(2); // a, b: old enough; c: too young
+    expect((await log.read('s1', [a, b, c])).size).toBe(1);
+    expect(await log.sweep('s1', c + 1, Date.now() + 1000)).toBe(1);
+    expect(await log.sweep('s2', other, 2000)).toBe(0); // not below
+    expect(await log.count('s2')).toBe(1);
+  });
 });
 
 describe('StreamBuffer oldest-time caches', () => {
@@ -162,5 +177,64 @@ describe('StreamBuffer oldest-time caches', () => {
       const ready = b.snapshot().filter((u) => !taken.flat().some((t) => `~${t.key}` === `~${u.key}`));
       expect(b.oldestReadyAt()).toBe(ready.length ? Math.min(...ready.map((u) => u.receivedAt)) : undefined);
     }
+  });
+
+  test('orphan sweep: the first flush of a run and then once a minute, below every number the stream still refers to', () => {
+    const state = new StreamState({ destinationId: 'd1', options: { batchSize: 1, maxConcurrentFlushes: 4 } }, [], 0);
+    const now = 1_000_000_000;
+    state.receive(
+      refsSignal(0, [
+        { seq: 30, key: 'a', t: 1 },
+        { seq: 20, key: 'b', t: 1 },
+        { seq: 25, key: 'c', t: 1 },
+      ]),
+      now,
+    );
+    const first = state.startFlush(now); // takes one; 20 is still buffered or in flight
+    expect(first.sweep).toEqual({ below: 20, before: now - ORPHAN_AGE_MS });
+    expect(state.startFlush(now + 1).sweep).toBeUndefined(); // not again within the minute
+    state.settle(first.batch, emptyFlushCounts(), now + 2);
+    state.endFlush(first.id);
+    // Everything taken: in flight (or accounted, to delete) still counts.
+    expect(state.startFlush(now + ORPHAN_SWEEP_EVERY_MS).sweep?.below).toBe(20);
+  });
+
+  test('orphan sweep with nothing referred to: every row old enough', () => {
+    const state = new StreamState({ destinationId: 'd1' }, [], 0);
+    expect(state.startFlush(5 * ORPHAN_AGE_MS).sweep).toEqual({ below: Number.MAX_SAFE_INTEGER, before: 4 * ORPHAN_AGE_MS });
+  });
+
+  test('continue-as-new carries updates by reference packed (≈ 30 characters each), and back whole', () => {
+    const state = new StreamState({ destinationId: 'd1' }, [], 0);
+    const refs = Array.from({ length: 4000 }, (_, i) => ({
+      seq: 1_000_000 + i,
+      key: `k${String(i).padStart(11, '0')}`,
+      t: 1_700_000_000_000 + i,
+    }));
+    for (let i = 0; i < refs.length; i += 100) state.receive(refsSignal(1_700_000_000_000, refs.slice(i, i + 100)), 1_700_000_000_500);
+    state.receive(
+      refsSignal(1_700_000_000_000, [
+        { seq: 1_000_000, key: 'k00000000000', t: 1_700_000_000_001 },
+        { seq: 2_000_000, key: '', t: 5, problem: 'INVALID_EMAIL' },
+      ]),
+      1_700_000_000_600,
+    );
+    const [input, ...carried] = state.nextRun();
+    expect(carried.every((c) => typeof c === 'string')).toBe(true);
+    expect(carried.join('').length / 4001).toBeLessThan(35);
+    const next = new StreamState(input, carried, 1_700_000_001_000);
+    expect(next.stats(0).buffered).toBe(4001);
+    const [, ...again] = next.nextRun();
+    expect(again).toEqual(carried);
+    expect(unpackCarry(carried[0] as string)[0]).toMatchObject({
+      key: 'k00000000000',
+      refs: [1_000_000, 1_000_000],
+      updatedAt: 1_700_000_000_001,
+    });
+    expect(unpackCarry(carried[carried.length - 1] as string).pop()).toMatchObject({
+      emailProblem: 'INVALID_EMAIL',
+      refs: [2_000_000],
+      seq: 2_000_000,
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { StreamState } from '../../../workflows/stream-state';
-import { emptyFlushCounts, type StreamInput, type StreamUpdate } from '../../../src/streaming/types';
+import { emptyFlushCounts, type BufferedUpdate, type StreamInput, type StreamUpdate } from '../../../src/streaming/types';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const input = (extra: Partial<StreamInput> = {}): StreamInput => ({
@@ -124,6 +124,6 @@ describe('StreamState', () => {
     expect(after.startedAt).toBe(new Date(T0).toISOString());
     expect(after.stats(0)).toMatchObject({ received: 2, buffered: 2, state: 'paused', pausedReason: 'maintenance' });
     after.receive({ at: T0 + 10_000, updates: [update('c@x.com', 1)] }, T0 + 10_000);
-    expect(after.nextRun()[1]?.find((u) => u.e === 'c@x.com')?.n).toBe(3);
+    expect((after.nextRun()[1] as BufferedUpdate[]).find((u) => u.e === 'c@x.com')?.n).toBe(3);
   });
 });
