@@ -133,15 +133,28 @@ export function createProcessPages(deps: ProcessPagesDeps) {
       page: { done: {} },
     };
 
-    // Checkpoints are written in order (each is a full snapshot), never two at once.
+    // Checkpoints are written in order (each is a full snapshot), never two at once, and only once the
+    // memory confirms of the progress they record are committed (`durable`): a page's last confirms may
+    // still be committing while the next page is sent, and no heartbeat or stored checkpoint gets ahead
+    // of them (invariant 8). `cp` is the progress made, `saved` the progress recorded.
     let saving: Promise<void> = Promise.resolve();
+    let durable: Promise<void> = Promise.resolve();
+    let saved = cp;
+    let failure: unknown;
     const save = (next: RunCheckpoint) => {
       cp = next;
-      ctx.heartbeat(next);
-      saving = saving.then(() => deps.checkpoints.put(input.activationId, input.cursor.offset, next));
+      const after = durable;
+      saving = saving
+        .then(() => after)
+        .then(() => {
+          saved = next;
+          ctx.heartbeat(next);
+          return deps.checkpoints.put(input.activationId, input.cursor.offset, next);
+        });
+      saving.catch((err: unknown) => (failure ??= err));
       return saving;
     };
-    const stopHeartbeat = keepHeartbeating(ctx, { floorMs: 500, details: () => cp });
+    const stopHeartbeat = keepHeartbeating(ctx, { floorMs: 500, details: () => saved });
     // On cancellation no new batch starts (`stop`); requests under way get a grace period to finish, so
     // what HubSpot wrote is counted in the checkpoint, then they are aborted too.
     const sends = new AbortController();
@@ -205,6 +218,10 @@ export function createProcessPages(deps: ProcessPagesDeps) {
         ...(destination.mapping.matchKey && destination.mapping.matchKey !== 'email' ? { matchKey: destination.mapping.matchKey } : {}),
         ...(input.dryRun ? { dryRun: { plans: deps.plans!, listAudienceIds: input.listAudienceIds ?? [] } } : {}),
         onProgress: watch,
+        onConfirmsPending: (settled) => {
+          const before = durable;
+          durable = Promise.all([before, settled]).then(() => undefined);
+        },
         ...(input.listOnlyProperties?.length ? { omitProperties: new Set(input.listOnlyProperties) } : {}),
         ...(deps.contactMemoryEnabled
           ? {
@@ -225,6 +242,7 @@ export function createProcessPages(deps: ProcessPagesDeps) {
       let previous: PageStart | undefined;
       for (;;) {
         if (stop.aborted) throw stop.reason;
+        if (failure) throw failure; // a checkpoint or a memory confirm failed: the retry resumes from the last saved
         const { page, start: ahead } = await next;
         const last = page.done || cp.pagesDone + 1 >= maxPages || Date.now() - started >= maxMillis;
         if (!last) {
@@ -245,10 +263,11 @@ export function createProcessPages(deps: ProcessPagesDeps) {
         const broken = accountingError(pageCounts);
         if (broken) throw applicationFailure(Failure.AccountingError, `Page at line ${pageStart.line} does not balance: ${broken}.`);
         deps.metrics.recordContacts('batch', pageCounts);
-        await save({ cursor: page.next, pagesDone: cp.pagesDone + 1, counts: addCounts(cp.counts, pageCounts), page: { done: {} } });
+        void save({ cursor: page.next, pagesDone: cp.pagesDone + 1, counts: addCounts(cp.counts, pageCounts), page: { done: {} } });
         // Tripped by the page's last batches (nothing was left to stop): the run still ends failed.
         if (guardStop.signal.aborted) throw guardStop.signal.reason;
         if (last) {
+          await saving;
           return { next: page.next, done: page.done, pages: cp.pagesDone, counts: cp.counts };
         }
       }

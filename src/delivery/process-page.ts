@@ -60,6 +60,12 @@ export interface PageContext {
     /** List-encoded audiences: the plan counts the memberships the run would add and remove. */
     listAudienceIds?: readonly string[];
   };
+  /**
+   * Given, the page returns once its batches are sent, without waiting for the memory confirms still
+   * committing: `settled` resolves when they all are (each batch's checkpoint follows its own confirm),
+   * rejects if one failed. The caller must not record the page as done before it resolves.
+   */
+  onConfirmsPending?: (settled: Promise<void>) => void;
   /** The page's counts so far (after preparing, then after every batch): the rejection guard watches them. */
   onProgress?: (soFar: DeliveryCounts) => void;
   /** Status properties not written (audiences encoded as HubSpot lists only); their statuses are still remembered. */
@@ -460,7 +466,13 @@ export async function processPage(records: SourceRecord[], ctx: PageContext, sta
     confirming.push(settled);
   }).finally(() => Promise.allSettled(confirming));
   // A failed confirm fails the page: its batch is not done, so a retry sends it again.
-  for (const r of await Promise.allSettled(confirming)) if (r.status === 'rejected') throw r.reason;
+  const settled = Promise.allSettled(confirming).then((results) => {
+    for (const r of results) if (r.status === 'rejected') throw r.reason;
+  });
+  if (ctx.onConfirmsPending) {
+    settled.catch(() => undefined); // the caller surfaces it
+    ctx.onConfirmsPending(settled);
+  } else await settled;
 
   const total = soFar();
   if (ctx.dryRun) total.plan = { ...(total.plan ?? emptyPlan()), reject: (total.plan?.reject ?? 0) + pre.counts.rejected };
