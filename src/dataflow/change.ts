@@ -50,17 +50,20 @@ function statusPropertyMap(audiences: readonly AudienceProperty[]): ReadonlyMap<
 function splitProperties(properties: Readonly<Record<string, string>>, statusOf: ReadonlyMap<string, string>) {
   const attributes: Record<string, string> = {};
   const statuses: Record<string, MemberStatus> = {};
-  for (const [name, value] of Object.entries(properties)) {
+  for (const name in properties) {
     const audienceId = statusOf.get(name);
-    if (audienceId === undefined) attributes[name] = value;
-    else statuses[audienceId] = value as MemberStatus;
+    if (audienceId === undefined) attributes[name] = properties[name];
+    else statuses[audienceId] = properties[name] as MemberStatus;
   }
   return { attributes, statuses };
 }
 
 export interface ResolvedState {
   desired: DesiredState & { keyHash: string };
+  /** With `rows`. */
   remembered?: MemoryRow;
+  /** With `lookup`: the contact against what is remembered. */
+  change?: Change;
 }
 
 /**
@@ -79,12 +82,13 @@ export async function resolveDesired(
   const split = contacts.map((c) => splitProperties(c.properties, statusOf));
   const resolved = await store.resolve(
     destinationId,
-    contacts.map((c, i) => ({ email: c.email, attributes: split[i].attributes })),
+    contacts.map((c, i) => ({ email: c.email, attributes: split[i].attributes, statuses: split[i].statuses })),
     options,
   );
   return resolved.map((r, i) => ({
     desired: { fingerprint: r.fingerprint, statuses: split[i].statuses, keyHash: r.keyHash },
     ...(r.remembered ? { remembered: r.remembered } : {}),
+    ...(r.change ? { change: r.change } : {}),
   }));
 }
 

@@ -38,7 +38,7 @@ export function recordingListIntents(
     lookup: (destinationId, keyHashes) => store.lookup(destinationId, keyHashes),
     markSeen: (destinationId, runId, keyHashes) => store.markSeen(destinationId, runId, keyHashes),
     async resolve(destinationId, contacts, resolveOptions) {
-      const resolved = await store.resolve(destinationId, contacts, resolveOptions);
+      const resolved = await store.resolve(destinationId, contacts, { ...resolveOptions, rows: true });
       const intents: ListIntent[] = [];
       for (const { remembered: row } of resolved) {
         if (!row) continue;

@@ -14,7 +14,7 @@ import { DUPLICATE_MERGED, mergeByEmail } from '../mapping/merge';
 import { mappingSourcePaths, prepareRecord } from '../mapping/prepare';
 import type { Mapping, PreparedContact, RejectionReason } from '../mapping/types';
 import type { SourceRecord } from '../members/types';
-import { changeOf, resolveDesired, type DesiredState, type ResolvedState } from '../dataflow/change';
+import { changeOf, resolveDesired, type Change, type DesiredState, type ResolvedState } from '../dataflow/change';
 import type { MemberStatus } from '../members/types';
 import type { ContactMemory, MemoryRow } from '../store/contact-memory';
 import type { RejectionStore } from '../store/types';
@@ -274,9 +274,11 @@ async function changedContacts(
   if (!memory || !resolving) return { toSend: ready, all: ready, desired };
   const states = await resolving;
   const remembered = new Map<string, MemoryRow>();
+  const verdict = new Map<string, Change>();
   ready.forEach((contact, i) => {
     desired.set(contact, states[i].desired);
     if (states[i].remembered) remembered.set(states[i].desired.keyHash, states[i].remembered);
+    if (states[i].change) verdict.set(states[i].desired.keyHash, states[i].change);
   });
   // Read ahead while the previous page was sent: contacts it also held may have been confirmed since.
   const previous = memory.previousPageKeys;
@@ -287,6 +289,7 @@ async function changedContacts(
       const row = fresh.get(k);
       if (row) remembered.set(k, row);
       else remembered.delete(k);
+      verdict.delete(k); // decided again below, from the fresh row
     }
   }
   const withLeft = memory.exitMissing ? ready.map((x) => withExits(x, remembered.get(desired.get(x)!.keyHash), desired, ctx)) : ready;
@@ -296,7 +299,12 @@ async function changedContacts(
   const send =
     checkpoint.send !== undefined
       ? decodeMask(checkpoint.send, withLeft.length)
-      : withLeft.map((x) => resumedWithoutMask || changeOf(remembered.get(desired.get(x)!.keyHash), desired.get(x)!) !== 'unchanged');
+      : withLeft.map((x, i) => {
+          const want = desired.get(x)!;
+          // A contact given exits here differs from what the memory judged: decide it from its row.
+          const change = x === ready[i] ? verdict.get(want.keyHash) : undefined;
+          return resumedWithoutMask || (change ?? changeOf(remembered.get(want.keyHash), want)) !== 'unchanged';
+        });
   checkpoint.send = encodeMask(send);
   const toSend = withLeft.filter((_, i) => send[i]);
   if (toSend.length < withLeft.length) countSkipped(counts, UNCHANGED, withLeft.length - toSend.length);
@@ -326,6 +334,8 @@ export function beginPage(records: SourceRecord[], ctx: PageContext): PageStart 
   const resolving = memory
     ? resolveDesired(memory.store, memory.destinationId, pre.ready, audiencesOf(ctx), {
         lookup: lookupWanted(memory),
+        // Exits are decided from the remembered statuses; otherwise the memory's verdict is enough.
+        rows: memory.exitMissing !== undefined,
         ...(memory.exitMissing && !ctx.dryRun ? { seenRunId: memory.exitMissing.runId } : {}),
       })
     : undefined;

@@ -24,6 +24,7 @@
  * Batches travel as one JSON array parameter of hex strings, expanded by the database (json_each /
  * jsonb_array_elements): one round trip and one SQL text per operation whatever the batch length.
  */
+import { changeOf, type Change } from '../dataflow/change';
 import { fingerprint as fingerprintOf, type PropertyValues } from '../dataflow/fingerprint';
 import type { MemberStatus } from '../members/types';
 import type { EmailHasher } from '../streaming/email-hash';
@@ -80,13 +81,17 @@ export interface ConfirmRow {
 export interface PageContact {
   email: string;
   attributes: PropertyValues;
+  /** The statuses the run writes: with them (and `lookup`), `resolve` says whether the contact changed. */
+  statuses?: Readonly<Record<string, MemberStatus>>;
 }
 
 export interface ResolvedContact {
   keyHash: string;
   fingerprint: string;
-  /** What the memory holds for the contact (absent: nothing, or `lookup: false`). */
+  /** What the memory holds for the contact (only with `rows`; absent: nothing, or `lookup: false`). */
   remembered?: MemoryRow;
+  /** Against what is remembered (with `lookup` and the contact's statuses). */
+  change?: Change;
 }
 
 export interface ResolveOptions {
@@ -94,6 +99,8 @@ export interface ResolveOptions {
   lookup: boolean;
   /** Mark the contacts seen by this run (`exitMissing`). */
   seenRunId?: string;
+  /** Return the remembered rows themselves (exits and list intents need them); else only `change`. */
+  rows?: boolean;
 }
 
 export interface ContactMemory {
@@ -330,7 +337,9 @@ export class SqlContactMemory implements ContactMemory {
       const remembered = await this.lookup(destinationId, keys);
       for (let j = i; j < Math.min(i + 1000, out.length); j++) {
         const row = remembered.get(out[j].keyHash);
-        if (row) out[j].remembered = row;
+        if (row && options.rows) out[j].remembered = row;
+        const statuses = contacts[j].statuses;
+        if (statuses) out[j].change = changeOf(row, { fingerprint: out[j].fingerprint, statuses });
       }
     }
     return out;

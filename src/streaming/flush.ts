@@ -10,13 +10,13 @@
  * Idempotent: a retried flush re-checks the memory (an update equal to the last written time is sent
  * again, harmless), and rejections are stored once per update key.
  */
-import { changeOf, resolveDesired, type DesiredState } from '../dataflow/change';
+import { resolveDesired, type DesiredState } from '../dataflow/change';
 import { sendBatch, type SendOptions } from '../delivery/send-batch';
 import type { HubSpotClient } from '../hubspot/client';
 import type { HubSpotProperty } from '../hubspot/types';
 import { normalizeStatus, prepareContact } from '../mapping/prepare';
 import type { Mapping, PreparedContact, RejectionReason } from '../mapping/types';
-import type { ContactMemory, MemoryRow } from '../store/contact-memory';
+import type { ContactMemory } from '../store/contact-memory';
 import type { RejectionStore } from '../store/types';
 import type { UpdateOrderMemory } from './memory';
 import { toXdmProfile } from './reduce';
@@ -143,7 +143,7 @@ export async function flushUpdates(updates: PendingUpdate[], ctx: FlushContext):
   const audienceProperties = [...ctx.audiences].map(([id, propertyName]) => ({ id, propertyName }));
   const desired = new Map<PreparedContact, DesiredState & { keyHash: string }>();
   const changes = ctx.changes;
-  const remembered = new Map<string, MemoryRow>();
+  const unchanged = new Set<PreparedContact>();
   if (changes) {
     const states = await resolveDesired(
       changes.store,
@@ -154,14 +154,13 @@ export async function flushUpdates(updates: PendingUpdate[], ctx: FlushContext):
     );
     toSend.forEach((r, i) => {
       desired.set(r.contact, states[i].desired);
-      if (states[i].remembered) remembered.set(states[i].desired.keyHash, states[i].remembered);
+      if (states[i].change === 'unchanged') unchanged.add(r.contact);
     });
   }
   // An unchanged update still counts as written at its time: an older update arriving later is stale.
   const applied: Array<{ email: string; t: number }> = [];
   const changed = toSend.filter((r) => {
-    const want = desired.get(r.contact);
-    if (!want || changeOf(remembered.get(want.keyHash), want) !== 'unchanged') return true;
+    if (!unchanged.has(r.contact)) return true;
     counts.unchanged++;
     applied.push({ email: r.contact.email, t: r.update.updatedAt });
     return false;
