@@ -23,38 +23,32 @@ interface Backend {
   open(): Promise<{ db: Db; memory: ContactMemory; cleanup(): Promise<void> }>;
 }
 
-async function sqlite(threaded: boolean) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'contact-memory-'));
-  const file = path.join(dir, 'memory.db');
-  const db = openDb({ sqlitePath: file });
+/** The memory over `db` (in process) or over the same database from its worker thread. */
+async function open(where: { sqlitePath: string; databaseUrl?: string; drop(): Promise<void> }, threaded: boolean) {
+  const { drop, ...spec } = where;
+  const db = openDb(spec);
   const memory: ContactMemory = threaded
-    ? new ThreadedContactMemory({ sqlitePath: file, hashKey: emailHashKey(ring) }, hasher)
+    ? new ThreadedContactMemory({ ...spec, hashKey: emailHashKey(ring) }, hasher)
     : new SqlContactMemory(db, hasher);
   return {
     db,
     memory,
     cleanup: async () => {
       await memory.close?.();
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (db.dialect === 'pg') await db.close();
+      await drop();
     },
   };
 }
 
+function sqlite(threaded: boolean) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'contact-memory-'));
+  return open({ sqlitePath: path.join(dir, 'memory.db'), drop: async () => fs.rmSync(dir, { recursive: true, force: true }) }, threaded);
+}
+
 async function postgres(threaded: boolean) {
   const temp = await createTempDatabase();
-  const db = openDb({ databaseUrl: temp.url, sqlitePath: '' });
-  const memory: ContactMemory = threaded
-    ? new ThreadedContactMemory({ databaseUrl: temp.url, sqlitePath: '', hashKey: emailHashKey(ring) }, hasher)
-    : new SqlContactMemory(db, hasher);
-  return {
-    db,
-    memory,
-    cleanup: async () => {
-      await memory.close?.();
-      await db.close();
-      await temp.drop();
-    },
-  };
+  return open({ databaseUrl: temp.url, sqlitePath: '', drop: () => temp.drop() }, threaded);
 }
 
 const backends: Backend[] = [
