@@ -264,6 +264,7 @@ export function createProcessPages(deps: ProcessPagesDeps) {
         if (broken) throw applicationFailure(Failure.AccountingError, `Page at line ${pageStart.line} does not balance: ${broken}.`);
         deps.metrics.recordContacts('batch', pageCounts);
         void save({ cursor: page.next, pagesDone: cp.pagesDone + 1, counts: addCounts(cp.counts, pageCounts), page: { done: {} } });
+        watch(emptyCounts()); // the guard sees the whole page, its last batches too
         // Tripped by the page's last batches (nothing was left to stop): the run still ends failed.
         if (guardStop.signal.aborted) throw guardStop.signal.reason;
         if (last) {

@@ -418,6 +418,10 @@ export async function processPage(records: SourceRecord[], ctx: PageContext, sta
   };
   ctx.onProgress?.(soFar());
   const confirming: Array<Promise<void>> = [];
+  // Counts of the batches this attempt sent: the page's total, whether or not their confirms (and so
+  // their checkpoints) are committed yet.
+  const sentCounts: Record<string, DeliveryCounts> = {};
+  let returned = false;
   await forEachConcurrent(batches, ctx.concurrency, async (batch, i) => {
     if (checkpoint.done[i]) return;
     if (ctx.stop?.aborted) throw ctx.stop.reason;
@@ -465,8 +469,12 @@ export async function processPage(records: SourceRecord[], ctx: PageContext, sta
       byLine,
       outcome.rejected.map((r) => ({ line: r.contact.line, email: r.contact.email, reason: r.reason })),
     );
+    sentCounts[i] = c;
     const done = () => {
       checkpoint.done[i] = c;
+      // After the page returned, its caller records it whole (behind these confirms): a late batch
+      // checkpoint would go back to the page's start, a late progress report count it twice.
+      if (returned) return;
       ctx.onCheckpoint?.({ ...checkpoint, done: { ...checkpoint.done } });
       ctx.onProgress?.(soFar());
     };
@@ -474,7 +482,7 @@ export async function processPage(records: SourceRecord[], ctx: PageContext, sta
     const settled = confirmed.then(done);
     settled.catch(() => undefined); // surfaced below, once every lane has stopped
     confirming.push(settled);
-  }).finally(() => Promise.allSettled(confirming));
+  });
   // A failed confirm fails the page: its batch is not done, so a retry sends it again.
   const settled = Promise.allSettled(confirming).then((results) => {
     for (const r of results) if (r.status === 'rejected') throw r.reason;
@@ -484,8 +492,11 @@ export async function processPage(records: SourceRecord[], ctx: PageContext, sta
     ctx.onConfirmsPending(settled);
   } else await settled;
 
-  const total = soFar();
+  let total = pageCounts;
+  const pageDone: Record<string, DeliveryCounts> = { ...checkpoint.done, ...sentCounts };
+  for (const c of Object.values(pageDone)) total = addCounts(total, c);
   if (ctx.dryRun) total.plan = { ...(total.plan ?? emptyPlan()), reject: (total.plan?.reject ?? 0) + pre.counts.rejected };
+  returned = true;
   return total;
 }
 
