@@ -5,7 +5,6 @@
  */
 import type { MemberStatus } from '../members/types';
 import type { ContactMemory, MemoryRow, ResolveOptions } from '../store/contact-memory';
-import { fingerprint } from './fingerprint';
 
 export interface DesiredState {
   /** fingerprint() of the attribute properties (without the audience status properties). */
@@ -29,16 +28,6 @@ export function changeOf(remembered: MemoryRow | undefined, desired: DesiredStat
 export interface AudienceProperty {
   id: string;
   propertyName: string;
-}
-
-/**
- * The desired state of a contact's outgoing properties, as the memory compares it: the audiences' status
- * properties become the per-audience statuses, every other property is fingerprinted as an attribute.
- * Batch runs and stream flushes both use it, so the two paths remember and compare alike.
- */
-export function desiredStateOf(properties: Readonly<Record<string, string>>, audiences: readonly AudienceProperty[]): DesiredState {
-  const { attributes, statuses } = splitProperties(properties, statusPropertyMap(audiences));
-  return { fingerprint: fingerprint(attributes), statuses };
 }
 
 /** Status property name → audience id. */
@@ -69,6 +58,7 @@ export interface ResolvedState {
 /**
  * The desired states of contacts (in order) with what the memory holds for each, in one memory call:
  * keys and fingerprints are computed where the memory runs (its own thread by default), not here.
+ * Batch runs and stream flushes both use it, so the two paths remember and compare alike.
  */
 export async function resolveDesired(
   store: Pick<ContactMemory, 'resolve'>,

@@ -422,6 +422,14 @@ export async function processPage(records: SourceRecord[], ctx: PageContext, sta
   // their checkpoints) are committed yet.
   const sentCounts: Record<string, DeliveryCounts> = {};
   let returned = false;
+  const batchDone = (i: number, c: DeliveryCounts) => {
+    checkpoint.done[i] = c;
+    // After the page returned, its caller records it whole (behind these confirms): a late batch
+    // checkpoint would go back to the page's start, a late progress report count it twice.
+    if (returned) return;
+    ctx.onCheckpoint?.({ ...checkpoint, done: { ...checkpoint.done } });
+    ctx.onProgress?.(soFar());
+  };
   await forEachConcurrent(batches, ctx.concurrency, async (batch, i) => {
     if (checkpoint.done[i]) return;
     if (ctx.stop?.aborted) throw ctx.stop.reason;
@@ -437,10 +445,7 @@ export async function processPage(records: SourceRecord[], ctx: PageContext, sta
       for (const s of planned.skipped) countSkipped(c, s.code);
       for (const k of Object.keys(planned.plan) as Array<keyof typeof planned.plan>) c.plan[k] += planned.plan[k];
       await ctx.dryRun.plans.add(ctx.activationId, planned.lines);
-      checkpoint.done[i] = c;
-      ctx.onCheckpoint?.({ ...checkpoint, done: { ...checkpoint.done } });
-      ctx.onProgress?.(soFar());
-      return;
+      return batchDone(i, c);
     }
     const sent = await deliver(ctx, stripped.sent);
     const back = <T extends { contact: PreparedContact }>(x: T): T => ({ ...x, contact: stripped.original.get(x.contact) ?? x.contact });
@@ -470,16 +475,8 @@ export async function processPage(records: SourceRecord[], ctx: PageContext, sta
       outcome.rejected.map((r) => ({ line: r.contact.line, email: r.contact.email, reason: r.reason })),
     );
     sentCounts[i] = c;
-    const done = () => {
-      checkpoint.done[i] = c;
-      // After the page returned, its caller records it whole (behind these confirms): a late batch
-      // checkpoint would go back to the page's start, a late progress report count it twice.
-      if (returned) return;
-      ctx.onCheckpoint?.({ ...checkpoint, done: { ...checkpoint.done } });
-      ctx.onProgress?.(soFar());
-    };
-    if (!confirmed) return done();
-    const settled = confirmed.then(done);
+    if (!confirmed) return batchDone(i, c);
+    const settled = confirmed.then(() => batchDone(i, c));
     settled.catch(() => undefined); // surfaced below, once every lane has stopped
     confirming.push(settled);
   });
