@@ -18,7 +18,9 @@
  *   STREAM_SIGNALS_IN_FLIGHT=1 npx tsx bench/streaming-latency.ts                      # STREAM_* env tunes the stack
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
@@ -127,6 +129,12 @@ export interface StreamingLatencyResult {
   /** From the stream's histories: flush activity run time and workflow task run time. */
   temporal: { flushActivityMs: Percentiles; workflowTaskMs: Percentiles };
   loadAverage: { before: number[]; after: number[] };
+  /**
+   * While the load ran: how late this process's event loop (API, simulator, and in the `one` layout the
+   * worker) ran its timers (p50/p99/max, ms), and CPU seconds per process of the benchmark's tree.
+   */
+  eventLoopDelayMs: Percentiles;
+  cpuSeconds: Record<string, number>;
   machine: { cpus: number; cpuModel: string; node: string };
   command: string;
   layout: 'one' | 'split';
@@ -206,6 +214,60 @@ export async function analyseStreamHistory(
   return { ...out, flush, task };
 }
 
+/** utime + stime of a process, in seconds (Linux /proc), or 0. */
+function cpuOf(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** This process and its descendants: pid → short name (Linux /proc; empty elsewhere). */
+function processTree(): Map<number, string> {
+  const out = new Map<number, string>([[process.pid, 'bench']]);
+  let parents = new Map<number, number>();
+  try {
+    for (const d of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        parents.set(Number(d), ppid);
+      } catch {
+        // gone
+      }
+    }
+  } catch {
+    parents = new Map();
+  }
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, ppid] of parents)
+      if (!out.has(pid) && out.has(ppid)) {
+        let name = String(pid);
+        try {
+          const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+          name =
+            cmd
+              .find((a) => /temporal$|worker-child|load-generator|esbuild/.test(a))
+              ?.split('/')
+              .pop() ??
+            cmd[0]?.split('/').pop() ??
+            name;
+        } catch {
+          // gone
+        }
+        out.set(pid, name);
+        grew = true;
+      }
+  }
+  return out;
+}
+
 /** Runs the load in a child process (its CPU is not the stack's). */
 function runLoadGenerator(env: Record<string, string>): Promise<LoadRow[]> {
   return new Promise((resolve, reject) => {
@@ -267,6 +329,16 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
     const address = await stack.api.listen({ host: '127.0.0.1', port: 0 });
     const urls = targets.map((t) => new URL(`/v1/destinations/${t.destinationId}/profiles`, address).toString());
 
+    const eld = monitorEventLoopDelay({ resolution: 10 });
+    // CPU per process while the load runs: processes started later (the load generator) count from 0.
+    const cpuStart = new Map<number, number>([...processTree().keys()].map((pid) => [pid, cpuOf(pid)]));
+    const generatorDone = { tree: new Map<number, string>(), cpu: new Map<number, number>() };
+    // Sampled every second, so the load generator is measured just before it exits.
+    const lateSample = setInterval(() => {
+      generatorDone.tree = processTree();
+      for (const [pid] of generatorDone.tree) generatorDone.cpu.set(pid, cpuOf(pid));
+    }, 1000);
+    eld.enable();
     const rows = await runLoadGenerator({
       LOAD_URLS: urls.join(','),
       LOAD_MODE: mode,
@@ -276,6 +348,21 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
       LOAD_CONCURRENCY: '4',
       LOAD_AUDIENCE_ID: AUD_A.id,
     });
+    eld.disable();
+    clearInterval(lateSample);
+    const cpuSeconds: Record<string, number> = {};
+    for (const [pid, name] of generatorDone.tree) {
+      const end = Math.max(cpuOf(pid), generatorDone.cpu.get(pid) ?? 0);
+      const key = pid === process.pid ? (layout === 'one' ? 'bench (API, worker, simulator)' : 'bench (API, simulator)') : name;
+      const used = Math.max(0, end - (cpuStart.get(pid) ?? 0));
+      cpuSeconds[key] = Math.round(((cpuSeconds[key] ?? 0) + used) * 10) / 10;
+    }
+    const eventLoopDelayMs: Percentiles = {
+      p50: Math.round(eld.percentile(50) / 1e5) / 10,
+      p90: Math.round(eld.percentile(90) / 1e5) / 10,
+      p99: Math.round(eld.percentile(99) / 1e5) / 10,
+      max: Math.round(eld.max / 1e5) / 10,
+    };
     const accepted = rows.filter((r) => r[5] === 202).reduce((n, r) => n + r[2], 0);
     const refused = rows.filter((r) => r[5] !== 202).reduce((n, r) => n + r[2], 0);
     const firstSent = Math.min(...rows.map((r) => r[3]));
@@ -411,6 +498,8 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
         eventsPer10kUpdates: Math.round((history.events / updates) * 10_000),
       },
       temporal: { flushActivityMs: percentiles(flush), workflowTaskMs: percentiles(task) },
+      eventLoopDelayMs,
+      cpuSeconds,
       loadAverage: { before: loadBefore.map((l) => Math.round(l * 100) / 100), after: os.loadavg().map((l) => Math.round(l * 100) / 100) },
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version },
       layout,

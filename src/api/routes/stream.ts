@@ -22,6 +22,7 @@ import {
   StreamStatsView,
 } from '../stream-schemas';
 import { webUiUrl } from '../temporal-calls';
+import { StreamTargets, type StreamTargetRecord } from '../stream-targets';
 
 const tags = ['streaming'];
 
@@ -42,6 +43,19 @@ function backlogProblem(b: Backlog | undefined, limits: { maxBuffered: number; m
     return `holds ${b.updates} unsent updates (${b.bytes} bytes; limits ${limits.maxBuffered} updates, ${limits.maxBufferedBytes} bytes): it is paused or HubSpot is not keeping up. Retry later`;
   }
   return undefined;
+}
+
+/**
+ * How soon a refused request may find room (the `Retry-After-Ms` hint of a 429): the time the stream
+ * needs to send what is above the bound plus this request at HubSpot's highest ceiling (2,500 contacts/s,
+ * 2.5 a millisecond), 100 ms to 1 s. A stream no worker processes: 1 s. An estimate, not a promise: a
+ * client retrying early is refused again, nothing else.
+ */
+export function retryAfterMs(b: Backlog | undefined, incoming: number, maxBuffered: number): number {
+  if (!b || b.updates === undefined || b.historyLength >= MAX_UNPROCESSED_HISTORY_EVENTS || b.historyBytes >= MAX_UNPROCESSED_HISTORY_BYTES)
+    return 1000;
+  const excess = b.updates + incoming - maxBuffered;
+  return Math.min(1000, Math.max(100, Math.ceil(excess / 2.5)));
 }
 
 /** The signal returned after MAX_SIGNAL_DELAY_MS (src/streaming/orphans.ts): answered like a refused one. */
@@ -74,10 +88,11 @@ export function registerStreamRoutes(app: TypedApp, deps: ApiDeps): void {
   });
   const backlog = new BacklogGauge(client);
 
-  async function target(id: string): Promise<StreamTarget & { mapping: { attributes: Array<{ source: string; target: string }> } }> {
-    const d = await services.destinations.get(id);
-    if (!d) throw new AppError('NOT_FOUND', `Destination ${id} does not exist.`);
-    return { destinationId: d.id, destinationName: d.name, mapping: d.mapping };
+  const targets = deps.streamTargets ?? new StreamTargets(services.destinations);
+  async function target(id: string): Promise<StreamTargetRecord> {
+    const t = await targets.get(id);
+    if (!t) throw new AppError('NOT_FOUND', `Destination ${id} does not exist.`);
+    return t;
   }
 
   app.post(
@@ -90,6 +105,9 @@ export function registerStreamRoutes(app: TypedApp, deps: ApiDeps): void {
         body: ProfilesBody,
         response: { 202: ProfilesAccepted, 404: ErrorBody, 413: ErrorBody, 429: ErrorBody, 503: ErrorBody },
       },
+      // Every answer of this route is built here (the 202 below, AppError bodies): plain JSON, without
+      // re-encoding each through zod (the schemas above still document them). The hot route of streaming.
+      serializerCompiler: () => (data) => JSON.stringify(data),
     },
     async (req, reply) => {
       const profiles = Array.isArray(req.body) ? req.body : [req.body];
@@ -103,10 +121,13 @@ export function registerStreamRoutes(app: TypedApp, deps: ApiDeps): void {
         );
       }
       const t = await target(req.params.id);
-      const problem = backlogProblem(backlog.backlog(t.destinationId), config.stream);
+      const b = backlog.backlog(t.destinationId);
+      const problem = backlogProblem(b, config.stream);
       if (problem) {
         // A full backlog (4,000 updates) drains in under 2 s at HubSpot's highest ceiling: retry soon.
+        // HTTP's Retry-After has whole seconds only; Retry-After-Ms says how soon room is expected.
         reply.header('retry-after', '1');
+        reply.header('retry-after-ms', String(retryAfterMs(b, profiles.length, config.stream.maxBuffered)));
         throw new AppError(
           'STREAM_BACKLOG_FULL',
           `The stream of destination ${t.destinationId} ${problem}; nothing from this request was taken.`,
