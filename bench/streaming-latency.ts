@@ -118,6 +118,12 @@ export interface StreamingLatencyResult {
   latencyMs: Percentiles;
   /** Client send → answer received by the client. */
   apiAnswerMs: Percentiles;
+  /**
+   * Answers over 100 ms (the goal): their share, the share of them sent within 5 s before a later run of
+   * the stream started (a continue-as-new handoff, during which the API holds requests), and the seconds
+   * (from the first send) with the most of them, with the handoffs' times.
+   */
+  apiSlow: { share: number; nearHandoffShare: number; worstSeconds: Array<[second: number, slow: number]>; handoffsAtS: number[] };
   /** Burst: first send → last contact visible, and the drain rate ÷ the account's ceiling. */
   drain?: { seconds: number; contactsPerSecond: number; ceilingContactsPerSecond: number; ceilingRatio: number; retries429: number };
   /** Fan-out: end-to-end p99 per destination, worst ÷ best. */
@@ -160,11 +166,12 @@ export async function analyseStreamHistory(
   address: string,
   namespace: string,
   workflowId: string,
-): Promise<HistoryFigures & { flush: number[]; task: number[] }> {
+): Promise<HistoryFigures & { flush: number[]; task: number[]; runStarts: number[] }> {
   const connection = await Connection.connect({ address, channelArgs: { 'grpc.max_receive_message_length': MAX_RECEIVE_BYTES } });
   const out = emptyHistoryFigures();
   const flush: number[] = [];
   const task: number[] = [];
+  const runStarts: number[] = [];
   try {
     const svc = connection.workflowService;
     const runIds: string[] = [];
@@ -197,6 +204,7 @@ export async function analyseStreamHistory(
           t.max = Math.max(t.max, size);
           byId.set(Number(e.eventId), e);
           if (e.workflowExecutionSignaledEventAttributes) out.signals++;
+          if (e.workflowExecutionStartedEventAttributes) runStarts.push(eventMs(e));
           if (e.workflowTaskFailedEventAttributes) out.failedWorkflowTasks++;
           const done = e.activityTaskCompletedEventAttributes;
           const scheduled = done ? byId.get(Number(done.scheduledEventId))?.activityTaskScheduledEventAttributes : undefined;
@@ -211,7 +219,21 @@ export async function analyseStreamHistory(
   } finally {
     await connection.close();
   }
-  return { ...out, flush, task };
+  return { ...out, flush, task, runStarts };
+}
+
+function slowAnswers(rows: LoadRow[], runStarts: number[], firstSent: number): StreamingLatencyResult['apiSlow'] {
+  const handoffs = [...runStarts].sort((a, b) => a - b).slice(1);
+  const slow = rows.filter((r) => r[4] - r[3] > 100);
+  const near = slow.filter((r) => handoffs.some((h) => r[3] <= h && h - r[3] <= 5000));
+  const bySecond = new Map<number, number>();
+  for (const r of slow) bySecond.set(Math.floor((r[3] - firstSent) / 1000), (bySecond.get(Math.floor((r[3] - firstSent) / 1000)) ?? 0) + 1);
+  return {
+    share: Math.round((slow.length / Math.max(1, rows.length)) * 1000) / 1000,
+    nearHandoffShare: Math.round((near.length / Math.max(1, slow.length)) * 1000) / 1000,
+    worstSeconds: [...bySecond].sort((a, b) => b[1] - a[1]).slice(0, 6),
+    handoffsAtS: handoffs.map((h) => Math.round((h - firstSent) / 100) / 10),
+  };
 }
 
 /** utime + stime of a process, in seconds (Linux /proc), or 0. */
@@ -406,6 +428,7 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
     const history = emptyHistoryFigures();
     const flush: number[] = [];
     const task: number[] = [];
+    const runStarts: number[] = [];
     let received = 0;
     const undelivered: Array<Record<string, unknown>> = [];
     for (const [d, t] of targets.entries()) {
@@ -445,6 +468,7 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
       }
       flush.push(...h.flush);
       task.push(...h.task);
+      runStarts.push(...h.runStarts);
     }
     const updates = Math.max(1, received || accepted);
 
@@ -471,6 +495,7 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
       endToEndMs: percentiles(endToEnd),
       latencyMs: percentiles(latency),
       apiAnswerMs: percentiles(apiAnswer),
+      apiSlow: slowAnswers(rows, runStarts, firstSent),
       ...(mode === 'burst'
         ? {
             drain: {

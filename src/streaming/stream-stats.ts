@@ -84,6 +84,15 @@ export class BacklogGauge {
     if (k) k.admitted += updates;
   }
 
+  /** The last known backlog (plus admissions since), without starting a read: undefined if none yet. */
+  peek(destinationId: string): Backlog | undefined {
+    const k = this.known.get(destinationId);
+    if (!k?.backlog) return undefined;
+    const since = k.admitted - k.counted;
+    if (since === 0 || k.backlog.updates === undefined) return k.backlog;
+    return { ...k.backlog, updates: k.backlog.updates + since };
+  }
+
   backlog(destinationId: string): Backlog | undefined {
     let k = this.known.get(destinationId);
     if (!k) this.known.set(destinationId, (k = { at: 0, refreshing: false, admitted: 0, counted: 0 }));
