@@ -84,13 +84,13 @@ export class BacklogGauge {
     if (k) k.admitted += updates;
   }
 
-  /** The last known backlog (plus admissions since), without starting a read: undefined if none yet. */
+  /**
+   * Like `backlog`, but only for a destination already followed (one a request was admitted for): an
+   * unknown id answers undefined and starts no read. A followed one is refreshed as `backlog` does, so a
+   * stream refused here is read again and admitted once it has room.
+   */
   peek(destinationId: string): Backlog | undefined {
-    const k = this.known.get(destinationId);
-    if (!k?.backlog) return undefined;
-    const since = k.admitted - k.counted;
-    if (since === 0 || k.backlog.updates === undefined) return k.backlog;
-    return { ...k.backlog, updates: k.backlog.updates + since };
+    return this.known.has(destinationId) ? this.backlog(destinationId) : undefined;
   }
 
   backlog(destinationId: string): Backlog | undefined {
