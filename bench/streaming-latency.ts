@@ -18,7 +18,9 @@
  *   STREAM_SIGNALS_IN_FLIGHT=1 npx tsx bench/streaming-latency.ts                      # STREAM_* env tunes the stack
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
@@ -116,6 +118,12 @@ export interface StreamingLatencyResult {
   latencyMs: Percentiles;
   /** Client send → answer received by the client. */
   apiAnswerMs: Percentiles;
+  /**
+   * Answers over 100 ms (the goal): their share, the share of them sent within 5 s before a later run of
+   * the stream started (a continue-as-new handoff, during which the API holds requests), and the seconds
+   * (from the first send) with the most of them, with the handoffs' times.
+   */
+  apiSlow: { share: number; nearHandoffShare: number; worstSeconds: Array<[second: number, slow: number]>; handoffsAtS: number[] };
   /** Burst: first send → last contact visible, and the drain rate ÷ the account's ceiling. */
   drain?: { seconds: number; contactsPerSecond: number; ceilingContactsPerSecond: number; ceilingRatio: number; retries429: number };
   /** Fan-out: end-to-end p99 per destination, worst ÷ best. */
@@ -127,6 +135,12 @@ export interface StreamingLatencyResult {
   /** From the stream's histories: flush activity run time and workflow task run time. */
   temporal: { flushActivityMs: Percentiles; workflowTaskMs: Percentiles };
   loadAverage: { before: number[]; after: number[] };
+  /**
+   * While the load ran: how late this process's event loop (API, simulator, and in the `one` layout the
+   * worker) ran its timers (p50/p99/max, ms), and CPU seconds per process of the benchmark's tree.
+   */
+  eventLoopDelayMs: Percentiles;
+  cpuSeconds: Record<string, number>;
   machine: { cpus: number; cpuModel: string; node: string };
   command: string;
   layout: 'one' | 'split';
@@ -152,11 +166,12 @@ export async function analyseStreamHistory(
   address: string,
   namespace: string,
   workflowId: string,
-): Promise<HistoryFigures & { flush: number[]; task: number[] }> {
+): Promise<HistoryFigures & { flush: number[]; task: number[]; runStarts: number[] }> {
   const connection = await Connection.connect({ address, channelArgs: { 'grpc.max_receive_message_length': MAX_RECEIVE_BYTES } });
   const out = emptyHistoryFigures();
   const flush: number[] = [];
   const task: number[] = [];
+  const runStarts: number[] = [];
   try {
     const svc = connection.workflowService;
     const runIds: string[] = [];
@@ -189,6 +204,7 @@ export async function analyseStreamHistory(
           t.max = Math.max(t.max, size);
           byId.set(Number(e.eventId), e);
           if (e.workflowExecutionSignaledEventAttributes) out.signals++;
+          if (e.workflowExecutionStartedEventAttributes) runStarts.push(eventMs(e));
           if (e.workflowTaskFailedEventAttributes) out.failedWorkflowTasks++;
           const done = e.activityTaskCompletedEventAttributes;
           const scheduled = done ? byId.get(Number(done.scheduledEventId))?.activityTaskScheduledEventAttributes : undefined;
@@ -203,7 +219,75 @@ export async function analyseStreamHistory(
   } finally {
     await connection.close();
   }
-  return { ...out, flush, task };
+  return { ...out, flush, task, runStarts };
+}
+
+function slowAnswers(rows: LoadRow[], runStarts: number[], firstSent: number): StreamingLatencyResult['apiSlow'] {
+  const handoffs = [...runStarts].sort((a, b) => a - b).slice(1);
+  const slow = rows.filter((r) => r[4] - r[3] > 100);
+  const near = slow.filter((r) => handoffs.some((h) => r[3] <= h && h - r[3] <= 5000));
+  const bySecond = new Map<number, number>();
+  for (const r of slow) bySecond.set(Math.floor((r[3] - firstSent) / 1000), (bySecond.get(Math.floor((r[3] - firstSent) / 1000)) ?? 0) + 1);
+  return {
+    share: Math.round((slow.length / Math.max(1, rows.length)) * 1000) / 1000,
+    nearHandoffShare: Math.round((near.length / Math.max(1, slow.length)) * 1000) / 1000,
+    worstSeconds: [...bySecond].sort((a, b) => b[1] - a[1]).slice(0, 6),
+    handoffsAtS: handoffs.map((h) => Math.round((h - firstSent) / 100) / 10),
+  };
+}
+
+/** utime + stime of a process, in seconds (Linux /proc), or 0. */
+function cpuOf(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** This process and its descendants: pid → short name (Linux /proc; empty elsewhere). */
+function processTree(): Map<number, string> {
+  const out = new Map<number, string>([[process.pid, 'bench']]);
+  let parents = new Map<number, number>();
+  try {
+    for (const d of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        parents.set(Number(d), ppid);
+      } catch {
+        // gone
+      }
+    }
+  } catch {
+    parents = new Map();
+  }
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, ppid] of parents)
+      if (!out.has(pid) && out.has(ppid)) {
+        let name = String(pid);
+        try {
+          const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+          name =
+            cmd
+              .find((a) => /temporal$|worker-child|load-generator|esbuild/.test(a))
+              ?.split('/')
+              .pop() ??
+            cmd[0]?.split('/').pop() ??
+            name;
+        } catch {
+          // gone
+        }
+        out.set(pid, name);
+        grew = true;
+      }
+  }
+  return out;
 }
 
 /** Runs the load in a child process (its CPU is not the stack's). */
@@ -267,6 +351,16 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
     const address = await stack.api.listen({ host: '127.0.0.1', port: 0 });
     const urls = targets.map((t) => new URL(`/v1/destinations/${t.destinationId}/profiles`, address).toString());
 
+    const eld = monitorEventLoopDelay({ resolution: 10 });
+    // CPU per process while the load runs: processes started later (the load generator) count from 0.
+    const cpuStart = new Map<number, number>([...processTree().keys()].map((pid) => [pid, cpuOf(pid)]));
+    const generatorDone = { tree: new Map<number, string>(), cpu: new Map<number, number>() };
+    // Sampled every second, so the load generator is measured just before it exits.
+    const lateSample = setInterval(() => {
+      generatorDone.tree = processTree();
+      for (const [pid] of generatorDone.tree) generatorDone.cpu.set(pid, cpuOf(pid));
+    }, 1000);
+    eld.enable();
     const rows = await runLoadGenerator({
       LOAD_URLS: urls.join(','),
       LOAD_MODE: mode,
@@ -276,6 +370,21 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
       LOAD_CONCURRENCY: '4',
       LOAD_AUDIENCE_ID: AUD_A.id,
     });
+    eld.disable();
+    clearInterval(lateSample);
+    const cpuSeconds: Record<string, number> = {};
+    for (const [pid, name] of generatorDone.tree) {
+      const end = Math.max(cpuOf(pid), generatorDone.cpu.get(pid) ?? 0);
+      const key = pid === process.pid ? (layout === 'one' ? 'bench (API, worker, simulator)' : 'bench (API, simulator)') : name;
+      const used = Math.max(0, end - (cpuStart.get(pid) ?? 0));
+      cpuSeconds[key] = Math.round(((cpuSeconds[key] ?? 0) + used) * 10) / 10;
+    }
+    const eventLoopDelayMs: Percentiles = {
+      p50: Math.round(eld.percentile(50) / 1e5) / 10,
+      p90: Math.round(eld.percentile(90) / 1e5) / 10,
+      p99: Math.round(eld.percentile(99) / 1e5) / 10,
+      max: Math.round(eld.max / 1e5) / 10,
+    };
     const accepted = rows.filter((r) => r[5] === 202).reduce((n, r) => n + r[2], 0);
     const refused = rows.filter((r) => r[5] !== 202).reduce((n, r) => n + r[2], 0);
     const firstSent = Math.min(...rows.map((r) => r[3]));
@@ -319,6 +428,7 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
     const history = emptyHistoryFigures();
     const flush: number[] = [];
     const task: number[] = [];
+    const runStarts: number[] = [];
     let received = 0;
     const undelivered: Array<Record<string, unknown>> = [];
     for (const [d, t] of targets.entries()) {
@@ -358,6 +468,7 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
       }
       flush.push(...h.flush);
       task.push(...h.task);
+      runStarts.push(...h.runStarts);
     }
     const updates = Math.max(1, received || accepted);
 
@@ -384,6 +495,7 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
       endToEndMs: percentiles(endToEnd),
       latencyMs: percentiles(latency),
       apiAnswerMs: percentiles(apiAnswer),
+      apiSlow: slowAnswers(rows, runStarts, firstSent),
       ...(mode === 'burst'
         ? {
             drain: {
@@ -411,6 +523,8 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
         eventsPer10kUpdates: Math.round((history.events / updates) * 10_000),
       },
       temporal: { flushActivityMs: percentiles(flush), workflowTaskMs: percentiles(task) },
+      eventLoopDelayMs,
+      cpuSeconds,
       loadAverage: { before: loadBefore.map((l) => Math.round(l * 100) / 100), after: os.loadavg().map((l) => Math.round(l * 100) / 100) },
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version },
       layout,

@@ -5,7 +5,8 @@
  *  - `rate` mode (open loop): on every destination, request i leaves at start + i / rate, whatever the
  *    answers; a refused request (429, 5xx) is counted, not retried.
  *  - `burst` mode: `total` updates per destination in requests of `batch` profiles, as fast as the client
- *    can (`concurrency` requests in flight); a 429 is retried after its Retry-After, as a client should.
+ *    can (`concurrency` requests in flight); a 429 is retried after its Retry-After-Ms (the API's
+ *    sub-second hint), else its Retry-After, as a client should.
  *
  * Input (env): LOAD_URLS (comma-separated profile URLs, one per destination), LOAD_API_KEY, LOAD_MODE,
  * LOAD_RATE (per destination), LOAD_TOTAL (per destination), LOAD_BATCH, LOAD_CONCURRENCY, LOAD_AUDIENCE_ID.
@@ -60,9 +61,14 @@ async function main(): Promise<void> {
         },
         (res) => {
           res.resume();
+          // The API's sub-second hint (Retry-After-Ms) when it gives one, else the standard header (seconds).
+          const ms = Number(res.headers['retry-after-ms']);
           const retryAfter = Number(res.headers['retry-after']);
           res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, retryAfterMs: Number.isFinite(retryAfter) ? retryAfter * 1000 : 1000 }),
+            resolve({
+              status: res.statusCode ?? 0,
+              retryAfterMs: Number.isFinite(ms) && ms > 0 ? ms : Number.isFinite(retryAfter) ? retryAfter * 1000 : 1000,
+            }),
           );
         },
       );

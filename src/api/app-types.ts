@@ -7,6 +7,7 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { ServiceMetrics } from '../metrics/service-metrics';
 import type { Services } from '../runtime/services';
+import type { StreamTargets } from './stream-targets';
 
 export interface ApiDeps {
   config: Config;
@@ -17,6 +18,8 @@ export interface ApiDeps {
   codec?: PayloadCodec;
   /** Prometheus metrics of this process; default: the process-wide registry. */
   metrics?: ServiceMetrics;
+  /** Destinations as the streaming route reduces updates with them (cached 1 s; buildApi makes one). */
+  streamTargets?: StreamTargets;
 }
 
 export type TypedApp = FastifyInstance<

@@ -30,6 +30,7 @@ import { registerAlertRoutes } from './routes/alerts';
 import { registerConnectionRoutes } from './routes/connections';
 import { registerSyncRoutes } from './routes/syncs';
 import { registerApiMetrics } from './metrics';
+import { StreamTargets } from './stream-targets';
 import { serviceMetrics } from '../metrics/service-metrics';
 
 export type { ApiDeps, TypedApp } from './app-types';
@@ -182,6 +183,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerApiMetrics(app, deps.metrics ?? serviceMetrics());
 
   const typed = app.withTypeProvider<ZodTypeProvider>();
+  deps = { ...deps, streamTargets: deps.streamTargets ?? new StreamTargets(deps.services.destinations) };
   registerDestinationRoutes(typed, deps);
   registerActivationRoutes(typed, deps);
   registerUploadRoutes(typed, deps);

@@ -25,6 +25,31 @@ export interface Db {
   close(): Promise<void>;
 }
 
+/** How long SQLite itself may sleep the thread waiting for a lock (its busy handler). */
+const SYNC_BUSY_TIMEOUT_MS = 5;
+/** How long a statement waits for a lock in all (SQLite's sleep, then asynchronous retries) before it fails. */
+const BUSY_WAIT_MS = 10_000;
+
+const isBusy = (err: unknown) =>
+  typeof (err as { code?: unknown })?.code === 'string' && (err as { code: string }).code.startsWith('SQLITE_BUSY');
+
+/**
+ * Runs a statement (or an immediate transaction) of the SQLite store; while another connection holds the
+ * lock it needs (SQLITE_BUSY: nothing was done), tries again after 1, 2, 4 … 25 ms without blocking the
+ * event loop, until BUSY_WAIT_MS have passed.
+ */
+async function retryBusy<T>(run: () => T): Promise<T> {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return run();
+    } catch (err) {
+      if (!isBusy(err) || Date.now() - started >= BUSY_WAIT_MS) throw err;
+    }
+    await new Promise((r) => setTimeout(r, Math.min(25, 2 ** attempt)));
+  }
+}
+
 /** `$1, $2` → `?` with the parameters reordered, for SQLite. */
 function toSqlite(sql: string, params: unknown[]): { sql: string; params: unknown[] } {
   const ordered: unknown[] = [];
@@ -52,8 +77,11 @@ class SqliteDb implements Db {
     this.db.pragma('journal_mode = WAL');
     if (file !== ':memory:') for (const f of [`${file}-wal`, `${file}-shm`]) if (fs.existsSync(f)) fs.chmodSync(f, 0o600);
     this.db.pragma('synchronous = NORMAL');
-    // API and worker processes share the file: wait for a lock instead of failing with SQLITE_BUSY.
-    this.db.pragma('busy_timeout = 10000');
+    // API and worker processes share the file and take turns on its write lock. better-sqlite3 is
+    // synchronous: SQLite's own busy wait (busy_timeout) sleeps the whole thread, and with it every
+    // request of an API process. So SQLite waits only briefly itself; longer waits are asynchronous
+    // (`retryBusy`), the event loop serving meanwhile, up to BUSY_WAIT_MS as before.
+    this.db.pragma(`busy_timeout = ${SYNC_BUSY_TIMEOUT_MS}`);
     this.db.exec('CREATE TABLE IF NOT EXISTS kv_locked (k TEXT PRIMARY KEY, v TEXT NOT NULL)');
   }
 
@@ -69,21 +97,27 @@ class SqliteDb implements Db {
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
     const q = toSqlite(sql, params);
     const stmt = this.prepare(q.sql);
-    if (stmt.reader) return stmt.all(...q.params) as T[];
-    stmt.run(...q.params);
-    return [];
+    if (stmt.reader) return retryBusy(() => stmt.all(...q.params) as T[]);
+    return retryBusy(() => {
+      stmt.run(...q.params);
+      return [];
+    });
   }
 
   async exec(sql: string): Promise<void> {
-    this.db.exec(sql);
+    return retryBusy(() => {
+      this.db.exec(sql);
+    });
   }
 
   async migrate(statements: string[]): Promise<void> {
-    this.db
-      .transaction(() => {
-        for (const sql of statements) this.db.exec(sql);
-      })
-      .immediate();
+    return retryBusy(() =>
+      this.db
+        .transaction(() => {
+          for (const sql of statements) this.db.exec(sql);
+        })
+        .immediate(),
+    );
   }
 
   async updateLocked<T>(key: string, fn: (current: string | undefined) => { next: string; result: T }): Promise<T> {
@@ -95,7 +129,8 @@ class SqliteDb implements Db {
       upsert.run(key, out.next);
       return out.result;
     });
-    return tx.immediate();
+    // `fn` runs only once the write lock is held (BEGIN IMMEDIATE), so a busy retry never repeats it.
+    return retryBusy(() => tx.immediate());
   }
 
   async close(): Promise<void> {

@@ -84,6 +84,15 @@ export class BacklogGauge {
     if (k) k.admitted += updates;
   }
 
+  /**
+   * Like `backlog`, but only for a destination already followed (one a request was admitted for): an
+   * unknown id answers undefined and starts no read. A followed one is refreshed as `backlog` does, so a
+   * stream refused here is read again and admitted once it has room.
+   */
+  peek(destinationId: string): Backlog | undefined {
+    return this.known.has(destinationId) ? this.backlog(destinationId) : undefined;
+  }
+
   backlog(destinationId: string): Backlog | undefined {
     let k = this.known.get(destinationId);
     if (!k) this.known.set(destinationId, (k = { at: 0, refreshing: false, admitted: 0, counted: 0 }));

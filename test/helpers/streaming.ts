@@ -52,10 +52,14 @@ export function xdm(p: ProfileSpec): Record<string, unknown> {
   };
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the API's JSON answer, read by many tests
-export async function postProfiles(stack: TestStack, destinationId: string, profiles: unknown): Promise<{ status: number; body: any }> {
+export async function postProfiles(
+  stack: TestStack,
+  destinationId: string,
+  profiles: unknown,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the API's JSON answer, read by many tests
+): Promise<{ status: number; body: any; headers: Record<string, unknown> }> {
   const res = await stack.request({ method: 'POST', url: `/v1/destinations/${destinationId}/profiles`, payload: profiles as object });
-  return { status: res.statusCode, body: res.json() };
+  return { status: res.statusCode, body: res.json(), headers: res.headers };
 }
 
 export async function sendProfiles(stack: TestStack, destinationId: string, specs: ProfileSpec[]): Promise<void> {

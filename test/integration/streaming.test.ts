@@ -346,6 +346,11 @@ test('back-pressure: a paused stream holding too many updates answers 429; nothi
   );
   expect(refused.body.error).toMatchObject({ code: 'STREAM_BACKLOG_FULL' });
   expect(refused.body.error.message).toMatch(/paused or HubSpot is not keeping up/);
+  // Standard clients get whole seconds; the API's own hint is sub-second (the backlog's excess at 2,500/s).
+  expect(refused.headers['retry-after']).toBe('1');
+  const hintMs = Number(refused.headers['retry-after-ms']);
+  expect(hintMs).toBeGreaterThanOrEqual(100);
+  expect(hintMs).toBeLessThanOrEqual(1000);
 
   await stack.request({ method: 'POST', url: `/v1/destinations/${d.destinationId}/stream/resume` });
   const s = await waitIdle(stack, d.destinationId, accepted, 60_000);

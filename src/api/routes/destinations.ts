@@ -71,6 +71,7 @@ export function registerDestinationRoutes(app: TypedApp, deps: ApiDeps): void {
         sealedToken: services.sealer.seal(body.hubspot.token, tokenContext(id)),
         mapping: body.mapping,
       });
+      deps.streamTargets?.forget(id);
       if (body.runDefaults) await services.runDefaults.set(id, body.runDefaults);
       return reply.status(201).send({ id });
     },
@@ -102,6 +103,7 @@ export function registerDestinationRoutes(app: TypedApp, deps: ApiDeps): void {
         sealedToken: body.hubspot?.token ? services.sealer.seal(body.hubspot.token, tokenContext(id)) : undefined,
         mapping: body.mapping,
       });
+      deps.streamTargets?.forget(id);
       if (body.runDefaults !== undefined) await services.runDefaults.set(id, body.runDefaults);
       return view(id);
     },
