@@ -30,6 +30,8 @@ export interface PageCheckpoint {
   done: Record<string, DeliveryCounts>;
   /** With the change memory: which ready contacts the page sends (bitmap, base64), fixed at its first attempt. */
   send?: string;
+  /** Records the page was read with (absent: the run's page size), so a retry reads the same page. */
+  size?: number;
 }
 
 export interface PageContext {
@@ -97,6 +99,11 @@ export interface PageMemory {
   fullResync: boolean;
   /** The source is a complete snapshot (`exitMissing`): mark its members seen under `runId`, write exits for audiences they left. */
   exitMissing?: { runId: string };
+  /**
+   * The run's last page: its caller waits for these confirms before it returns, so they are committed
+   * without delay. Other pages' confirms go in the background (the memory may group them longer).
+   */
+  lastPage?: boolean;
 }
 
 export const UNCHANGED = 'UNCHANGED';
@@ -403,7 +410,8 @@ export async function processPage(records: SourceRecord[], ctx: PageContext, sta
   }
 
   const pageCounts = { ...pre.counts };
-  const checkpoint: PageCheckpoint = { done: { ...(ctx.checkpoint?.done ?? {}) } };
+  // A retried page keeps its first attempt's send mask, so its done batches still name the same contacts.
+  const checkpoint: PageCheckpoint = { ...ctx.checkpoint, done: { ...(ctx.checkpoint?.done ?? {}) } };
   const { toSend, all, desired } = await changedContacts(pre.ready, ctx, checkpoint, pageCounts, start.resolving);
   // Remembered unchanged contacts: a dry run reports them as a real run would skip them, and the list
   // memberships every member gets (unchanged ones too), as the run's list step would write them.
@@ -461,6 +469,7 @@ export async function processPage(records: SourceRecord[], ctx: PageContext, sta
               const want = desired.get(u.contact)!;
               return { keyHash: want.keyHash, fingerprint: want.fingerprint, ...(u.id ? { recordId: u.id } : {}), statuses: want.statuses };
             }),
+            { background: !memory.lastPage },
           )
         : undefined;
     for (const u of outcome.upserted) {

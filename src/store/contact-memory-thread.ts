@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { EmailHasher } from '../streaming/email-hash';
-import type { ConfirmRow, ContactMemory, MemoryRow, PageContact, ResolveOptions, ResolvedContact } from './contact-memory';
+import type { ConfirmOptions, ConfirmRow, ContactMemory, MemoryRow, PageContact, ResolveOptions, ResolvedContact } from './contact-memory';
 
 /** What the thread opens: the memory's database and, on SQLite, the store that may hold an earlier version's memory. */
 export interface MemoryThreadData {
@@ -21,6 +21,8 @@ export interface MemoryThreadData {
   legacySqlitePath?: string;
   /** The HMAC key of the memory's keys (raw bytes; the thread never logs it). */
   hashKey: Uint8Array;
+  /** The thread's scheduling priority (nice; 0: as the process). */
+  nice?: number;
 }
 
 export interface MemoryCall {
@@ -94,8 +96,8 @@ export class ThreadedContactMemory implements ContactMemory {
     return new Map(await this.call<Array<[string, MemoryRow]>>('lookup', destinationId, keyHashes));
   }
 
-  confirm(destinationId: string, rows: readonly ConfirmRow[]): Promise<void> {
-    return this.call('confirm', destinationId, rows);
+  confirm(destinationId: string, rows: readonly ConfirmRow[], options?: ConfirmOptions): Promise<void> {
+    return this.call('confirm', destinationId, rows, options?.background === true);
   }
 
   updateRecordIds(destinationId: string, rows: ReadonlyArray<{ keyHash: string; recordId: string }>): Promise<void> {
