@@ -234,17 +234,11 @@ export function createProcessPages(deps: ProcessPagesDeps) {
             }
           : {}),
       });
-      // An activity's first page has no read-ahead: the memory's read of it (a hash of every contact) is on
-      // the critical path, so it is read at the base page size and sending starts sooner. A page resumed
-      // part-way is read as its first attempt was (its checkpoint's `size`), so its done batches line up.
-      const resumed = Object.keys(cp.page.done).length > 0 || cp.page.send !== undefined;
-      const firstSize = resumed ? (cp.page.size ?? pageSize) : Math.min(pageSize, input.pageSize ?? deps.defaultPageSize);
-      const read = (cursor: SourceCursor, size = pageSize) =>
-        classified(() => deps.sourceReader.readPage(input.source, cursor, size)).then((page) => ({ ...page, size }));
+      const read = (cursor: SourceCursor) => classified(() => deps.sourceReader.readPage(input.source, cursor, pageSize));
       // The next page is read, prepared and its memory read while this one is sent (src/delivery/process-page.ts).
       const readAhead = (cursor: SourceCursor) =>
         read(cursor).then((page) => ({ page, start: beginPage(page.records, contextFor(cursor)) }));
-      let next = read(cp.cursor, firstSize).then((page) => ({ page, start: undefined as PageStart | undefined }));
+      let next = read(cp.cursor).then((page) => ({ page, start: undefined as PageStart | undefined }));
       let previous: PageStart | undefined;
       for (;;) {
         if (stop.aborted) throw stop.reason;
@@ -256,7 +250,7 @@ export function createProcessPages(deps: ProcessPagesDeps) {
           next.catch(() => undefined); // a read error surfaces when the page is awaited, not as unhandled
         }
         const pageStart = cp.cursor;
-        const ctxPage = contextFor(pageStart, { ...cp.page, size: page.size });
+        const ctxPage = contextFor(pageStart, cp.page);
         const start = ahead ?? beginPage(page.records, ctxPage);
         // Read ahead, this page's memory may predate the previous page's confirms: those contacts are read again.
         const previousPageKeys = ahead && previous ? await previous.keys() : undefined;

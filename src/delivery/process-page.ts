@@ -30,8 +30,6 @@ export interface PageCheckpoint {
   done: Record<string, DeliveryCounts>;
   /** With the change memory: which ready contacts the page sends (bitmap, base64), fixed at its first attempt. */
   send?: string;
-  /** Records the page was read with (absent: the run's page size), so a retry reads the same page. */
-  size?: number;
 }
 
 export interface PageContext {

@@ -418,7 +418,7 @@ export class SqlContactMemory implements ContactMemory {
           recordIdValue(r.recordId),
           this.encodeStatuses(r.statuses, ids),
         ]);
-      this.db.each.run(upsert('VALUES ($1, $2, $3, $4, $5)'), params);
+      await this.db.each.run(upsert('VALUES ($1, $2, $3, $4, $5)'), params);
       return;
     }
     const batch: Array<Array<string | null>> = [];
@@ -463,7 +463,7 @@ export class SqlContactMemory implements ContactMemory {
     const run = await this.idOf('run', runId, true);
     const unique = [...new Set(keyHashes)];
     if (this.db.each) {
-      this.db.each.run(
+      await this.db.each.run(
         'INSERT INTO memory_seen (dest, run, key_hash) VALUES ($1, $2, $3) ON CONFLICT (dest, run, key_hash) DO NOTHING',
         unique.map((k) => [dest, run, keyBytes(k)]),
       );

@@ -27,7 +27,7 @@ export interface Db {
    * one already open). In process, an upsert run per row costs about half of shipping the rows as one JSON
    * array for the database to expand, which a PostgreSQL round trip needs (reads are the other way round).
    */
-  readonly each?: { run(sql: string, rows: readonly unknown[][]): void };
+  readonly each?: { run(sql: string, rows: readonly unknown[][]): Promise<void> };
   close(): Promise<void>;
 }
 
@@ -117,13 +117,14 @@ class SqliteDb implements Db {
   }
 
   readonly each = {
-    run: (sql: string, rows: readonly unknown[][]): void => {
+    run: async (sql: string, rows: readonly unknown[][]): Promise<void> => {
       const stmt = this.prepare(toSqlite(sql, []).sql);
       const runAll = () => {
         for (const params of rows) stmt.run(...params);
       };
+      // Inside a transaction the write lock is held already; alone, the rows take it as one transaction.
       if (this.db.inTransaction) runAll();
-      else this.db.transaction(runAll).immediate();
+      else await retryBusy(() => this.db.transaction(runAll).immediate());
     },
   };
 
