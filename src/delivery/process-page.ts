@@ -417,11 +417,10 @@ export async function processPage(records: SourceRecord[], ctx: PageContext, sta
     pageCounts.plan = { ...emptyPlan(), unchanged: pre.ready.length - toSend.length, ...listOps(all, desired, ctx.dryRun.listAudienceIds) };
   const batches = splitBatches(toSend);
   const memory = ctx.memory;
-  const soFar = (): DeliveryCounts => {
-    let t = pageCounts;
-    for (const c of Object.values(checkpoint.done)) t = addCounts(t, c);
-    return t;
-  };
+  // The done batches' sum, kept as they finish: summing them all again after every batch cost a page of
+  // 100 batches 5,000 additions.
+  let doneCounts = Object.values(checkpoint.done).reduce(addCounts, emptyCounts());
+  const soFar = (): DeliveryCounts => addCounts(pageCounts, doneCounts);
   ctx.onProgress?.(soFar());
   const confirming: Array<Promise<void>> = [];
   // Counts of the batches this attempt sent: the page's total, whether or not their confirms (and so
@@ -430,6 +429,7 @@ export async function processPage(records: SourceRecord[], ctx: PageContext, sta
   let returned = false;
   const batchDone = (i: number, c: DeliveryCounts) => {
     checkpoint.done[i] = c;
+    doneCounts = addCounts(doneCounts, c);
     // After the page returned, its caller records it whole (behind these confirms): a late batch
     // checkpoint would go back to the page's start, a late progress report count it twice.
     if (returned) return;
