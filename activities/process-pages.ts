@@ -256,7 +256,7 @@ export function createProcessPages(deps: ProcessPagesDeps) {
         const previousPageKeys = ahead && previous ? await previous.keys() : undefined;
         const pageCounts = await deliverPage(
           page.records,
-          previousPageKeys && ctxPage.memory ? { ...ctxPage, memory: { ...ctxPage.memory, previousPageKeys } } : ctxPage,
+          ctxPage.memory ? { ...ctxPage, memory: { ...ctxPage.memory, lastPage: last, ...(previousPageKeys ? { previousPageKeys } : {}) } } : ctxPage,
           start,
         );
         previous = start;

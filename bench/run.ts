@@ -123,7 +123,8 @@ const BENCHES: Bench[] = [
       `5 audiences in one run: ${r.fiveAudienceUpserts} upsert calls ÷ ${r.oneAudienceUpserts} for one audience = ${r.multiRatio} (five one-audience runs: about 5×)`,
       `unchanged re-run: ${r.unchangedUpserts} upsert calls (ratio ${r.unchangedCallRatio}), wall time ratio ${r.unchangedTimeRatio}`,
       `1% changed + 1% dropped (exitMissing): ${r.changedUpserts} upsert calls (ratio ${r.changedCallRatio}) + ${r.changedExitUpdates} batch updates writing the exits; exact: ${r.changedExact}`,
-      `memory cost (limits off, median of 3 alternating pairs ${r.memoryCostPairs.join(' / ')}): ${r.withMemoryContactsPerSecond.toLocaleString('en')} contacts/s with, ${r.withoutMemoryContactsPerSecond.toLocaleString('en')} without = ${r.memoryCostRatio}; nothing lost: ${r.nothingLost}`,
+      `memory cost (limits off, median of 5 alternating pairs ${r.memoryCostPairs.join(' / ')}): ${r.withMemoryContactsPerSecond.toLocaleString('en')} contacts/s with, ${r.withoutMemoryContactsPerSecond.toLocaleString('en')} without = ${r.memoryCostRatio}; nothing lost: ${r.nothingLost}`,
+      `worker CPU per first run: ${r.workerCpuSecondsWith} s with the memory, ${r.workerCpuSecondsWithout} s without (+${Math.round(((r.workerCpuSecondsWith - r.workerCpuSecondsWithout) / r.members) * 1e6)} µs a contact)`,
     ],
   },
   {

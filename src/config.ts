@@ -131,6 +131,9 @@ export const EnvSchema = z.object({
   // Where the memory's hashing, fingerprints and database work run: a worker thread of their own (on),
   // off the event loop that drives HubSpot calls, or that event loop itself (off; docs/dataflows.md, "Cost").
   CONTACT_MEMORY_THREAD: z.enum(['on', 'off']).default('on'),
+  // The memory thread's scheduling priority (Linux nice, 0–19): its work is read ahead or not waited for,
+  // so on a busy machine the event loop sending to HubSpot comes first (docs/dataflows.md, "Cost").
+  CONTACT_MEMORY_NICE: z.coerce.number().int().min(0).max(19).default(10),
   METRICS_PORT: port.optional(),
   /** Where the worker's metrics server listens (0.0.0.0 in containers; docs/operations.md). */
   METRICS_HOST: z.string().default('127.0.0.1'),
@@ -241,6 +244,7 @@ function toConfig(e: Env) {
       maxHistoryEvents: e.ACTIVATION_MAX_HISTORY_EVENTS,
       contactMemory: e.CONTACT_MEMORY === 'on',
       contactMemoryThread: e.CONTACT_MEMORY_THREAD === 'on',
+      contactMemoryNice: e.CONTACT_MEMORY_NICE,
       metricsPort: e.METRICS_PORT,
       metricsHost: e.METRICS_HOST,
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,

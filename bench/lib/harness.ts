@@ -200,6 +200,12 @@ export function idealSeconds(calls: number, limit: number): number {
   return Math.floor((calls - 1) / limit) * 10;
 }
 
+/** CPU seconds (user + system, every thread) a process has used so far (Linux; clock ticks of 1/100 s). */
+export function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** Peak resident memory (VmHWM) of a process, in MB. */
 export function peakRssMb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -48,8 +48,8 @@ export function recordingListIntents(
       if (intents.length) await options.intents.record(options.activationId, intents);
       return resolved;
     },
-    async confirm(destinationId, rows) {
-      await store.confirm(destinationId, rows);
+    async confirm(destinationId, rows, confirmOptions) {
+      await store.confirm(destinationId, rows, confirmOptions);
       const intents = rows.flatMap((r) => intentsOf(r.keyHash, r.recordId ?? idOf.get(r.keyHash), r.statuses));
       if (intents.length) await options.intents.record(options.activationId, intents);
     },

@@ -20,7 +20,7 @@ import { SqlRejectionStore } from '../store/rejections';
 import { RunDefaultsStore } from '../store/run-defaults';
 import { migrate } from '../store/schema';
 import { createEmailHasher, createMemoryKeyHasher, emailHashKey, type EmailHasher } from '../streaming/email-hash';
-import { SqlContactMemory, type ContactMemory } from '../store/contact-memory';
+import { openContactMemoryDb, SqlContactMemory, type ContactMemory } from '../store/contact-memory';
 import { ThreadedContactMemory } from '../store/contact-memory-thread';
 import { SqlListIntents, type ListIntents } from '../store/list-intents';
 import { StreamHolds } from '../streaming/holds';
@@ -140,10 +140,16 @@ function openContactMemory(config: Config, store: Db, ring: Keyring): ContactMem
   const { databaseUrl, sqlitePath, memorySqlitePath } = config.storage;
   if (config.worker.contactMemoryThread)
     return new ThreadedContactMemory(
-      { databaseUrl, sqlitePath: memorySqlitePath, ...(databaseUrl ? {} : { legacySqlitePath: sqlitePath }), hashKey: emailHashKey(ring) },
+      {
+        databaseUrl,
+        sqlitePath: memorySqlitePath,
+        ...(databaseUrl ? {} : { legacySqlitePath: sqlitePath }),
+        hashKey: emailHashKey(ring),
+        nice: config.worker.contactMemoryNice,
+      },
       createMemoryKeyHasher(ring),
     );
-  const own = databaseUrl ? store : openDb({ sqlitePath: memorySqlitePath });
+  const own = databaseUrl ? store : openContactMemoryDb({ sqlitePath: memorySqlitePath });
   const memory = new SqlContactMemory(own, createMemoryKeyHasher(ring), { legacyFrom: store });
   return Object.assign(memory, { close: async () => (own === store ? undefined : own.close()) });
 }

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { EmailHasher } from '../streaming/email-hash';
-import type { ConfirmRow, ContactMemory, MemoryRow, PageContact, ResolveOptions, ResolvedContact } from './contact-memory';
+import type { ConfirmOptions, ConfirmRow, ContactMemory, MemoryRow, PageContact, ResolveOptions, ResolvedContact } from './contact-memory';
 
 /** What the thread opens: the memory's database and, on SQLite, the store that may hold an earlier version's memory. */
 export interface MemoryThreadData {
@@ -21,6 +21,8 @@ export interface MemoryThreadData {
   legacySqlitePath?: string;
   /** The HMAC key of the memory's keys (raw bytes; the thread never logs it). */
   hashKey: Uint8Array;
+  /** The thread's scheduling priority (nice; 0: as the process). */
+  nice?: number;
 }
 
 export interface MemoryCall {
@@ -37,8 +39,14 @@ function startThread(workerData: MemoryThreadData): Worker {
   return new Worker(path.join(__dirname, 'contact-memory-worker.js'), { workerData });
 }
 
+/** Background confirms are held at most this long, or until this many rows are held, before they are sent. */
+const HELD_MS = 5;
+const HELD_ROWS = 1_000;
+
 export class ThreadedContactMemory implements ContactMemory {
   private worker: Worker | undefined;
+  private readonly held = new Map<string, { rows: ConfirmRow[]; waiting: Array<{ resolve(): void; reject(e: Error): void }> }>();
+  private heldTimer: NodeJS.Timeout | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
 
@@ -76,6 +84,11 @@ export class ThreadedContactMemory implements ContactMemory {
   }
 
   private call<T>(...args: unknown[]): Promise<T> {
+    this.sendHeld(); // calls are answered in order: confirms held back go first
+    return this.post<T>(args);
+  }
+
+  private post<T>(args: unknown[]): Promise<T> {
     const worker = this.thread();
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
@@ -94,8 +107,31 @@ export class ThreadedContactMemory implements ContactMemory {
     return new Map(await this.call<Array<[string, MemoryRow]>>('lookup', destinationId, keyHashes));
   }
 
-  confirm(destinationId: string, rows: readonly ConfirmRow[]): Promise<void> {
-    return this.call('confirm', destinationId, rows);
+  confirm(destinationId: string, rows: readonly ConfirmRow[], options?: ConfirmOptions): Promise<void> {
+    if (!options?.background) return this.call('confirm', destinationId, rows, false);
+    // A batch run's confirms, which nobody waits for, are held a few milliseconds and sent as one message:
+    // a run's eight lanes confirm a batch of 100 each, and each message costs both threads.
+    const held = this.held.get(destinationId) ?? { rows: [], waiting: [] };
+    this.held.set(destinationId, held);
+    held.rows.push(...rows);
+    const done = new Promise<void>((resolve, reject) => held.waiting.push({ resolve, reject }));
+    if (held.rows.length >= HELD_ROWS) this.sendHeld();
+    else this.heldTimer ??= setTimeout(() => this.sendHeld(), HELD_MS);
+    return done;
+  }
+
+  /** Sends the confirms held back, one call per destination; each caller's promise settles with it. */
+  private sendHeld(): void {
+    if (this.heldTimer) clearTimeout(this.heldTimer);
+    this.heldTimer = undefined;
+    if (this.held.size === 0) return;
+    const held = [...this.held];
+    this.held.clear();
+    for (const [destinationId, { rows, waiting }] of held)
+      this.post<void>(['confirm', destinationId, rows, true]).then(
+        () => waiting.forEach((w) => w.resolve()),
+        (err: Error) => waiting.forEach((w) => w.reject(err)),
+      );
   }
 
   updateRecordIds(destinationId: string, rows: ReadonlyArray<{ keyHash: string; recordId: string }>): Promise<void> {
@@ -145,6 +181,7 @@ export class ThreadedContactMemory implements ContactMemory {
 
   /** Lets the thread finish what it was given, then closes its database. */
   async close(): Promise<void> {
+    this.sendHeld();
     const worker = this.worker;
     if (!worker) return;
     this.worker = undefined;

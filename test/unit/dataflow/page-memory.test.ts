@@ -105,3 +105,27 @@ test('a page whose memory was read ahead reads again the contacts the page befor
   expect(second).toMatchObject({ upserted: 2, skipped: 0 });
   expect(t.sent.at(-1)).toEqual(['ana@example.com', 'bo@example.com']);
 });
+
+test('a retried page cuts the batches of its first attempt: the send mask survives, so a batch done out of order loses no change', async () => {
+  const t = setup();
+  // 300 members; every third is remembered unchanged, so the first attempt sends 200 in two batches.
+  const emails = Array.from({ length: 300 }, (_, i) => `m${i}@example.com`);
+  const page = emails.map((e, i) => record(i + 2, e, 'Oslo'));
+  await processPage(
+    page.filter((_, i) => i % 3 === 0),
+    t.ctx(),
+  );
+  t.sent.length = 0;
+  const saved: PageCheckpoint[] = [];
+  const first = { ...t.ctx(), onCheckpoint: (cp: PageCheckpoint) => void saved.push(cp) };
+  await processPage(page, first);
+  const [batch0, batch1] = t.sent;
+  expect(batch0).toHaveLength(100);
+  expect(batch1).toHaveLength(100);
+  // The worker died after batch 1 was confirmed and checkpointed, before batch 0 was: batch 0 was never confirmed.
+  const afterBatch1: PageCheckpoint = { ...saved.at(-1)!, done: { 1: saved.at(-1)!.done[1] } };
+  for (const e of batch0) t.rows.delete(`h:${e}`);
+  t.sent.length = 0;
+  await processPage(page, { ...t.ctx(), checkpoint: afterBatch1 });
+  expect(t.sent).toEqual([batch0]);
+});
