@@ -13,9 +13,6 @@ import { openContactMemoryDb, SqlContactMemory } from './contact-memory';
 import { openDb, type Db } from './db';
 import type { MemoryCall, MemoryThreadData } from './contact-memory-thread';
 
-const data = workerData as MemoryThreadData;
-lowerPriority(data.nice ?? 0);
-
 /**
  * The thread's work is read ahead of need (a page's resolve) or not waited for (a batch run's confirms),
  * so on a machine short of cores it yields to the event loop that sends to HubSpot: a nicer priority for
@@ -31,6 +28,9 @@ function lowerPriority(nice: number): void {
     // Not Linux-like enough, or not permitted: the default priority is still correct, only slower.
   }
 }
+
+const data = workerData as MemoryThreadData;
+lowerPriority(data.nice ?? 0);
 const db = openContactMemoryDb({ databaseUrl: data.databaseUrl, sqlitePath: data.sqlitePath });
 const legacy: Db | undefined = data.databaseUrl ? db : data.legacySqlitePath ? openDb({ sqlitePath: data.legacySqlitePath }) : undefined;
 const memory = new SqlContactMemory(db, hasherWithKey(Buffer.from(data.hashKey), 16), { legacyFrom: legacy });
