@@ -256,7 +256,9 @@ export function createProcessPages(deps: ProcessPagesDeps) {
         const previousPageKeys = ahead && previous ? await previous.keys() : undefined;
         const pageCounts = await deliverPage(
           page.records,
-          ctxPage.memory ? { ...ctxPage, memory: { ...ctxPage.memory, lastPage: last, ...(previousPageKeys ? { previousPageKeys } : {}) } } : ctxPage,
+          ctxPage.memory
+            ? { ...ctxPage, memory: { ...ctxPage.memory, lastPage: last, ...(previousPageKeys ? { previousPageKeys } : {}) } }
+            : ctxPage,
           start,
         );
         previous = start;

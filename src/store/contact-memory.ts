@@ -432,7 +432,9 @@ export class SqlContactMemory implements ContactMemory {
     const recordId = this.db.dialect === 'pg' ? '(r.v ->> 2)::bigint' : 'r.v ->> 2';
     // `WHERE true`: SQLite's parser needs it between INSERT ... SELECT and ON CONFLICT.
     await this.db.query(
-      upsert(`SELECT $1, ${this.hex('r.v ->> 0')}, ${this.hex('r.v ->> 1')}, ${recordId}, r.v ->> 3 FROM ${this.elements('$2', 'r')} WHERE true`),
+      upsert(
+        `SELECT $1, ${this.hex('r.v ->> 0')}, ${this.hex('r.v ->> 1')}, ${recordId}, r.v ->> 3 FROM ${this.elements('$2', 'r')} WHERE true`,
+      ),
       [dest, batchOf(batch)],
     );
   }
