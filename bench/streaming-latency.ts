@@ -172,6 +172,7 @@ export async function analyseStreamHistory(
   const flush: number[] = [];
   const task: number[] = [];
   const runStarts: number[] = [];
+  const timeline: Array<[number, string]> | undefined = process.env.BENCH_ROWS_OUT ? [] : undefined;
   try {
     const svc = connection.workflowService;
     const runIds: string[] = [];
@@ -204,6 +205,13 @@ export async function analyseStreamHistory(
           t.max = Math.max(t.max, size);
           byId.set(Number(e.eventId), e);
           if (e.workflowExecutionSignaledEventAttributes) out.signals++;
+          else if (timeline && type !== 'EVENT_TYPE_WORKFLOW_TASK_SCHEDULED' && type !== 'EVENT_TYPE_WORKFLOW_TASK_STARTED')
+            timeline.push([
+              eventMs(e),
+              type.replace('EVENT_TYPE_', '') +
+                ' ' +
+                (e.activityTaskScheduledEventAttributes?.activityType?.name ?? e.markerRecordedEventAttributes?.markerName ?? ''),
+            ]);
           if (e.workflowExecutionStartedEventAttributes) runStarts.push(eventMs(e));
           if (e.workflowTaskFailedEventAttributes) out.failedWorkflowTasks++;
           const done = e.activityTaskCompletedEventAttributes;
@@ -219,6 +227,7 @@ export async function analyseStreamHistory(
   } finally {
     await connection.close();
   }
+  if (timeline) fs.writeFileSync(`${process.env.BENCH_ROWS_OUT}.timeline.json`, JSON.stringify(timeline));
   return { ...out, flush, task, runStarts };
 }
 
@@ -335,9 +344,12 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
   const stack = await startStack({ temporal, env: opts.env, worker: layout === 'one' });
   const workerProcess = layout === 'split' ? await startWorkerProcess(stack.envVars) : undefined;
   const answeredAt = new Map<string, number>();
+  // BENCH_ROWS_OUT=file: the load generator's rows and the API's own [answered at, elapsed ms] per 202 (diagnosis).
+  const serverTimes: Array<[number, number]> = [];
   stack.api.addHook('onResponse', async (req, reply) => {
     if (reply.statusCode !== 202 || !req.url.endsWith('/profiles')) return;
     const now = Date.now();
+    if (process.env.BENCH_ROWS_OUT) serverTimes.push([now, Math.round(reply.elapsedTime)]);
     const body = req.body as Array<{ identityMap: { Email: Array<{ id: string }> } }> | { identityMap: { Email: Array<{ id: string }> } };
     for (const p of Array.isArray(body) ? body : [body]) answeredAt.set(p.identityMap.Email[0].id, now);
   });
@@ -388,6 +400,7 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
     const accepted = rows.filter((r) => r[5] === 202).reduce((n, r) => n + r[2], 0);
     const refused = rows.filter((r) => r[5] !== 202).reduce((n, r) => n + r[2], 0);
     const firstSent = Math.min(...rows.map((r) => r[3]));
+    if (process.env.BENCH_ROWS_OUT) fs.writeFileSync(process.env.BENCH_ROWS_OUT, JSON.stringify({ rows, serverTimes }));
 
     await waitDelivered(
       stack,
