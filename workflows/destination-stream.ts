@@ -72,7 +72,7 @@ const HANDOFF_HOLD_MS = 3000;
  */
 const HANDOFF_SETTLE_MS = 200;
 /**
- * Patch `stream-quick-handoff` (decision 29): the settle runs inside the hold activity, on the worker's
+ * Patch `stream-quick-handoff` (decision 30): the settle runs inside the hold activity, on the worker's
  * clock, right after the hold is written (no timer, no extra workflow task), and the next run lifts the
  * hold with a local activity inside its first workflow task (no activity task round trip). What API
  * processes hold shrinks from ~480 ms to ~200 ms a handoff. A signal that still races the close costs a

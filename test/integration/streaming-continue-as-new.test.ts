@@ -69,7 +69,7 @@ test('continue-as-new under load, with and without a carried buffer, loses nothi
 });
 
 /**
- * Decision 29: a handoff holds the API's requests only briefly. Each closing run writes the hold and
+ * Decision 30: a handoff holds the API's requests only briefly. Each closing run writes the hold and
  * settles inside that one activity (no workflow timer after it), and each next run lifts the hold with a
  * local activity in its first workflow task (no activity task). Every update still arrives.
  */

@@ -173,7 +173,7 @@ test('continue-as-new: the next run carries buffer and counters, holding signals
     );
   });
   expect(rec.holds).toBe(1);
-  // Patch stream-quick-handoff: the settle runs inside the hold activity (decision 29).
+  // Patch stream-quick-handoff: the settle runs inside the hold activity (decision 30).
   expect(rec.holdInputs[0]).toMatchObject({ forMs: 3000, settleMs: HANDOFF_SETTLE_IN_HOLD_MS });
 });
 
