@@ -14,7 +14,7 @@
  * fast as the client can in requests of `--batch 1000`, 429s retried after Retry-After; drain rate ÷ the
  * account's ceiling), `fanout` (`--destinations 20 --rate 200 --duration 30`: fairness = worst p99 ÷ best).
  *
- *   npx tsx bench/streaming-latency.ts [--case rate] [--rate 200] [--duration 60]     # prints JSON
+ *   npx tsx bench/streaming-latency.ts [--case rate] [--rate 200] [--duration 60] [--warmup 5]     # prints JSON
  *   STREAM_SIGNALS_IN_FLIGHT=1 npx tsx bench/streaming-latency.ts                      # STREAM_* env tunes the stack
  */
 import { spawn } from 'node:child_process';
@@ -63,6 +63,12 @@ export interface StreamingLatencyOptions {
    * loop), the API and the simulator here.
    */
   layout?: 'one' | 'split';
+  /**
+   * `rate` only: first send this many seconds at the same rate to another destination (not measured),
+   * so the process is warm (JIT, the client's keep-alive sockets) when the measured stream starts cold.
+   * 0 (default): the stack is measured from its first request, as before.
+   */
+  warmupSeconds?: number;
 }
 
 export interface Percentiles {
@@ -360,6 +366,9 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
       await activateAudience(stack, created.destinationId, AUD_A);
       targets.push(created);
     }
+    const warmupSeconds = mode === 'rate' ? (opts.warmupSeconds ?? 0) : 0;
+    const warmup = warmupSeconds > 0 ? await createDestination(stack, { account: { tier: 'pro', apiAddOn: true } }) : undefined;
+    if (warmup) await activateAudience(stack, warmup.destinationId, AUD_A);
     const address = await stack.api.listen({ host: '127.0.0.1', port: 0 });
     const urls = targets.map((t) => new URL(`/v1/destinations/${t.destinationId}/profiles`, address).toString());
 
@@ -381,6 +390,12 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
       LOAD_BATCH: String(batch),
       LOAD_CONCURRENCY: '4',
       LOAD_AUDIENCE_ID: AUD_A.id,
+      ...(warmup
+        ? {
+            LOAD_WARMUP_URL: new URL(`/v1/destinations/${warmup.destinationId}/profiles`, address).toString(),
+            LOAD_WARMUP_SECONDS: String(warmupSeconds),
+          }
+        : {}),
     });
     eld.disable();
     clearInterval(lateSample);
@@ -493,7 +508,7 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
     const command =
       mode === 'burst'
         ? `npx tsx bench/streaming-latency.ts --case burst --total ${perDestination} --batch ${batch}`
-        : `npx tsx bench/streaming-latency.ts --case ${caseName} --rate ${rate} --duration ${duration}${destinations > 1 ? ` --destinations ${destinations}` : ''}`;
+        : `npx tsx bench/streaming-latency.ts --case ${caseName} --rate ${rate} --duration ${duration}${destinations > 1 ? ` --destinations ${destinations}` : ''}${warmupSeconds > 0 ? ` --warmup ${warmupSeconds}` : ''}`;
     const commandLine = layout === 'split' ? `${command} --layout split` : command;
     return {
       case: caseName,
@@ -570,6 +585,7 @@ if (require.main === module) {
     batch: arg('batch'),
     destinations: arg('destinations') ?? (c === 'fanout' ? 20 : 1),
     layout: process.argv.includes('split') ? 'split' : 'one',
+    warmupSeconds: arg('warmup'),
     env,
   })
     .then((r) => {
