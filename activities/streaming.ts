@@ -145,9 +145,14 @@ export function createStreamActivities(deps: StreamActivityDeps) {
       }
     },
 
-    /** Asks API processes to keep new updates for a moment: the run is about to continue as new. */
-    async holdStreamSignals(input: { destinationId: string; forMs: number }): Promise<void> {
+    /**
+     * Asks API processes to keep new updates for a moment: the run is about to continue as new. With
+     * `settleMs`, then waits that long (on this worker's clock) so that signals already on the wire land
+     * before the run sees this activity complete (patch `stream-quick-handoff`).
+     */
+    async holdStreamSignals(input: { destinationId: string; forMs: number; settleMs?: number }): Promise<void> {
       await deps.streamHolds.hold(input.destinationId, input.forMs);
+      if (input.settleMs && input.settleMs > 0) await new Promise((r) => setTimeout(r, Math.min(input.settleMs!, 1000)));
     },
 
     /** The new run is up: updates may flow again. */

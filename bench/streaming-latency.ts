@@ -14,7 +14,7 @@
  * fast as the client can in requests of `--batch 1000`, 429s retried after Retry-After; drain rate ÷ the
  * account's ceiling), `fanout` (`--destinations 20 --rate 200 --duration 30`: fairness = worst p99 ÷ best).
  *
- *   npx tsx bench/streaming-latency.ts [--case rate] [--rate 200] [--duration 60]     # prints JSON
+ *   npx tsx bench/streaming-latency.ts [--case rate] [--rate 200] [--duration 60] [--warmup 5]     # prints JSON
  *   STREAM_SIGNALS_IN_FLIGHT=1 npx tsx bench/streaming-latency.ts                      # STREAM_* env tunes the stack
  */
 import { spawn } from 'node:child_process';
@@ -63,6 +63,12 @@ export interface StreamingLatencyOptions {
    * loop), the API and the simulator here.
    */
   layout?: 'one' | 'split';
+  /**
+   * `rate` only: first send this many seconds at the same rate to another destination (not measured),
+   * so the process is warm (JIT, the client's keep-alive sockets) when the measured stream starts cold.
+   * 0 (default): the stack is measured from its first request, as before.
+   */
+  warmupSeconds?: number;
 }
 
 export interface Percentiles {
@@ -172,6 +178,7 @@ export async function analyseStreamHistory(
   const flush: number[] = [];
   const task: number[] = [];
   const runStarts: number[] = [];
+  const timeline: Array<[number, string]> | undefined = process.env.BENCH_ROWS_OUT ? [] : undefined;
   try {
     const svc = connection.workflowService;
     const runIds: string[] = [];
@@ -204,6 +211,13 @@ export async function analyseStreamHistory(
           t.max = Math.max(t.max, size);
           byId.set(Number(e.eventId), e);
           if (e.workflowExecutionSignaledEventAttributes) out.signals++;
+          else if (timeline && type !== 'EVENT_TYPE_WORKFLOW_TASK_SCHEDULED' && type !== 'EVENT_TYPE_WORKFLOW_TASK_STARTED')
+            timeline.push([
+              eventMs(e),
+              type.replace('EVENT_TYPE_', '') +
+                ' ' +
+                (e.activityTaskScheduledEventAttributes?.activityType?.name ?? e.markerRecordedEventAttributes?.markerName ?? ''),
+            ]);
           if (e.workflowExecutionStartedEventAttributes) runStarts.push(eventMs(e));
           if (e.workflowTaskFailedEventAttributes) out.failedWorkflowTasks++;
           const done = e.activityTaskCompletedEventAttributes;
@@ -219,6 +233,7 @@ export async function analyseStreamHistory(
   } finally {
     await connection.close();
   }
+  if (timeline) fs.writeFileSync(`${process.env.BENCH_ROWS_OUT}.timeline.json`, JSON.stringify(timeline));
   return { ...out, flush, task, runStarts };
 }
 
@@ -335,9 +350,12 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
   const stack = await startStack({ temporal, env: opts.env, worker: layout === 'one' });
   const workerProcess = layout === 'split' ? await startWorkerProcess(stack.envVars) : undefined;
   const answeredAt = new Map<string, number>();
+  // BENCH_ROWS_OUT=file: the load generator's rows and the API's own [answered at, elapsed ms] per 202 (diagnosis).
+  const serverTimes: Array<[number, number]> = [];
   stack.api.addHook('onResponse', async (req, reply) => {
     if (reply.statusCode !== 202 || !req.url.endsWith('/profiles')) return;
     const now = Date.now();
+    if (process.env.BENCH_ROWS_OUT) serverTimes.push([now, Math.round(reply.elapsedTime)]);
     const body = req.body as Array<{ identityMap: { Email: Array<{ id: string }> } }> | { identityMap: { Email: Array<{ id: string }> } };
     for (const p of Array.isArray(body) ? body : [body]) answeredAt.set(p.identityMap.Email[0].id, now);
   });
@@ -348,6 +366,9 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
       await activateAudience(stack, created.destinationId, AUD_A);
       targets.push(created);
     }
+    const warmupSeconds = mode === 'rate' ? (opts.warmupSeconds ?? 0) : 0;
+    const warmup = warmupSeconds > 0 ? await createDestination(stack, { account: { tier: 'pro', apiAddOn: true } }) : undefined;
+    if (warmup) await activateAudience(stack, warmup.destinationId, AUD_A);
     const address = await stack.api.listen({ host: '127.0.0.1', port: 0 });
     const urls = targets.map((t) => new URL(`/v1/destinations/${t.destinationId}/profiles`, address).toString());
 
@@ -369,6 +390,12 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
       LOAD_BATCH: String(batch),
       LOAD_CONCURRENCY: '4',
       LOAD_AUDIENCE_ID: AUD_A.id,
+      ...(warmup
+        ? {
+            LOAD_WARMUP_URL: new URL(`/v1/destinations/${warmup.destinationId}/profiles`, address).toString(),
+            LOAD_WARMUP_SECONDS: String(warmupSeconds),
+          }
+        : {}),
     });
     eld.disable();
     clearInterval(lateSample);
@@ -388,6 +415,7 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
     const accepted = rows.filter((r) => r[5] === 202).reduce((n, r) => n + r[2], 0);
     const refused = rows.filter((r) => r[5] !== 202).reduce((n, r) => n + r[2], 0);
     const firstSent = Math.min(...rows.map((r) => r[3]));
+    if (process.env.BENCH_ROWS_OUT) fs.writeFileSync(process.env.BENCH_ROWS_OUT, JSON.stringify({ rows, serverTimes }));
 
     await waitDelivered(
       stack,
@@ -480,7 +508,7 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
     const command =
       mode === 'burst'
         ? `npx tsx bench/streaming-latency.ts --case burst --total ${perDestination} --batch ${batch}`
-        : `npx tsx bench/streaming-latency.ts --case ${caseName} --rate ${rate} --duration ${duration}${destinations > 1 ? ` --destinations ${destinations}` : ''}`;
+        : `npx tsx bench/streaming-latency.ts --case ${caseName} --rate ${rate} --duration ${duration}${destinations > 1 ? ` --destinations ${destinations}` : ''}${warmupSeconds > 0 ? ` --warmup ${warmupSeconds}` : ''}`;
     const commandLine = layout === 'split' ? `${command} --layout split` : command;
     return {
       case: caseName,
@@ -557,6 +585,7 @@ if (require.main === module) {
     batch: arg('batch'),
     destinations: arg('destinations') ?? (c === 'fanout' ? 20 : 1),
     layout: process.argv.includes('split') ? 'split' : 'one',
+    warmupSeconds: arg('warmup'),
     env,
   })
     .then((r) => {

@@ -9,7 +9,8 @@
  *    sub-second hint), else its Retry-After, as a client should.
  *
  * Input (env): LOAD_URLS (comma-separated profile URLs, one per destination), LOAD_API_KEY, LOAD_MODE,
- * LOAD_RATE (per destination), LOAD_TOTAL (per destination), LOAD_BATCH, LOAD_CONCURRENCY, LOAD_AUDIENCE_ID.
+ * LOAD_RATE (per destination), LOAD_TOTAL (per destination), LOAD_BATCH, LOAD_CONCURRENCY, LOAD_AUDIENCE_ID;
+ * `rate` mode only: LOAD_WARMUP_URL and LOAD_WARMUP_SECONDS (a warm-up at the same rate, not recorded).
  * Output: one JSON line on stdout, `{ requests: [[destination, firstIndex, count, sentAtMs, answeredAtMs, status, tries], ...] }`
  * (sentAt: the first try, so back-pressure waits count in the latency). Email of update i of destination d:
  * `loadEmail(d, i)`.
@@ -17,6 +18,8 @@
 import http from 'node:http';
 
 export const loadEmail = (d: number, i: number): string => `stream${i}@d${d}.bench.example.com`;
+/** The destination index of warm-up updates (never a measured one). */
+const WARMUP_DESTINATION = 999;
 
 export type LoadRow = [
   destination: number,
@@ -107,6 +110,23 @@ async function main(): Promise<void> {
       }),
     );
   } else {
+    // Warm-up (LOAD_WARMUP_URL, LOAD_WARMUP_SECONDS): the same rate to another destination, not recorded,
+    // so the API process (JIT, this client's keep-alive sockets) is warm when the measured stream starts.
+    const warmUrl = process.env.LOAD_WARMUP_URL ? new URL(process.env.LOAD_WARMUP_URL) : undefined;
+    const warmTotal = Math.round(rate * Number(process.env.LOAD_WARMUP_SECONDS ?? 0));
+    if (warmUrl && warmTotal > 0) {
+      const warm: Array<Promise<unknown>> = [];
+      const warmStarted = Date.now();
+      let w = 0;
+      while (w < warmTotal) {
+        const due = Math.min(warmTotal, Math.floor(((Date.now() - warmStarted) / 1000) * rate) + 1);
+        while (w < due) warm.push(post(warmUrl, JSON.stringify(profile(WARMUP_DESTINATION, w++, audienceId))));
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      await Promise.all(warm);
+      // Let the warm-up stream drain before the measured one starts.
+      await new Promise((r) => setTimeout(r, Number(process.env.LOAD_WARMUP_PAUSE_MS ?? 2000)));
+    }
     const pending: Array<Promise<void>> = [];
     const started = Date.now();
     let next = 0;

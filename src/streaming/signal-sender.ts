@@ -43,6 +43,9 @@ export function refsSignal(at: number, updates: LoggedUpdate[]): ProfilesSignal 
  */
 export const MAX_REFS_SIGNAL_CHARS = 2_200;
 
+/** While a stream holds signals for its handoff, how often a waiting queue re-reads the hold (was 25 ms). */
+export const HOLD_POLL_MS = 10;
+
 export interface StreamTarget {
   destinationId: string;
   destinationName: string;
@@ -191,7 +194,8 @@ export class StreamSignalSender {
     while (q.sending < this.o.inFlight && q.pending.length > 0) {
       const wait = await this.holdLeft(q.target.destinationId);
       if (wait > 0) {
-        await new Promise((r) => setTimeout(r, Math.min(wait, 25)));
+        // Re-read often: the next run lifts the hold as it starts, well before the lease ends.
+        await new Promise((r) => setTimeout(r, Math.min(wait, HOLD_POLL_MS)));
         continue;
       }
       const group: Parcel[] = [q.pending.shift()!];

@@ -2,6 +2,7 @@
  * Bounded history: with a low history threshold the stream continues as new many times under load —
  * also while paused with a large buffer to carry — and loses nothing: every email ends with its last value.
  */
+import { temporal } from '@temporalio/proto';
 import { createDestination, startStack, waitFor, type TestStack } from '../helpers/stack';
 import { StreamLoad } from '../helpers/stream-load';
 import { activateAudience, AUD_A, expectBalanced, streamStats, waitIdle } from '../helpers/streaming';
@@ -65,4 +66,55 @@ test('continue-as-new under load, with and without a carried buffer, loses nothi
     { what: 'every run in visibility' },
   );
   for (const n of lengths) expect(n).toBeLessThan(1000);
+});
+
+/**
+ * Decision 30: a handoff holds the API's requests only briefly. Each closing run writes the hold and
+ * settles inside that one activity (no workflow timer after it), and each next run lifts the hold with a
+ * local activity in its first workflow task (no activity task). Every update still arrives.
+ */
+test('a handoff settles inside the hold activity and the next run lifts the hold in its first workflow task', async () => {
+  const { destinationId, portalId } = await createDestination(stack);
+  await activateAudience(stack, destinationId, AUD_A);
+  const load = new StreamLoad(stack, destinationId, AUD_A, 200);
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      for (let i = 0; i < 50; i++) await load.send(5);
+    }),
+  );
+  expect(load.refusals).toEqual([]);
+  const s = await waitIdle(stack, destinationId, load.accepted, 60_000);
+  expect({ received: s.received, severalRuns: s.runs >= 2 }).toEqual({ received: load.accepted, severalRuns: true });
+  expect(load.mismatches(portalId)).toEqual([]);
+
+  const runIds = await waitFor(
+    async () => {
+      const seen: string[] = [];
+      for await (const wf of stack.client.workflow.list({ query: `WorkflowId = '${s.workflowId}'` })) seen.push(wf.runId);
+      return seen.length >= s.runs ? seen : undefined;
+    },
+    { what: 'every run in visibility' },
+  );
+  const { EventType } = temporal.api.enums.v1;
+  let handoffs = 0;
+  let lifts = 0;
+  for (const runId of runIds) {
+    const events = (await stack.client.workflow.getHandle(s.workflowId, runId).fetchHistory()).events ?? [];
+    const activity = (e: (typeof events)[number]) => e.activityTaskScheduledEventAttributes?.activityType?.name;
+    expect(events.filter((e) => activity(e) === 'releaseStreamSignals')).toEqual([]);
+    const hold = events.findIndex((e) => activity(e) === 'holdStreamSignals');
+    if (hold >= 0) {
+      handoffs++;
+      const after = events.slice(hold).map((e) => e.eventType);
+      expect(after).toContain(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
+      expect(after).not.toContain(EventType.EVENT_TYPE_TIMER_STARTED);
+    }
+    // A run that follows a handoff records the local activity that lifted the hold in its first task.
+    const firstTaskEnd = events.findIndex((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+    if (events.slice(firstTaskEnd).some((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')) lifts++;
+  }
+  expect(handoffs).toBe(runIds.length - 1);
+  expect(lifts).toBe(runIds.length - 1);
+  // Lifted, not left to expire.
+  expect(await stack.services.streamHolds.holdUntil(destinationId)).toBe(0);
 });

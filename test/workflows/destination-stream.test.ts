@@ -9,7 +9,7 @@ import {
   type StreamOptions,
   type StreamUpdate,
 } from '../../src/streaming/types';
-import { destinationStream } from '../../workflows/destination-stream';
+import { destinationStream, HANDOFF_SETTLE_IN_HOLD_MS } from '../../workflows/destination-stream';
 import { pauseStreamSignal, profilesSignal, resumeStreamSignal, streamStatsQuery } from '../../workflows/messages';
 import { eventually, startTimeSkipping, withWorker, type FakeActivities } from './time-skipping';
 
@@ -32,12 +32,13 @@ interface Recorder {
   flushes: FlushStreamInput[];
   rejects: RejectStreamInput[];
   holds: number;
+  holdInputs: Array<{ destinationId: string; forMs: number; settleMs?: number }>;
   releases: number;
 }
 
 /** Flushes that succeed unless `failFlush` throws; holds and releases counted. */
 function fakes(failFlush?: (call: number) => void): Recorder {
-  const r: Recorder = { activities: {}, flushes: [], rejects: [], holds: 0, releases: 0 };
+  const r: Recorder = { activities: {}, flushes: [], rejects: [], holds: 0, holdInputs: [], releases: 0 };
   r.activities = {
     flushStreamBatch: async (input: FlushStreamInput) => {
       r.flushes.push(input);
@@ -48,7 +49,10 @@ function fakes(failFlush?: (call: number) => void): Recorder {
       r.rejects.push(input);
       return { ...emptyFlushCounts(), rejected: input.updates.length, rejectedByReason: { [input.reason.code]: input.updates.length } };
     },
-    holdStreamSignals: async () => void r.holds++,
+    holdStreamSignals: async (input: { destinationId: string; forMs: number; settleMs?: number }) => {
+      r.holds++;
+      r.holdInputs.push(input);
+    },
     releaseStreamSignals: async () => void r.releases++,
   };
   return r;
@@ -169,6 +173,8 @@ test('continue-as-new: the next run carries buffer and counters, holding signals
     );
   });
   expect(rec.holds).toBe(1);
+  // Patch stream-quick-handoff: the settle runs inside the hold activity (decision 30).
+  expect(rec.holdInputs[0]).toMatchObject({ forMs: 3000, settleMs: HANDOFF_SETTLE_IN_HOLD_MS });
 });
 
 test('a cancel request (Temporal CLI, Web UI) pauses the stream with its updates kept, not kills it; resume sends them', async () => {
