@@ -98,8 +98,9 @@ export interface PageMemory {
   /** The source is a complete snapshot (`exitMissing`): mark its members seen under `runId`, write exits for audiences they left. */
   exitMissing?: { runId: string };
   /**
-   * The run's last page: its caller waits for these confirms before it returns, so they are committed
-   * without delay. Other pages' confirms go in the background (the memory may group them longer).
+   * The last page of its page activity (a run's pages are split into activities of a few seconds): the
+   * activity waits for these confirms before it returns, so they are committed without delay. Other
+   * pages' confirms go in the background (the memory may group them longer).
    */
   lastPage?: boolean;
 }
