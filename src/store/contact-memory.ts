@@ -45,7 +45,8 @@ const MEMORY_SQLITE_PRAGMAS = ['cache_size = -65536', 'wal_autocheckpoint = 1000
 /** The memory's database: PostgreSQL with a URL, else its own SQLite file, tuned for its writes. */
 export function openContactMemoryDb(options: { databaseUrl?: string; sqlitePath: string }): Db {
   const db = openDb(options);
-  if (db.dialect === 'sqlite') for (const pragma of MEMORY_SQLITE_PRAGMAS) void db.exec(`PRAGMA ${pragma}`);
+  // Tuning only: a setting SQLite refuses leaves its default, never an unhandled rejection.
+  if (db.dialect === 'sqlite') for (const pragma of MEMORY_SQLITE_PRAGMAS) db.exec(`PRAGMA ${pragma}`).catch(() => undefined);
   return db;
 }
 
