@@ -29,12 +29,14 @@ import {
   benchDestination,
   cpuSeconds,
   idealSeconds,
+  processTree,
   simContactCount,
   simStats,
   startBenchStack,
   type BenchStack,
 } from './lib/harness';
 import { startWorkerProcess } from '../test/helpers/worker-process';
+import { measureMemoryFloor, type MemoryFloor } from './lib/memory-floor';
 
 const UNLIMITED = { tenSecondly: 1_000_000_000, daily: 1_000_000_000_000 };
 const PRO_LIMIT = 190;
@@ -132,6 +134,20 @@ export interface DataflowResult {
   /** The worker process's CPU seconds (every thread) for one first run, averaged over the pairs. */
   workerCpuSecondsWith: number;
   workerCpuSecondsWithout: number;
+  /**
+   * CPU seconds of the whole stack for one first run (this process with the API, the simulator, Temporal,
+   * the worker), averaged over the pairs: against the wall time × 2 cores, it shows whether a run is bound
+   * by the machine's CPU rather than by one of its parts.
+   */
+  stackCpuSecondsWith: number;
+  stackCpuSecondsWithout: number;
+  /** The stack's CPU seconds ÷ (wall seconds × 2 cores) over the pairs' runs. */
+  stackBusyWith: number;
+  stackBusyWithout: number;
+  /** The memory's least CPU per contact, measured alone (bench/lib/memory-floor.ts). */
+  memoryFloor: MemoryFloor;
+  /** CPU µs per contact the memory may add to the stack's for a first run to keep 0.95 of the throughput. */
+  memoryBudgetMicros: number;
   nothingLost: boolean;
 }
 
@@ -140,6 +156,8 @@ export async function benchDataflows(count = 100_000): Promise<DataflowResult> {
     ...generateProfileObjects({ count, seed: 5, audiences: DATAFLOW_AUDIENCES, membershipRates: [1, 0.6, 0.45, 0.3, 0.3] }),
   ];
   const file = writeFile(`dataflow-${count}.ndjson`, profiles);
+  // Before the stack starts, so nothing else runs beside it.
+  const floor = await measureMemoryFloor();
   const stack = await startBenchStack();
   try {
     await stack.startWorkers(1);
@@ -183,20 +201,24 @@ export async function benchDataflows(count = 100_000): Promise<DataflowResult> {
       await stack.sim.admin.put(`/accounts/${d.portalId}/limits`, UNLIMITED);
       const pid = stack.workers[0].child.pid!;
       const cpuBefore = cpuSeconds(pid);
+      const stackBefore = stackCpuSeconds();
       const r = await run(stack, d.destinationId, file, DATAFLOW_AUDIENCES);
       costRuns.push(r);
-      return { seconds: r.seconds, cpu: cpuSeconds(pid) - cpuBefore };
+      return { seconds: r.seconds, cpu: cpuSeconds(pid) - cpuBefore, stackCpu: stackCpuSeconds() - stackBefore };
     };
     // Five pairs, not three: on this shared 2-core machine single pairs spread from 0.6 to 1.0.
     // The worker's CPU seconds are measured too: less sensitive to the machine's noise than wall time, they
     // show what the memory's work costs whatever the cores it lands on.
     const cpu = { on: 0, off: 0 };
+    const stackCpu = { on: 0, off: 0 };
     for (let k = 0; k < 5; k++) {
       const on = await firstRunSeconds('on');
       const off = await firstRunSeconds('off');
       pairs.push({ on: on.seconds, off: off.seconds });
       cpu.on += on.cpu;
       cpu.off += off.cpu;
+      stackCpu.on += on.stackCpu;
+      stackCpu.off += off.stackCpu;
     }
     const median = [...pairs].sort((a, b) => a.off / a.on - b.off / b.on)[2];
 
@@ -220,6 +242,14 @@ export async function benchDataflows(count = 100_000): Promise<DataflowResult> {
       memoryCostPairs: pairs.map((p) => round(p.off / p.on, 3)),
       workerCpuSecondsWith: round(cpu.on / 5, 2),
       workerCpuSecondsWithout: round(cpu.off / 5, 2),
+      stackCpuSecondsWith: round(stackCpu.on / 5, 2),
+      stackCpuSecondsWithout: round(stackCpu.off / 5, 2),
+      stackBusyWith: round(stackCpu.on / (2 * pairs.reduce((t, p) => t + p.on, 0)), 3),
+      stackBusyWithout: round(stackCpu.off / (2 * pairs.reduce((t, p) => t + p.off, 0)), 3),
+      memoryFloor: floor,
+      // For 0.95 of the throughput of a run bound by the machine's CPU, the memory may add at most 1/0.95 − 1
+      // of the stack's CPU without it.
+      memoryBudgetMicros: round((stackCpu.off / 5 / count) * 1e6 * (1 / 0.95 - 1), 2),
       nothingLost:
         [single, first, again, next, ...costRuns].every((r) => ok(r.summary)) &&
         (await simContactCount(stack, five.portalId)) === count &&
@@ -297,4 +327,11 @@ export async function benchRefused(count = 100_000, share = 0.05): Promise<Refus
 function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
+}
+
+/** CPU seconds used so far by this process and every process it started (the whole bench stack). */
+function stackCpuSeconds(): number {
+  let total = 0;
+  for (const pid of processTree().keys()) total += cpuSeconds(pid);
+  return total;
 }

@@ -125,6 +125,8 @@ const BENCHES: Bench[] = [
       `1% changed + 1% dropped (exitMissing): ${r.changedUpserts} upsert calls (ratio ${r.changedCallRatio}) + ${r.changedExitUpdates} batch updates writing the exits; exact: ${r.changedExact}`,
       `memory cost (limits off, median of 5 alternating pairs ${r.memoryCostPairs.join(' / ')}): ${r.withMemoryContactsPerSecond.toLocaleString('en')} contacts/s with, ${r.withoutMemoryContactsPerSecond.toLocaleString('en')} without = ${r.memoryCostRatio}; nothing lost: ${r.nothingLost}`,
       `worker CPU per first run: ${r.workerCpuSecondsWith} s with the memory, ${r.workerCpuSecondsWithout} s without (+${Math.round(((r.workerCpuSecondsWith - r.workerCpuSecondsWithout) / r.members) * 1e6)} µs a contact)`,
+      `whole stack's CPU per first run: ${r.stackCpuSecondsWith} s with the memory, ${r.stackCpuSecondsWithout} s without; busy ${Math.round(r.stackBusyWith * 100)}% / ${Math.round(r.stackBusyWithout * 100)}% of the 2 cores`,
+      `the memory's least CPU a contact, measured alone: ${r.memoryFloor.totalMicros} µs (key ${r.memoryFloor.keyMicros}, fingerprint ${r.memoryFloor.fingerprintMicros}, upsert ${r.memoryFloor.upsertMicros}); what it may add for 0.95 of a CPU-bound run: ${r.memoryBudgetMicros} µs`,
     ],
   },
   {

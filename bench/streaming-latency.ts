@@ -29,6 +29,7 @@ import { streamWorkflowId } from '../src/streaming/types';
 import { createDestination, startStack, startTemporal, tempDir, TEST_API_KEY, type TestStack } from '../test/helpers/stack';
 import { activateAudience, AUD_A, streamStats } from '../test/helpers/streaming';
 import { loadEmail, type LoadRow } from './streaming-load-generator';
+import { cpuSeconds as cpuOf, processTree } from './lib/harness';
 import { startWorkerProcess } from '../test/helpers/worker-process';
 
 /** Issue 15's goals. */
@@ -249,60 +250,6 @@ function slowAnswers(rows: LoadRow[], runStarts: number[], firstSent: number): S
     worstSeconds: [...bySecond].sort((a, b) => b[1] - a[1]).slice(0, 6),
     handoffsAtS: handoffs.map((h) => Math.round((h - firstSent) / 100) / 10),
   };
-}
-
-/** utime + stime of a process, in seconds (Linux /proc), or 0. */
-function cpuOf(pid: number): number {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-/** This process and its descendants: pid → short name (Linux /proc; empty elsewhere). */
-function processTree(): Map<number, string> {
-  const out = new Map<number, string>([[process.pid, 'bench']]);
-  let parents = new Map<number, number>();
-  try {
-    for (const d of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(d)) continue;
-      try {
-        const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        parents.set(Number(d), ppid);
-      } catch {
-        // gone
-      }
-    }
-  } catch {
-    parents = new Map();
-  }
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const [pid, ppid] of parents)
-      if (!out.has(pid) && out.has(ppid)) {
-        let name = String(pid);
-        try {
-          const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-          name =
-            cmd
-              .find((a) => /temporal$|worker-child|load-generator|esbuild/.test(a))
-              ?.split('/')
-              .pop() ??
-            cmd[0]?.split('/').pop() ??
-            name;
-        } catch {
-          // gone
-        }
-        out.set(pid, name);
-        grew = true;
-      }
-  }
-  return out;
 }
 
 /** Runs the load in a child process (its CPU is not the stack's). */

@@ -200,10 +200,58 @@ export function idealSeconds(calls: number, limit: number): number {
   return Math.floor((calls - 1) / limit) * 10;
 }
 
-/** CPU seconds (user + system, every thread) a process has used so far (Linux; clock ticks of 1/100 s). */
+/** CPU seconds (user + system, every thread) a process has used so far (Linux; clock ticks of 1/100 s); 0 once it is gone. */
 export function cpuSeconds(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** This process and its descendants: pid → short name (Linux /proc; empty elsewhere). */
+export function processTree(): Map<number, string> {
+  const out = new Map<number, string>([[process.pid, 'bench']]);
+  let parents = new Map<number, number>();
+  try {
+    for (const d of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        parents.set(Number(d), ppid);
+      } catch {
+        // gone
+      }
+    }
+  } catch {
+    parents = new Map();
+  }
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, ppid] of parents)
+      if (!out.has(pid) && out.has(ppid)) {
+        let name = String(pid);
+        try {
+          const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+          name =
+            cmd
+              .find((a) => /temporal$|worker-child|load-generator|esbuild/.test(a))
+              ?.split('/')
+              .pop() ??
+            cmd[0]?.split('/').pop() ??
+            name;
+        } catch {
+          // gone
+        }
+        out.set(pid, name);
+        grew = true;
+      }
+  }
+  return out;
 }
 
 /** Peak resident memory (VmHWM) of a process, in MB. */
