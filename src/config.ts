@@ -157,7 +157,7 @@ export const EnvSchema = z.object({
   STREAM_MAX_BUFFERED: z.coerce.number().int().min(100).max(20_000).default(4000),
   STREAM_MAX_BUFFERED_BYTES: z.coerce.number().int().min(100_000).max(3_000_000).default(2_000_000),
   /** Signals in flight per destination from one API process; more requests wait and share the next signal. */
-  STREAM_SIGNALS_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(4),
+  STREAM_SIGNALS_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(1),
   /** A prebuilt workflow bundle (`bundleWorkflowCode` output, as test/helpers/worker-process.ts makes); bundled at start when unset. */
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
 

@@ -58,21 +58,49 @@ export interface Backlog {
   historyBytes: number;
 }
 
+/** Reads a stream's state (`readStreamStats`; replaced in tests). */
+export type StreamReader = (destinationId: string, timeoutMs: number) => Promise<StreamRead | undefined>;
+
+/** Updates a read shows as done: everything received that is neither buffered nor in a flush. */
+function processedOf(r: StreamRead): number | undefined {
+  return r.stats ? r.stats.received - r.stats.buffered - r.stats.inFlight : undefined;
+}
+
+interface Known {
+  /** When the last read answered (-Infinity: never). */
+  at: number;
+  backlog?: Backlog;
+  refreshing: boolean;
+  /** Updates this process admitted: a running total, and the total when the last read answered. */
+  admitted: number;
+  counted: number;
+  /** Updates the stream had processed at the last read, and its pace since the read before (per ms). */
+  processed?: number;
+  drainPerMs: number;
+}
+
 /**
  * Last known backlog per destination, refreshed in the background at most once a second. Requests
  * never wait for it; with nothing known yet, updates are accepted — they are durable in Temporal.
+ *
+ * Between two reads the estimate is the last read, plus what this process admitted since, minus what the
+ * stream is expected to have sent since at the pace measured between the last two reads (never more
+ * than the read held). Without the drain, a read taken at a busy moment (a stream's first second, a
+ * handoff) counted a whole second of admissions on top of it: at 2,000 updates/s a read of 2,000 refused
+ * every request for up to a second while the real backlog stayed under 1,500 (issue 15).
  */
 export class BacklogGauge {
-  /**
-   * Per destination: the last backlog read, and updates this process admitted (`admitted`, a running
-   * total; `counted`: the total when the last read answered; the rest is added to what it said).
-   */
-  private readonly known = new Map<string, { at: number; backlog?: Backlog; refreshing: boolean; admitted: number; counted: number }>();
+  /** Per destination. */
+  private readonly known = new Map<string, Known>();
+  private readonly read: StreamReader;
 
   constructor(
-    private readonly client: Client,
+    client: Client | StreamReader,
     private readonly refreshMs = 1000,
-  ) {}
+    private readonly now: () => number = Date.now,
+  ) {
+    this.read = typeof client === 'function' ? client : (destinationId, timeoutMs) => readStreamStats(client, destinationId, timeoutMs);
+  }
 
   /**
    * Updates this process admitted for the destination: added to its backlog until the next stats read
@@ -95,34 +123,49 @@ export class BacklogGauge {
 
   backlog(destinationId: string): Backlog | undefined {
     let k = this.known.get(destinationId);
-    if (!k) this.known.set(destinationId, (k = { at: 0, refreshing: false, admitted: 0, counted: 0 }));
-    if (!k.refreshing && Date.now() - k.at >= this.refreshMs) {
-      const entry = k;
-      entry.refreshing = true;
-      readStreamStats(this.client, destinationId, 5000)
-        .then(
-          (r) => {
-            entry.backlog = r
-              ? {
-                  historyLength: r.historyLength,
-                  historyBytes: r.historyBytes,
-                  ...(r.stats ? { updates: r.stats.buffered + r.stats.inFlight, bytes: r.stats.bufferedBytes ?? 0 } : {}),
-                }
-              : { historyLength: 0, historyBytes: 0, updates: 0, bytes: 0 };
-            // Admitted from here on are not in this read (those admitted while it ran may be: not counted twice).
-            entry.counted = entry.admitted;
-          },
-          () => {
-            entry.backlog = undefined;
-          },
-        )
-        .finally(() => {
-          entry.at = Date.now();
-          entry.refreshing = false;
-        });
-    }
+    if (!k) this.known.set(destinationId, (k = { at: -Infinity, refreshing: false, admitted: 0, counted: 0, drainPerMs: 0 }));
+    if (!k.refreshing && this.now() - k.at >= this.refreshMs) this.refresh(destinationId, k);
+    const b = k.backlog;
+    if (!b || b.updates === undefined) return b;
     const since = k.admitted - k.counted;
-    if (!k.backlog || since === 0 || k.backlog.updates === undefined) return k.backlog;
-    return { ...k.backlog, updates: k.backlog.updates + since };
+    const drained = Math.min(b.updates, Math.floor(k.drainPerMs * (this.now() - k.at)));
+    if (since === 0 && drained === 0) return b;
+    return { ...b, updates: Math.max(0, b.updates + since - drained) };
+  }
+
+  private refresh(destinationId: string, k: Known): void {
+    k.refreshing = true;
+    this.read(destinationId, 5000)
+      .then(
+        (r) => {
+          const at = this.now();
+          const processed = r ? processedOf(r) : undefined;
+          // A pace needs two reads of the same chain of runs (counters carry across continue-as-new; a
+          // stream started afresh counts from 0 again, and a read without stats tells nothing).
+          k.drainPerMs =
+            processed !== undefined && k.processed !== undefined && processed >= k.processed && at > k.at
+              ? (processed - k.processed) / (at - k.at)
+              : 0;
+          k.processed = processed;
+          k.backlog = r
+            ? {
+                historyLength: r.historyLength,
+                historyBytes: r.historyBytes,
+                ...(r.stats ? { updates: r.stats.buffered + r.stats.inFlight, bytes: r.stats.bufferedBytes ?? 0 } : {}),
+              }
+            : { historyLength: 0, historyBytes: 0, updates: 0, bytes: 0 };
+          // Admitted from here on are not in this read (those admitted while it ran may be: not counted twice).
+          k.counted = k.admitted;
+        },
+        () => {
+          k.backlog = undefined;
+          k.processed = undefined;
+          k.drainPerMs = 0;
+        },
+      )
+      .finally(() => {
+        k.at = this.now();
+        k.refreshing = false;
+      });
   }
 }
