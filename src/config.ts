@@ -158,6 +158,8 @@ export const EnvSchema = z.object({
   STREAM_MAX_BUFFERED_BYTES: z.coerce.number().int().min(100_000).max(3_000_000).default(2_000_000),
   /** Signals in flight per destination from one API process; more requests wait and share the next signal. */
   STREAM_SIGNALS_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(1),
+  /** Least milliseconds between two signals of a destination from one API process, unless it was idle (0: none). */
+  STREAM_SIGNAL_MIN_INTERVAL_MS: z.coerce.number().int().min(0).max(1000).default(20),
   /** A prebuilt workflow bundle (`bundleWorkflowCode` output, as test/helpers/worker-process.ts makes); bundled at start when unset. */
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
 
@@ -264,6 +266,7 @@ function toConfig(e: Env) {
       maxBuffered: e.STREAM_MAX_BUFFERED,
       maxBufferedBytes: e.STREAM_MAX_BUFFERED_BYTES,
       signalsInFlight: e.STREAM_SIGNALS_IN_FLIGHT,
+      signalMinIntervalMs: e.STREAM_SIGNAL_MIN_INTERVAL_MS,
     },
     cli: { apiKey: e.API_KEY },
     devTools: { temporalCliPath: e.TEMPORAL_CLI_PATH, temporalTestServerPath: e.TEMPORAL_TEST_SERVER_PATH },

@@ -46,6 +46,17 @@ export const MAX_REFS_SIGNAL_CHARS = 2_200;
 /** While a stream holds signals for its handoff, how often a waiting queue re-reads the hold (was 25 ms). */
 export const HOLD_POLL_MS = 10;
 
+/**
+ * The least time between two signals of one destination from one API process (decision 34), unless
+ * nothing waited when the last one returned (then the next request's signal goes at once). A signal's history event costs ~230 bytes whatever it carries, plus ~20 per update,
+ * and each may wake the workflow for a task of its own (three more events): on a quiet machine answers
+ * came back in ~10 ms, so at 1,000 updates/s signals held ~10 updates and history reached 100–102 bytes an
+ * update. Waiting out the rest of 20 ms since the last signal makes them ≥ 20 updates each at that rate;
+ * a lone update still goes at once, and a request waits at most the rest of the interval beyond what it
+ * waits for the signal in flight anyway.
+ */
+export const MIN_SIGNAL_INTERVAL_MS = 20;
+
 export interface StreamTarget {
   destinationId: string;
   destinationName: string;
@@ -73,6 +84,8 @@ interface Queue {
   pending: Parcel[];
   sending: number;
   pumping: boolean;
+  /** When its last signal left (0: none yet). */
+  lastSentAt: number;
 }
 
 export interface StreamSignalSenderOptions {
@@ -83,14 +96,18 @@ export interface StreamSignalSenderOptions {
   inFlight: number;
   maxChars?: number;
   holds?: StreamHolds;
+  /** MIN_SIGNAL_INTERVAL_MS unless given (0: none). */
+  minIntervalMs?: number;
 }
 
 export class StreamSignalSender {
   private readonly queues = new Map<string, Queue>();
   private readonly maxChars: number;
+  private readonly minIntervalMs: number;
 
   constructor(private readonly o: StreamSignalSenderOptions) {
     this.maxChars = o.maxChars ?? MAX_REFS_SIGNAL_CHARS;
+    this.minIntervalMs = o.minIntervalMs ?? MIN_SIGNAL_INTERVAL_MS;
   }
 
   /** Size of one update as it travels (callers refuse updates that could never fit a signal). */
@@ -164,7 +181,7 @@ export class StreamSignalSender {
 
   private enqueue(target: StreamTarget, parcel: Parcel): void {
     let q = this.queues.get(target.destinationId);
-    if (!q) this.queues.set(target.destinationId, (q = { target, pending: [], sending: 0, pumping: false }));
+    if (!q) this.queues.set(target.destinationId, (q = { target, pending: [], sending: 0, pumping: false, lastSentAt: 0 }));
     q.target = target;
     q.pending.push(parcel);
     this.pump(q);
@@ -198,6 +215,12 @@ export class StreamSignalSender {
         await new Promise((r) => setTimeout(r, Math.min(wait, HOLD_POLL_MS)));
         continue;
       }
+      const gap = q.lastSentAt + this.minIntervalMs - Date.now();
+      if (gap > 0) {
+        // More requests join this signal meanwhile; the hold is read again after the wait.
+        await new Promise((r) => setTimeout(r, gap));
+        continue;
+      }
       const group: Parcel[] = [q.pending.shift()!];
       let chars = group[0].chars;
       while (q.pending.length > 0 && chars + q.pending[0].chars <= this.maxChars) {
@@ -205,6 +228,7 @@ export class StreamSignalSender {
         group.push(q.pending.shift()!);
       }
       q.sending++;
+      q.lastSentAt = Date.now();
       const payload = refsSignal(
         Math.min(...group.map((p) => p.at)),
         group.flatMap((p) => p.updates),

@@ -88,6 +88,7 @@ export function registerStreamRoutes(app: TypedApp, deps: ApiDeps): void {
     client,
     taskQueue: config.temporal.taskQueue,
     inFlight: config.stream.signalsInFlight,
+    minIntervalMs: config.stream.signalMinIntervalMs,
     holds: services.streamHolds,
     defaults: {
       maxLatencyMs: config.stream.maxLatencyMs,
