@@ -43,17 +43,21 @@ export function refsSignal(at: number, updates: LoggedUpdate[]): ProfilesSignal 
  */
 export const MAX_REFS_SIGNAL_CHARS = 2_200;
 
+/** One reference's size as `refSize` counts it, with a 12-character key and a problem flag: the most it is. */
+const MAX_REF_CHARS = 12 + 7 + 2;
+
 /** While a stream holds signals for its handoff, how often a waiting queue re-reads the hold (was 25 ms). */
 export const HOLD_POLL_MS = 10;
 
 /**
  * The least time between two signals of one destination from one API process (decision 34), unless
- * nothing waited when the last one returned (then the next request's signal goes at once). A signal's history event costs ~230 bytes whatever it carries, plus ~20 per update,
- * and each may wake the workflow for a task of its own (three more events): on a quiet machine answers
- * came back in ~10 ms, so at 1,000 updates/s signals held ~10 updates and history reached 100–102 bytes an
- * update. Waiting out the rest of 20 ms since the last signal makes them ≥ 20 updates each at that rate;
- * a lone update still goes at once, and a request waits at most the rest of the interval beyond what it
- * waits for the signal in flight anyway.
+ * nothing waited when the last one returned (then the next request's signal goes at once) or what waits
+ * already fills a signal (a request of many profiles is not slowed). A signal's history event costs ~230
+ * bytes whatever it carries, plus ~20 per update, and each may wake the workflow for a task of its own
+ * (three more events): on a quiet machine answers came back in ~10 ms, so at 1,000 updates/s signals
+ * held ~10 updates and history reached 100–102 bytes an update. Waiting out the rest of 20 ms since the
+ * last signal makes them ≥ 20 updates each at that rate; a request waits at most the rest of the interval
+ * beyond what it waits for the signal in flight anyway.
  */
 export const MIN_SIGNAL_INTERVAL_MS = 20;
 
@@ -207,6 +211,13 @@ export class StreamSignalSender {
     }
   }
 
+  /** Whether the waiting parcels fill a signal (within two references of its bound): no reason to wait for more. */
+  private fillsSignal(pending: readonly Parcel[]): boolean {
+    let chars = 0;
+    for (const p of pending) if ((chars += p.chars) >= this.maxChars - 2 * MAX_REF_CHARS) return true;
+    return false;
+  }
+
   private async pumpLoop(q: Queue): Promise<void> {
     while (q.sending < this.o.inFlight && q.pending.length > 0) {
       const wait = await this.holdLeft(q.target.destinationId);
@@ -216,7 +227,7 @@ export class StreamSignalSender {
         continue;
       }
       const gap = q.lastSentAt + this.minIntervalMs - Date.now();
-      if (gap > 0) {
+      if (gap > 0 && !this.fillsSignal(q.pending)) {
         // More requests join this signal meanwhile; the hold is read again after the wait.
         await new Promise((r) => setTimeout(r, gap));
         continue;

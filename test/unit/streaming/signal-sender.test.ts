@@ -61,6 +61,22 @@ describe('StreamSignalSender grouping', () => {
     expect(signals.length).toBeGreaterThanOrEqual(8);
   });
 
+  test('a request of many updates is not slowed: full signals leave without waiting out the interval', async () => {
+    const { client, signals } = fakeClient(5);
+    const sender = new StreamSignalSender({ client, taskQueue: 'q', defaults: {}, inFlight: 1, minIntervalMs: 1_000 });
+    const t0 = Date.now();
+    await sender.send(
+      target,
+      Array.from({ length: 1_000 }, (_, i) => update(i + 1)),
+      t0,
+    );
+    // About 100 references a signal: ten signals, one after the other. Only the last, partly filled, may
+    // wait out the interval once (waiting before each would take 9 s).
+    expect(signals.reduce((n, s) => n + s.updates, 0)).toBe(1_000);
+    expect(signals.length).toBeGreaterThanOrEqual(9);
+    expect(Date.now() - t0).toBeLessThan(3_000);
+  });
+
   test('a lone update on an idle stream goes at once', async () => {
     const { client, signals } = fakeClient(5);
     const sender = new StreamSignalSender({ client, taskQueue: 'q', defaults: {}, inFlight: 1, minIntervalMs: 10_000 });
