@@ -2,6 +2,7 @@
  * Bounded history: with a low history threshold the stream continues as new many times under load —
  * also while paused with a large buffer to carry — and loses nothing: every email ends with its last value.
  */
+import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { createDestination, startStack, waitFor, type TestStack } from '../helpers/stack';
 import { StreamLoad } from '../helpers/stream-load';
@@ -16,6 +17,18 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.close();
 });
+
+/** The stream's runs, once visibility (eventually consistent) lists all `runs` of them. */
+async function everyRun(workflowId: string, runs: number): Promise<WorkflowExecutionInfo[]> {
+  return waitFor(
+    async () => {
+      const seen: WorkflowExecutionInfo[] = [];
+      for await (const wf of stack.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) seen.push(wf);
+      return seen.length >= runs ? seen : undefined;
+    },
+    { what: 'every run in visibility' },
+  );
+}
 
 test('continue-as-new under load, with and without a carried buffer, loses nothing', async () => {
   const { destinationId, portalId } = await createDestination(stack);
@@ -56,16 +69,8 @@ test('continue-as-new under load, with and without a carried buffer, loses nothi
   expect(load.mismatches(portalId)).toEqual([]);
   expect(stack.sim.admin.contactCount(portalId)).toBe(400);
 
-  // Every run stayed far below Temporal's limits (visibility is eventually consistent: wait for all runs).
-  const lengths = await waitFor(
-    async () => {
-      const seen: number[] = [];
-      for await (const wf of stack.client.workflow.list({ query: `WorkflowId = '${s.workflowId}'` })) seen.push(wf.historyLength);
-      return seen.length >= s.runs ? seen : undefined;
-    },
-    { what: 'every run in visibility' },
-  );
-  for (const n of lengths) expect(n).toBeLessThan(1000);
+  // Every run stayed far below Temporal's limits.
+  for (const run of await everyRun(s.workflowId, s.runs)) expect(run.historyLength).toBeLessThan(1000);
 });
 
 /**
@@ -87,14 +92,7 @@ test('a handoff settles inside the hold activity and the next run lifts the hold
   expect({ received: s.received, severalRuns: s.runs >= 2 }).toEqual({ received: load.accepted, severalRuns: true });
   expect(load.mismatches(portalId)).toEqual([]);
 
-  const runIds = await waitFor(
-    async () => {
-      const seen: string[] = [];
-      for await (const wf of stack.client.workflow.list({ query: `WorkflowId = '${s.workflowId}'` })) seen.push(wf.runId);
-      return seen.length >= s.runs ? seen : undefined;
-    },
-    { what: 'every run in visibility' },
-  );
+  const runIds = (await everyRun(s.workflowId, s.runs)).map((run) => run.runId);
   const { EventType } = temporal.api.enums.v1;
   let handoffs = 0;
   let lifts = 0;
