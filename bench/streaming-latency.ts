@@ -15,7 +15,7 @@
  * account's ceiling), `fanout` (`--destinations 20 --rate 200 --duration 30`: fairness = worst p99 ÷ best).
  *
  *   npx tsx bench/streaming-latency.ts [--case rate] [--rate 200] [--duration 60] [--warmup 5]     # prints JSON
- *   STREAM_SIGNALS_IN_FLIGHT=1 npx tsx bench/streaming-latency.ts                      # STREAM_* env tunes the stack
+ *   STREAM_SIGNALS_IN_FLIGHT=4 npx tsx bench/streaming-latency.ts                      # STREAM_* env tunes the stack
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';

@@ -158,7 +158,7 @@ export const EnvSchema = z.object({
   STREAM_MAX_BUFFERED_BYTES: z.coerce.number().int().min(100_000).max(3_000_000).default(2_000_000),
   /** Signals in flight per destination from one API process; more requests wait and share the next signal. */
   STREAM_SIGNALS_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(1),
-  /** Least milliseconds between two signals of a destination from one API process, unless it was idle (0: none). */
+  /** Least milliseconds between two signals of a destination from one API process while requests keep coming (0: none; decision 34). */
   STREAM_SIGNAL_MIN_INTERVAL_MS: z.coerce.number().int().min(0).max(1000).default(20),
   /** A prebuilt workflow bundle (`bundleWorkflowCode` output, as test/helpers/worker-process.ts makes); bundled at start when unset. */
   WORKFLOW_BUNDLE_PATH: z.string().optional(),

@@ -17,6 +17,7 @@ import { packRefs } from './wire';
 import { escapeMarkdown } from '../../workflows/markdown';
 import { DestinationIdKey } from '../temporal/search-attributes';
 import type { StreamHolds } from './holds';
+import { REF_KEY_CHARS } from './ingest-log';
 import {
   streamWorkflowId,
   type EmailProblem,
@@ -43,8 +44,11 @@ export function refsSignal(at: number, updates: LoggedUpdate[]): ProfilesSignal 
  */
 export const MAX_REFS_SIGNAL_CHARS = 2_200;
 
-/** One reference's size as `refSize` counts it, with a 12-character key and a problem flag: the most it is. */
-const MAX_REF_CHARS = 12 + 7 + 2;
+/** Characters `refSize` counts for a reference beside its key, and for its problem flag. */
+const REF_OTHER_CHARS = 7;
+const REF_PROBLEM_CHARS = 2;
+/** The most one reference counts: a full key and a problem flag. */
+const MAX_REF_CHARS = REF_KEY_CHARS + REF_OTHER_CHARS + REF_PROBLEM_CHARS;
 
 /** While a stream holds signals for its handoff, how often a waiting queue re-reads the hold (was 25 ms). */
 export const HOLD_POLL_MS = 10;
@@ -121,7 +125,7 @@ export class StreamSignalSender {
 
   /** Upper bound of the size of one reference in a signal. */
   private static refSize(u: LoggedUpdate): number {
-    return u.key.length + 7 + (u.problem ? 2 : 0);
+    return u.key.length + REF_OTHER_CHARS + (u.problem ? REF_PROBLEM_CHARS : 0);
   }
 
   /**
