@@ -30,6 +30,7 @@ import { createDestination, startStack, startTemporal, tempDir, TEST_API_KEY, ty
 import { activateAudience, AUD_A, streamStats } from '../test/helpers/streaming';
 import { loadEmail, type LoadRow } from './streaming-load-generator';
 import { cpuSeconds as cpuOf, processTree } from './lib/harness';
+import { measureMemoryFloor } from './lib/memory-floor';
 import { startWorkerProcess } from '../test/helpers/worker-process';
 
 /** Issue 15's goals. */
@@ -148,6 +149,29 @@ export interface StreamingLatencyResult {
    */
   eventLoopDelayMs: Percentiles;
   cpuSeconds: Record<string, number>;
+  /**
+   * What the load cost the machine, while it ran (warm-up included): the stack's CPU (every process but
+   * the load generator) ÷ the seconds the load ran = cores busy; ÷ the updates offered in that time = CPU
+   * ms per update; and what that CPU per update means at issue 15's 2,000/s (stack + load generator),
+   * against the machine's cores. Only meaningful where nothing was refused (at higher rates refused
+   * requests cost CPU too, and the stack's backlog is still draining when the load ends).
+   */
+  capacity: {
+    loadSeconds: number;
+    updatesOffered: number;
+    stackCoresBusy: number;
+    generatorCoresBusy: number;
+    stackCpuMsPerUpdate: number;
+    generatorCpuMsPerUpdate: number;
+    coresNeededAt2000PerSecond: number;
+    machineCores: number;
+  };
+  /**
+   * A fixed piece of CPU work timed before the stack starts (bench/lib/memory-floor.ts: keyed hash,
+   * fingerprint and SQLite upsert of 20,000 contacts, µs per contact), so runs on different machines
+   * can be compared: stop 23's machine took 13.1 µs.
+   */
+  machineYardstickMicros: number;
   machine: { cpus: number; cpuModel: string; node: string };
   command: string;
   layout: 'one' | 'split';
@@ -252,10 +276,35 @@ function slowAnswers(rows: LoadRow[], runStarts: number[], firstSent: number): S
   };
 }
 
+/** The load generator's name in the process tree (its CPU is not the stack's). */
+const GENERATOR_PROCESS = 'streaming-load-generator.ts';
+
+const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+function capacityOf(m: {
+  loadSeconds: number;
+  updatesOffered: number;
+  stackCpu: number;
+  generatorCpu: number;
+}): StreamingLatencyResult['capacity'] {
+  const stackMs = (m.stackCpu * 1000) / Math.max(1, m.updatesOffered);
+  const generatorMs = (m.generatorCpu * 1000) / Math.max(1, m.updatesOffered);
+  return {
+    loadSeconds: round(m.loadSeconds, 1),
+    updatesOffered: m.updatesOffered,
+    stackCoresBusy: round(m.stackCpu / m.loadSeconds, 2),
+    generatorCoresBusy: round(m.generatorCpu / m.loadSeconds, 2),
+    stackCpuMsPerUpdate: round(stackMs, 3),
+    generatorCpuMsPerUpdate: round(generatorMs, 3),
+    coresNeededAt2000PerSecond: round(((stackMs + generatorMs) * 2000) / 1000, 2),
+    machineCores: os.cpus().length,
+  };
+}
+
 /** Runs the load in a child process (its CPU is not the stack's). */
 function runLoadGenerator(env: Record<string, string>): Promise<LoadRow[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'streaming-load-generator.ts')], {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, GENERATOR_PROCESS)], {
       env: { ...process.env, LOAD_API_KEY: TEST_API_KEY, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -291,6 +340,7 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
   const destinations = opts.destinations ?? 1;
   const perDestination = mode === 'burst' ? (opts.total ?? 100_000) : Math.round(rate * duration);
   const batch = mode === 'burst' ? (opts.batch ?? 1000) : 1;
+  const yardstick = await measureMemoryFloor(20_000);
   const loadBefore = os.loadavg();
   const temporal = await startTemporal({ dbFilename: path.join(tempDir('hsd-bench-temporal-'), 'temporal.db') });
   const layout = opts.layout ?? 'one';
@@ -322,6 +372,7 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
     const eld = monitorEventLoopDelay({ resolution: 10 });
     // CPU per process while the load runs: processes started later (the load generator) count from 0.
     const cpuStart = new Map<number, number>([...processTree().keys()].map((pid) => [pid, cpuOf(pid)]));
+    const loadStarted = Date.now();
     const generatorDone = { tree: new Map<number, string>(), cpu: new Map<number, number>() };
     // Sampled every second, so the load generator is measured just before it exits.
     const lateSample = setInterval(() => {
@@ -346,12 +397,17 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
     });
     eld.disable();
     clearInterval(lateSample);
+    const loadSeconds = (Date.now() - loadStarted) / 1000;
     const cpuSeconds: Record<string, number> = {};
+    let stackCpu = 0;
+    let generatorCpu = 0;
     for (const [pid, name] of generatorDone.tree) {
       const end = Math.max(cpuOf(pid), generatorDone.cpu.get(pid) ?? 0);
       const key = pid === process.pid ? (layout === 'one' ? 'bench (API, worker, simulator)' : 'bench (API, simulator)') : name;
       const used = Math.max(0, end - (cpuStart.get(pid) ?? 0));
       cpuSeconds[key] = Math.round(((cpuSeconds[key] ?? 0) + used) * 10) / 10;
+      if (name === GENERATOR_PROCESS) generatorCpu += used;
+      else stackCpu += used;
     }
     const eventLoopDelayMs: Percentiles = {
       p50: Math.round(eld.percentile(50) / 1e5) / 10,
@@ -500,6 +556,13 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
       temporal: { flushActivityMs: percentiles(flush), workflowTaskMs: percentiles(task) },
       eventLoopDelayMs,
       cpuSeconds,
+      capacity: capacityOf({
+        loadSeconds,
+        updatesOffered: perDestination * destinations + (warmup ? Math.round(rate * warmupSeconds) : 0),
+        stackCpu,
+        generatorCpu,
+      }),
+      machineYardstickMicros: yardstick.totalMicros,
       loadAverage: { before: loadBefore.map((l) => Math.round(l * 100) / 100), after: os.loadavg().map((l) => Math.round(l * 100) / 100) },
       machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version },
       layout,
