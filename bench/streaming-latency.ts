@@ -153,17 +153,18 @@ export interface StreamingLatencyResult {
    * What the load cost the machine, while it ran (warm-up included): the stack's CPU (every process but
    * the load generator) ÷ the seconds the load ran = cores busy; ÷ the updates offered in that time = CPU
    * ms per update; and what that CPU per update means at issue 15's 2,000/s (stack + load generator),
-   * against the machine's cores. Only meaningful where nothing was refused (at higher rates refused
-   * requests cost CPU too, and the stack's backlog is still draining when the load ends).
+   * against the machine's cores. The per-update figures only where nothing was refused (refused requests
+   * cost CPU too, and a stack that falls behind is still draining its backlog when the load ends).
    */
   capacity: {
     loadSeconds: number;
     updatesOffered: number;
     stackCoresBusy: number;
     generatorCoresBusy: number;
-    stackCpuMsPerUpdate: number;
-    generatorCpuMsPerUpdate: number;
-    coresNeededAt2000PerSecond: number;
+    /** Per update offered; absent when requests were refused (their CPU has no update to count against). */
+    stackCpuMsPerUpdate?: number;
+    generatorCpuMsPerUpdate?: number;
+    coresNeededAt2000PerSecond?: number;
     machineCores: number;
   };
   /**
@@ -284,6 +285,7 @@ const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 *
 function capacityOf(m: {
   loadSeconds: number;
   updatesOffered: number;
+  refused: number;
   stackCpu: number;
   generatorCpu: number;
 }): StreamingLatencyResult['capacity'] {
@@ -294,10 +296,14 @@ function capacityOf(m: {
     updatesOffered: m.updatesOffered,
     stackCoresBusy: round(m.stackCpu / m.loadSeconds, 2),
     generatorCoresBusy: round(m.generatorCpu / m.loadSeconds, 2),
-    stackCpuMsPerUpdate: round(stackMs, 3),
-    generatorCpuMsPerUpdate: round(generatorMs, 3),
-    coresNeededAt2000PerSecond: round(((stackMs + generatorMs) * 2000) / 1000, 2),
     machineCores: os.cpus().length,
+    ...(m.refused === 0
+      ? {
+          stackCpuMsPerUpdate: round(stackMs, 3),
+          generatorCpuMsPerUpdate: round(generatorMs, 3),
+          coresNeededAt2000PerSecond: round(((stackMs + generatorMs) * 2000) / 1000, 2),
+        }
+      : {}),
   };
 }
 
@@ -559,6 +565,7 @@ export async function benchStreamingLatency(opts: StreamingLatencyOptions = {}):
       capacity: capacityOf({
         loadSeconds,
         updatesOffered: perDestination * destinations + (warmup ? Math.round(rate * warmupSeconds) : 0),
+        refused,
         stackCpu,
         generatorCpu,
       }),
