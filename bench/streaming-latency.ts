@@ -161,7 +161,11 @@ export interface StreamingLatencyResult {
     updatesOffered: number;
     stackCoresBusy: number;
     generatorCoresBusy: number;
-    /** Per update offered; absent when requests were refused (their CPU has no update to count against). */
+    /**
+     * Per update offered; absent when requests were refused (their CPU has no update to count against)
+     * or fewer than MIN_RATE_FOR_PER_UPDATE were offered a second (the stack's own per-second work, its
+     * polls, timers and stats reads, would be most of it).
+     */
     stackCpuMsPerUpdate?: number;
     generatorCpuMsPerUpdate?: number;
     coresNeededAt2000PerSecond?: number;
@@ -280,6 +284,9 @@ function slowAnswers(rows: LoadRow[], runStarts: number[], firstSent: number): S
 /** The load generator's name in the process tree (its CPU is not the stack's). */
 const GENERATOR_PROCESS = 'streaming-load-generator.ts';
 
+/** Updates a second below which CPU per update is not reported (see `capacity`). */
+const MIN_RATE_FOR_PER_UPDATE = 500;
+
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 function capacityOf(m: {
@@ -297,7 +304,7 @@ function capacityOf(m: {
     stackCoresBusy: round(m.stackCpu / m.loadSeconds, 2),
     generatorCoresBusy: round(m.generatorCpu / m.loadSeconds, 2),
     machineCores: os.cpus().length,
-    ...(m.refused === 0
+    ...(m.refused === 0 && m.updatesOffered / m.loadSeconds >= MIN_RATE_FOR_PER_UPDATE
       ? {
           stackCpuMsPerUpdate: round(stackMs, 3),
           generatorCpuMsPerUpdate: round(generatorMs, 3),
