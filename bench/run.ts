@@ -36,7 +36,7 @@ const historyMet = (r: any) =>
 const streamingFigures = (r: any): string[] => [
   `send → visible p50 ${r.endToEndMs.p50} ms, p99 ${r.endToEndMs.p99} ms (from the 202: p99 ${r.latencyMs.p99} ms); API answer p99 ${r.apiAnswerMs.p99} ms; ${r.delivered} of ${r.accepted} accepted delivered, ${r.refused} refused; exact: ${r.contactsExact}`,
   `history ${r.history.bytesPerUpdate} bytes per update, largest page ${(r.history.largestPageBytes / 1024).toFixed(0)} KB (${r.history.events} events, ${r.history.runs} runs); load average ${r.loadAverage.before[0]} → ${r.loadAverage.after[0]}`,
-  `CPU while the load ran: stack ${r.capacity.stackCoresBusy} + load generator ${r.capacity.generatorCoresBusy} of ${r.capacity.machineCores} cores${r.capacity.stackCpuMsPerUpdate === undefined ? '' : `; ${r.capacity.stackCpuMsPerUpdate} ms of stack CPU per update (2,000/s would need ${r.capacity.coresNeededAt2000PerSecond} cores)`}; machine yardstick ${r.machineYardstickMicros} µs (13.1 on stop 23's machine)`,
+  `CPU while the load ran: stack ${r.capacity.stackCoresBusy} + load generator ${r.capacity.generatorCoresBusy} of ${r.capacity.machineCores} cores${r.capacity.stackCpuMsPerUpdate === undefined ? '' : `; ${r.capacity.stackCpuMsPerUpdate} ms of stack CPU per update (2,000/s would need ${r.capacity.coresNeededAt2000PerSecond} cores)`}; machine yardstick ${r.machineYardstickMicros} µs a contact (bench/lib/memory-floor.ts, 20,000 contacts)`,
 ];
 /* eslint-enable @typescript-eslint/no-explicit-any */
 

@@ -173,8 +173,8 @@ export interface StreamingLatencyResult {
   };
   /**
    * A fixed piece of CPU work timed before the stack starts (bench/lib/memory-floor.ts: keyed hash,
-   * fingerprint and SQLite upsert of 20,000 contacts, µs per contact), so runs on different machines
-   * can be compared: stop 23's machine took 13.1 µs.
+   * fingerprint and SQLite upsert of 20,000 contacts, µs per contact), so runs on different machines, or
+   * at different moments of a shared one, can be compared (decision 35).
    */
   machineYardstickMicros: number;
   machine: { cpus: number; cpuModel: string; node: string };
