@@ -182,7 +182,7 @@ export interface StreamingLatencyResult {
   layout: 'one' | 'split';
 }
 
-function percentiles(values: number[]): Percentiles {
+export function percentiles(values: number[]): Percentiles {
   const v = [...values].sort((a, b) => a - b);
   const at = (q: number) => v[Math.min(v.length - 1, Math.max(0, Math.ceil(q * v.length) - 1))] ?? NaN;
   return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: v[v.length - 1] ?? NaN };
@@ -315,7 +315,7 @@ function capacityOf(m: {
 }
 
 /** Runs the load in a child process (its CPU is not the stack's). */
-function runLoadGenerator(env: Record<string, string>): Promise<LoadRow[]> {
+export function runLoadGenerator(env: Record<string, string>): Promise<LoadRow[]> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, GENERATOR_PROCESS)], {
       env: { ...process.env, LOAD_API_KEY: TEST_API_KEY, ...env },
